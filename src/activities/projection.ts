@@ -1,0 +1,78 @@
+import { ApplicationFailure } from '@temporalio/activity'
+import { sql } from 'drizzle-orm'
+import type { Database } from '../db/client.ts'
+import { eventHash, GENESIS_HASH } from '../db/hash-chain.ts'
+import { caseEvents, cases } from '../db/schema.ts'
+import { priorityRank, type CaseView, type RecordedEvent } from '../domain/case-view.ts'
+
+export interface RecordCaseEventsInput {
+  caseId: string
+  recorded: RecordedEvent[]
+}
+
+const CLOSED = new Set(['rejected', 'withdrawn', 'completed', 'closed', 'declined', 'paid'])
+
+/**
+ * Writes a case's new events and its current view in one transaction. Idempotent: events the
+ * read side already has are skipped, so a retried or repeated call changes nothing.
+ */
+export function createProjectionActivities(deps: { database: Database }) {
+  return {
+    async recordCaseEvents({ caseId, recorded }: RecordCaseEventsInput): Promise<{ lastSeq: number }> {
+      if (recorded.length === 0) throw ApplicationFailure.nonRetryable('no events to record', 'validation_failed')
+      return deps.database.db.transaction(async (tx) => {
+        const [current] = await tx
+          .select({ lastSeq: cases.lastSeq, lastHash: cases.lastHash, organizations: cases.organizations })
+          .from(cases).where(sql`${cases.id} = ${caseId}`).for('update')
+        let lastSeq = current?.lastSeq ?? 0
+        let prevHash = current?.lastHash ?? GENESIS_HASH
+        const fresh = recorded.filter((r) => r.event.seq > lastSeq)
+        if (fresh.length === 0) return { lastSeq }
+        for (const { event, view } of fresh) {
+          if (event.seq !== lastSeq + 1) {
+            // Retryable: an earlier batch has not landed yet.
+            throw new Error(`case ${caseId}: event ${event.seq} arrived before ${lastSeq + 1}`)
+          }
+          const hash = eventHash(prevHash, caseId, event)
+          await tx.insert(caseEvents).values({
+            caseId, seq: event.seq, at: event.at, type: event.type, actor: event.actor, data: event.data, view, prevHash, hash,
+          }).onConflictDoNothing()
+          lastSeq = event.seq
+          prevHash = hash
+        }
+        const view = fresh[fresh.length - 1]!.view
+        const organizations = [...new Set([...(current?.organizations ?? []), view.handlingOrganizationId])]
+        const row = { ...indexColumns(view), lastSeq, lastHash: prevHash, organizations, view }
+        await tx.insert(cases).values({ id: caseId, ...row }).onConflictDoUpdate({
+          target: cases.id,
+          set: row,
+          setWhere: sql`${cases.lastSeq} < ${lastSeq}`,
+        })
+        return { lastSeq }
+      })
+    },
+  }
+}
+
+export type ProjectionActivities = ReturnType<typeof createProjectionActivities>
+
+/** The columns lists filter and sort on, derived from the view. */
+function indexColumns(view: CaseView) {
+  const running = view.deadlines.filter((d) => d.state === 'running' || d.state === 'paused')
+  const nextDueAt = running.map((d) => d.dueAt).sort()[0] ?? 'infinity'
+  return {
+    kind: view.kind,
+    status: view.status,
+    serviceItemCode: view.serviceItemCode ?? null,
+    handlingOrganizationId: view.handlingOrganizationId,
+    receivedBy: view.receivedBy,
+    priorityRank: priorityRank(view.priority),
+    overdue: view.overdue,
+    warned: view.warned,
+    open: !CLOSED.has(view.status),
+    nextDueAt,
+    flags: view.flags,
+    createdAt: view.createdAt,
+    updatedAt: view.updatedAt,
+  }
+}

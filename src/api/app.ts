@@ -1,0 +1,116 @@
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify'
+import { createCalendarSource } from '../db/calendar.ts'
+import { createCaseReads } from '../db/cases.ts'
+import type { Database } from '../db/client.ts'
+import { createKeyLookup } from './auth.ts'
+import type { CaseGateway } from './case-gateway.ts'
+import { createMetrics } from './metrics.ts'
+import { HttpProblem, problem } from './problem.ts'
+import { applicationRoutes } from './routes/applications.ts'
+import { caseRoutes } from './routes/cases.ts'
+import { healthRoutes } from './routes/health.ts'
+import { organizationRoutes } from './routes/organizations.ts'
+import { serviceItemRoutes } from './routes/service-items.ts'
+import { validatorCompiler } from './validation.ts'
+
+export interface AppDeps {
+  database: Database
+  gateway: CaseGateway
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    deps: AppDeps
+    cases: ReturnType<typeof createCaseReads>
+    calendar: ReturnType<typeof createCalendarSource>
+    keys: ReturnType<typeof createKeyLookup>
+    metrics: ReturnType<typeof createMetrics>
+  }
+}
+
+export type App = FastifyInstance<any, any, any, any, TypeBoxTypeProvider>
+
+/** The HTTP API as a Fastify instance, not yet listening (tests `inject` into it). */
+export async function buildApp(deps: AppDeps, options: { logger?: FastifyBaseLogger } = {}): Promise<App> {
+  const app = Fastify({
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    bodyLimit: 10 * 1024 * 1024,
+    requestIdHeader: 'x-request-id',
+    ajv: { customOptions: { removeAdditional: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>()
+  app.setValidatorCompiler(validatorCompiler)
+  app.decorate('deps', deps)
+  app.decorate('cases', createCaseReads(deps.database.db))
+  app.decorate('calendar', createCalendarSource(deps.database.db))
+  app.decorate('keys', createKeyLookup(deps.database.db))
+  app.decorate('metrics', createMetrics())
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const answer = toProblem(err)
+    if (answer.status >= 500) request.log.error({ err }, 'request failed')
+    void reply.status(answer.status).type('application/problem+json').send(answer.toJSON())
+  })
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).type('application/problem+json')
+      .send(problem('not_found', `no route ${request.method} ${request.url}`).toJSON())
+  })
+
+  app.addHook('onRequest', async (request) => {
+    const header = request.headers.authorization
+    if (!header) {
+      if (request.url.startsWith('/v1/')) throw problem('unauthenticated', 'an API key is required: Authorization: Bearer <key>')
+      return
+    }
+    const match = /^Bearer\s+(\S+)$/i.exec(header)
+    if (!match?.[1]) throw problem('unauthenticated', 'Authorization must be "Bearer <api key>"')
+    const principal = await app.keys.find(match[1])
+    if (!principal) throw problem('unauthenticated', 'unknown or revoked API key')
+    request.principal = principal
+  })
+  app.addHook('onResponse', async (request, reply) => {
+    app.metrics.httpDuration.observe(
+      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    )
+  })
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'banjian', version: '0.1.0', description: 'Case handling for city government services (办件).' },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
+      security: [{ apiKey: [] }],
+    },
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+
+  await app.register(healthRoutes)
+  await app.register(organizationRoutes, { prefix: '/v1' })
+  await app.register(serviceItemRoutes, { prefix: '/v1' })
+  await app.register(applicationRoutes, { prefix: '/v1' })
+  await app.register(caseRoutes, { prefix: '/v1' })
+  return app
+}
+
+function toProblem(err: FastifyError): HttpProblem {
+  if (err instanceof HttpProblem) return err
+  if (err.validation) {
+    const where = err.validationContext ?? 'body'
+    const errors = err.validation.map((v) => ({
+      path: `${where}${v.instancePath || ''}`,
+      message: v.message ?? 'is not valid',
+    }))
+    return problem('validation_failed', `${where} is not valid: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, errors)
+  }
+  if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return problem('unsupported_media_type', err.message)
+  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return problem('payload_too_large', err.message)
+  if (err.statusCode === 400 || err instanceof SyntaxError) {
+    return problem('validation_failed', `request body is not valid JSON: ${err.message}`)
+  }
+  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return problem('validation_failed', err.message)
+  return problem('internal', 'the server could not complete the request')
+}

@@ -1,0 +1,61 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { and, eq, isNull } from 'drizzle-orm'
+import type { FastifyRequest } from 'fastify'
+import type { Db } from '../db/client.ts'
+import { apiKeys } from '../db/schema.ts'
+import type { Role } from '../domain/roles.ts'
+import { problem } from './problem.ts'
+
+export interface Principal {
+  keyId: string
+  organizationId: string
+  role: Role
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal
+  }
+}
+
+export const hashKey = (secret: string) => createHash('sha256').update(secret).digest('hex')
+
+/** A new secret: prefixed so leaked keys are easy to spot in logs and scanners. */
+export const newKeySecret = () => `bj_${randomBytes(24).toString('base64url')}`
+
+/**
+ * Looks keys up by hash. Answers are cached briefly so a busy window system does not cost a
+ * query per request; a revocation takes effect within `ttlMs`.
+ */
+export function createKeyLookup(db: Db, ttlMs = 5_000) {
+  const cache = new Map<string, { principal: Principal | undefined; expires: number }>()
+  return {
+    async find(secret: string): Promise<Principal | undefined> {
+      const hash = hashKey(secret)
+      const cached = cache.get(hash)
+      if (cached && cached.expires > Date.now()) return cached.principal
+      const [row] = await db.select({ id: apiKeys.id, organizationId: apiKeys.organizationId, role: apiKeys.role })
+        .from(apiKeys).where(and(eq(apiKeys.keyHash, hash), isNull(apiKeys.revokedAt)))
+      const principal = row ? { keyId: row.id, organizationId: row.organizationId, role: row.role as Role } : undefined
+      if (cache.size > 10_000) cache.clear()
+      cache.set(hash, { principal, expires: Date.now() + ttlMs })
+      return principal
+    },
+    forget(): void {
+      cache.clear()
+    },
+  }
+}
+export type KeyLookup = ReturnType<typeof createKeyLookup>
+
+/** The caller, who must hold one of `roles`. */
+export function requireRole(request: FastifyRequest, roles: readonly Role[]): Principal {
+  const principal = request.principal
+  if (!principal) throw problem('unauthenticated', 'an API key is required: Authorization: Bearer <key>')
+  if (!roles.includes(principal.role)) {
+    throw problem('forbidden', `role ${principal.role} may not do this (needs ${roles.join(' or ')})`)
+  }
+  return principal
+}
+
+export const ANY_ROLE: readonly Role[] = ['admin', 'window', 'department', 'supervisor', 'auditor', 'hotline']

@@ -1,0 +1,62 @@
+import {
+  type Client, WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client'
+import { ApplicationFailure } from '@temporalio/common'
+import type { ApplicationCommand } from '../domain/application/application-case.ts'
+import type { CaseView } from '../domain/case-view.ts'
+import { isRefusalCode } from '../domain/refusal.ts'
+import type { TaskQueues } from '../infra/temporal.ts'
+import {
+  actionUpdate, type ApplicationWorkflowInput, submittedUpdate,
+} from '../workflows/application/contract.ts'
+import type { applicationWorkflow } from '../workflows/application/workflow.ts'
+import { problem } from './problem.ts'
+
+/** What the API asks of Temporal: start cases and send them commands. Nothing else. */
+export interface CaseGateway {
+  /** Starts the case (or finds it started) and returns it once its submission is recorded. */
+  submitApplication(input: Extract<ApplicationWorkflowInput, { kind: 'new' }>): Promise<CaseView | 'closed'>
+  act(caseId: string, command: ApplicationCommand): Promise<CaseView>
+  ping(): Promise<void>
+}
+
+export function createCaseGateway(client: Client, queues: TaskQueues): CaseGateway {
+  return {
+    async submitApplication(input) {
+      const start = new WithStartWorkflowOperation<typeof applicationWorkflow>('applicationWorkflow', {
+        workflowId: input.caseId,
+        taskQueue: queues.applications,
+        args: [input],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        // A closed case keeps its id forever: a retried submission must not start it again.
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      })
+      try {
+        return await client.workflow.executeUpdateWithStart(submittedUpdate, { startWorkflowOperation: start })
+      } catch (err) {
+        if (err instanceof WorkflowExecutionAlreadyStartedError) return 'closed'
+        throw translate(err)
+      }
+    },
+    async act(caseId, command) {
+      try {
+        return await client.workflow.getHandle(caseId).executeUpdate(actionUpdate, { args: [command] })
+      } catch (err) {
+        throw translate(err)
+      }
+    },
+    async ping() {
+      await client.workflowService.getSystemInfo({})
+    },
+  }
+}
+
+/** Refusals from a workflow become the contract's problems; anything else stays a 5xx. */
+function translate(err: unknown): unknown {
+  if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && isRefusalCode(err.cause.type)) {
+    return problem(err.cause.type, err.cause.message)
+  }
+  if (err instanceof WorkflowNotFoundError) return problem('invalid_transition', 'the case is closed')
+  return err
+}

@@ -1,0 +1,124 @@
+import { Type } from 'typebox'
+import { Value } from 'typebox/value'
+import { APPLICATION_ACTIONS, isApplicationAction } from '../../domain/application/actions.ts'
+import { CaseEvent, CaseKindSchema, CaseView } from '../../domain/case-view.ts'
+import { Actor } from '../../domain/roles.ts'
+import type { App } from '../app.ts'
+import { ANY_ROLE, requireRole } from '../auth.ts'
+import { presentCase } from '../present.ts'
+import { commonErrorResponses, problem, ProblemDetails } from '../problem.ts'
+import { decodeCursor, encodeCursor, Instant, Page } from '../schemas/common.ts'
+import type { CaseCursor } from '../../db/cases.ts'
+
+const CaseId = Type.String({ minLength: 1, maxLength: 100 })
+
+const CaseListQuery = Type.Object({
+  kind: Type.Optional(CaseKindSchema),
+  status: Type.Optional(Type.String({ maxLength: 50 })),
+  handlingOrganizationId: Type.Optional(Type.String({ maxLength: 100 })),
+  serviceItemCode: Type.Optional(Type.String({ maxLength: 100 })),
+  overdue: Type.Optional(Type.Boolean()),
+  warned: Type.Optional(Type.Boolean()),
+  dueBefore: Type.Optional(Instant),
+  flag: Type.Optional(Type.String({ maxLength: 100 })),
+  limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+  cursor: Type.Optional(Type.String({ maxLength: 500 })),
+}, { additionalProperties: false })
+
+const HistoryEvent = Type.Object({
+  ...CaseEvent.properties,
+  actor: Actor,
+  hash: Type.String(),
+  prevHash: Type.String(),
+})
+
+/** The action body: `{ action, ...parameters }`, one shape per action (documented as oneOf). */
+const ActionBody = Type.Union(Object.entries(APPLICATION_ACTIONS).map(([name, spec]) =>
+  Type.Object({ action: Type.Literal(name), ...spec.params.properties }, { additionalProperties: false })))
+
+function parseCaseCursor(cursor: string | undefined): CaseCursor | undefined {
+  if (cursor === undefined) return undefined
+  const key = decodeCursor(cursor)
+  if (key?.length === 3 && typeof key[0] === 'number' && typeof key[1] === 'string' && typeof key[2] === 'string') {
+    return [key[0], key[1], key[2]]
+  }
+  throw problem('validation_failed', 'cursor is not one this server gave out', [{ path: 'querystring/cursor', message: 'unknown cursor' }])
+}
+
+export async function caseRoutes(app: App): Promise<void> {
+  app.get('/cases/:id', {
+    schema: {
+      tags: ['cases'], params: Type.Object({ id: CaseId }),
+      querystring: Type.Object({ at: Type.Optional(Instant) }, { additionalProperties: false }),
+      response: { 200: CaseView, ...commonErrorResponses, 404: ProblemDetails },
+    },
+  }, async (request) => {
+    const principal = requireRole(request, ANY_ROLE)
+    const { id } = request.params
+    const visible = await app.cases.find(id, principal)
+    const view = visible && request.query.at ? await app.cases.findAt(id, new Date(request.query.at).toISOString()) : visible
+    if (!view) {
+      const when = request.query.at ? ` at ${request.query.at}` : ''
+      throw problem('not_found', `case ${id} does not exist${when}`)
+    }
+    return presentCase(view, principal.role)
+  })
+
+  app.get('/cases', {
+    schema: { tags: ['cases'], querystring: CaseListQuery, response: { 200: Page(CaseView), ...commonErrorResponses } },
+  }, async (request) => {
+    const principal = requireRole(request, ANY_ROLE)
+    const { limit, cursor, ...filter } = request.query
+    const after = parseCaseCursor(cursor)
+    const page = await app.cases.list(principal, {
+      ...filter, dueBefore: filter.dueBefore ? new Date(filter.dueBefore).toISOString() : undefined,
+    }, limit, after)
+    return { items: page.items.map((v) => presentCase(v, principal.role)), nextCursor: page.next ? encodeCursor(page.next) : null }
+  })
+
+  app.get('/cases/:id/history', {
+    schema: {
+      tags: ['cases'], params: Type.Object({ id: CaseId }),
+      response: { 200: Type.Object({ events: Type.Array(HistoryEvent) }), ...commonErrorResponses, 404: ProblemDetails },
+    },
+  }, async (request) => {
+    const principal = requireRole(request, ANY_ROLE)
+    if (!(await app.cases.find(request.params.id, principal))) throw problem('not_found', `case ${request.params.id} does not exist`)
+    return { events: await app.cases.history(request.params.id) }
+  })
+
+  app.post('/cases/:id/actions', {
+    schema: {
+      tags: ['cases'], params: Type.Object({ id: CaseId }),
+      body: Type.Object({ action: Type.String({ minLength: 1, maxLength: 50 }) }, { additionalProperties: true }),
+      response: { 200: CaseView, ...commonErrorResponses, 404: ProblemDetails, 409: ProblemDetails },
+    },
+  }, async (request) => {
+    const principal = requireRole(request, ANY_ROLE)
+    const { action, ...params } = request.body as { action: string } & Record<string, unknown>
+    if (!isApplicationAction(action)) {
+      throw problem('validation_failed', `unknown action ${action}; one of ${Object.keys(APPLICATION_ACTIONS).join(', ')}`,
+        [{ path: 'body/action', message: `must be one of ${Object.keys(APPLICATION_ACTIONS).join(', ')}` }])
+    }
+    const spec = APPLICATION_ACTIONS[action]
+    if (!Value.Check(spec.params, params)) {
+      const errors = [...Value.Errors(spec.params, params)].map((e) => ({ path: `body${e.instancePath}`, message: e.message }))
+      throw problem('validation_failed', `parameters of ${action} are not valid: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, errors)
+    }
+    requireRole(request, spec.roles)
+    const existing = await app.cases.find(request.params.id, principal)
+    if (!existing) throw problem('not_found', `case ${request.params.id} does not exist`)
+    try {
+      const view = await app.deps.gateway.act(request.params.id, {
+        action, params, actor: { organizationId: principal.organizationId, role: principal.role, keyId: principal.keyId },
+      })
+      app.metrics.actionsTaken.inc({ action, outcome: 'done' })
+      return presentCase(view, principal.role)
+    } catch (err) {
+      app.metrics.actionsTaken.inc({ action, outcome: 'refused' })
+      throw err
+    }
+  })
+}
+
+export const actionBodySchema = ActionBody

@@ -1,0 +1,122 @@
+import { randomUUID } from 'node:crypto'
+import { asc, eq, gt, sql } from 'drizzle-orm'
+import { Type } from 'typebox'
+import { apiKeys, organizations } from '../../db/schema.ts'
+import { OrganizationKind, Role } from '../../domain/roles.ts'
+import type { App } from '../app.ts'
+import { hashKey, newKeySecret, requireRole, ANY_ROLE } from '../auth.ts'
+import { commonErrorResponses, problem, ProblemDetails } from '../problem.ts'
+import { decodeCursor, encodeCursor, Id, ListQuery, Page } from '../schemas/common.ts'
+
+const Organization = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  kind: OrganizationKind,
+  parentId: Type.Union([Type.String(), Type.Null()]),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+})
+const OrganizationBody = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 200 }),
+  kind: OrganizationKind,
+  parentId: Type.Optional(Id),
+}, { additionalProperties: false })
+const ApiKeyBody = Type.Object({
+  organizationId: Id,
+  role: Role,
+  name: Type.Optional(Type.String({ maxLength: 200 })),
+}, { additionalProperties: false })
+const CreatedKey = Type.Object({
+  id: Type.String(), key: Type.String(), organizationId: Type.String(), role: Role, name: Type.Optional(Type.String()),
+})
+
+const columns = {
+  id: organizations.id, name: organizations.name, kind: organizations.kind, parentId: organizations.parentId,
+  createdAt: organizations.createdAt, updatedAt: organizations.updatedAt,
+}
+
+export async function organizationRoutes(app: App): Promise<void> {
+  const { db } = app.deps.database
+
+  app.put('/organizations/:id', {
+    schema: {
+      tags: ['organisations'],
+      params: Type.Object({ id: Id }),
+      body: OrganizationBody,
+      response: { 200: Organization, ...commonErrorResponses, 422: ProblemDetails },
+    },
+  }, async (request) => {
+    requireRole(request, ['admin'])
+    const { id } = request.params
+    const { name, kind, parentId } = request.body
+    return db.transaction(async (tx) => {
+      // Serialise tree changes so two concurrent moves cannot build a cycle.
+      await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext('organizations'))`)
+      let path = `/${id}/`
+      if (parentId !== undefined) {
+        const [parent] = await tx.select({ path: organizations.path }).from(organizations).where(eq(organizations.id, parentId))
+        if (!parent) throw problem('unprocessable', `parent organisation ${parentId} does not exist`)
+        if (parent.path.includes(`/${id}/`)) throw problem('unprocessable', `${parentId} lies under ${id}: that would make a cycle`)
+        path = `${parent.path}${id}/`
+      }
+      const [before] = await tx.select({ path: organizations.path }).from(organizations).where(eq(organizations.id, id))
+      const [row] = await tx.insert(organizations).values({ id, name, kind, parentId: parentId ?? null, path })
+        .onConflictDoUpdate({ target: organizations.id, set: { name, kind, parentId: parentId ?? null, path, updatedAt: sql`now()` } })
+        .returning(columns)
+      if (before && before.path !== path) {
+        await tx.execute(sql`UPDATE organizations SET path = ${path} || substr(path, ${before.path.length + 1})
+          WHERE path LIKE ${`${before.path}%`} AND id <> ${id}`)
+      }
+      return row!
+    })
+  })
+
+  app.get('/organizations/:id', {
+    schema: { tags: ['organisations'], params: Type.Object({ id: Id }), response: { 200: Organization, ...commonErrorResponses, 404: ProblemDetails } },
+  }, async (request) => {
+    requireRole(request, ANY_ROLE)
+    const [row] = await db.select(columns).from(organizations).where(eq(organizations.id, request.params.id))
+    if (!row) throw problem('not_found', `organisation ${request.params.id} does not exist`)
+    return row
+  })
+
+  app.get('/organizations', {
+    schema: { tags: ['organisations'], querystring: ListQuery, response: { 200: Page(Organization), ...commonErrorResponses } },
+  }, async (request) => {
+    requireRole(request, ANY_ROLE)
+    const { limit, cursor } = request.query
+    const after = decodeCursor(cursor)?.[0]
+    const rows = await db.select(columns).from(organizations)
+      .where(typeof after === 'string' ? gt(organizations.id, after) : undefined)
+      .orderBy(asc(organizations.id)).limit(limit + 1)
+    const items = rows.slice(0, limit)
+    return { items, nextCursor: rows.length > limit ? encodeCursor([items[items.length - 1]!.id]) : null }
+  })
+
+  app.post('/api-keys', {
+    schema: {
+      tags: ['organisations'], body: ApiKeyBody,
+      response: { 201: CreatedKey, ...commonErrorResponses, 422: ProblemDetails },
+    },
+  }, async (request, reply) => {
+    requireRole(request, ['admin'])
+    const { organizationId, role, name } = request.body
+    const [org] = await db.select({ id: organizations.id }).from(organizations).where(eq(organizations.id, organizationId))
+    if (!org) throw problem('unprocessable', `organisation ${organizationId} does not exist`)
+    const key = newKeySecret()
+    const id = `key_${randomUUID()}`
+    await db.insert(apiKeys).values({ id, organizationId, role, name: name ?? null, keyHash: hashKey(key) })
+    return reply.status(201).send({ id, key, organizationId, role, ...(name ? { name } : {}) })
+  })
+
+  app.delete('/api-keys/:id', {
+    schema: { tags: ['organisations'], params: Type.Object({ id: Type.String({ maxLength: 100 }) }), response: { 204: Type.Null(), ...commonErrorResponses, 404: ProblemDetails } },
+  }, async (request, reply) => {
+    requireRole(request, ['admin'])
+    const revoked = await db.update(apiKeys).set({ revokedAt: sql`now()` })
+      .where(eq(apiKeys.id, request.params.id)).returning({ id: apiKeys.id })
+    if (revoked.length === 0) throw problem('not_found', `API key ${request.params.id} does not exist`)
+    app.keys.forget()
+    return reply.status(204).send(null)
+  })
+}

@@ -1,0 +1,108 @@
+import { and, asc, eq, gt, isNotNull, sql } from 'drizzle-orm'
+import { Type } from 'typebox'
+import { findGuide } from '../../db/guides.ts'
+import { organizations, serviceItems, serviceItemVersions } from '../../db/schema.ts'
+import { draftProblems, Guide, publishGuide, ServiceItemDraft } from '../../domain/service-item.ts'
+import type { App } from '../app.ts'
+import { ANY_ROLE, requireRole } from '../auth.ts'
+import { claimIdempotencyKey } from '../idempotency.ts'
+import { commonErrorResponses, problem, ProblemDetails } from '../problem.ts'
+import { decodeCursor, encodeCursor, IdempotencyHeaders, ListQuery, Page } from '../schemas/common.ts'
+
+const Code = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$' })
+const Draft = Type.Object({ code: Type.String(), draft: ServiceItemDraft, latestVersion: Type.Union([Type.Integer(), Type.Null()]) })
+
+export async function serviceItemRoutes(app: App): Promise<void> {
+  const { db } = app.deps.database
+
+  app.put('/service-items/:code', {
+    schema: {
+      tags: ['catalogue'], params: Type.Object({ code: Code }), body: ServiceItemDraft,
+      response: { 200: Draft, ...commonErrorResponses, 422: ProblemDetails },
+    },
+  }, async (request) => {
+    requireRole(request, ['admin'])
+    const draft = request.body
+    const problems = draftProblems(draft)
+    if (problems.length > 0) {
+      throw problem('validation_failed', problems.map((p) => `${p.path}: ${p.message}`).join('; '),
+        problems.map((p) => ({ path: `body${p.path}`, message: p.message })))
+    }
+    const [department] = await db.select({ id: organizations.id }).from(organizations).where(eq(organizations.id, draft.departmentId))
+    if (!department) throw problem('unprocessable', `organisation ${draft.departmentId} does not exist`)
+    const [row] = await db.insert(serviceItems).values({ code: request.params.code, draft })
+      .onConflictDoUpdate({ target: serviceItems.code, set: { draft, updatedAt: sql`now()` } })
+      .returning({ code: serviceItems.code, latestVersion: serviceItems.latestVersion })
+    return { code: row!.code, draft, latestVersion: row!.latestVersion }
+  })
+
+  app.get('/service-items/:code/draft', {
+    schema: { tags: ['catalogue'], params: Type.Object({ code: Code }), response: { 200: Draft, ...commonErrorResponses, 404: ProblemDetails } },
+  }, async (request) => {
+    requireRole(request, ['admin'])
+    const [row] = await db.select().from(serviceItems).where(eq(serviceItems.code, request.params.code))
+    if (!row?.draft) throw problem('not_found', `service item ${request.params.code} has no draft`)
+    return { code: row.code, draft: row.draft as ServiceItemDraft, latestVersion: row.latestVersion }
+  })
+
+  app.post('/service-items/:code/publish', {
+    schema: {
+      tags: ['catalogue'], params: Type.Object({ code: Code }), headers: IdempotencyHeaders,
+      response: { 200: Guide, ...commonErrorResponses, 404: ProblemDetails, 409: ProblemDetails },
+    },
+  }, async (request) => {
+    const principal = requireRole(request, ['admin'])
+    const { code } = request.params
+    const key = request.headers['idempotency-key']
+    if (key) {
+      // A retried publish answers with the version the first attempt made, not a new one.
+      const [item] = await db.select({ latestVersion: serviceItems.latestVersion }).from(serviceItems).where(eq(serviceItems.code, code))
+      const claimed = await claimIdempotencyKey(db, {
+        organizationId: principal.organizationId, scope: `publish:${code}`, key, body: { code },
+        candidateId: String((item?.latestVersion ?? 0) + 1),
+      })
+      const existing = await findGuide(db, code, Number(claimed))
+      if (existing) return existing
+    }
+    return db.transaction(async (tx) => {
+      const [item] = await tx.select().from(serviceItems).where(eq(serviceItems.code, code)).for('update')
+      if (!item) throw problem('not_found', `service item ${code} does not exist`)
+      if (!item.draft) throw problem('conflict', `service item ${code} has no draft to publish`)
+      const version = (item.latestVersion ?? 0) + 1
+      const guide = publishGuide(code, version, item.draft as ServiceItemDraft, new Date().toISOString())
+      await tx.insert(serviceItemVersions).values({ code, version, guide, publishedAt: guide.publishedAt })
+      await tx.update(serviceItems).set({ draft: null, latestVersion: version, updatedAt: sql`now()` }).where(eq(serviceItems.code, code))
+      return guide
+    })
+  })
+
+  app.get('/service-items/:code', {
+    schema: {
+      tags: ['catalogue'], params: Type.Object({ code: Code }),
+      querystring: Type.Object({ version: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false }),
+      response: { 200: Guide, ...commonErrorResponses, 404: ProblemDetails },
+    },
+  }, async (request) => {
+    requireRole(request, ANY_ROLE)
+    const guide = await findGuide(db, request.params.code, request.query.version)
+    if (!guide) {
+      const which = request.query.version ? ` version ${request.query.version}` : ''
+      throw problem('not_found', `service item ${request.params.code}${which} is not published`)
+    }
+    return guide
+  })
+
+  app.get('/service-items', {
+    schema: { tags: ['catalogue'], querystring: ListQuery, response: { 200: Page(Guide), ...commonErrorResponses } },
+  }, async (request) => {
+    requireRole(request, ANY_ROLE)
+    const { limit, cursor } = request.query
+    const after = decodeCursor(cursor)?.[0]
+    const rows = await db.select({ guide: serviceItemVersions.guide, code: serviceItems.code }).from(serviceItems)
+      .innerJoin(serviceItemVersions, and(eq(serviceItemVersions.code, serviceItems.code), eq(serviceItemVersions.version, serviceItems.latestVersion)))
+      .where(and(isNotNull(serviceItems.latestVersion), typeof after === 'string' ? gt(serviceItems.code, after) : undefined))
+      .orderBy(asc(serviceItems.code)).limit(limit + 1)
+    const items = rows.slice(0, limit)
+    return { items: items.map((r) => r.guide as Guide), nextCursor: rows.length > limit ? encodeCursor([items[items.length - 1]!.code]) : null }
+  })
+}

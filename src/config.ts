@@ -1,0 +1,75 @@
+import { Type, type Static } from 'typebox'
+import { Value } from 'typebox/value'
+
+/**
+ * Every setting banjian reads, in one schema. Parsed once at start; nothing else reads
+ * `process.env`. Temporal's own standard variables (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
+ * TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_PROFILE) are read by @temporalio/envconfig from the
+ * same snapshot of the environment, so they are listed here only to decide embedded vs external.
+ */
+export const ConfigSchema = Type.Object({
+  BANJIAN_HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
+  BANJIAN_PORT: Type.Integer({ default: 3000, minimum: 0, maximum: 65535 }),
+  BANJIAN_DATA_DIR: Type.String({ default: '.data', minLength: 1 }),
+  BANJIAN_ADMIN_KEY: Type.Optional(Type.String({ minLength: 16 })),
+  /** Key for encrypting identity and phone numbers at rest (any string ≥ 16 chars). */
+  BANJIAN_ENCRYPTION_KEY: Type.Optional(Type.String({ minLength: 16 })),
+  BANJIAN_TASK_QUEUE_PREFIX: Type.String({ default: 'banjian', minLength: 1 }),
+  BANJIAN_TEMPORAL_CLI: Type.Optional(Type.String({ minLength: 1 })),
+  BANJIAN_TEMPORAL_TEST_SERVER: Type.Optional(Type.String({ minLength: 1 })),
+  /** Port for the embedded dev server's gRPC frontend. */
+  BANJIAN_TEMPORAL_PORT: Type.Integer({ default: 7233, minimum: 1, maximum: 65535 }),
+  /** Port for the embedded dev server's web UI; 0 runs it headless. */
+  BANJIAN_TEMPORAL_UI_PORT: Type.Integer({ default: 8233, minimum: 0, maximum: 65535 }),
+  BANJIAN_EMBEDDED_PG_PORT: Type.Integer({ default: 5488, minimum: 1, maximum: 65535 }),
+  /** Namespace retention for the embedded dev server, in days (audit needs long histories). */
+  BANJIAN_RETENTION_DAYS: Type.Integer({ default: 3650, minimum: 1 }),
+  DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  TEMPORAL_ADDRESS: Type.Optional(Type.String({ minLength: 1 })),
+  TEMPORAL_NAMESPACE: Type.Optional(Type.String({ minLength: 1 })),
+  TEMPORAL_PROFILE: Type.Optional(Type.String({ minLength: 1 })),
+  TEMPORAL_CONFIG_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
+})
+export type Config = Static<typeof ConfigSchema> & {
+  /** The raw environment snapshot handed to @temporalio/envconfig. */
+  readonly temporalEnv: Record<string, string>
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+export function parseConfig(env: Record<string, string | undefined> = process.env): Config {
+  const known = Object.keys(ConfigSchema.properties)
+  const picked: Record<string, string> = {}
+  for (const key of known) {
+    const value = env[key]
+    if (value !== undefined && value !== '') picked[key] = value
+  }
+  const converted = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, { ...picked }))
+  if (!Value.Check(ConfigSchema, converted)) {
+    const seen = new Set<string>()
+    const problems: string[] = []
+    for (const error of Value.Errors(ConfigSchema, converted)) {
+      const name = error.instancePath.replace(/^\//, '') || '(root)'
+      if (seen.has(name)) continue
+      seen.add(name)
+      problems.push(`${name}=${JSON.stringify(picked[name] ?? null)}: ${error.message}`)
+    }
+    throw new ConfigError(problems)
+  }
+  const temporalEnv: Record<string, string> = {}
+  for (const [key, value] of Object.entries(env)) {
+    if (key.startsWith('TEMPORAL_') && value !== undefined) temporalEnv[key] = value
+  }
+  return { ...(converted as Static<typeof ConfigSchema>), temporalEnv }
+}
+
+/** True when the operator pointed banjian at a Temporal cluster rather than the embedded one. */
+export function usesExternalTemporal(config: Config): boolean {
+  return Boolean(config.TEMPORAL_ADDRESS ?? config.TEMPORAL_PROFILE ?? config.TEMPORAL_CONFIG_FILE)
+}

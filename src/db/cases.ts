@@ -1,0 +1,91 @@
+import { and, asc, desc, eq, lte, or, sql, type SQL } from 'drizzle-orm'
+import type { CaseView } from '../domain/case-view.ts'
+import type { Role } from '../domain/roles.ts'
+import type { Db } from './client.ts'
+import { caseEvents, cases, organizations } from './schema.ts'
+
+export interface Viewer {
+  organizationId: string
+  role: Role
+}
+
+export interface CaseFilter {
+  kind?: string | undefined
+  status?: string | undefined
+  handlingOrganizationId?: string | undefined
+  serviceItemCode?: string | undefined
+  overdue?: boolean | undefined
+  warned?: boolean | undefined
+  dueBefore?: string | undefined
+  flag?: string | undefined
+}
+
+/** Keyset position in queue order: priority, earliest due, id. */
+export type CaseCursor = [number, string, string]
+
+/** The read side of cases: what each caller may see, as of now or any instant. */
+export function createCaseReads(db: Db) {
+  /** A department sees what it handles or handled; a supervisor its subtree; auditors everything. */
+  function visibility(viewer: Viewer): SQL | undefined {
+    switch (viewer.role) {
+      case 'admin':
+      case 'auditor':
+        return undefined
+      case 'department':
+        return sql`${cases.organizations} @> ARRAY[${viewer.organizationId}]::text[]`
+      case 'window':
+      case 'hotline':
+        return or(eq(cases.receivedBy, viewer.organizationId), sql`${cases.organizations} @> ARRAY[${viewer.organizationId}]::text[]`)
+      case 'supervisor':
+        return sql`${cases.handlingOrganizationId} IN (SELECT ${organizations.id} FROM ${organizations}
+          WHERE ${organizations.path} LIKE ${`%/${viewer.organizationId}/%`})`
+    }
+  }
+
+  return {
+    async find(id: string, viewer?: Viewer): Promise<CaseView | undefined> {
+      const [row] = await db.select({ view: cases.view }).from(cases)
+        .where(and(eq(cases.id, id), viewer ? visibility(viewer) : undefined))
+      return row?.view as CaseView | undefined
+    },
+
+    /** The case as it stood at `at`: the view recorded with the last event at or before it. */
+    async findAt(id: string, at: string): Promise<CaseView | undefined> {
+      const [row] = await db.select({ view: caseEvents.view }).from(caseEvents)
+        .where(and(eq(caseEvents.caseId, id), lte(caseEvents.at, at)))
+        .orderBy(desc(caseEvents.seq)).limit(1)
+      return row?.view as CaseView | undefined
+    },
+
+    async history(id: string) {
+      return db.select({
+        seq: caseEvents.seq, at: caseEvents.at, type: caseEvents.type, actor: caseEvents.actor, data: caseEvents.data,
+        hash: caseEvents.hash, prevHash: caseEvents.prevHash,
+      }).from(caseEvents).where(eq(caseEvents.caseId, id)).orderBy(asc(caseEvents.seq))
+    },
+
+    async list(viewer: Viewer, filter: CaseFilter, limit: number, after?: CaseCursor) {
+      const conditions = [
+        visibility(viewer),
+        filter.kind ? eq(cases.kind, filter.kind) : undefined,
+        filter.status ? eq(cases.status, filter.status) : undefined,
+        filter.handlingOrganizationId ? eq(cases.handlingOrganizationId, filter.handlingOrganizationId) : undefined,
+        filter.serviceItemCode ? eq(cases.serviceItemCode, filter.serviceItemCode) : undefined,
+        filter.overdue !== undefined ? eq(cases.overdue, filter.overdue) : undefined,
+        filter.warned !== undefined ? eq(cases.warned, filter.warned) : undefined,
+        filter.dueBefore ? sql`${cases.nextDueAt} < ${filter.dueBefore}` : undefined,
+        filter.flag ? sql`${cases.flags} @> ARRAY[${filter.flag}]::text[]` : undefined,
+        after ? sql`(${cases.priorityRank}, ${cases.nextDueAt}, ${cases.id}) > (${after[0]}, ${after[1]}::timestamptz, ${after[2]})` : undefined,
+      ]
+      const rows = await db.select({ view: cases.view, rank: cases.priorityRank, due: cases.nextDueAt, id: cases.id })
+        .from(cases).where(and(...conditions))
+        .orderBy(asc(cases.priorityRank), asc(cases.nextDueAt), asc(cases.id)).limit(limit + 1)
+      const page = rows.slice(0, limit)
+      const last = page[page.length - 1]
+      const next: CaseCursor | undefined = rows.length > limit && last ? [last.rank, last.due, last.id] : undefined
+      return { items: page.map((r) => r.view as CaseView), next }
+    },
+  }
+}
+export type CaseReads = ReturnType<typeof createCaseReads>
+

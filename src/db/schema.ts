@@ -1,0 +1,130 @@
+import { sql } from 'drizzle-orm'
+import {
+  boolean, index, integer, jsonb, pgTable, primaryKey, smallint, text, timestamp, uniqueIndex,
+} from 'drizzle-orm/pg-core'
+import type { CaseView } from '../domain/case-view.ts'
+import type { Actor, OrganizationKind, Role } from '../domain/roles.ts'
+
+const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'string' })
+
+export const organizations = pgTable('organizations', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  kind: text('kind').$type<OrganizationKind>().notNull(),
+  parentId: text('parent_id'),
+  /** Materialised path of ids from the root, for subtree queries (`/root/gz/gz-dept/`). */
+  path: text('path').notNull(),
+  createdAt: instant('created_at').notNull().defaultNow(),
+  updatedAt: instant('updated_at').notNull().defaultNow(),
+}, (t) => [index('organizations_path_idx').on(t.path)])
+
+export const apiKeys = pgTable('api_keys', {
+  id: text('id').primaryKey(),
+  organizationId: text('organization_id').notNull().references(() => organizations.id),
+  role: text('role').$type<Role>().notNull(),
+  name: text('name'),
+  /** sha256 of the secret; the secret itself is never stored. */
+  keyHash: text('key_hash').notNull(),
+  createdAt: instant('created_at').notNull().defaultNow(),
+  revokedAt: instant('revoked_at'),
+}, (t) => [uniqueIndex('api_keys_hash_idx').on(t.keyHash)])
+
+export const serviceItems = pgTable('service_items', {
+  code: text('code').primaryKey(),
+  draft: jsonb('draft'),
+  latestVersion: integer('latest_version'),
+  createdAt: instant('created_at').notNull().defaultNow(),
+  updatedAt: instant('updated_at').notNull().defaultNow(),
+})
+
+export const serviceItemVersions = pgTable('service_item_versions', {
+  code: text('code').notNull().references(() => serviceItems.code),
+  version: integer('version').notNull(),
+  guide: jsonb('guide').notNull(),
+  publishedAt: instant('published_at').notNull().defaultNow(),
+}, (t) => [primaryKey({ columns: [t.code, t.version] })])
+
+export const cases = pgTable('cases', {
+  id: text('id').primaryKey(),
+  kind: text('kind').notNull(),
+  status: text('status').notNull(),
+  /** Sequence number of the last event applied (the case's `version`). */
+  lastSeq: integer('last_seq').notNull(),
+  lastHash: text('last_hash').notNull(),
+  serviceItemCode: text('service_item_code'),
+  handlingOrganizationId: text('handling_organization_id'),
+  receivedBy: text('received_by').notNull(),
+  /** 0 = green channel and urgent, 1 = one of them, 2 = ordinary: lists sort on it first. */
+  priorityRank: smallint('priority_rank').notNull(),
+  overdue: boolean('overdue').notNull().default(false),
+  warned: boolean('warned').notNull().default(false),
+  open: boolean('open').notNull().default(true),
+  /** Earliest due instant among running deadlines; 'infinity' when none runs (keeps keyset order total). */
+  nextDueAt: instant('next_due_at').notNull(),
+  flags: text('flags').array().notNull().default(sql`'{}'::text[]`),
+  /** Organisations that have handled the case, for department visibility. */
+  organizations: text('organizations').array().notNull().default(sql`'{}'::text[]`),
+  view: jsonb('view').$type<CaseView>().notNull(),
+  createdAt: instant('created_at').notNull(),
+  updatedAt: instant('updated_at').notNull(),
+}, (t) => [
+  index('cases_queue_idx').on(t.priorityRank, t.nextDueAt, t.id),
+  index('cases_org_queue_idx').on(t.handlingOrganizationId, t.priorityRank, t.nextDueAt, t.id),
+  index('cases_overdue_org_idx').on(t.handlingOrganizationId, t.priorityRank, t.nextDueAt, t.id)
+    .where(sql`${t.overdue}`),
+  index('cases_warned_org_idx').on(t.handlingOrganizationId, t.priorityRank, t.nextDueAt, t.id)
+    .where(sql`${t.warned}`),
+  index('cases_status_idx').on(t.kind, t.status),
+  index('cases_item_idx').on(t.serviceItemCode),
+  index('cases_orgs_idx').using('gin', t.organizations),
+  index('cases_flags_idx').using('gin', t.flags),
+])
+
+/** Append-only: a trigger (see migrations) refuses UPDATE and DELETE. */
+export const caseEvents = pgTable('case_events', {
+  caseId: text('case_id').notNull(),
+  seq: integer('seq').notNull(),
+  at: instant('at').notNull(),
+  type: text('type').notNull(),
+  actor: jsonb('actor').$type<Actor>().notNull(),
+  data: jsonb('data').$type<Record<string, unknown>>().notNull(),
+  /** The case view right after this event: `?at=` reads the last one before the instant. */
+  view: jsonb('view').$type<CaseView>().notNull(),
+  prevHash: text('prev_hash').notNull(),
+  hash: text('hash').notNull(),
+  recordedAt: instant('recorded_at').notNull().defaultNow(),
+}, (t) => [primaryKey({ columns: [t.caseId, t.seq] }), index('case_events_at_idx').on(t.caseId, t.at)])
+
+export const idempotencyKeys = pgTable('idempotency_keys', {
+  organizationId: text('organization_id').notNull(),
+  scope: text('scope').notNull(),
+  key: text('key').notNull(),
+  requestHash: text('request_hash').notNull(),
+  resourceId: text('resource_id').notNull(),
+  createdAt: instant('created_at').notNull().defaultNow(),
+}, (t) => [primaryKey({ columns: [t.organizationId, t.scope, t.key] })])
+
+export const calendarYears = pgTable('calendar_years', {
+  year: integer('year').primaryKey(),
+  published: boolean('published').notNull(),
+  days: jsonb('days').notNull(),
+  /** Calendar version that last changed this year. */
+  version: integer('version').notNull(),
+  source: text('source').notNull(),
+  updatedAt: instant('updated_at').notNull().defaultNow(),
+})
+
+/** Every change to the calendar, kept: version n is the calendar after the n-th change. */
+export const calendarVersions = pgTable('calendar_versions', {
+  version: integer('version').primaryKey(),
+  years: integer('years').array().notNull(),
+  changedBy: text('changed_by').notNull(),
+  data: jsonb('data').notNull(),
+  createdAt: instant('created_at').notNull().defaultNow(),
+})
+
+export const settings = pgTable('settings', {
+  name: text('name').primaryKey(),
+  value: jsonb('value').notNull(),
+  updatedAt: instant('updated_at').notNull().defaultNow(),
+})

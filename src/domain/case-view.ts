@@ -1,0 +1,95 @@
+import { Type, type Static } from 'typebox'
+import { Actor } from './roles.ts'
+
+export const CASE_KINDS = ['application', 'fulfilment', 'escalation', 'complaint'] as const
+export type CaseKind = (typeof CASE_KINDS)[number]
+export const CaseKindSchema = Type.Enum(CASE_KINDS)
+
+export const DEADLINE_STATES = ['running', 'paused', 'met', 'missed', 'cancelled'] as const
+export type DeadlineState = (typeof DEADLINE_STATES)[number]
+
+export const DeadlineView = Type.Object({
+  kind: Type.String(),
+  /** Distinguishes deadlines of one kind (one per opinion or supervision order). */
+  key: Type.String(),
+  dueAt: Type.String(),
+  warnAt: Type.String(),
+  state: Type.Enum(DEADLINE_STATES),
+  provisional: Type.Boolean(),
+  warned: Type.Boolean(),
+  workingDaysLeft: Type.Optional(Type.Integer()),
+})
+export type DeadlineView = Static<typeof DeadlineView>
+
+export const Applicant = Type.Object({
+  type: Type.Union([Type.Literal('person'), Type.Literal('enterprise')]),
+  name: Type.String({ minLength: 1, maxLength: 200 }),
+  idNumber: Type.String({ minLength: 4, maxLength: 64 }),
+  phone: Type.Optional(Type.String({ maxLength: 32 })),
+}, { additionalProperties: false })
+export type Applicant = Static<typeof Applicant>
+
+export const Priority = Type.Object({
+  greenChannel: Type.Boolean(),
+  urgent: Type.Boolean(),
+}, { additionalProperties: false })
+export type Priority = Static<typeof Priority>
+
+export const AttachedMaterial = Type.Object({
+  code: Type.String(),
+  ref: Type.String(),
+  source: Type.Union([Type.Literal('applicant'), Type.Literal('shared')]),
+})
+export type AttachedMaterial = Static<typeof AttachedMaterial>
+
+/** A case as every endpoint returns it (API.md "Cases"), with the application's own fields. */
+export const CaseView = Type.Object({
+  id: Type.String(),
+  kind: CaseKindSchema,
+  status: Type.String(),
+  version: Type.Integer(),
+  serviceItemCode: Type.Optional(Type.String()),
+  serviceItemVersion: Type.Optional(Type.Integer()),
+  applicant: Type.Optional(Applicant),
+  channel: Type.String(),
+  receivedBy: Type.String(),
+  handlingOrganizationId: Type.String(),
+  priority: Priority,
+  deadlines: Type.Array(DeadlineView),
+  overdue: Type.Boolean(),
+  warned: Type.Boolean(),
+  flags: Type.Array(Type.String()),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+  materials: Type.Optional(Type.Array(AttachedMaterial)),
+  missingMaterials: Type.Optional(Type.Array(Type.String())),
+  submittedOnBehalfBy: Type.Optional(Type.String()),
+  decision: Type.Optional(Type.Object({ outcome: Type.String(), note: Type.Optional(Type.String()), at: Type.String() })),
+})
+export type CaseView = Static<typeof CaseView>
+
+export const CaseEvent = Type.Object({
+  seq: Type.Integer({ minimum: 1 }),
+  at: Type.String(),
+  type: Type.String(),
+  actor: Actor,
+  data: Type.Record(Type.String(), Type.Unknown()),
+})
+export type CaseEvent = Static<typeof CaseEvent>
+
+/** An event with the case as it stood right after it: what the projection stores. */
+export interface RecordedEvent {
+  event: CaseEvent
+  view: CaseView
+}
+
+/** Queue order: green channel and urgent first (DOMAIN rule 16). */
+export function priorityRank(priority: Priority): number {
+  return (priority.greenChannel ? 0 : 1) + (priority.urgent ? 0 : 1)
+}
+
+/** Shows the first four and last four characters: `4401**********1234`. */
+export function maskIdNumber(idNumber: string): string {
+  if (idNumber.length <= 8) return `${idNumber.slice(0, 1)}${'*'.repeat(Math.max(0, idNumber.length - 1))}`
+  return `${idNumber.slice(0, 4)}${'*'.repeat(idNumber.length - 8)}${idNumber.slice(-4)}`
+}

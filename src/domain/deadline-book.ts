@@ -1,0 +1,140 @@
+import type { WorkingCalendar } from './calendar.ts'
+import type { DeadlineState, DeadlineView } from './case-view.ts'
+import { computeDeadline, type DeadlineSpec } from './deadline-clock.ts'
+
+/** One deadline of a case, as plain data (it travels through continue-as-new). */
+export interface TrackedDeadline {
+  kind: string
+  key: string
+  spec: DeadlineSpec
+  state: DeadlineState
+  warned: boolean
+  dueAt: string
+  warnAt: string
+  provisional: boolean
+}
+
+export type DeadlineTransition = { deadline: TrackedDeadline; change: 'warned' | 'missed' }
+
+/**
+ * The deadlines of one case: starts, pauses, extends and settles them, and tells the workflow
+ * when to wake up next. Every instant comes from the deadline clock.
+ */
+export class DeadlineBook {
+  constructor(private calendar: WorkingCalendar, readonly items: TrackedDeadline[] = []) {}
+
+  get(key: string): TrackedDeadline | undefined {
+    return this.items.find((d) => d.key === key)
+  }
+
+  isOpen(key: string): boolean {
+    const d = this.get(key)
+    return d !== undefined && (d.state === 'running' || d.state === 'paused')
+  }
+
+  start(kind: string, key: string, spec: DeadlineSpec): TrackedDeadline {
+    const existing = this.items.findIndex((d) => d.key === key)
+    const deadline: TrackedDeadline = { kind, key, spec, state: 'running', warned: false, dueAt: '', warnAt: '', provisional: false }
+    this.recompute(deadline, spec.startAt)
+    if (existing >= 0) this.items[existing] = deadline
+    else this.items.push(deadline)
+    return deadline
+  }
+
+  /** Stops a running or paused deadline as `met` or `cancelled`. */
+  settle(key: string, state: 'met' | 'cancelled'): void {
+    const d = this.get(key)
+    if (d && (d.state === 'running' || d.state === 'paused')) d.state = state
+  }
+
+  pause(keys: string[], at: string): void {
+    for (const d of this.open(keys)) {
+      if (d.state !== 'running') continue
+      d.spec = { ...d.spec, pauses: [...(d.spec.pauses ?? []), { from: at }] }
+      d.state = 'paused'
+      this.recompute(d, at)
+    }
+  }
+
+  resume(keys: string[], at: string): void {
+    for (const d of this.open(keys)) {
+      if (d.state !== 'paused') continue
+      const pauses = (d.spec.pauses ?? []).map((p) => (p.to === undefined ? { from: p.from, to: at } : p))
+      d.spec = { ...d.spec, pauses }
+      d.state = 'running'
+      this.recompute(d, at)
+      // A resumed deadline may now lie further out than a warning already given.
+      if (d.warned && Date.parse(d.warnAt) > Date.parse(at)) d.warned = false
+    }
+  }
+
+  extend(key: string, workingDays: number, at: string): void {
+    const d = this.get(key)
+    if (!d) return
+    d.spec = { ...d.spec, extensionWorkingDays: (d.spec.extensionWorkingDays ?? 0) + workingDays }
+    this.recompute(d, at)
+    if (d.warned && Date.parse(d.warnAt) > Date.parse(at)) d.warned = false
+  }
+
+  /** A new calendar (a year published or replaced): every open deadline is recomputed. */
+  recalendar(calendar: WorkingCalendar, at: string): void {
+    this.calendar = calendar
+    for (const d of this.items) if (d.state === 'running' || d.state === 'paused') this.recompute(d, at)
+  }
+
+  get hasProvisional(): boolean {
+    return this.items.some((d) => (d.state === 'running' || d.state === 'paused') && d.provisional)
+  }
+
+  /** The next instant at which a running deadline warns or falls due. */
+  nextWakeMs(): number | undefined {
+    let next: number | undefined
+    for (const d of this.items) {
+      if (d.state !== 'running') continue
+      const at = Date.parse(d.warned ? d.dueAt : d.warnAt)
+      if (next === undefined || at < next) next = at
+    }
+    return next
+  }
+
+  /** Marks what is due at `nowMs` and returns the changes, earliest first. */
+  advance(nowMs: number): DeadlineTransition[] {
+    const changes: DeadlineTransition[] = []
+    for (const d of this.items) {
+      if (d.state !== 'running') continue
+      if (!d.warned && Date.parse(d.warnAt) <= nowMs) {
+        d.warned = true
+        changes.push({ deadline: d, change: 'warned' })
+      }
+      if (Date.parse(d.dueAt) <= nowMs) {
+        d.state = 'missed'
+        changes.push({ deadline: d, change: 'missed' })
+      }
+    }
+    return changes
+  }
+
+  views(now: string): DeadlineView[] {
+    return this.items.map((d) => {
+      const view: DeadlineView = {
+        kind: d.kind, key: d.key, dueAt: d.dueAt, warnAt: d.warnAt, state: d.state, provisional: d.provisional, warned: d.warned,
+      }
+      if (d.state === 'running' || d.state === 'paused') {
+        const left = computeDeadline(this.calendar, d.spec, now).workingDaysLeft
+        if (left !== undefined && 'workingDays' in d.spec.limit) view.workingDaysLeft = left
+      }
+      return view
+    })
+  }
+
+  private open(keys: string[]): TrackedDeadline[] {
+    return this.items.filter((d) => keys.includes(d.key) && (d.state === 'running' || d.state === 'paused'))
+  }
+
+  private recompute(d: TrackedDeadline, now: string): void {
+    const computed = computeDeadline(this.calendar, d.spec, now)
+    d.dueAt = computed.dueAt
+    d.warnAt = computed.warnAt
+    d.provisional = computed.provisional
+  }
+}

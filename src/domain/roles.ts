@@ -1,0 +1,25 @@
+import { Type, type Static } from 'typebox'
+
+export const ROLES = ['admin', 'window', 'department', 'supervisor', 'auditor', 'hotline'] as const
+export const Role = Type.Enum(ROLES)
+export type Role = (typeof ROLES)[number]
+
+export const ORGANIZATION_KINDS = [
+  'government', 'service-management', 'service-center', 'convenience-center', 'department',
+  'authorized-org', 'public-utility', 'hotline',
+] as const
+export const OrganizationKind = Type.Enum(ORGANIZATION_KINDS)
+export type OrganizationKind = (typeof ORGANIZATION_KINDS)[number]
+
+/** Who did something: recorded on every event. */
+export const Actor = Type.Object({
+  organizationId: Type.String(),
+  role: Role,
+  keyId: Type.Optional(Type.String()),
+})
+export type Actor = Static<typeof Actor>
+
+/** Roles that work with applicants' identity numbers; everyone else sees them masked. */
+export function seesPersonalData(role: Role): boolean {
+  return role === 'window' || role === 'department' || role === 'admin'
+}

@@ -1,0 +1,117 @@
+import { Runtime, type Worker } from '@temporalio/worker'
+import { join, resolve } from 'node:path'
+import pino, { type Logger } from 'pino'
+import { buildApp, type App } from './api/app.ts'
+import { createCaseGateway } from './api/case-gateway.ts'
+import { type Config, usesExternalTemporal } from './config.ts'
+import { bootstrapAccess } from './db/bootstrap.ts'
+import { seedOfficialCalendar } from './db/calendar.ts'
+import { openDatabase, type Database } from './db/client.ts'
+import { applyMigrations } from './db/migrate.ts'
+import { startDevServer } from './infra/dev-server.ts'
+import { startEmbeddedPg } from './infra/embedded-pg.ts'
+import { resolveTemporalBinary } from './infra/temporal-binaries.ts'
+import { connectClient, createWorkers, externalTarget, taskQueues, type TemporalTarget } from './infra/temporal.ts'
+
+export type Role = 'all' | 'api' | 'worker'
+
+export interface RunningSystem {
+  url: string | undefined
+  target: TemporalTarget
+  databaseUrl: string
+  /** Stops everything in order: API, workers, connections, then the embedded servers. */
+  stop(): Promise<void>
+}
+
+const EMBEDDED_NAMESPACE = 'banjian'
+
+/** Starts banjian: Postgres and Temporal (embedded unless configured), migrations, worker and API. */
+export async function startSystem(config: Config, options: { role: Role; logger?: Logger; pathVar?: string }): Promise<RunningSystem> {
+  const log = options.logger ?? pino({ level: config.LOG_LEVEL })
+  const stack: Array<{ name: string; stop: () => Promise<unknown> }> = []
+  const stopAll = async () => {
+    for (const { name, stop } of stack.reverse()) {
+      try {
+        await stop()
+      } catch (err) {
+        log.error({ err }, `stopping ${name} failed`)
+      }
+    }
+    stack.length = 0
+  }
+  try {
+    const dataDir = resolve(config.BANJIAN_DATA_DIR)
+    let databaseUrl = config.DATABASE_URL
+    if (!databaseUrl) {
+      const pg = await startEmbeddedPg({
+        dataDir: join(dataDir, 'pg'), port: config.BANJIAN_EMBEDDED_PG_PORT, database: 'banjian',
+        log: (m) => log.debug({ component: 'postgres' }, m.trim()),
+      })
+      stack.push({ name: 'embedded postgres', stop: pg.stop })
+      databaseUrl = pg.url
+      log.info({ dataDir: join(dataDir, 'pg') }, 'embedded postgres started')
+    }
+    const database = openDatabase({ url: databaseUrl })
+    stack.push({ name: 'database pool', stop: database.close })
+    await prepareDatabase(database, config, log)
+
+    let target: TemporalTarget
+    if (usesExternalTemporal(config)) {
+      target = externalTarget(config.temporalEnv)
+    } else {
+      const cliPath = await resolveTemporalBinary('cli', { explicitPath: config.BANJIAN_TEMPORAL_CLI, pathVar: options.pathVar })
+      const server = await startDevServer({
+        cliPath, dbFilename: join(dataDir, 'temporal.sqlite'), port: config.BANJIAN_TEMPORAL_PORT,
+        uiPort: config.BANJIAN_TEMPORAL_UI_PORT, namespace: EMBEDDED_NAMESPACE, retentionDays: config.BANJIAN_RETENTION_DAYS,
+      })
+      stack.push({ name: 'temporal dev server', stop: server.stop })
+      target = { address: server.address, namespace: server.namespace }
+      log.info({ address: server.address, ui: server.uiUrl ?? 'headless' }, 'temporal dev server started')
+    }
+    const queues = taskQueues(config.BANJIAN_TASK_QUEUE_PREFIX)
+
+    if (options.role !== 'api') {
+      const { workers, connection } = await createWorkers({ target, queues, deps: { database } })
+      stack.push({ name: 'worker connection', stop: () => connection.close() })
+      const running = workers.map((w) => w.run())
+      stack.push({ name: 'workers', stop: () => shutdownWorkers(workers, running) })
+      log.info({ queues: Object.values(queues) }, 'workers running')
+    }
+
+    let url: string | undefined
+    if (options.role !== 'worker') {
+      const client = await connectClient(target)
+      stack.push({ name: 'temporal client', stop: () => client.connection.close() })
+      const app: App = await buildApp({ database, gateway: createCaseGateway(client, queues) }, { logger: log })
+      stack.push({ name: 'http api', stop: () => app.close() })
+      url = await app.listen({ host: config.BANJIAN_HOST, port: config.BANJIAN_PORT })
+      log.info({ url, docs: `${url}/docs` }, 'banjian API listening')
+    }
+    return { url, target, databaseUrl, stop: stopAll }
+  } catch (err) {
+    await stopAll()
+    throw err
+  }
+}
+
+/** Migrations, the official calendar and the first administrator key. */
+export async function prepareDatabase(database: Database, config: Config, log: Logger): Promise<void> {
+  await applyMigrations(database)
+  await seedOfficialCalendar(database.db)
+  const { generatedKey } = await bootstrapAccess(database.db, config.BANJIAN_ADMIN_KEY)
+  if (generatedKey) {
+    // Printed once: only its hash is kept.
+    process.stdout.write(`\nAdministrator API key (shown once, keep it): ${generatedKey}\n\n`)
+    log.warn('generated the first administrator key; set BANJIAN_ADMIN_KEY to choose your own')
+  }
+}
+
+async function shutdownWorkers(workers: Worker[], running: Array<Promise<void>>): Promise<void> {
+  for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown()
+  await Promise.allSettled(running)
+}
+
+/** The Temporal Runtime would otherwise stop workers on its own at SIGINT, before the API. */
+export function installRuntime(): void {
+  Runtime.install({ shutdownSignals: [] })
+}

@@ -1,0 +1,2 @@
+// Every workflow type the worker runs. Sandboxed: imports only domain code and contracts.
+export { applicationWorkflow } from './application/workflow.ts'

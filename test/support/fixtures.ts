@@ -1,0 +1,78 @@
+import type { App } from '../../src/api/app.ts'
+import type { ServiceItemDraft } from '../../src/domain/service-item.ts'
+import { ADMIN_KEY } from './system.ts'
+
+type Injector = Pick<App, 'inject'>
+
+export const auth = (key: string) => ({ authorization: `Bearer ${key}` })
+
+export async function call(app: Injector, key: string, method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string,
+  body?: unknown, headers: Record<string, string> = {}) {
+  const response = await app.inject({ method, url, headers: { ...auth(key), ...headers }, ...(body === undefined ? {} : { payload: body as object }) })
+  return { status: response.statusCode, body: response.body ? response.json() : undefined, headers: response.headers }
+}
+
+export const ITEM_CODE = '440100-BIZ-001'
+
+export const itemDraft = (overrides: Partial<ServiceItemDraft> = {}): ServiceItemDraft => ({
+  name: 'Business licence registration',
+  departmentId: 'gz-amr',
+  processing: 'promised',
+  promisedLimit: { workingDays: 5 },
+  statutoryLimit: { workingDays: 20 },
+  materials: [
+    { code: 'application-form', name: 'Application form', required: true },
+    { code: 'id-card', name: 'Identity card', required: true, sharedSource: 'resident-id' },
+    { code: 'lease', name: 'Lease contract', required: true },
+    { code: 'photo', name: 'Photo', required: false },
+  ],
+  channels: ['window', 'online'],
+  ...overrides,
+})
+
+export interface Directory {
+  windowKey: string
+  departmentKey: string
+  otherDepartmentKey: string
+  supervisorKey: string
+  auditorKey: string
+}
+
+/** The organisations, keys and one published item most tests need. */
+export async function seedDirectory(app: Injector, draft: ServiceItemDraft = itemDraft()): Promise<Directory> {
+  const orgs: Array<[string, string, string, string?]> = [
+    ['gz', 'Guangzhou Municipal Government', 'government', 'root'],
+    ['gz-sm', 'Service Management Office', 'service-management', 'gz'],
+    ['gz-center', 'Guangzhou Government Service Centre', 'service-center', 'gz'],
+    ['gz-amr', 'Administration for Market Regulation', 'department', 'gz'],
+    ['gz-hr', 'Human Resources Bureau', 'department', 'gz'],
+  ]
+  for (const [id, name, kind, parentId] of orgs) {
+    const r = await call(app, ADMIN_KEY, 'PUT', `/v1/organizations/${id}`, { name, kind, ...(parentId ? { parentId } : {}) })
+    if (r.status !== 200) throw new Error(`seeding ${id}: ${JSON.stringify(r.body)}`)
+  }
+  const key = async (organizationId: string, role: string) => {
+    const r = await call(app, ADMIN_KEY, 'POST', '/v1/api-keys', { organizationId, role })
+    if (r.status !== 201) throw new Error(`key for ${organizationId}: ${JSON.stringify(r.body)}`)
+    return (r.body as { key: string }).key
+  }
+  const put = await call(app, ADMIN_KEY, 'PUT', `/v1/service-items/${ITEM_CODE}`, draft)
+  if (put.status !== 200) throw new Error(`draft: ${JSON.stringify(put.body)}`)
+  const published = await call(app, ADMIN_KEY, 'POST', `/v1/service-items/${ITEM_CODE}/publish`)
+  if (published.status !== 200) throw new Error(`publish: ${JSON.stringify(published.body)}`)
+  return {
+    windowKey: await key('gz-center', 'window'),
+    departmentKey: await key('gz-amr', 'department'),
+    otherDepartmentKey: await key('gz-hr', 'department'),
+    supervisorKey: await key('gz', 'supervisor'),
+    auditorKey: await key('root', 'auditor'),
+  }
+}
+
+export const applicationBody = (overrides: Record<string, unknown> = {}) => ({
+  serviceItemCode: ITEM_CODE,
+  applicant: { type: 'person', name: '张三', idNumber: '440106199001011234' },
+  channel: 'window',
+  materials: [{ code: 'application-form', ref: 'doc://form/1' }, { code: 'lease', ref: 'doc://lease/1' }],
+  ...overrides,
+})

@@ -1,0 +1,85 @@
+import { bundleWorkflowCode } from '@temporalio/worker'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { TestProject } from 'vitest/node'
+import { parseConfig } from '../../src/config.ts'
+import { startDevServer } from '../../src/infra/dev-server.ts'
+import { startEmbeddedPg } from '../../src/infra/embedded-pg.ts'
+import { resolveTemporalBinary } from '../../src/infra/temporal-binaries.ts'
+import { WORKFLOWS_PATH } from '../../src/infra/temporal.ts'
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    temporalAddress: string
+    temporalNamespace: string
+    databaseUrl: string
+    workflowBundlePath: string
+    testServerPath: string
+    temporalCliPath: string
+  }
+}
+
+export const TEST_NAMESPACE = 'banjian-test'
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0))
+    })
+  })
+}
+
+/**
+ * Once per test run: one Temporal dev server, one Postgres (the machine's, via TEST_DATABASE_URL,
+ * or an embedded one), and the workflow bundle built once for every test file.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const env = process.env
+  const config = parseConfig(env)
+  const scratch = await mkdtemp(join(tmpdir(), 'banjian-test-'))
+  const cleanups: Array<() => Promise<void>> = [() => rm(scratch, { recursive: true, force: true })]
+  const [cliPath, testServerPath] = await Promise.all([
+    resolveTemporalBinary('cli', { explicitPath: config.BANJIAN_TEMPORAL_CLI, pathVar: env.PATH }),
+    resolveTemporalBinary('testServer', { explicitPath: config.BANJIAN_TEMPORAL_TEST_SERVER, pathVar: env.PATH }),
+  ])
+
+  const server = await startDevServer({
+    cliPath, port: await freePort(), uiPort: 0, namespace: TEST_NAMESPACE, retentionDays: 1,
+    dbFilename: join(scratch, 'temporal.sqlite'),
+    // Small histories in tests so continue-as-new paths actually run.
+    extraDynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 400 },
+  })
+  cleanups.unshift(server.stop)
+
+  let databaseUrl = env.TEST_DATABASE_URL
+  if (!databaseUrl) {
+    const pg = await startEmbeddedPg({ dataDir: join(scratch, 'pg'), port: await freePort(), database: 'banjian_test' })
+    cleanups.unshift(pg.stop)
+    databaseUrl = pg.url
+  }
+
+  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger })
+  const workflowBundlePath = join(scratch, 'workflows.js')
+  await writeFile(workflowBundlePath, code)
+
+  project.provide('temporalAddress', server.address)
+  project.provide('temporalNamespace', TEST_NAMESPACE)
+  project.provide('databaseUrl', databaseUrl)
+  project.provide('workflowBundlePath', workflowBundlePath)
+  project.provide('testServerPath', testServerPath)
+  project.provide('temporalCliPath', cliPath)
+
+  return async () => {
+    for (const cleanup of cleanups) await cleanup()
+  }
+}
+
+const quietLogger = {
+  log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined,
+  warn: (message: string) => console.warn(message), error: (message: string) => console.error(message),
+}

@@ -1,0 +1,81 @@
+import { Client } from '@temporalio/client'
+import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker'
+import { randomBytes } from 'node:crypto'
+import { inject } from 'vitest'
+import { buildApp, type App } from '../../src/api/app.ts'
+import { createCaseGateway } from '../../src/api/case-gateway.ts'
+import { bootstrapAccess } from '../../src/db/bootstrap.ts'
+import { seedOfficialCalendar } from '../../src/db/calendar.ts'
+import { openDatabase, quoteIdent, type Database } from '../../src/db/client.ts'
+import { applyMigrations } from '../../src/db/migrate.ts'
+import { connectClient, createWorkers, taskQueues, type TaskQueues, type TemporalTarget } from '../../src/infra/temporal.ts'
+
+export const ADMIN_KEY = 'test-admin-key-0123456789'
+
+let runtimeInstalled = false
+function quietRuntime(): void {
+  if (runtimeInstalled) return
+  runtimeInstalled = true
+  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] })
+}
+
+export const uniqueName = (prefix: string) => `${prefix}${randomBytes(5).toString('hex')}`
+
+export interface TestDatabase {
+  database: Database
+  schemaName: string
+  drop(): Promise<void>
+}
+
+/** A fresh schema on the test Postgres, migrated and seeded, for one test file. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const schemaName = uniqueName('t_')
+  const database = openDatabase({ url: inject('databaseUrl'), schemaName, max: 8 })
+  await applyMigrations(database, schemaName)
+  await seedOfficialCalendar(database.db)
+  await bootstrapAccess(database.db, ADMIN_KEY)
+  return {
+    database,
+    schemaName,
+    async drop() {
+      await database.pool.query(`DROP SCHEMA ${quoteIdent(schemaName)} CASCADE`)
+      await database.close()
+    },
+  }
+}
+
+export const testTarget = (): TemporalTarget => ({ address: inject('temporalAddress'), namespace: inject('temporalNamespace') })
+
+export interface TestSystem {
+  app: App
+  client: Client
+  queues: TaskQueues
+  db: TestDatabase
+  stop(): Promise<void>
+}
+
+/** The API and a worker on their own task queues, against the run's dev server and a fresh schema. */
+export async function startTestSystem(): Promise<TestSystem> {
+  quietRuntime()
+  const db = await createTestDatabase()
+  const target = testTarget()
+  const queues = taskQueues(uniqueName('q'))
+  const { workers, connection } = await createWorkers({
+    target, queues, deps: { database: db.database }, workflowBundle: { codePath: inject('workflowBundlePath') },
+  })
+  const running = workers.map((w: Worker) => w.run())
+  const client = await connectClient(target)
+  const app = await buildApp({ database: db.database, gateway: createCaseGateway(client, queues) })
+  await app.ready()
+  return {
+    app, client, queues, db,
+    async stop() {
+      await app.close()
+      for (const w of workers) w.shutdown()
+      await Promise.allSettled(running)
+      await connection.close()
+      await client.connection.close()
+      await db.drop()
+    },
+  }
+}
