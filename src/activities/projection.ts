@@ -41,7 +41,9 @@ export function createProjectionActivities(deps: { database: Database }) {
           prevHash = hash
         }
         const view = fresh[fresh.length - 1]!.view
-        const organizations = [...new Set([...(current?.organizations ?? []), view.handlingOrganizationId])]
+        const organizations = [...new Set([
+          ...(current?.organizations ?? []), view.handlingOrganizationId, ...(view.opinions ?? []).map((o) => o.organizationId),
+        ])]
         const row = { ...indexColumns(view), lastSeq, lastHash: prevHash, organizations, view }
         await tx.insert(cases).values({ id: caseId, ...row }).onConflictDoUpdate({
           target: cases.id,
@@ -70,6 +72,7 @@ function indexColumns(view: CaseView) {
     overdue: view.overdue,
     warned: view.warned,
     open: !CLOSED.has(view.status),
+    provisional: running.some((d) => d.provisional),
     nextDueAt,
     flags: view.flags,
     createdAt: view.createdAt,

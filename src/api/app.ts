@@ -5,15 +5,18 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import { createCalendarSource } from '../db/calendar.ts'
 import { createCaseReads } from '../db/cases.ts'
 import type { Database } from '../db/client.ts'
+import { createOrganizationReads } from '../db/organizations.ts'
 import { createKeyLookup } from './auth.ts'
 import type { CaseGateway } from './case-gateway.ts'
 import { createMetrics } from './metrics.ts'
 import { HttpProblem, problem } from './problem.ts'
 import { applicationRoutes } from './routes/applications.ts'
+import { calendarRoutes } from './routes/calendar.ts'
 import { caseRoutes } from './routes/cases.ts'
 import { healthRoutes } from './routes/health.ts'
 import { organizationRoutes } from './routes/organizations.ts'
 import { serviceItemRoutes } from './routes/service-items.ts'
+import { settingsRoutes } from './routes/settings.ts'
 import { validatorCompiler } from './validation.ts'
 
 export interface AppDeps {
@@ -25,6 +28,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     deps: AppDeps
     cases: ReturnType<typeof createCaseReads>
+    organizations: ReturnType<typeof createOrganizationReads>
     calendar: ReturnType<typeof createCalendarSource>
     keys: ReturnType<typeof createKeyLookup>
     metrics: ReturnType<typeof createMetrics>
@@ -44,6 +48,7 @@ export async function buildApp(deps: AppDeps, options: { logger?: FastifyBaseLog
   app.setValidatorCompiler(validatorCompiler)
   app.decorate('deps', deps)
   app.decorate('cases', createCaseReads(deps.database.db))
+  app.decorate('organizations', createOrganizationReads(deps.database.db))
   app.decorate('calendar', createCalendarSource(deps.database.db))
   app.decorate('keys', createKeyLookup(deps.database.db))
   app.decorate('metrics', createMetrics())
@@ -93,6 +98,8 @@ export async function buildApp(deps: AppDeps, options: { logger?: FastifyBaseLog
   await app.register(serviceItemRoutes, { prefix: '/v1' })
   await app.register(applicationRoutes, { prefix: '/v1' })
   await app.register(caseRoutes, { prefix: '/v1' })
+  await app.register(calendarRoutes, { prefix: '/v1' })
+  await app.register(settingsRoutes, { prefix: '/v1' })
   return app
 }
 

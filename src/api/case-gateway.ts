@@ -4,11 +4,12 @@ import {
 } from '@temporalio/client'
 import { ApplicationFailure } from '@temporalio/common'
 import type { ApplicationCommand } from '../domain/application/application-case.ts'
+import type { CalendarData } from '../domain/calendar.ts'
 import type { CaseView } from '../domain/case-view.ts'
 import { isRefusalCode } from '../domain/refusal.ts'
 import type { TaskQueues } from '../infra/temporal.ts'
 import {
-  actionUpdate, type ApplicationWorkflowInput, submittedUpdate,
+  actionUpdate, type ApplicationWorkflowInput, calendarChangedSignal, submittedUpdate,
 } from '../workflows/application/contract.ts'
 import type { applicationWorkflow } from '../workflows/application/workflow.ts'
 import { problem } from './problem.ts'
@@ -18,6 +19,8 @@ export interface CaseGateway {
   /** Starts the case (or finds it started) and returns it once its submission is recorded. */
   submitApplication(input: Extract<ApplicationWorkflowInput, { kind: 'new' }>): Promise<CaseView | 'closed'>
   act(caseId: string, command: ApplicationCommand): Promise<CaseView>
+  /** Hands a running case a new calendar; 'closed' when its workflow has already ended. */
+  signalCalendar(caseId: string, data: CalendarData): Promise<'signalled' | 'closed'>
   ping(): Promise<void>
 }
 
@@ -44,6 +47,15 @@ export function createCaseGateway(client: Client, queues: TaskQueues): CaseGatew
         return await client.workflow.getHandle(caseId).executeUpdate(actionUpdate, { args: [command] })
       } catch (err) {
         throw translate(err)
+      }
+    },
+    async signalCalendar(caseId, data) {
+      try {
+        await client.workflow.getHandle(caseId).signal(calendarChangedSignal, data)
+        return 'signalled'
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return 'closed'
+        throw err
       }
     },
     async ping() {

@@ -59,6 +59,8 @@ export const cases = pgTable('cases', {
   overdue: boolean('overdue').notNull().default(false),
   warned: boolean('warned').notNull().default(false),
   open: boolean('open').notNull().default(true),
+  /** A running or paused deadline reaches into an unpublished calendar year (rule 15). */
+  provisional: boolean('provisional').notNull().default(false),
   /** Earliest due instant among running deadlines; 'infinity' when none runs (keeps keyset order total). */
   nextDueAt: instant('next_due_at').notNull(),
   flags: text('flags').array().notNull().default(sql`'{}'::text[]`),
@@ -74,6 +76,10 @@ export const cases = pgTable('cases', {
     .where(sql`${t.overdue}`),
   index('cases_warned_org_idx').on(t.handlingOrganizationId, t.priorityRank, t.nextDueAt, t.id)
     .where(sql`${t.warned}`),
+  // Publishing a year finds the cases to recompute here, not by scanning every case.
+  index('cases_provisional_idx').on(t.id).where(sql`${t.open} AND ${t.provisional}`),
+  // Correcting an already published year reaches every open case that may have a deadline in it.
+  index('cases_open_idx').on(t.id).where(sql`${t.open}`),
   index('cases_status_idx').on(t.kind, t.status),
   index('cases_item_idx').on(t.serviceItemCode),
   index('cases_orgs_idx').using('gin', t.organizations),
@@ -128,3 +134,12 @@ export const settings = pgTable('settings', {
   value: jsonb('value').notNull(),
   updatedAt: instant('updated_at').notNull().defaultNow(),
 })
+
+/** Materials the government already holds (shared data, e-licences), by source and subject. */
+export const sharedMaterials = pgTable('shared_materials', {
+  source: text('source').notNull(),
+  /** Identity number of the person or enterprise the material belongs to. */
+  subject: text('subject').notNull(),
+  ref: text('ref').notNull(),
+  updatedAt: instant('updated_at').notNull().defaultNow(),
+}, (t) => [primaryKey({ columns: [t.source, t.subject] })])

@@ -42,6 +42,20 @@ export const AttachedMaterial = Type.Object({
 })
 export type AttachedMaterial = Static<typeof AttachedMaterial>
 
+/** A supervision record: opened automatically on a missed deadline, or ordered by a supervisor (督办). */
+export const Supervision = Type.Object({
+  id: Type.String(),
+  kind: Type.Enum(['automatic', 'order']),
+  organizationId: Type.String(),
+  reason: Type.String(),
+  openedAt: Type.String(),
+  orderedBy: Type.Optional(Type.String()),
+  deadlineKey: Type.Optional(Type.String()),
+  respondedAt: Type.Optional(Type.String()),
+  response: Type.Optional(Type.String()),
+})
+export type Supervision = Static<typeof Supervision>
+
 /** A case as every endpoint returns it (API.md "Cases"), with the application's own fields. */
 export const CaseView = Type.Object({
   id: Type.String(),
@@ -65,6 +79,25 @@ export const CaseView = Type.Object({
   missingMaterials: Type.Optional(Type.Array(Type.String())),
   submittedOnBehalfBy: Type.Optional(Type.String()),
   decision: Type.Optional(Type.Object({ outcome: Type.String(), note: Type.Optional(Type.String()), at: Type.String() })),
+  supplementRequests: Type.Optional(Type.Array(Type.Object({ missing: Type.Array(Type.String()), note: Type.String(), at: Type.String() }))),
+  suspension: Type.Optional(Type.Object({ reason: Type.String(), note: Type.String(), since: Type.String() })),
+  extension: Type.Optional(Type.Object({ workingDays: Type.Integer(), approvedBy: Type.String(), reason: Type.String(), at: Type.String() })),
+  opinions: Type.Optional(Type.Array(Type.Object({
+    organizationId: Type.String(), requestedAt: Type.String(), opinion: Type.Optional(Type.String()),
+    agree: Type.Optional(Type.Boolean()), givenAt: Type.Optional(Type.String()),
+  }))),
+  result: Type.Optional(Type.Object({
+    certificateNo: Type.Optional(Type.String()), issuedAt: Type.Optional(Type.String()),
+    deliveredAt: Type.Optional(Type.String()), method: Type.Optional(Type.String()),
+  })),
+  rating: Type.Optional(Type.Object({
+    score: Type.Integer(), level: Type.String(), comment: Type.Optional(Type.String()), at: Type.String(), defaulted: Type.Boolean(),
+  })),
+  rectification: Type.Optional(Type.Object({
+    openedAt: Type.String(), rectifiedAt: Type.Optional(Type.String()), note: Type.Optional(Type.String()),
+    callBack: Type.Optional(Type.Object({ satisfied: Type.Boolean(), note: Type.Optional(Type.String()), at: Type.String() })),
+  })),
+  supervisions: Type.Optional(Type.Array(Supervision)),
 })
 export type CaseView = Static<typeof CaseView>
 

@@ -12,6 +12,8 @@ export interface TrackedDeadline {
   dueAt: string
   warnAt: string
   provisional: boolean
+  /** Watched by a child workflow of its own (opinions, rectification), not by the case's timers. */
+  external?: boolean
 }
 
 export type DeadlineTransition = { deadline: TrackedDeadline; change: 'warned' | 'missed' }
@@ -32,9 +34,10 @@ export class DeadlineBook {
     return d !== undefined && (d.state === 'running' || d.state === 'paused')
   }
 
-  start(kind: string, key: string, spec: DeadlineSpec): TrackedDeadline {
+  start(kind: string, key: string, spec: DeadlineSpec, options: { external?: boolean } = {}): TrackedDeadline {
     const existing = this.items.findIndex((d) => d.key === key)
     const deadline: TrackedDeadline = { kind, key, spec, state: 'running', warned: false, dueAt: '', warnAt: '', provisional: false }
+    if (options.external) deadline.external = true
     this.recompute(deadline, spec.startAt)
     if (existing >= 0) this.items[existing] = deadline
     else this.items.push(deadline)
@@ -45,6 +48,11 @@ export class DeadlineBook {
   settle(key: string, state: 'met' | 'cancelled'): void {
     const d = this.get(key)
     if (d && (d.state === 'running' || d.state === 'paused')) d.state = state
+  }
+
+  /** Cancels every deadline still open (the case ended). */
+  cancelAll(): void {
+    for (const d of this.items) if (d.state === 'running' || d.state === 'paused') d.state = 'cancelled'
   }
 
   pause(keys: string[], at: string): void {
@@ -90,18 +98,31 @@ export class DeadlineBook {
   nextWakeMs(): number | undefined {
     let next: number | undefined
     for (const d of this.items) {
-      if (d.state !== 'running') continue
+      if (d.state !== 'running' || d.external) continue
       const at = Date.parse(d.warned ? d.dueAt : d.warnAt)
       if (next === undefined || at < next) next = at
     }
     return next
   }
 
+  /** A child workflow watching an external deadline reports that it warned or fell due. */
+  mark(key: string, change: 'warned' | 'missed'): DeadlineTransition | undefined {
+    const d = this.get(key)
+    if (!d || d.state !== 'running') return undefined
+    if (change === 'warned') {
+      if (d.warned) return undefined
+      d.warned = true
+    } else {
+      d.state = 'missed'
+    }
+    return { deadline: d, change }
+  }
+
   /** Marks what is due at `nowMs` and returns the changes, earliest first. */
   advance(nowMs: number): DeadlineTransition[] {
     const changes: DeadlineTransition[] = []
     for (const d of this.items) {
-      if (d.state !== 'running') continue
+      if (d.state !== 'running' || d.external) continue
       if (!d.warned && Date.parse(d.warnAt) <= nowMs) {
         d.warned = true
         changes.push({ deadline: d, change: 'warned' })

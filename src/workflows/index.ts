@@ -1,2 +1,3 @@
 // Every workflow type the worker runs. Sandboxed: imports only domain code and contracts.
 export { applicationWorkflow } from './application/workflow.ts'
+export { deadlineWatchWorkflow } from './deadline-watch/workflow.ts'

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { Type, type Static } from 'typebox'
 import { findGuide } from '../../db/guides.ts'
+import { readLimits } from '../../db/settings.ts'
+import { caseLimits } from '../../domain/application/application-case.ts'
 import { Applicant, CaseView } from '../../domain/case-view.ts'
 import { Channel } from '../../domain/service-item.ts'
 import type { App } from '../app.ts'
@@ -59,12 +61,13 @@ export async function applicationRoutes(app: App): Promise<void> {
       ? await claimIdempotencyKey(db, { organizationId: principal.organizationId, scope: 'applications', key, body, candidateId: newCaseId('A') })
       : newCaseId('A')
     const year = new Date().getUTCFullYear()
-    const calendar = await app.calendar.window(year - 1, year + 2)
+    const [calendar, limits] = await Promise.all([app.calendar.window(year - 1, year + 2), readLimits(db)])
     const result = await app.deps.gateway.submitApplication({
       kind: 'new',
       caseId,
       guide,
       calendar,
+      limits: caseLimits(limits),
       actor: { organizationId: principal.organizationId, role: principal.role, keyId: principal.keyId },
       submission: {
         applicant: body.applicant,

@@ -108,6 +108,10 @@ export async function caseRoutes(app: App): Promise<void> {
     requireRole(request, spec.roles)
     const existing = await app.cases.find(request.params.id, principal)
     if (!existing) throw problem('not_found', `case ${request.params.id} does not exist`)
+    const { toOrganizationId, organizationIds } = params as { toOrganizationId?: string; organizationIds?: string[] }
+    const named = [...(toOrganizationId ? [toOrganizationId] : []), ...(organizationIds ?? [])]
+    const unknown = await app.organizations.missing(named)
+    if (unknown.length > 0) throw problem('unprocessable', `unknown organisations: ${unknown.join(', ')}`)
     try {
       const view = await app.deps.gateway.act(request.params.id, {
         action, params, actor: { organizationId: principal.organizationId, role: principal.role, keyId: principal.keyId },

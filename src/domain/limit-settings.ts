@@ -1,0 +1,31 @@
+// Limits that belong to no service item (API.md "Settings"): configuration with these defaults,
+// never hard-coded where cases use them. Pure: workflows receive the values as input.
+import type { Limit } from './limit.ts'
+
+export const LIMIT_SETTING_NAMES = [
+  'escalation.accept', 'escalation.handle', 'escalation.feedback',
+  'complaint.consultation', 'complaint.help', 'complaint.suggestion', 'complaint.complaint', 'complaint.report',
+  'rating.default', 'rating.rectification',
+] as const
+export type LimitSettingName = (typeof LIMIT_SETTING_NAMES)[number]
+export type LimitSettings = Record<LimitSettingName, Limit>
+
+export const DEFAULT_LIMIT_SETTINGS: Readonly<LimitSettings> = Object.freeze({
+  // Rule 22: accept within 1, handle within 5, feedback within 10 working days.
+  'escalation.accept': { workingDays: 1 },
+  'escalation.handle': { workingDays: 5 },
+  'escalation.feedback': { workingDays: 10 },
+  // Rule 26 (Guangdong 12345 measures): from receipt.
+  'complaint.consultation': { workingDays: 2 },
+  'complaint.help': { workingDays: 10 },
+  'complaint.suggestion': { workingDays: 10 },
+  'complaint.complaint': { workingDays: 15 },
+  'complaint.report': { workingDays: 15 },
+  // Rule 29: no rating within 7 days counts as "basically satisfied"; rule 30: rectification.
+  'rating.default': { duration: 'P7D' },
+  'rating.rectification': { workingDays: 15 },
+})
+
+export function isLimitSettingName(name: string): name is LimitSettingName {
+  return (LIMIT_SETTING_NAMES as readonly string[]).includes(name)
+}

@@ -1,0 +1,156 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { APPLICATION_ACTIONS, type ApplicationAction } from '../../src/domain/application/actions.ts'
+import type { CaseView } from '../../src/domain/case-view.ts'
+import { sharedMaterials } from '../../src/db/schema.ts'
+import { applicationBody, call, type Directory, seedDirectory } from '../support/fixtures.ts'
+import { ADMIN_KEY, startTestSystem, type TestSystem } from '../support/system.ts'
+
+let sys: TestSystem
+let dir: Directory
+
+beforeAll(async () => {
+  sys = await startTestSystem()
+  dir = await seedDirectory(sys.app)
+  await call(sys.app, ADMIN_KEY, 'PUT', '/v1/organizations/gz-tax', { name: 'Tax Bureau', kind: 'department', parentId: 'gz' })
+})
+afterAll(async () => sys?.stop())
+
+/** Valid parameters for every action, so a refusal can only come from the case's state. */
+const PARAMS: Record<ApplicationAction, Record<string, unknown>> = {
+  accept: {},
+  reject: { reason: 'not competent' },
+  request_supplement: { missing: ['lease'], note: 'lease unsigned' },
+  supplement: { materials: [{ code: 'lease', ref: 'doc://lease/2' }] },
+  transfer: { toOrganizationId: 'gz-hr', reason: 'competent department' },
+  request_opinions: { organizationIds: ['gz-tax'], within: { workingDays: 3 } },
+  give_opinion: { opinion: 'agree', agree: true },
+  suspend: { reason: 'inspection', note: 'site visit' },
+  resume: {},
+  extend: { workingDays: 5, approvedBy: 'Director Chen', reason: 'complex' },
+  approve: { note: 'ok' },
+  deny: { reason: 'conditions not met' },
+  issue_result: { certificateNo: 'GZ-1' },
+  deliver: { method: 'mail' },
+  withdraw: { reason: 'changed mind' },
+  rate: { score: 5 },
+  rectify: { note: 'fixed' },
+  call_back: { satisfied: true },
+  supervise: { note: 'hurry up', respondWithin: { workingDays: 2 } },
+  respond_supervision: { note: 'done' },
+}
+
+const keyFor = (action: ApplicationAction) =>
+  (APPLICATION_ACTIONS[action].roles as readonly string[]).includes('department') ? dir.departmentKey
+    : (APPLICATION_ACTIONS[action].roles as readonly string[]).includes('window') ? dir.windowKey : dir.supervisorKey
+
+const act = (id: string, action: ApplicationAction, key = keyFor(action), params = PARAMS[action]) =>
+  call(sys.app, key, 'POST', `/v1/cases/${id}/actions`, { action, ...params })
+
+const history = async (id: string) =>
+  ((await call(sys.app, ADMIN_KEY, 'GET', `/v1/cases/${id}/history`)).body as { events: Array<{ type: string; at: string; seq: number }> }).events
+
+async function caseIn(path: ApplicationAction[]): Promise<string> {
+  const created = await call(sys.app, dir.windowKey, 'POST', '/v1/applications', applicationBody())
+  const id = (created.body as CaseView).id
+  for (const action of path) {
+    const r = await act(id, action)
+    if (r.status !== 200) throw new Error(`${action}: ${JSON.stringify(r.body)}`)
+  }
+  return id
+}
+
+describe('every action in the wrong state', () => {
+  const states: Array<[string, ApplicationAction[], ApplicationAction[]]> = [
+    // state, how to get there, the actions it allows
+    ['submitted', [], ['accept', 'reject', 'request_supplement', 'transfer', 'withdraw', 'supervise']],
+    ['accepted', ['accept'], ['transfer', 'request_opinions', 'suspend', 'extend', 'approve', 'deny', 'withdraw', 'supervise']],
+    ['completed', ['accept', 'approve', 'issue_result', 'deliver'], ['rate']],
+  ]
+  for (const [state, path, allowed] of states) {
+    it(`answers 409 invalid_transition in ${state} and records nothing`, async () => {
+      const id = await caseIn(path)
+      const before = await history(id)
+      const refused = (Object.keys(APPLICATION_ACTIONS) as ApplicationAction[]).filter((a) => !allowed.includes(a))
+      for (const action of refused) {
+        const answer = await act(id, action)
+        expect({ action, status: answer.status, code: (answer.body as { code: string }).code })
+          .toEqual({ action, status: 409, code: 'invalid_transition' })
+      }
+      expect(await history(id)).toEqual(before)
+    })
+  }
+
+  it('answers 409 on a closed case too', async () => {
+    const id = await caseIn(['withdraw'])
+    const closed = await act(id, 'accept')
+    expect(closed.status).toBe(409)
+    expect(closed.body).toMatchObject({ code: 'invalid_transition' })
+  })
+})
+
+describe('the application lifecycle through the API', () => {
+  it('attaches materials held in shared data and never lists them as missing', async () => {
+    await sys.db.database.db.insert(sharedMaterials).values({ source: 'resident-id', subject: '440106199001011234', ref: 'elicence://id/440106199001011234' })
+    const created = await call(sys.app, dir.windowKey, 'POST', '/v1/applications', applicationBody())
+    const view = created.body as CaseView
+    expect(view.missingMaterials).toEqual([])
+    expect(view.materials).toContainEqual({ code: 'id-card', ref: 'elicence://id/440106199001011234', source: 'shared' })
+    const someoneElse = await call(sys.app, dir.windowKey, 'POST', '/v1/applications',
+      applicationBody({ applicant: { type: 'person', name: '王五', idNumber: '440106197001019999' } }))
+    expect((someoneElse.body as CaseView).missingMaterials).toEqual(['id-card'])
+  })
+
+  it('puts green-channel and urgent cases first in the overdue and warned queues', async () => {
+    const ordinary = await caseIn([])
+    const urgent = (await call(sys.app, dir.windowKey, 'POST', '/v1/applications', applicationBody({ priority: { urgent: true } }))).body as CaseView
+    const list = await call(sys.app, dir.departmentKey, 'GET', '/v1/cases?kind=application&status=submitted')
+    const ids = (list.body as { items: CaseView[] }).items.map((c) => c.id)
+    expect(ids.indexOf(urgent.id)).toBeLessThan(ids.indexOf(ordinary))
+  })
+
+  it('lets a supervisor order, and the department respond to, a supervision', async () => {
+    const id = await caseIn(['accept'])
+    const ordered = await act(id, 'supervise', dir.supervisorKey)
+    expect(ordered.status).toBe(200)
+    expect((ordered.body as CaseView).supervisions).toEqual([expect.objectContaining({ kind: 'order', organizationId: 'gz-amr', orderedBy: 'gz' })])
+    expect((ordered.body as CaseView).deadlines.map((d) => d.kind)).toContain('supervision')
+    const answered = await act(id, 'respond_supervision')
+    expect((answered.body as CaseView).supervisions?.[0]).toMatchObject({ response: 'done' })
+    expect((await act(id, 'respond_supervision')).status).toBe(409)
+  })
+
+  it('lets an opinion organisation see and answer the case, and refuses unknown organisations', async () => {
+    const id = await caseIn(['accept'])
+    const unknown = await act(id, 'request_opinions', dir.departmentKey, { organizationIds: ['nowhere'], within: { workingDays: 2 } })
+    expect(unknown.status).toBe(422)
+    expect((await act(id, 'request_opinions', dir.departmentKey, { organizationIds: ['gz-hr'], within: { workingDays: 2 } })).status).toBe(200)
+    const seen = await call(sys.app, dir.otherDepartmentKey, 'GET', `/v1/cases/${id}`)
+    expect(seen.status).toBe(200)
+    const given = await act(id, 'give_opinion', dir.otherDepartmentKey)
+    expect((given.body as CaseView).opinions).toEqual([expect.objectContaining({ organizationId: 'gz-hr', agree: true })])
+  })
+
+  it('runs a case from submission to delivery and rating, and replays it at any instant', async () => {
+    const created = (await call(sys.app, dir.windowKey, 'POST', '/v1/applications', applicationBody())).body as CaseView
+    const id = created.id
+    const steps: Array<[ApplicationAction, string]> = [
+      ['accept', dir.departmentKey], ['approve', dir.departmentKey], ['issue_result', dir.departmentKey],
+      ['deliver', dir.windowKey], ['rate', dir.windowKey],
+    ]
+    const instants: Record<string, string> = {}
+    for (const [action, key] of steps) {
+      const r = await act(id, action, key)
+      expect(r.status).toBe(200)
+      instants[action] = new Date().toISOString()
+      await new Promise((resolve) => setTimeout(resolve, 15))
+    }
+    const final = (await call(sys.app, dir.auditorKey, 'GET', `/v1/cases/${id}`)).body as CaseView
+    expect(final).toMatchObject({ status: 'completed', result: { certificateNo: 'GZ-1', method: 'mail' }, rating: { score: 5, level: 'very_satisfied' } })
+    const events = await history(id)
+    expect(events.map((e) => e.type)).toEqual(['submitted', 'accepted', 'approved', 'result_issued', 'delivered', 'rated'])
+    for (const [action, status] of [['accept', 'accepted'], ['issue_result', 'result_issued'], ['deliver', 'completed']] as const) {
+      const then = await call(sys.app, dir.auditorKey, 'GET', `/v1/cases/${id}?at=${encodeURIComponent(instants[action]!)}`)
+      expect(then.body).toMatchObject({ status })
+    }
+  })
+})

@@ -1,0 +1,119 @@
+import { temporal } from '@temporalio/proto'
+import { TestWorkflowEnvironment } from '@temporalio/testing'
+import { Worker } from '@temporalio/worker'
+import { inject } from 'vitest'
+import { createActivities } from '../../src/activities/index.ts'
+import type { ApplicationCommand } from '../../src/domain/application/application-case.ts'
+import { officialCalendarYears } from '../../src/domain/official-calendar.ts'
+import type { CalendarData, CalendarDay } from '../../src/domain/calendar.ts'
+import type { CaseView } from '../../src/domain/case-view.ts'
+import type { Actor } from '../../src/domain/roles.ts'
+import { GUIDE_DEFAULTS, type Guide } from '../../src/domain/service-item.ts'
+import {
+  actionUpdate, type NewApplication, submittedUpdate, viewQuery,
+} from '../../src/workflows/application/contract.ts'
+import { SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes.ts'
+import { createTestDatabase, type TestDatabase, uniqueName } from './system.ts'
+
+const INDEXED_TYPES = {
+  Keyword: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  Bool: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
+} as const
+
+export interface TimeSkipping {
+  env: TestWorkflowEnvironment
+  db: TestDatabase
+  taskQueue: string
+  stop(): Promise<void>
+}
+
+/** A time-skipping test server (one clock for the file) and a fresh schema for the projections. */
+export async function startTimeSkipping(): Promise<TimeSkipping> {
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: inject('testServerPath') } },
+  })
+  // The test server starts with no custom search attributes; the workflows upsert these.
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(Object.entries(SEARCH_ATTRIBUTES).map(([name, type]) => [name, INDEXED_TYPES[type]])),
+  })
+  const db = await createTestDatabase()
+  const taskQueue = uniqueName('ts-')
+  const worker = await Worker.create({
+    connection: env.nativeConnection, taskQueue, workflowBundle: { codePath: inject('workflowBundlePath') },
+    activities: createActivities({ database: db.database }),
+  })
+  const running = worker.run()
+  return {
+    env, db, taskQueue,
+    async stop() {
+      worker.shutdown()
+      await running
+      await env.teardown()
+      await db.drop()
+    },
+  }
+}
+
+export const DEPARTMENT: Actor = { organizationId: 'gz-amr', role: 'department' }
+export const WINDOW: Actor = { organizationId: 'gz-center', role: 'window' }
+export const SUPERVISOR: Actor = { organizationId: 'gz', role: 'supervisor' }
+export const actorOf = (organizationId: string, role: Actor['role'] = 'department'): Actor => ({ organizationId, role })
+
+export const testGuide = (overrides: Partial<Guide> = {}): Guide => ({
+  code: 'ITEM-1', version: 1, name: 'Test item', departmentId: 'gz-amr', processing: 'promised',
+  acceptanceLimit: GUIDE_DEFAULTS.acceptanceLimit, promisedLimit: { workingDays: 5 }, statutoryLimit: { workingDays: 20 },
+  resultLimit: GUIDE_DEFAULTS.resultLimit, maxExtensionWorkingDays: 10,
+  materials: [{ code: 'form', name: 'Form', required: true }], channels: ['window'], publishedAt: '2026-01-01T00:00:00Z',
+  ...overrides,
+})
+
+/** The official calendar, with `holidays` (YYYY-MM-DD weekdays) made non-working and every year published. */
+export function calendarWith(holidays: string[] = [], version = 1): CalendarData {
+  const years = officialCalendarYears()
+  const byYear = new Map(years.map((y) => [y.year, y]))
+  for (const date of holidays) {
+    const year = Number(date.slice(0, 4))
+    const entry = byYear.get(year) ?? { year, published: true, days: [] as CalendarDay[] }
+    entry.days = [...entry.days.filter((d) => d.date !== date), { date, working: false, name: 'test holiday' }]
+    byYear.set(year, entry)
+  }
+  for (const year of [2027, 2028]) if (!byYear.has(year)) byYear.set(year, { year, published: true, days: [] })
+  return { version, years: [...byYear.values()].sort((a, b) => a.year - b.year) }
+}
+
+/** Local (Asia/Shanghai) date of an instant plus `days` calendar days. */
+export function localDate(ms: number, days = 0): string {
+  return new Date(ms + 8 * 3_600_000 + days * 86_400_000).toISOString().slice(0, 10)
+}
+
+export function newApplication(caseId: string, overrides: Partial<NewApplication> = {}): NewApplication {
+  return {
+    kind: 'new', caseId, guide: testGuide(), actor: WINDOW, calendar: calendarWith(),
+    submission: {
+      applicant: { type: 'person', name: '李四', idNumber: '440106198805052345' }, channel: 'window',
+      priority: { greenChannel: false, urgent: false }, materials: [{ code: 'form', ref: 'doc://form', source: 'applicant' }],
+    },
+    ...overrides,
+  }
+}
+
+export async function startCase(ts: TimeSkipping, input: NewApplication): Promise<CaseView> {
+  const handle = await ts.env.client.workflow.start('applicationWorkflow', {
+    workflowId: input.caseId, taskQueue: ts.taskQueue, args: [input],
+  })
+  return handle.executeUpdate(submittedUpdate)
+}
+
+export function act(ts: TimeSkipping, caseId: string, action: string, actor: Actor, params: Record<string, unknown> = {}) {
+  const command: ApplicationCommand = { action, params, actor }
+  return ts.env.client.workflow.getHandle(caseId).executeUpdate(actionUpdate, { args: [command] })
+}
+
+export const view = (ts: TimeSkipping, caseId: string) => ts.env.client.workflow.getHandle(caseId).query(viewQuery)
+
+export const deadline = (v: CaseView, key: string) => {
+  const d = v.deadlines.find((x) => x.key === key)
+  if (!d) throw new Error(`no deadline ${key} in ${JSON.stringify(v.deadlines)}`)
+  return d
+}

@@ -1,0 +1,189 @@
+import { WorkflowUpdateFailedError } from '@temporalio/client'
+import { ApplicationFailure } from '@temporalio/common'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createCaseReads } from '../../src/db/cases.ts'
+import { WorkingCalendar, dayOfMs } from '../../src/domain/calendar.ts'
+import { addWorkingDays } from '../../src/domain/deadline-clock.ts'
+import { watchWorkflowId } from '../../src/workflows/deadline-watch/contract.ts'
+import {
+  act, actorOf, calendarWith, deadline, DEPARTMENT, localDate, newApplication, startCase, startTimeSkipping, SUPERVISOR,
+  testGuide, type TimeSkipping, view, WINDOW,
+} from '../support/time-skipping.ts'
+import { uniqueName } from '../support/system.ts'
+
+let ts: TimeSkipping
+beforeAll(async () => {
+  ts = await startTimeSkipping()
+})
+afterAll(async () => ts?.stop())
+
+const SECOND = 1000
+const until = async (instant: string, offsetMs = 0) => {
+  const wait = Date.parse(instant) + offsetMs - (await ts.env.currentTimeMs())
+  if (wait > 0) await ts.env.sleep(wait)
+}
+const events = async (caseId: string) => (await createCaseReads(ts.db.database.db).history(caseId)).map((e) => e.type)
+
+async function refusal(promise: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await promise
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) return err.cause.type ?? undefined
+    throw err
+  }
+  return undefined
+}
+
+describe('application workflow paths (time-skipping)', () => {
+  it('deems the application accepted exactly when the acceptance limit runs out', async () => {
+    const id = uniqueName('deemed-')
+    const input = newApplication(id, { guide: testGuide({ promisedLimit: { workingDays: 10 } }) })
+    const created = await startCase(ts, input)
+    const due = deadline(created, 'acceptance').dueAt
+    await until(due, -SECOND)
+    expect((await view(ts, id)).status).toBe('submitted')
+    await until(due, SECOND)
+    const after = await view(ts, id)
+    expect(after.status).toBe('accepted')
+    // Art. 32: accepted from the day the materials were received, so the clocks start then.
+    const calendar = WorkingCalendar.from(input.calendar)
+    expect(deadline(after, 'promised').dueAt).toBe(addWorkingDays(calendar, created.createdAt, 10).dueAt)
+    const history = await events(id)
+    expect(history).toContain('deemed_accepted')
+    expect(history).not.toContain('deadline_missed')
+  })
+
+  it('flags a second supplement request as a one-time-notice violation', async () => {
+    const id = uniqueName('supp-')
+    await startCase(ts, newApplication(id))
+    const first = await act(ts, id, 'request_supplement', WINDOW, { missing: ['form'], note: 'form unsigned' })
+    expect(first.status).toBe('supplement_requested')
+    expect(first.flags).not.toContain('one_time_notice_violation')
+    await act(ts, id, 'supplement', WINDOW, { materials: [{ code: 'form', ref: 'doc://form-signed' }] })
+    const second = await act(ts, id, 'request_supplement', DEPARTMENT, { missing: ['form'], note: 'also needs a stamp' })
+    expect(second.flags).toContain('one_time_notice_violation')
+    expect(second.supplementRequests).toHaveLength(2)
+  })
+
+  it('marks a transferred case overdue at its new department, with a supervision record on it', async () => {
+    const id = uniqueName('transfer-')
+    await startCase(ts, newApplication(id))
+    await act(ts, id, 'accept', DEPARTMENT)
+    const moved = await act(ts, id, 'transfer', DEPARTMENT, { toOrganizationId: 'gz-hr', reason: 'competent department' })
+    expect(moved.handlingOrganizationId).toBe('gz-hr')
+    expect(await refusal(act(ts, id, 'approve', DEPARTMENT))).toBe('forbidden')
+    await until(deadline(moved, 'promised').dueAt, SECOND)
+    const late = await view(ts, id)
+    expect(late.overdue).toBe(true)
+    expect(deadline(late, 'promised').state).toBe('missed')
+    expect(late.supervisions).toEqual([expect.objectContaining({ kind: 'automatic', organizationId: 'gz-hr', deadlineKey: 'promised' })])
+    expect(await events(id)).toEqual(expect.arrayContaining(['transferred', 'deadline_warned', 'deadline_missed', 'supervision_opened']))
+  })
+
+  it('moves both clocks by exactly the paused working days when a suspension spans a holiday', async () => {
+    const now = await ts.env.currentTimeMs()
+    // A holiday on each of the next weekdays 3 to 5 days away makes the pause cross non-working days.
+    const holidays = [3, 4, 5].map((d) => localDate(now, d))
+    const calendarData = calendarWith(holidays)
+    const calendar = WorkingCalendar.from(calendarData)
+    const id = uniqueName('suspend-')
+    await startCase(ts, newApplication(id, { calendar: calendarData }))
+    const accepted = await act(ts, id, 'accept', DEPARTMENT)
+    const suspended = await act(ts, id, 'suspend', DEPARTMENT, { reason: 'inspection', note: 'site inspection' })
+    expect(deadline(suspended, 'promised').state).toBe('paused')
+    await ts.env.sleep(8 * 86_400_000)
+    const resumed = await act(ts, id, 'resume', DEPARTMENT)
+    const pausedDays = calendar.workingDaysBetween(dayOfMs(Date.parse(suspended.updatedAt)), dayOfMs(Date.parse(resumed.updatedAt)))
+    expect(pausedDays).toBeGreaterThan(0)
+    for (const key of ['promised', 'statutory']) {
+      const before = dayOfMs(Date.parse(deadline(accepted, key).dueAt) - 1)
+      const after = dayOfMs(Date.parse(deadline(resumed, key).dueAt) - 1)
+      expect(after).toBe(calendar.addWorkingDays(before, pausedDays))
+      expect(deadline(resumed, key).state).toBe('running')
+    }
+  })
+
+  it('allows one extension within the item maximum and refuses a second', async () => {
+    const id = uniqueName('extend-')
+    await startCase(ts, newApplication(id))
+    const accepted = await act(ts, id, 'accept', DEPARTMENT)
+    expect(await refusal(act(ts, id, 'extend', DEPARTMENT, { workingDays: 11, approvedBy: 'Director Wang', reason: 'complex' }))).toBe('unprocessable')
+    const extended = await act(ts, id, 'extend', DEPARTMENT, { workingDays: 10, approvedBy: 'Director Wang', reason: 'expert review' })
+    expect(extended.extension).toMatchObject({ workingDays: 10, approvedBy: 'Director Wang' })
+    expect(Date.parse(deadline(extended, 'statutory').dueAt)).toBeGreaterThan(Date.parse(deadline(accepted, 'statutory').dueAt))
+    expect(await refusal(act(ts, id, 'extend', DEPARTMENT, { workingDays: 1, approvedBy: 'Director Wang', reason: 'again' }))).toBe('invalid_transition')
+    const history = await events(id)
+    expect(history.filter((t) => t === 'extended')).toHaveLength(1)
+  })
+
+  it('runs joint handling as child workflows and supervises the one late opinion', async () => {
+    const id = uniqueName('joint-')
+    await startCase(ts, newApplication(id))
+    await act(ts, id, 'accept', DEPARTMENT)
+    const asked = await act(ts, id, 'request_opinions', DEPARTMENT, { organizationIds: ['gz-hr', 'gz-tax'], within: { workingDays: 2 } })
+    expect(await refusal(act(ts, id, 'approve', DEPARTMENT))).toBe('invalid_transition')
+    await act(ts, id, 'give_opinion', actorOf('gz-hr'), { opinion: 'no objection', agree: true })
+    expect(await refusal(act(ts, id, 'give_opinion', actorOf('gz-hr'), { opinion: 'twice', agree: true }))).toBe('invalid_transition')
+    const hrWatch = ts.env.client.workflow.getHandle(watchWorkflowId(id, 'opinion:gz-hr'))
+    expect(await hrWatch.result()).toBe('settled')
+    const taxWatch = ts.env.client.workflow.getHandle(watchWorkflowId(id, 'opinion:gz-tax'))
+    expect(await taxWatch.result()).toBe('missed')
+    const late = await view(ts, id)
+    expect(Date.parse(late.updatedAt)).toBeGreaterThanOrEqual(Date.parse(deadline(asked, 'opinion:gz-tax').dueAt))
+    expect(deadline(late, 'opinion:gz-hr').state).toBe('met')
+    expect(deadline(late, 'opinion:gz-tax').state).toBe('missed')
+    expect(late.overdue).toBe(true)
+    expect(late.supervisions).toEqual([expect.objectContaining({ kind: 'automatic', organizationId: 'gz-tax' })])
+    // The late opinion is still taken, and the decision no longer waits for it.
+    await act(ts, id, 'give_opinion', actorOf('gz-tax'), { opinion: 'late but agreed', agree: true })
+    const approved = await act(ts, id, 'approve', DEPARTMENT, { note: 'all opinions in' })
+    expect(approved.status).toBe('approved')
+  })
+
+  it('opens a rectification on a bad rating, and marks it overdue when nobody rectifies', async () => {
+    const id = uniqueName('rating-')
+    await startCase(ts, newApplication(id))
+    for (const [action, actor, params] of [
+      ['accept', DEPARTMENT, {}], ['approve', DEPARTMENT, {}], ['issue_result', DEPARTMENT, { certificateNo: 'GZ-2026-1' }],
+      ['deliver', WINDOW, { method: 'window' }],
+    ] as const) await act(ts, id, action, actor, params)
+    const rated = await act(ts, id, 'rate', WINDOW, { score: 1, comment: 'sent back three times' })
+    expect(rated.rating).toMatchObject({ score: 1, level: 'very_dissatisfied', defaulted: false })
+    expect(await refusal(act(ts, id, 'rate', WINDOW, { score: 5 }))).toBe('invalid_transition')
+    const watch = ts.env.client.workflow.getHandle(watchWorkflowId(id, 'rectification'))
+    expect(await watch.result()).toBe('missed')
+    const late = await view(ts, id)
+    expect(deadline(late, 'rectification').state).toBe('missed')
+    expect(late.overdue).toBe(true)
+    await act(ts, id, 'rectify', DEPARTMENT, { note: 'staff retrained' })
+    await act(ts, id, 'call_back', SUPERVISOR, { satisfied: true })
+    await ts.env.client.workflow.getHandle(id).result()
+    expect((await events(id)).slice(-6)).toEqual(['rectification_opened', 'deadline_warned', 'deadline_missed', 'supervision_opened', 'rectified', 'called_back'])
+  })
+
+  it('rates a case "basically satisfied" when nobody rates it in time, and then closes it', async () => {
+    const id = uniqueName('default-')
+    await startCase(ts, newApplication(id, { guide: testGuide({ processing: 'instant' }) }))
+    const instant = await view(ts, id)
+    expect(instant.status).toBe('approved')
+    await act(ts, id, 'issue_result', DEPARTMENT)
+    await act(ts, id, 'deliver', WINDOW, { method: 'electronic' })
+    await ts.env.client.workflow.getHandle(id).result()
+    const [final] = (await createCaseReads(ts.db.database.db).history(id)).slice(-1)
+    expect(final).toMatchObject({ type: 'rated', data: { score: 3, level: 'basically_satisfied', defaulted: true } })
+  })
+
+  it('withdraws a suspended case, cancelling its clocks and closing the workflow', async () => {
+    const id = uniqueName('withdraw-')
+    await startCase(ts, newApplication(id))
+    await act(ts, id, 'accept', DEPARTMENT)
+    await act(ts, id, 'suspend', DEPARTMENT, { reason: 'hearing', note: 'public hearing' })
+    const withdrawn = await act(ts, id, 'withdraw', WINDOW, { reason: 'applicant withdrew' })
+    expect(withdrawn.status).toBe('withdrawn')
+    expect(withdrawn.deadlines.filter((d) => d.state === 'running' || d.state === 'paused')).toEqual([])
+    await ts.env.client.workflow.getHandle(id).result()
+    expect(await refusal(act(ts, id, 'resume', DEPARTMENT).catch((err: unknown) => {
+      throw err
+    })).catch(() => 'closed')).toBe('closed')
+  })
+})
