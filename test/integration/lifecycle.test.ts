@@ -153,4 +153,22 @@ describe('the application lifecycle through the API', () => {
       expect(then.body).toMatchObject({ status })
     }
   })
+
+  it('carries a long case through continue-as-new without losing its state or numbering', async () => {
+    const id = await caseIn(['accept'])
+    const firstRun = (await sys.client.workflow.getHandle(id).describe()).runId
+    // The test dev server suggests continue-as-new at 400 history events; each order and answer adds a dozen.
+    for (let i = 0; i < 20; i++) {
+      expect((await act(id, 'supervise', dir.supervisorKey)).status).toBe(200)
+      expect((await act(id, 'respond_supervision')).status).toBe(200)
+    }
+    const described = await sys.client.workflow.getHandle(id).describe()
+    expect(described.runId).not.toBe(firstRun)
+    const approved = await act(id, 'approve')
+    expect(approved.status).toBe(200)
+    expect(approved.body).toMatchObject({ status: 'approved', version: 2 + 40 + 1 })
+    expect((approved.body as CaseView).supervisions).toHaveLength(20)
+    const seqs = (await history(id)).map((e) => e.seq)
+    expect(seqs).toEqual(Array.from({ length: 43 }, (_, i) => i + 1))
+  })
 })
