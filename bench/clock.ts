@@ -1,7 +1,7 @@
 // Working-day deadline throughput: the indexed clock against a day-by-day walk.
 // Usage: node --import tsx bench/clock.ts [N]   (N computations per measured run, default 2,000,000)
 import { WorkingCalendar, dayOfDate, dayOfMs, endOfDayMs, parseInstant, weekdayOf } from '../src/domain/calendar.ts';
-import { workingDueAtMs } from '../src/domain/deadline-clock.ts';
+import { computeDeadline, workingDueAtMs } from '../src/domain/deadline-clock.ts';
 import { officialCalendarData } from '../src/domain/official-calendar.ts';
 
 const N = Number(process.argv[2] ?? 2_000_000);
@@ -79,4 +79,33 @@ console.log(`calendar index: first build ${buildMs.toFixed(2)} ms, warm build ${
 console.log(
   `clock: ${m(measuredClock.rate)}  naive: ${m(measuredNaive.rate)}  ratio: ${(measuredClock.rate / measuredNaive.rate).toFixed(1)}x` +
     `  (N=${N}, identical results, checksum ${measuredClock.checksum.toFixed(0)})`,
+);
+
+// The full API as workflows call it (ISO strings in and out, validation, a pause): string parsing
+// and formatting dominate, so the same run also prints what Date.parse + toISOString alone cost.
+const M = Math.min(N, 300_000);
+const isoStarts = Array.from({ length: 1024 }, (_, i) => new Date(starts[i % N]!).toISOString());
+const full = () => {
+  const begin = performance.now();
+  let sum = 0;
+  for (let i = 0; i < M; i++) {
+    const startAt = isoStarts[i & 1023]!;
+    const r = computeDeadline(calendar, { limit: { workingDays: counts[i]! }, startAt, pauses: i % 4 === 0 ? [{ from: startAt, to: startAt }] : [] });
+    sum += r.dueAt.length;
+  }
+  return { rate: M / ((performance.now() - begin) / 1000), sum };
+};
+const stringsOnly = () => {
+  const begin = performance.now();
+  let sum = 0;
+  for (let i = 0; i < M; i++) sum += new Date(Date.parse(isoStarts[i & 1023]!) + i).toISOString().length;
+  return { rate: M / ((performance.now() - begin) / 1000), sum };
+};
+full();
+stringsOnly();
+const measuredFull = full();
+const measuredStrings = stringsOnly();
+console.log(
+  `computeDeadline (ISO in/out): ${m(measuredFull.rate)}  Date.parse+toISOString alone: ${m(measuredStrings.rate)}` +
+    `  ratio: ${(measuredFull.rate / measuredStrings.rate).toFixed(2)}x`,
 );
