@@ -1,0 +1,3 @@
+// The raw baseline for bench/intake.ts: a workflow that does nothing, so what is measured is
+// Temporal's own cost of starting a workflow and seeing it complete.
+export async function bareWorkflow(): Promise<void> {}

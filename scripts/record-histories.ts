@@ -1,0 +1,281 @@
+// Records the Temporal histories that test/workflow/replay.test.ts replays against the current
+// workflow code on every run. Re-record only for a deliberate, released change to workflow code
+// (see test/fixtures/histories/README.md); otherwise guard the change with `patched()`.
+//
+// Usage: DATABASE_URL=postgres://… node --import tsx scripts/record-histories.ts
+//        (or TEST_DATABASE_URL; a fresh schema is created and dropped). It starts its own
+//        in-memory Temporal dev servers and drives the cases through the HTTP API (inject).
+import type { Client, WorkflowHandle } from '@temporalio/client'
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js'
+import { DefaultLogger, Runtime } from '@temporalio/worker'
+import { randomBytes } from 'node:crypto'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { buildApp, type App } from '../src/api/app.ts'
+import { createCaseGateway } from '../src/api/case-gateway.ts'
+import { parseConfig } from '../src/config.ts'
+import { bootstrapAccess } from '../src/db/bootstrap.ts'
+import { loadCalendarWindow, seedOfficialCalendar } from '../src/db/calendar.ts'
+import { openDatabase, quoteIdent, type Database } from '../src/db/client.ts'
+import { applyMigrations } from '../src/db/migrate.ts'
+import type { CalendarData } from '../src/domain/calendar.ts'
+import type { CaseView } from '../src/domain/case-view.ts'
+import type { ServiceItemDraft } from '../src/domain/service-item.ts'
+import { startDevServer } from '../src/infra/dev-server.ts'
+import { PROJECT_ROOT, resolveTemporalBinary } from '../src/infra/temporal-binaries.ts'
+import { connectClient, createWorkers, taskQueues } from '../src/infra/temporal.ts'
+import { calendarChangedSignal } from '../src/workflows/application/contract.ts'
+
+const OUT_DIR = join(PROJECT_ROOT, 'test/fixtures/histories')
+const ADMIN_KEY = 'record-histories-admin-key'
+
+type History = Awaited<ReturnType<WorkflowHandle['fetchHistory']>>
+type Injector = Pick<App, 'inject'>
+interface Keys { window: string; department: string }
+interface Stack { app: Injector; client: Client; keys: Keys }
+interface Recording { name: string; workflowId: string; runId?: string }
+
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0))
+    })
+  })
+}
+
+type Cleanups = Array<() => Promise<unknown>>
+async function runCleanups(cleanups: Cleanups): Promise<void> {
+  for (const cleanup of cleanups.splice(0).reverse()) {
+    try {
+      await cleanup()
+    } catch (err) {
+      console.error('clean-up failed:', err)
+    }
+  }
+}
+
+/** A dev server, a worker and the API on one schema; `prefix` keeps task queues and data apart. */
+async function startStack(cliPath: string, database: Database, prefix: string, cleanups: Cleanups,
+  extraDynamicConfig: Record<string, unknown> = {}): Promise<Stack> {
+  const server = await startDevServer({
+    cliPath, port: await freePort(), uiPort: 0, namespace: 'banjian-record', retentionDays: 1, extraDynamicConfig,
+  })
+  cleanups.push(server.stop)
+  const target = { address: server.address, namespace: server.namespace }
+  const queues = taskQueues(prefix)
+  const { workers, connection } = await createWorkers({ target, queues, deps: { database } })
+  cleanups.push(() => connection.close())
+  const running = workers.map((w) => w.run())
+  cleanups.push(async () => {
+    for (const w of workers) w.shutdown()
+    await Promise.allSettled(running)
+  })
+  const client = await connectClient(target)
+  cleanups.push(() => client.connection.close())
+  const app = await buildApp({ database, gateway: createCaseGateway(client, queues) })
+  cleanups.push(() => app.close())
+  return { app, client, keys: await seed(app, prefix) }
+}
+
+async function call<T>(app: Injector, key: string, method: 'GET' | 'POST' | 'PUT', url: string, body?: unknown,
+  headers: Record<string, string> = {}): Promise<T> {
+  const response = await app.inject({
+    method, url, headers: { authorization: `Bearer ${key}`, ...headers }, ...(body === undefined ? {} : { payload: body as object }),
+  })
+  if (response.statusCode >= 300) throw new Error(`${method} ${url} → ${response.statusCode}: ${response.body}`)
+  return response.json() as T
+}
+
+const draft = (name: string, overrides: Partial<ServiceItemDraft> = {}): ServiceItemDraft => ({
+  name,
+  departmentId: 'gz-amr',
+  processing: 'promised',
+  promisedLimit: { workingDays: 5 },
+  statutoryLimit: { workingDays: 20 },
+  materials: [
+    { code: 'application-form', name: 'Application form', required: true },
+    { code: 'id-card', name: 'Identity card', required: true, sharedSource: 'resident-id' },
+  ],
+  channels: ['window'],
+  ...overrides,
+})
+
+const ITEM = 'REC-1'
+/** Its acceptance limit passes in real time, so the case is deemed accepted while we watch. */
+const FAST_ITEM = 'REC-FAST'
+
+async function seed(app: Injector, prefix: string): Promise<Keys> {
+  for (const [id, kind, parentId] of [['gz', 'government', 'root'], ['gz-center', 'service-center', 'gz'], ['gz-amr', 'department', 'gz']]) {
+    await call(app, ADMIN_KEY, 'PUT', `/v1/organizations/${id}`, { name: id, kind, parentId })
+  }
+  const items: Array<[string, Partial<ServiceItemDraft>]> = [[ITEM, {}], [FAST_ITEM, { acceptanceLimit: { duration: 'PT2S' } }]]
+  for (const [code, overrides] of items) {
+    await call(app, ADMIN_KEY, 'PUT', `/v1/service-items/${code}`, draft(`Recorded item ${code}`, overrides))
+    await call(app, ADMIN_KEY, 'POST', `/v1/service-items/${code}/publish`)
+  }
+  const key = async (organizationId: string, role: string) =>
+    (await call<{ key: string }>(app, ADMIN_KEY, 'POST', '/v1/api-keys', { organizationId, role, name: `record ${prefix}` })).key
+  return { window: await key('gz-center', 'window'), department: await key('gz-amr', 'department') }
+}
+
+const application = (code: string) => ({
+  serviceItemCode: code,
+  applicant: { type: 'person', name: '张三', idNumber: '440106199001011234' },
+  channel: 'window',
+  materials: [{ code: 'application-form', ref: 'doc://form/1' }],
+})
+
+function driver({ app, client, keys }: Stack) {
+  const d = {
+    submit: (code = ITEM, idempotencyKey?: string) => call<CaseView>(app, keys.window, 'POST', '/v1/applications',
+      application(code), idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
+    accept: (id: string) => call<CaseView>(app, keys.department, 'POST', `/v1/cases/${id}/actions`, { action: 'accept' }),
+    async waitForEvent(id: string, type: string): Promise<void> {
+      await waitFor(async () => (await call<{ events: Array<{ type: string }> }>(app, keys.department, 'GET', `/v1/cases/${id}/history`))
+        .events.some((e) => e.type === type), `${id}: ${type}`)
+    },
+    /**
+     * Worked on, and no workflow task or activity in flight: the history ends where the workflow
+     * waits. (A continued run's first task comes after a back-off, so "nothing pending" alone is not enough.)
+     */
+    async waitUntilIdle(workflowId: string, runId?: string): Promise<void> {
+      const handle = client.workflow.getHandle(workflowId, runId)
+      await waitFor(async () => {
+        const { raw, status } = await handle.describe()
+        if (status.name !== 'RUNNING') return true
+        if (raw.pendingWorkflowTask || (raw.pendingActivities?.length ?? 0) > 0) return false
+        return (await handle.fetchHistory()).events?.some((e) => e.workflowTaskCompletedEventAttributes) === true
+      }, `${workflowId} to be idle`)
+    },
+  }
+  return d
+}
+
+async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (await check()) return
+    await sleep(250)
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
+
+/** One case per path through the application workflow that running cases may be in. */
+async function applicationScenarios(stack: Stack, database: Database): Promise<Recording[]> {
+  const d = driver(stack)
+  const out: Recording[] = []
+
+  out.push({ name: 'submitted', workflowId: (await d.submit()).id })
+
+  // Update-with-Start on a running case: the second submission is a second `submitted` update.
+  const first = await d.submit(ITEM, 'record-resubmit')
+  const again = await d.submit(ITEM, 'record-resubmit')
+  if (again.id !== first.id) throw new Error('an idempotent resubmission created a second case')
+  out.push({ name: 'resubmitted', workflowId: first.id })
+
+  const accepted = await d.submit()
+  await d.accept(accepted.id)
+  out.push({ name: 'accepted', workflowId: accepted.id })
+
+  const deemed = await d.submit(FAST_ITEM)
+  await d.waitForEvent(deemed.id, 'deemed_accepted')
+  out.push({ name: 'deemed-accepted', workflowId: deemed.id })
+
+  // A calendar change reaching a running case: its next three working days become holidays.
+  const recalendared = await d.submit()
+  const view = await d.accept(recalendared.id)
+  const year = new Date(view.updatedAt).getUTCFullYear()
+  const current = await loadCalendarWindow(database.db, year - 1, year + 2)
+  const changed = withHolidays(current, nextWorkingDays(current, new Date(view.updatedAt), 3))
+  await stack.client.workflow.getHandle(recalendared.id).signal(calendarChangedSignal, changed)
+  await d.waitForEvent(recalendared.id, 'deadlines_recomputed')
+  out.push({ name: 'calendar-changed', workflowId: recalendared.id })
+
+  for (const r of out) await d.waitUntilIdle(r.workflowId)
+  return out
+}
+
+/** On a server that suggests continue-as-new early: the closing run and the run that carries on. */
+async function continueAsNewScenario(stack: Stack): Promise<Recording[]> {
+  const d = driver(stack)
+  const submitted = await d.submit()
+  const { runId: firstRunId } = await stack.client.workflow.getHandle(submitted.id).describe()
+  await d.accept(submitted.id)
+  const handle = stack.client.workflow.getHandle(submitted.id)
+  await waitFor(async () => (await handle.describe()).runId !== firstRunId, `${submitted.id} to continue as new`)
+  await d.waitUntilIdle(submitted.id)
+  return [
+    { name: 'continued-as-new', workflowId: submitted.id, runId: firstRunId },
+    { name: 'continued-run', workflowId: submitted.id },
+  ]
+}
+
+/** The next `n` working days (Asia/Shanghai) after `from` under `calendar`, as YYYY-MM-DD. */
+function nextWorkingDays(calendar: CalendarData, from: Date, n: number): string[] {
+  const exceptions = new Map(calendar.years.flatMap((y) => y.days.map((day) => [day.date, day.working] as const)))
+  const dates: string[] = []
+  const day = new Date(from.getTime() + 8 * 3_600_000)
+  while (dates.length < n) {
+    day.setUTCDate(day.getUTCDate() + 1)
+    const date = day.toISOString().slice(0, 10)
+    const weekday = day.getUTCDay()
+    if (exceptions.get(date) ?? (weekday !== 0 && weekday !== 6)) dates.push(date)
+  }
+  return dates
+}
+
+function withHolidays(calendar: CalendarData, dates: string[]): CalendarData {
+  const years = calendar.years.map((y) => ({
+    ...y,
+    days: [...y.days.filter((day) => !dates.includes(day.date)),
+      ...dates.filter((date) => date.startsWith(`${y.year}-`)).map((date) => ({ date, working: false, name: 'recorded holiday' }))]
+      .sort((a, b) => a.date.localeCompare(b.date)),
+  }))
+  return { version: calendar.version + 1, years }
+}
+
+async function save(client: Client, recordings: Recording[]): Promise<void> {
+  await mkdir(OUT_DIR, { recursive: true })
+  for (const { name, workflowId, runId } of recordings) {
+    const history = await client.workflow.getHandle(workflowId, runId).fetchHistory()
+    await writeFile(join(OUT_DIR, `${name}.json`), `${historyToJSON(history)}\n`)
+    console.log(`recorded ${name}.json (${history.events?.length ?? 0} events)`)
+  }
+}
+
+async function main(): Promise<void> {
+  const config = parseConfig()
+  const databaseUrl = config.DATABASE_URL ?? process.env.TEST_DATABASE_URL
+  if (!databaseUrl) throw new Error('set DATABASE_URL or TEST_DATABASE_URL to a Postgres this script may create a schema in')
+  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] })
+  const cliPath = await resolveTemporalBinary('cli', { explicitPath: config.BANJIAN_TEMPORAL_CLI, pathVar: process.env.PATH })
+
+  const cleanups: Cleanups = []
+  try {
+    const schemaName = `record_${randomBytes(5).toString('hex')}`
+    const database = openDatabase({ url: databaseUrl, schemaName, max: 4 })
+    cleanups.push(() => database.close())
+    cleanups.push(() => database.pool.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schemaName)} CASCADE`))
+    await applyMigrations(database, schemaName)
+    await seedOfficialCalendar(database.db)
+    await bootstrapAccess(database.db, ADMIN_KEY)
+
+    const plain = await startStack(cliPath, database, 'record', cleanups)
+    await save(plain.client, await applicationScenarios(plain, database))
+    await runCleanups(cleanups.splice(2))
+
+    // The accepted case has ~34 events; suggesting continue-as-new at 28 makes accept trigger it.
+    const early = await startStack(cliPath, database, 'record-can', cleanups, { 'limit.historyCount.suggestContinueAsNew': 28 })
+    await save(early.client, await continueAsNewScenario(early))
+  } finally {
+    await runCleanups(cleanups)
+  }
+}
+
+await main()

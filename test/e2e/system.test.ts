@@ -1,0 +1,269 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { connect } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import type { CaseView } from '../../src/domain/case-view.ts'
+import { PROJECT_ROOT } from '../../src/infra/temporal-binaries.ts'
+import { applicationBody, itemDraft, ITEM_CODE } from '../support/fixtures.ts'
+import { freePort } from '../support/global-setup.ts'
+
+// The whole system as a user starts it: `node bin/banjian.js start`, its own embedded Temporal dev
+// server, a real Postgres database, and nothing but HTTP from here on.
+
+const ADMIN_KEY = `e2e-admin-${randomBytes(8).toString('hex')}`
+const databaseName = `e2e_${randomBytes(5).toString('hex')}`
+let adminUrl: string
+let dataDir: string
+let env: Record<string, string>
+let baseUrl: string
+let temporalPort: number
+let banjian: Banjian | undefined
+
+interface Banjian {
+  child: ChildProcess
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+  output: () => string
+}
+
+/** Starts the CLI in its own process group, so clean-up can reach the dev server it starts too. */
+function startBanjian(): Banjian {
+  const child = spawn(process.execPath, ['bin/banjian.js', 'start'], { cwd: PROJECT_ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-20_000)
+  }
+  child.stdout?.on('data', keep)
+  child.stderr?.on('data', keep)
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })))
+  return { child, exited, output: () => output }
+}
+
+async function waitUntilReady(b: Banjian, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  let exited = false
+  void b.exited.then(() => {
+    exited = true
+  })
+  while (Date.now() < deadline) {
+    if (exited) throw new Error(`banjian exited during start-up:\n${b.output()}`)
+    try {
+      if ((await fetch(`${baseUrl}/readyz`)).status === 200) return
+    } catch {
+      // not listening yet
+    }
+    await sleep(250)
+  }
+  throw new Error(`banjian did not become ready within ${timeoutMs} ms:\n${b.output()}`)
+}
+
+/** Kills the whole process group (banjian and its dev server) if anything of it is still alive. */
+async function killGroup(b: Banjian | undefined): Promise<void> {
+  if (!b?.child.pid) return
+  try {
+    process.kill(-b.child.pid, 'SIGKILL')
+  } catch {
+    return // the group is gone already
+  }
+  await b.exited
+}
+
+/** Live (not zombie) processes still in the group; it was started detached, so its pid is the group id. */
+function survivors(pgid: number): string[] {
+  try {
+    process.kill(-pgid, 0)
+  } catch {
+    return []
+  }
+  return execFileSync('ps', ['-eo', 'pid=,pgid=,stat=,args=']).toString().split('\n').map((line) => line.trim())
+    .filter((line) => line.split(/\s+/)[1] === String(pgid) && !line.split(/\s+/)[2]?.startsWith('Z'))
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port })
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve(true)
+    })
+    socket.once('error', () => resolve(false))
+  })
+}
+
+async function http(key: string | undefined, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const response = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  })
+  const text = await response.text()
+  const type = response.headers.get('content-type') ?? ''
+  return { status: response.status, type, text, body: type.includes('json') && text ? JSON.parse(text) : undefined }
+}
+
+async function withAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: adminUrl })
+  await client.connect()
+  try {
+    return await work(client)
+  } finally {
+    await client.end()
+  }
+}
+
+beforeAll(async () => {
+  adminUrl = inject('databaseUrl')
+  await withAdmin((c) => c.query(`CREATE DATABASE ${databaseName}`))
+  const databaseUrl = new URL(adminUrl)
+  databaseUrl.pathname = `/${databaseName}`
+  dataDir = await mkdtemp(join(tmpdir(), 'banjian-e2e-'))
+  temporalPort = await freePort()
+  const port = await freePort()
+  baseUrl = `http://127.0.0.1:${port}`
+  // Only what a user would set: no TEMPORAL_* (so banjian starts its own dev server), nothing of vitest's.
+  const inherited = Object.entries(process.env).filter(([k]) => !/^(BANJIAN_|TEMPORAL_|DATABASE_URL$|TEST_DATABASE_URL$|NODE_OPTIONS$|NODE_ENV$|VITEST)/.test(k))
+  env = {
+    ...Object.fromEntries(inherited.filter((e): e is [string, string] => e[1] !== undefined)),
+    DATABASE_URL: databaseUrl.toString(),
+    BANJIAN_DATA_DIR: dataDir,
+    BANJIAN_PORT: String(port),
+    BANJIAN_TEMPORAL_PORT: String(temporalPort),
+    BANJIAN_TEMPORAL_UI_PORT: '0',
+    BANJIAN_ADMIN_KEY: ADMIN_KEY,
+    BANJIAN_TEMPORAL_CLI: inject('temporalCliPath'),
+    LOG_LEVEL: 'info',
+  }
+  banjian = startBanjian()
+  await waitUntilReady(banjian)
+})
+
+afterAll(async () => {
+  await killGroup(banjian)
+  if (adminUrl) await withAdmin((c) => c.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`))
+  if (dataDir) await rm(dataDir, { recursive: true, force: true })
+})
+
+interface Keys { window: string; department: string; auditor: string }
+let keys: Keys
+let caseId: string
+let pendingId: string
+const submissionKey = `window-e2e-${randomBytes(4).toString('hex')}`
+
+describe('banjian started as a user starts it', () => {
+  it('answers the operations endpoints: health, readiness, OpenAPI, docs and metrics', async () => {
+    expect(await http(undefined, 'GET', '/healthz')).toMatchObject({ status: 200, body: { status: 'ok' } })
+    expect(await http(undefined, 'GET', '/readyz')).toMatchObject({ status: 200, body: { status: 'ready', postgres: 'ok', temporal: 'ok' } })
+
+    const openapi = await http(undefined, 'GET', '/openapi.json')
+    expect(openapi.status).toBe(200)
+    expect(openapi.body.openapi).toMatch(/^3\.1\./)
+    expect(openapi.body.info).toMatchObject({ title: 'banjian' })
+    expect(openapi.body.paths['/v1/applications']).toHaveProperty('post')
+    expect(openapi.body.paths['/v1/cases/{id}/history']).toHaveProperty('get')
+
+    const docs = await http(undefined, 'GET', '/docs')
+    expect(docs.status).toBe(200)
+    expect(docs.type).toContain('text/html')
+    expect(docs.text).toMatch(/swagger/i)
+
+    const unauthenticated = await http(undefined, 'GET', '/v1/cases')
+    expect(unauthenticated).toMatchObject({ status: 401, body: { code: 'unauthenticated' } })
+    expect(unauthenticated.type).toContain('application/problem+json')
+
+    const metrics = await http(undefined, 'GET', '/metrics')
+    expect(metrics.status).toBe(200)
+    expect(metrics.type).toContain('text/plain')
+    expect(metrics.text).toContain('# TYPE banjian_http_request_duration_seconds histogram')
+    expect(metrics.text).toMatch(/banjian_http_request_duration_seconds_bucket\{[^}]*route="\/readyz"/)
+  })
+
+  it('takes a case from submission to acceptance over HTTP, with its audit trail', async () => {
+    const orgs: Array<[string, string, string]> = [
+      ['gz', 'government', 'root'], ['gz-center', 'service-center', 'gz'], ['gz-amr', 'department', 'gz'],
+    ]
+    for (const [id, kind, parentId] of orgs) {
+      expect((await http(ADMIN_KEY, 'PUT', `/v1/organizations/${id}`, { name: id, kind, parentId })).status).toBe(200)
+    }
+    const key = async (organizationId: string, role: string) => {
+      const created = await http(ADMIN_KEY, 'POST', '/v1/api-keys', { organizationId, role })
+      expect(created).toMatchObject({ status: 201, body: { organizationId, role } })
+      return created.body.key as string
+    }
+    keys = { window: await key('gz-center', 'window'), department: await key('gz-amr', 'department'), auditor: await key('root', 'auditor') }
+    expect((await http(ADMIN_KEY, 'PUT', `/v1/service-items/${ITEM_CODE}`, itemDraft())).status).toBe(200)
+    expect(await http(ADMIN_KEY, 'POST', `/v1/service-items/${ITEM_CODE}/publish`)).toMatchObject({ status: 200, body: { version: 1 } })
+
+    const headers = { 'idempotency-key': submissionKey }
+    const submitted = await http(keys.window, 'POST', '/v1/applications', applicationBody(), headers)
+    expect(submitted).toMatchObject({ status: 201, body: { kind: 'application', status: 'submitted', version: 1, serviceItemCode: ITEM_CODE } })
+    caseId = (submitted.body as CaseView).id
+    const retried = await http(keys.window, 'POST', '/v1/applications', applicationBody(), headers)
+    expect(retried).toMatchObject({ status: 201, body: { id: caseId } })
+
+    const accepted = await http(keys.department, 'POST', `/v1/cases/${caseId}/actions`, { action: 'accept' })
+    expect(accepted).toMatchObject({ status: 200, body: { id: caseId, status: 'accepted', version: 2 } })
+    expect(await http(keys.window, 'GET', `/v1/cases/${caseId}`)).toMatchObject({ status: 200, body: { status: 'accepted', version: 2 } })
+
+    const history = await http(keys.auditor, 'GET', `/v1/cases/${caseId}/history`)
+    expect(history.status).toBe(200)
+    const events = history.body.events as Array<{ seq: number; type: string; hash: string; prevHash: string }>
+    expect(events.map((e) => [e.seq, e.type])).toEqual([[1, 'submitted'], [2, 'accepted']])
+    expect(events[1]!.prevHash).toBe(events[0]!.hash)
+    expect(new Set(events.map((e) => e.hash)).size).toBe(events.length)
+
+    // A second case, left waiting, to act on after the restart.
+    const pending = await http(keys.window, 'POST', '/v1/applications', applicationBody(), { 'idempotency-key': `${submissionKey}-2` })
+    expect(pending.status).toBe(201)
+    pendingId = (pending.body as CaseView).id
+
+    const list = await http(keys.department, 'GET', '/v1/cases?limit=10')
+    expect(list.status).toBe(200)
+    expect((list.body.items as CaseView[]).map((c) => c.id).sort()).toEqual([caseId, pendingId].sort())
+    expect(list.body.nextCursor).toBeNull()
+  })
+
+  it('exits 0 within 20 s of SIGTERM and leaves no Temporal dev server behind', async () => {
+    const b = banjian!
+    const pid = b.child.pid!
+    const started = Date.now()
+    b.child.kill('SIGTERM')
+    const outcome = await Promise.race([b.exited, sleep(25_000).then(() => 'timeout' as const)])
+    const tookMs = Date.now() - started
+    // Soft, so one run reports every way the shutdown went wrong.
+    expect.soft(outcome, `exit after SIGTERM; output:\n${b.output().slice(-4000)}`).toEqual({ code: 0, signal: null })
+    expect.soft(tookMs).toBeLessThan(20_000)
+    // A process killed at exit takes a moment to disappear; one that keeps running is an orphan.
+    let left = survivors(pid)
+    for (let i = 0; i < 20 && left.length > 0; i++) {
+      await sleep(100)
+      left = survivors(pid)
+    }
+    expect.soft(left.join('\n'), 'processes of its group still running').toBe('')
+    expect.soft(await portOpen(temporalPort), 'the dev server still listens').toBe(false)
+  }, 40_000)
+
+  it('starts again on the same data directory and database: the cases are there and still take actions', async () => {
+    banjian = startBanjian()
+    await waitUntilReady(banjian)
+
+    expect(await http(keys.window, 'GET', `/v1/cases/${caseId}`)).toMatchObject({ status: 200, body: { status: 'accepted', version: 2 } })
+    // The running workflow itself remembers its state: it refuses a second acceptance…
+    const again = await http(keys.department, 'POST', `/v1/cases/${caseId}/actions`, { action: 'accept' })
+    expect(again).toMatchObject({ status: 409, body: { code: 'invalid_transition' } })
+    // …takes the action the waiting case is ready for…
+    const accepted = await http(keys.department, 'POST', `/v1/cases/${pendingId}/actions`, { action: 'accept' })
+    expect(accepted).toMatchObject({ status: 200, body: { id: pendingId, status: 'accepted', version: 2 } })
+    const history = await http(keys.auditor, 'GET', `/v1/cases/${pendingId}/history`)
+    const events = history.body.events as Array<{ type: string; hash: string; prevHash: string }>
+    expect(events.map((e) => e.type)).toEqual(['submitted', 'accepted'])
+    expect(events[1]!.prevHash).toBe(events[0]!.hash)
+    // …and a window retrying its submission after the restart still gets the same case.
+    const retried = await http(keys.window, 'POST', '/v1/applications', applicationBody(), { 'idempotency-key': submissionKey })
+    expect(retried).toMatchObject({ status: 201, body: { id: caseId } })
+  }, 120_000)
+})

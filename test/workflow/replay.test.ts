@@ -1,0 +1,55 @@
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js'
+import { DefaultLogger, Runtime, Worker, type ReplayResult } from '@temporalio/worker'
+import { readdir, readFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import { beforeAll, describe, expect, inject, it } from 'vitest'
+
+// Recorded by scripts/record-histories.ts; see the README beside them for when to re-record.
+const HISTORIES_DIR = fileURLToPath(new URL('../fixtures/histories/', import.meta.url))
+/** The paths through the application workflow that running cases may be in. */
+const SCENARIOS = ['submitted', 'resubmitted', 'accepted', 'deemed-accepted', 'calendar-changed', 'continued-as-new', 'continued-run']
+
+async function loadHistories(): Promise<Map<string, unknown>> {
+  const files = (await readdir(HISTORIES_DIR)).filter((f) => f.endsWith('.json')).sort()
+  const loaded = new Map<string, unknown>()
+  for (const file of files) loaded.set(file.replace(/\.json$/, ''), JSON.parse(await readFile(`${HISTORIES_DIR}${file}`, 'utf8')))
+  return loaded
+}
+
+/** Replays each history against the bundle built from the current code; name → 'ok' or the error. */
+async function replay(histories: Map<string, unknown>): Promise<Record<string, string>> {
+  const results: ReplayResult[] = []
+  const input = [...histories].map(([name, json]) => ({ workflowId: name, history: historyFromJSON(json) }))
+  for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: inject('workflowBundlePath') } }, input)) {
+    results.push(result)
+  }
+  return Object.fromEntries(results.map((r) => [r.workflowId, r.error ? `${r.error.name}: ${r.error.message}` : 'ok']))
+}
+
+beforeAll(() => {
+  try {
+    Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [] })
+  } catch {
+    // Already installed in this process by another file: its logger is fine too.
+  }
+})
+
+describe('recorded workflow histories', () => {
+  it('replay without non-determinism against the current workflow code', async () => {
+    const histories = await loadHistories()
+    expect([...histories.keys()]).toEqual(expect.arrayContaining(SCENARIOS))
+    const outcome = await replay(histories)
+    // Every history answered, and none with an error: a failure here means running cases would break.
+    expect(outcome).toEqual(Object.fromEntries([...histories.keys()].map((name) => [name, 'ok'])))
+  })
+
+  it('reports a history whose commands no longer match the code, so the check above cannot pass vacuously', async () => {
+    const accepted = (await loadHistories()).get('accepted') as { events: Array<Record<string, any>> }
+    const tampered = structuredClone(accepted)
+    const scheduled = tampered.events.find((e) => e.activityTaskScheduledEventAttributes)
+    expect(scheduled).toBeDefined()
+    scheduled!.activityTaskScheduledEventAttributes.activityType.name = 'someOtherActivity'
+    const outcome = await replay(new Map([['tampered', tampered]]))
+    expect(outcome.tampered).toMatch(/nondetermin/i)
+  })
+})
