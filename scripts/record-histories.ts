@@ -2,17 +2,20 @@
 // workflow code on every run. Re-record only for a deliberate, released change to workflow code
 // (see test/fixtures/histories/README.md); otherwise guard the change with `patched()`.
 //
-// Usage: DATABASE_URL=postgres://… node --import tsx scripts/record-histories.ts
+// Usage: DATABASE_URL=postgres://… node --import tsx scripts/record-histories.ts [--overwrite]
 //        (or TEST_DATABASE_URL; a fresh schema is created and dropped). It starts its own
 //        in-memory Temporal dev servers and drives the cases through the HTTP API (inject).
-import type { Client, WorkflowHandle } from '@temporalio/client'
+//        Only histories that have no file yet are written (and only the scenarios that produce
+//        them are run); `--overwrite` re-records every one.
+import type { Client } from '@temporalio/client'
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js'
 import { DefaultLogger, Runtime } from '@temporalio/worker'
 import { randomBytes } from 'node:crypto'
-import { mkdir, writeFile } from 'node:fs/promises'
+import { access, mkdir, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { parseArgs } from 'node:util'
 import { buildApp, type App } from '../src/api/app.ts'
 import { createCaseGateway } from '../src/api/case-gateway.ts'
 import { parseConfig } from '../src/config.ts'
@@ -20,6 +23,8 @@ import { bootstrapAccess } from '../src/db/bootstrap.ts'
 import { loadCalendarWindow, seedOfficialCalendar } from '../src/db/calendar.ts'
 import { openDatabase, quoteIdent, type Database } from '../src/db/client.ts'
 import { applyMigrations } from '../src/db/migrate.ts'
+import type { ApplicationAction } from '../src/domain/application/actions.ts'
+import { opinionKey } from '../src/domain/application/application-case.ts'
 import type { CalendarData } from '../src/domain/calendar.ts'
 import type { CaseView } from '../src/domain/case-view.ts'
 import type { ServiceItemDraft } from '../src/domain/service-item.ts'
@@ -27,16 +32,16 @@ import { startDevServer } from '../src/infra/dev-server.ts'
 import { PROJECT_ROOT, resolveTemporalBinary } from '../src/infra/temporal-binaries.ts'
 import { connectClient, createWorkers, taskQueues } from '../src/infra/temporal.ts'
 import { calendarChangedSignal } from '../src/workflows/application/contract.ts'
+import { watchWorkflowId } from '../src/workflows/deadline-watch/contract.ts'
 
 const OUT_DIR = join(PROJECT_ROOT, 'test/fixtures/histories')
 const ADMIN_KEY = 'record-histories-admin-key'
 
-type History = Awaited<ReturnType<WorkflowHandle['fetchHistory']>>
 type Injector = Pick<App, 'inject'>
-interface Keys { window: string; department: string }
+/** `opinion` belongs to gz-hr, the department asked for an opinion that gives it. */
+interface Keys { window: string; department: string; opinion: string }
 interface Stack { app: Injector; client: Client; keys: Keys }
 interface Recording { name: string; workflowId: string; runId?: string }
-
 
 async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
@@ -111,7 +116,11 @@ const ITEM = 'REC-1'
 const FAST_ITEM = 'REC-FAST'
 
 async function seed(app: Injector, prefix: string): Promise<Keys> {
-  for (const [id, kind, parentId] of [['gz', 'government', 'root'], ['gz-center', 'service-center', 'gz'], ['gz-amr', 'department', 'gz']]) {
+  const organizations = [
+    ['gz', 'government', 'root'], ['gz-center', 'service-center', 'gz'], ['gz-amr', 'department', 'gz'],
+    ['gz-hr', 'department', 'gz'], ['gz-tax', 'department', 'gz'],
+  ]
+  for (const [id, kind, parentId] of organizations) {
     await call(app, ADMIN_KEY, 'PUT', `/v1/organizations/${id}`, { name: id, kind, parentId })
   }
   const items: Array<[string, Partial<ServiceItemDraft>]> = [[ITEM, {}], [FAST_ITEM, { acceptanceLimit: { duration: 'PT2S' } }]]
@@ -121,7 +130,7 @@ async function seed(app: Injector, prefix: string): Promise<Keys> {
   }
   const key = async (organizationId: string, role: string) =>
     (await call<{ key: string }>(app, ADMIN_KEY, 'POST', '/v1/api-keys', { organizationId, role, name: `record ${prefix}` })).key
-  return { window: await key('gz-center', 'window'), department: await key('gz-amr', 'department') }
+  return { window: await key('gz-center', 'window'), department: await key('gz-amr', 'department'), opinion: await key('gz-hr', 'department') }
 }
 
 const application = (code: string) => ({
@@ -135,7 +144,16 @@ function driver({ app, client, keys }: Stack) {
   const d = {
     submit: (code = ITEM, idempotencyKey?: string) => call<CaseView>(app, keys.window, 'POST', '/v1/applications',
       application(code), idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
-    accept: (id: string) => call<CaseView>(app, keys.department, 'POST', `/v1/cases/${id}/actions`, { action: 'accept' }),
+    accept: (id: string) => d.act(id, 'accept'),
+    act: (id: string, action: ApplicationAction, params: Record<string, unknown> = {}, key = keys.department) =>
+      call<CaseView>(app, key, 'POST', `/v1/cases/${id}/actions`, { action, ...params }),
+    /** Accepted, approved, result issued and delivered at the window. */
+    async complete(id: string): Promise<void> {
+      await d.accept(id)
+      await d.act(id, 'approve', { note: 'conditions met' })
+      await d.act(id, 'issue_result', { certificateNo: 'REC-CERT-1' })
+      await d.act(id, 'deliver', { method: 'window' }, keys.window)
+    },
     async waitForEvent(id: string, type: string): Promise<void> {
       await waitFor(async () => (await call<{ events: Array<{ type: string }> }>(app, keys.department, 'GET', `/v1/cases/${id}/history`))
         .events.some((e) => e.type === type), `${id}: ${type}`)
@@ -201,6 +219,55 @@ async function applicationScenarios(stack: Stack, database: Database): Promise<R
   return out
 }
 
+/**
+ * Joint handling, ratings and rectification: the paths that start, settle and lose child
+ * workflows (deadline watches), and a case that runs to its end.
+ */
+async function laterPathScenarios(stack: Stack): Promise<Recording[]> {
+  const d = driver(stack)
+  const { keys } = stack
+  const out: Recording[] = []
+
+  // Two opinions asked with a 3-second limit: gz-hr answers at once, gz-tax lets it pass
+  // (its watch warns, then reports it missed, and the case opens a supervision on gz-tax).
+  const joint = await d.submit()
+  await d.accept(joint.id)
+  await d.act(joint.id, 'request_opinions', { organizationIds: ['gz-hr', 'gz-tax'], within: { duration: 'PT3S' } })
+  await d.act(joint.id, 'give_opinion', { opinion: 'no objection', agree: true }, keys.opinion)
+  await d.waitForEvent(joint.id, 'supervision_opened')
+  out.push(
+    { name: 'joint-opinions', workflowId: joint.id },
+    { name: 'opinion-watch-given', workflowId: watchWorkflowId(joint.id, opinionKey('gz-hr')) },
+    { name: 'opinion-watch-missed', workflowId: watchWorkflowId(joint.id, opinionKey('gz-tax')) },
+  )
+
+  // To the end: delivered and rated well, so the case closes.
+  const rated = await d.submit()
+  await d.complete(rated.id)
+  await d.act(rated.id, 'rate', { score: 5 }, keys.window)
+  out.push({ name: 'rated', workflowId: rated.id })
+
+  // Rated badly: a rectification opens with a watch of its own, still running.
+  const rectification = await d.submit()
+  await d.complete(rectification.id)
+  await d.act(rectification.id, 'rate', { score: 1, comment: 'kept waiting' }, keys.window)
+  out.push(
+    { name: 'rectification-opened', workflowId: rectification.id },
+    { name: 'rectification-watch', workflowId: watchWorkflowId(rectification.id, 'rectification') },
+  )
+
+  // …and the same carried through: rectified (its watch settled), called back, closed.
+  const rectified = await d.submit()
+  await d.complete(rectified.id)
+  await d.act(rectified.id, 'rate', { score: 2 }, keys.window)
+  await d.act(rectified.id, 'rectify', { note: 'queue reorganised' })
+  await d.act(rectified.id, 'call_back', { satisfied: true }, keys.window)
+  out.push({ name: 'rectified', workflowId: rectified.id })
+
+  for (const r of out) await d.waitUntilIdle(r.workflowId)
+  return out
+}
+
 /** On a server that suggests continue-as-new early: the closing run and the run that carries on. */
 async function continueAsNewScenario(stack: Stack): Promise<Recording[]> {
   const d = driver(stack)
@@ -240,16 +307,39 @@ function withHolidays(calendar: CalendarData, dates: string[]): CalendarData {
   return { version: calendar.version + 1, years }
 }
 
-async function save(client: Client, recordings: Recording[]): Promise<void> {
+async function save(client: Client, recordings: Recording[], wanted: ReadonlySet<string>): Promise<void> {
   await mkdir(OUT_DIR, { recursive: true })
   for (const { name, workflowId, runId } of recordings) {
+    if (!wanted.has(name)) continue
     const history = await client.workflow.getHandle(workflowId, runId).fetchHistory()
     await writeFile(join(OUT_DIR, `${name}.json`), `${historyToJSON(history)}\n`)
     console.log(`recorded ${name}.json (${history.events?.length ?? 0} events)`)
   }
 }
 
+/** Which scenarios write which files, and on which kind of server. */
+const GROUPS: Array<{ names: string[]; earlyContinueAsNew: boolean; run(stack: Stack, database: Database): Promise<Recording[]> }> = [
+  { names: ['submitted', 'resubmitted', 'accepted', 'deemed-accepted', 'calendar-changed'], earlyContinueAsNew: false, run: applicationScenarios },
+  {
+    names: ['joint-opinions', 'opinion-watch-given', 'opinion-watch-missed', 'rated', 'rectification-opened', 'rectification-watch', 'rectified'],
+    earlyContinueAsNew: false,
+    run: laterPathScenarios,
+  },
+  { names: ['continued-as-new', 'continued-run'], earlyContinueAsNew: true, run: continueAsNewScenario },
+]
+
+const exists = (name: string) => access(join(OUT_DIR, `${name}.json`)).then(() => true, () => false)
+
 async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { overwrite: { type: 'boolean', default: false } }, strict: true })
+  const wanted = new Set<string>()
+  for (const name of GROUPS.flatMap((g) => g.names)) {
+    if (values.overwrite || !(await exists(name))) wanted.add(name)
+    else console.log(`kept ${name}.json (already recorded; --overwrite re-records it)`)
+  }
+  const groups = GROUPS.filter((g) => g.names.some((name) => wanted.has(name)))
+  if (groups.length === 0) return
+
   const config = parseConfig()
   const databaseUrl = config.DATABASE_URL ?? process.env.TEST_DATABASE_URL
   if (!databaseUrl) throw new Error('set DATABASE_URL or TEST_DATABASE_URL to a Postgres this script may create a schema in')
@@ -266,13 +356,17 @@ async function main(): Promise<void> {
     await seedOfficialCalendar(database.db)
     await bootstrapAccess(database.db, ADMIN_KEY)
 
-    const plain = await startStack(cliPath, database, 'record', cleanups)
-    await save(plain.client, await applicationScenarios(plain, database))
-    await runCleanups(cleanups.splice(2))
-
-    // The accepted case has ~34 events; suggesting continue-as-new at 28 makes accept trigger it.
-    const early = await startStack(cliPath, database, 'record-can', cleanups, { 'limit.historyCount.suggestContinueAsNew': 28 })
-    await save(early.client, await continueAsNewScenario(early))
+    const plain = groups.filter((g) => !g.earlyContinueAsNew)
+    if (plain.length > 0) {
+      const stack = await startStack(cliPath, database, 'record', cleanups)
+      for (const group of plain) await save(stack.client, await group.run(stack, database), wanted)
+      await runCleanups(cleanups.splice(2))
+    }
+    if (groups.some((g) => g.earlyContinueAsNew)) {
+      // The accepted case has ~34 events; suggesting continue-as-new at 28 makes accept trigger it.
+      const early = await startStack(cliPath, database, 'record-can', cleanups, { 'limit.historyCount.suggestContinueAsNew': 28 })
+      for (const group of groups.filter((g) => g.earlyContinueAsNew)) await save(early.client, await group.run(early, database), wanted)
+    }
   } finally {
     await runCleanups(cleanups)
   }

@@ -6,8 +6,11 @@ import { beforeAll, describe, expect, inject, it } from 'vitest'
 
 // Recorded by scripts/record-histories.ts; see the README beside them for when to re-record.
 const HISTORIES_DIR = fileURLToPath(new URL('../fixtures/histories/', import.meta.url))
-/** The paths through the application workflow that running cases may be in. */
-const SCENARIOS = ['submitted', 'resubmitted', 'accepted', 'deemed-accepted', 'calendar-changed', 'continued-as-new', 'continued-run']
+/** The paths through the workflows (a case and its deadline watches) that running cases may be in. */
+const SCENARIOS = [
+  'submitted', 'resubmitted', 'accepted', 'deemed-accepted', 'calendar-changed', 'continued-as-new', 'continued-run',
+  'joint-opinions', 'opinion-watch-given', 'opinion-watch-missed', 'rated', 'rectification-opened', 'rectification-watch', 'rectified',
+]
 
 async function loadHistories(): Promise<Map<string, unknown>> {
   const files = (await readdir(HISTORIES_DIR)).filter((f) => f.endsWith('.json')).sort()
@@ -44,12 +47,18 @@ describe('recorded workflow histories', () => {
   })
 
   it('reports a history whose commands no longer match the code, so the check above cannot pass vacuously', async () => {
-    const accepted = (await loadHistories()).get('accepted') as { events: Array<Record<string, any>> }
-    const tampered = structuredClone(accepted)
+    const histories = await loadHistories()
+    const tampered = structuredClone(histories.get('accepted')) as { events: Array<Record<string, any>> }
     const scheduled = tampered.events.find((e) => e.activityTaskScheduledEventAttributes)
     expect(scheduled).toBeDefined()
     scheduled!.activityTaskScheduledEventAttributes.activityType.name = 'someOtherActivity'
-    const outcome = await replay(new Map([['tampered', tampered]]))
+    // A deadline watch too: its warning timer recorded as cancelled where the code lets it fire.
+    const child = structuredClone(histories.get('opinion-watch-missed')) as { events: Array<Record<string, any>> }
+    const fired = child.events.find((e) => e.timerFiredEventAttributes)
+    expect(fired).toBeDefined()
+    fired!.eventType = 'EVENT_TYPE_TIMER_CANCELED'
+    const outcome = await replay(new Map([['tampered', tampered], ['tampered-child', child]]))
     expect(outcome.tampered).toMatch(/nondetermin/i)
+    expect(outcome['tampered-child']).toMatch(/nondetermin/i)
   })
 })
