@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { PROJECT_ROOT } from '../../src/infra/temporal-binaries.ts'
 import { connectClient, taskQueues } from '../../src/infra/temporal.ts'
 import { applicationBody, itemDraft, ITEM_CODE } from '../support/fixtures.ts'
-import { freePort } from '../support/global-setup.ts'
+import { freePort } from '../../src/infra/ports.ts'
 
 // A window system submits a burst of applications; the banjian process dies (SIGKILL: no chance
 // to clean up) part-way; it is started again and the window system resends everything it is not

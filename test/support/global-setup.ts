@@ -1,6 +1,5 @@
 import { bundleWorkflowCode } from '@temporalio/worker'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TestProject } from 'vitest/node'
@@ -9,6 +8,7 @@ import { startDevServer } from '../../src/infra/dev-server.ts'
 import { startEmbeddedPg } from '../../src/infra/embedded-pg.ts'
 import { resolveTemporalBinary } from '../../src/infra/temporal-binaries.ts'
 import { WORKFLOWS_PATH } from '../../src/infra/temporal.ts'
+import { freePort } from '../../src/infra/ports.ts'
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -23,16 +23,6 @@ declare module 'vitest' {
 
 export const TEST_NAMESPACE = 'banjian-test'
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0))
-    })
-  })
-}
 
 /**
  * Once per test run: one Temporal dev server, one Postgres (the machine's, via TEST_DATABASE_URL,
