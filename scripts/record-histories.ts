@@ -12,7 +12,6 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils.js'
 import { DefaultLogger, Runtime } from '@temporalio/worker'
 import { randomBytes } from 'node:crypto'
 import { access, mkdir, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
@@ -33,6 +32,7 @@ import { PROJECT_ROOT, resolveTemporalBinary } from '../src/infra/temporal-binar
 import { connectClient, createWorkers, taskQueues } from '../src/infra/temporal.ts'
 import { calendarChangedSignal } from '../src/workflows/application/contract.ts'
 import { watchWorkflowId } from '../src/workflows/deadline-watch/contract.ts'
+import { freePort } from '../src/infra/ports.ts'
 
 const OUT_DIR = join(PROJECT_ROOT, 'test/fixtures/histories')
 const ADMIN_KEY = 'record-histories-admin-key'
@@ -43,16 +43,6 @@ interface Keys { window: string; department: string; opinion: string }
 interface Stack { app: Injector; client: Client; keys: Keys }
 interface Recording { name: string; workflowId: string; runId?: string }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0))
-    })
-  })
-}
 
 type Cleanups = Array<() => Promise<unknown>>
 async function runCleanups(cleanups: Cleanups): Promise<void> {
@@ -279,6 +269,7 @@ async function continueAsNewScenario(stack: Stack): Promise<Recording[]> {
   await d.waitUntilIdle(submitted.id)
   return [
     { name: 'continued-as-new', workflowId: submitted.id, runId: firstRunId },
+    { name: 'continued-as-new-own-task', workflowId: submitted.id, runId: firstRunId },
     { name: 'continued-run', workflowId: submitted.id },
   ]
 }
@@ -325,7 +316,7 @@ const GROUPS: Array<{ names: string[]; earlyContinueAsNew: boolean; run(stack: S
     earlyContinueAsNew: false,
     run: laterPathScenarios,
   },
-  { names: ['continued-as-new', 'continued-run'], earlyContinueAsNew: true, run: continueAsNewScenario },
+  { names: ['continued-as-new', 'continued-as-new-own-task', 'continued-run'], earlyContinueAsNew: true, run: continueAsNewScenario },
 ]
 
 const exists = (name: string) => access(join(OUT_DIR, `${name}.json`)).then(() => true, () => false)

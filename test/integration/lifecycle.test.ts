@@ -128,6 +128,17 @@ describe('the application lifecycle through the API', () => {
     expect(seen.status).toBe(200)
     const given = await act(id, 'give_opinion', dir.otherDepartmentKey)
     expect((given.body as CaseView).opinions).toEqual([expect.objectContaining({ organizationId: 'gz-hr', agree: true })])
+    // In lists too: among gz-amr's cases gz-hr sees this one and none it had no part in; its own
+    // queue (handled by gz-hr) holds none of them.
+    const other = await caseIn(['accept'])
+    const listed = async (query: string) => ((await call(sys.app, dir.otherDepartmentKey, 'GET', `/v1/cases?${query}`)).body as { items: CaseView[] })
+      .items.map((c) => c.id)
+    const amrCases = await listed('handlingOrganizationId=gz-amr&limit=200')
+    expect(amrCases).toContain(id)
+    expect(amrCases).not.toContain(other)
+    expect(await listed('handlingOrganizationId=gz-hr&limit=200')).toEqual([])
+    expect((await listed('handlingOrganizationId=gz-amr&limit=200')).length)
+      .toBeLessThan(((await call(sys.app, dir.departmentKey, 'GET', '/v1/cases?handlingOrganizationId=gz-amr&limit=200')).body as { items: unknown[] }).items.length)
   })
 
   it('runs a case from submission to delivery and rating, and replays it at any instant', async () => {
@@ -162,8 +173,15 @@ describe('the application lifecycle through the API', () => {
       expect((await act(id, 'supervise', dir.supervisorKey)).status).toBe(200)
       expect((await act(id, 'respond_supervision')).status).toBe(200)
     }
-    const described = await sys.client.workflow.getHandle(id).describe()
-    expect(described.runId).not.toBe(firstRun)
+    // The run continues as new in a workflow task of its own, just after the last answer went out.
+    await expect.poll(async () => (await sys.client.workflow.getHandle(id).describe()).runId, { timeout: 10_000 })
+      .not.toBe(firstRun)
+    // …and that task answers no update: one answered with it may be applied again on the new run
+    // (temporalio/temporal#6375).
+    const events = (await sys.client.workflow.getHandle(id, firstRun).fetchHistory()).events ?? []
+    const closing = events.findLastIndex((e) => e.workflowTaskCompletedEventAttributes)
+    expect(events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy()
+    expect(events.slice(closing).filter((e) => e.workflowExecutionUpdateCompletedEventAttributes)).toEqual([])
     const approved = await act(id, 'approve')
     expect(approved.status).toBe(200)
     expect(approved.body).toMatchObject({ status: 'approved', version: 2 + 40 + 1 })

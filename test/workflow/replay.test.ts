@@ -8,7 +8,8 @@ import { beforeAll, describe, expect, inject, it } from 'vitest'
 const HISTORIES_DIR = fileURLToPath(new URL('../fixtures/histories/', import.meta.url))
 /** The paths through the workflows (a case and its deadline watches) that running cases may be in. */
 const SCENARIOS = [
-  'submitted', 'resubmitted', 'accepted', 'deemed-accepted', 'calendar-changed', 'continued-as-new', 'continued-run',
+  'submitted', 'resubmitted', 'accepted', 'deemed-accepted', 'calendar-changed', 'continued-as-new',
+  'continued-as-new-own-task', 'continued-run',
   'joint-opinions', 'opinion-watch-given', 'opinion-watch-missed', 'rated', 'rectification-opened', 'rectification-watch', 'rectified',
 ]
 

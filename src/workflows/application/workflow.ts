@@ -1,6 +1,6 @@
 import {
   allHandlersFinished, ApplicationFailure, condition, continueAsNew, getExternalWorkflowHandle, ParentClosePolicy,
-  proxyActivities, setHandler, startChild, upsertSearchAttributes, workflowInfo,
+  patched, proxyActivities, setHandler, sleep, startChild, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow'
 import type { Activities } from '../../activities/index.ts'
 import { ApplicationCase } from '../../domain/application/application-case.ts'
@@ -118,6 +118,22 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
     if (change === 'missed' && watches[key]) watches[key] = { ...watches[key], open: false }
   }))
 
+  /**
+   * Waits until no command is in flight and the last answer has gone out in a workflow task of its
+   * own: the server may hand an update completed in the same task as continue-as-new to the new run
+   * a second time (temporalio/temporal#6375), which would apply one action twice.
+   */
+  async function quiesce(): Promise<void> {
+    const idle = () => allHandlersFinished() && !busy
+    await condition(idle)
+    if (!patched('continue-as-new-in-own-task')) return
+    for (;;) {
+      await sleep(1)
+      if (idle()) return
+      await condition(idle)
+    }
+  }
+
   let app: ApplicationCase
   if (input.kind === 'new') {
     const submitted = await submit(input)
@@ -136,7 +152,7 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
     else await condition(changed, Math.max(1, wakeMs - Date.now()))
     if (app.isOpen) await exclusively(async () => project(app, app.advance(now())))
     if (workflowInfo().continueAsNewSuggested) {
-      await condition(() => allHandlersFinished() && !busy)
+      await quiesce()
       await continueAsNew<typeof applicationWorkflow>({ kind: 'continued', state: app.state, calendar, watches })
     }
   }
