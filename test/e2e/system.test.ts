@@ -1,6 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import type { CaseView } from '../../src/domain/case-view.ts'
 import { PROJECT_ROOT } from '../../src/infra/temporal-binaries.ts'
 import { applicationBody, itemDraft, ITEM_CODE } from '../support/fixtures.ts'
-import { freePort } from '../support/global-setup.ts'
+import { freePort } from '../../src/infra/ports.ts'
 
 // The whole system as a user starts it: `node bin/banjian.js start`, its own embedded Temporal dev
 // server, a real Postgres database, and nothing but HTTP from here on.
@@ -71,6 +71,26 @@ async function killGroup(b: Banjian | undefined): Promise<void> {
     return // the group is gone already
   }
   await b.exited
+}
+
+/**
+ * Stops banjian as a user would, so it stops the dev server it started (that one runs in a process
+ * group of its own, which killing banjian's group does not reach). If banjian hangs, kills its
+ * group and the dev server named in the data directory's pid file.
+ */
+async function stopBanjian(b: Banjian | undefined): Promise<void> {
+  if (!b?.child.pid || b.child.exitCode !== null || b.child.signalCode !== null) return
+  b.child.kill('SIGTERM')
+  if (await Promise.race([b.exited.then(() => true), sleep(20_000).then(() => false)])) return
+  await killGroup(b)
+  const devServerPid = Number(await readFile(join(dataDir, 'temporal.sqlite.pid'), 'utf8').catch(() => ''))
+  if (devServerPid > 0) {
+    try {
+      process.kill(devServerPid, 'SIGKILL')
+    } catch {
+      // gone already
+    }
+  }
 }
 
 /** Live (not zombie) processes still in the group; it was started detached, so its pid is the group id. */
@@ -143,7 +163,7 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  await killGroup(banjian)
+  await stopBanjian(banjian)
   if (adminUrl) await withAdmin((c) => c.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`))
   if (dataDir) await rm(dataDir, { recursive: true, force: true })
 })
@@ -225,6 +245,56 @@ describe('banjian started as a user starts it', () => {
     expect(list.status).toBe(200)
     expect((list.body.items as CaseView[]).map((c) => c.id).sort()).toEqual([caseId, pendingId].sort())
     expect(list.body.nextCursor).toBeNull()
+  })
+
+  it('runs a case from submission to delivery and rating, with a hash-chained history and the case as it was at any instant', async () => {
+    const submitted = await http(keys.window, 'POST', '/v1/applications', applicationBody(), { 'idempotency-key': `${submissionKey}-full` })
+    expect(submitted).toMatchObject({ status: 201, body: { status: 'submitted' } })
+    const id = (submitted.body as CaseView).id
+    const steps: Array<[string, keyof Keys, Record<string, unknown>, string]> = [
+      ['accept', 'department', {}, 'accepted'],
+      ['approve', 'department', { note: 'conditions met' }, 'approved'],
+      ['issue_result', 'department', { certificateNo: 'GZ-E2E-1' }, 'result_issued'],
+      ['deliver', 'window', { method: 'window' }, 'completed'],
+      ['rate', 'window', { score: 5 }, 'completed'],
+    ]
+    // A wall-clock instant after each answer; the pause keeps it apart from the next event's.
+    const after: Record<string, string> = {}
+    for (const [action, role, params, status] of steps) {
+      const answer = await http(keys[role], 'POST', `/v1/cases/${id}/actions`, { action, ...params })
+      expect({ action, status: answer.status, caseStatus: answer.body?.status }).toEqual({ action, status: 200, caseStatus: status })
+      after[action] = new Date().toISOString()
+      await sleep(20)
+    }
+    expect(await http(keys.auditor, 'GET', `/v1/cases/${id}`)).toMatchObject({
+      status: 200,
+      body: { status: 'completed', version: 6, result: { certificateNo: 'GZ-E2E-1', method: 'window' }, rating: { score: 5, level: 'very_satisfied' } },
+    })
+
+    const history = await http(keys.auditor, 'GET', `/v1/cases/${id}/history`)
+    expect(history.status).toBe(200)
+    const events = history.body.events as Array<{ seq: number; at: string; type: string; actor: { organizationId: string; role: string }; hash: string; prevHash: string }>
+    const window = { organizationId: 'gz-center', role: 'window' }
+    const department = { organizationId: 'gz-amr', role: 'department' }
+    expect(events.map((e) => ({ seq: e.seq, type: e.type, actor: { organizationId: e.actor.organizationId, role: e.actor.role } }))).toEqual([
+      { seq: 1, type: 'submitted', actor: window },
+      { seq: 2, type: 'accepted', actor: department },
+      { seq: 3, type: 'approved', actor: department },
+      { seq: 4, type: 'result_issued', actor: department },
+      { seq: 5, type: 'delivered', actor: window },
+      { seq: 6, type: 'rated', actor: window },
+    ])
+    events.forEach((e, i) => {
+      expect(e.hash, `hash of event ${e.seq}`).toMatch(/^[0-9a-f]{64}$/)
+      if (i > 0) expect(e.prevHash, `prevHash of event ${e.seq}`).toBe(events[i - 1]!.hash)
+    })
+    expect(new Set(events.map((e) => e.hash)).size).toBe(events.length)
+
+    const at = async (instant: string) => http(keys.auditor, 'GET', `/v1/cases/${id}?at=${encodeURIComponent(instant)}`)
+    for (const [action, status, version] of [['accept', 'accepted', 2], ['issue_result', 'result_issued', 4], ['deliver', 'completed', 5]] as const) {
+      expect(await at(after[action]!), `the case just after ${action}`).toMatchObject({ status: 200, body: { id, status, version } })
+    }
+    expect(await at(new Date(Date.parse(events[0]!.at) - 1000).toISOString())).toMatchObject({ status: 404, body: { code: 'not_found' } })
   })
 
   it('exits 0 within 20 s of SIGTERM and leaves no Temporal dev server behind', async () => {
