@@ -1,0 +1,50 @@
+// Lifecycle throughput: whole applications through the HTTP API — submit, accept, approve,
+// issue_result, deliver, each step by the role the contract requires — against bare Temporal
+// workflows started and completed on the same dev server in the same run (bench/intake's baseline).
+// Usage: node --import tsx bench/lifecycle.ts [N] [concurrency]   (defaults 150 and 8)
+// Needs Postgres in DATABASE_URL or TEST_DATABASE_URL; works in a fresh schema it drops at the end.
+import type { ApplicationAction } from '../src/domain/application/actions.ts'
+import { measure, percentile, report, runSize, summarize, withBenchSystem, type BenchSystem } from './support.ts'
+
+const size = runSize({ n: 150, concurrency: 8, warmUp: 10 })
+
+/** After submission: each action, whose key takes it, its parameters and the status it leads to. */
+const STEPS: Array<[ApplicationAction, 'department' | 'window', Record<string, unknown>, string]> = [
+  ['accept', 'department', {}, 'accepted'],
+  ['approve', 'department', { note: 'conditions met' }, 'approved'],
+  ['issue_result', 'department', { certificateNo: 'BENCH' }, 'result_issued'],
+  ['deliver', 'window', { method: 'window' }, 'completed'],
+]
+
+/** One full case; each step's latency goes into `steps` when given. */
+async function fullCase(system: BenchSystem, tag: string, i: number, steps?: Map<string, number[]>): Promise<void> {
+  const timed = async <T>(name: string, step: () => Promise<T>): Promise<T> => {
+    const began = performance.now()
+    const out = await step()
+    const elapsed = performance.now() - began
+    if (steps) steps.set(name, [...(steps.get(name) ?? []), elapsed])
+    return out
+  }
+  const { id } = await timed('submit', () => system.submit(tag, i))
+  for (const [action, role, params, status] of STEPS) {
+    const view = await timed(action, () => system.expect(200, system.keys[role], 'POST', `/v1/cases/${id}/actions`, { action, ...params }))
+    if (view.status !== status) throw new Error(`${id}: ${action} left the case ${view.status}, not ${status}`)
+  }
+}
+
+await withBenchSystem(async (system) => {
+  await measure('warm-up', size.warmUp, size.concurrency, async (i) => {
+    await fullCase(system, 'warm', i)
+    await system.runBare('warm', i)
+  })
+  const steps = new Map<string, number[]>()
+  const api = summarize(await measure('API full cases', size.n, size.concurrency, (i) => fullCase(system, 'run', i, steps)))
+  const raw = summarize(await measure('bare workflows', size.n, size.concurrency, (i) => system.runBare('run', i)))
+
+  report('lifecycle', size, [
+    ['API full cases', 'submit → accept → approve → issue_result → deliver', api],
+    ['bare workflows', 'client start + result', raw],
+  ])
+  const ms = (latencies: number[], p: number) => percentile([...latencies].sort((a, b) => a - b), p).toFixed(1)
+  console.log(`  per step p50/p95 ms: ${[...steps].map(([name, l]) => `${name} ${ms(l, 50)}/${ms(l, 95)}`).join(', ')}`)
+})

@@ -1,0 +1,209 @@
+// What the API benchmarks share: one run's system (dev server, fresh schema, worker, API on a
+// loopback port, organisations, keys and a published item), the raw Temporal baseline on the same
+// dev server, and the timing, percentile and reporting helpers.
+import type { Client } from '@temporalio/client'
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker'
+import cliProgress from 'cli-progress'
+import { randomBytes } from 'node:crypto'
+import { availableParallelism } from 'node:os'
+import { fileURLToPath } from 'node:url'
+import { buildApp } from '../src/api/app.ts'
+import { createCaseGateway } from '../src/api/case-gateway.ts'
+import { parseConfig } from '../src/config.ts'
+import { bootstrapAccess } from '../src/db/bootstrap.ts'
+import { seedOfficialCalendar } from '../src/db/calendar.ts'
+import { openDatabase, quoteIdent } from '../src/db/client.ts'
+import { applyMigrations } from '../src/db/migrate.ts'
+import type { CaseView } from '../src/domain/case-view.ts'
+import type { ServiceItemDraft } from '../src/domain/service-item.ts'
+import { startDevServer } from '../src/infra/dev-server.ts'
+import { resolveTemporalBinary } from '../src/infra/temporal-binaries.ts'
+import { connectClient, createWorkers, taskQueues } from '../src/infra/temporal.ts'
+import type { bareWorkflow } from './bare-workflow.ts'
+import { freePort } from '../src/infra/ports.ts'
+
+const ADMIN_KEY = `bench-admin-${randomBytes(8).toString('hex')}`
+const BARE_QUEUE = 'bench-bare'
+const BARE_WORKFLOW_PATH = fileURLToPath(new URL('./bare-workflow.ts', import.meta.url))
+export const ITEM_CODE = 'BENCH-1'
+
+export interface RunSize { n: number; concurrency: number; warmUp: number }
+
+/** `[N] [concurrency]` from the command line; the warm-up is min(warmUp, N) of each measured thing. */
+export function runSize(defaults: RunSize, argv = process.argv.slice(2)): RunSize {
+  const n = Number(argv[0] ?? defaults.n)
+  const concurrency = Number(argv[1] ?? defaults.concurrency)
+  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`N must be a positive integer, got ${argv[0]}`)
+  if (!Number.isSafeInteger(concurrency) || concurrency <= 0) throw new Error(`concurrency must be a positive integer, got ${argv[1]}`)
+  return { n, concurrency, warmUp: Math.min(defaults.warmUp, n) }
+}
+
+// ---- timing ---------------------------------------------------------------------------------
+
+export interface Measured { seconds: number; latenciesMs: number[] }
+
+/** Runs `count` operations, at most `concurrency` at a time, timing each; progress on stderr. */
+export async function measure(label: string, count: number, concurrency: number,
+  operation: (i: number) => Promise<void>): Promise<Measured> {
+  const bar = new cliProgress.SingleBar({
+    format: `${label.padEnd(28)} [{bar}] {value}/{total} {duration}s`, stream: process.stderr, hideCursor: true,
+  }, cliProgress.Presets.shades_classic)
+  bar.start(count, 0)
+  const latenciesMs: number[] = []
+  let next = 0
+  const began = performance.now()
+  try {
+    await Promise.all(Array.from({ length: Math.min(concurrency, count) }, async () => {
+      while (next < count) {
+        const i = next++
+        const t = performance.now()
+        await operation(i)
+        latenciesMs.push(performance.now() - t)
+        bar.increment()
+      }
+    }))
+  } finally {
+    bar.stop()
+  }
+  return { seconds: (performance.now() - began) / 1000, latenciesMs }
+}
+
+/** Nearest-rank percentile of an ascending list. */
+export function percentile(sortedMs: readonly number[], p: number): number {
+  if (sortedMs.length === 0) throw new Error('no samples')
+  return sortedMs[Math.min(sortedMs.length - 1, Math.max(0, Math.ceil((p / 100) * sortedMs.length) - 1))]!
+}
+
+export interface Summary { rate: number; p50: number; p95: number }
+
+export function summarize({ seconds, latenciesMs }: Measured): Summary {
+  const sorted = [...latenciesMs].sort((a, b) => a - b)
+  return { rate: latenciesMs.length / seconds, p50: percentile(sorted, 50), p95: percentile(sorted, 95) }
+}
+
+const ms = (v: number) => `${v.toFixed(1)} ms`
+
+/** The report: a heading, one aligned line per measured thing, and the rate of the first over the last. */
+export function report(title: string, size: RunSize, lines: Array<[name: string, detail: string, summary: Summary]>): void {
+  const labels = lines.map(([name, detail]) => `${name} (${detail}):`)
+  const width = Math.max(...labels.map((l) => l.length))
+  console.log(`${title}: N=${size.n} concurrency=${size.concurrency} cores=${availableParallelism()} (after ${size.warmUp} warm-up of each)`)
+  lines.forEach(([, , s], i) => {
+    console.log(`  ${labels[i]!.padEnd(width)} ${`${s.rate.toFixed(1)}/s`.padStart(9)}   p50 ${ms(s.p50)}   p95 ${ms(s.p95)}`)
+  })
+  const [first, last] = [lines[0]!, lines[lines.length - 1]!]
+  console.log(`  ratio ${first[0]}/${last[0]}: ${(first[2].rate / last[2].rate).toFixed(3)}`)
+}
+
+// ---- the system under test ------------------------------------------------------------------
+
+export interface Answer { status: number; body: any; text: string }
+
+export interface BenchSystem {
+  client: Client
+  keys: { window: string; department: string }
+  /** One request to the API over its loopback socket. */
+  http(key: string, method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Answer>
+  /** The same request, failing the run unless it answers `status`; returns the parsed body. */
+  expect(status: number, key: string, method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<any>
+  /** POST /v1/applications for applicant `i`, idempotent per `tag`; the case as created. */
+  submit(tag: string, i: number): Promise<CaseView>
+  /** The raw baseline: a bare workflow started and awaited on the same dev server. */
+  runBare(tag: string, i: number): Promise<void>
+}
+
+const item: ServiceItemDraft = {
+  name: 'Benchmark item', departmentId: 'gz-amr', processing: 'promised',
+  promisedLimit: { workingDays: 5 }, statutoryLimit: { workingDays: 20 },
+  materials: [
+    { code: 'application-form', name: 'Application form', required: true },
+    { code: 'id-card', name: 'Identity card', required: true, sharedSource: 'resident-id' },
+  ],
+  channels: ['window'],
+}
+
+
+/**
+ * Starts everything in a fresh schema (Postgres from DATABASE_URL or TEST_DATABASE_URL) and an
+ * in-memory dev server, runs `work`, and tears it all down again, also when `work` fails.
+ */
+export async function withBenchSystem(work: (system: BenchSystem) => Promise<void>): Promise<void> {
+  const config = parseConfig()
+  const databaseUrl = config.DATABASE_URL ?? process.env.TEST_DATABASE_URL
+  if (!databaseUrl) throw new Error('set DATABASE_URL or TEST_DATABASE_URL to a Postgres the benchmark may create a schema in')
+  Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [] })
+
+  const cleanups: Array<() => Promise<unknown>> = []
+  try {
+    const cliPath = await resolveTemporalBinary('cli', { explicitPath: config.BANJIAN_TEMPORAL_CLI, pathVar: process.env.PATH })
+    const server = await startDevServer({ cliPath, port: await freePort(), uiPort: 0, namespace: 'bench', retentionDays: 1 })
+    cleanups.push(server.stop)
+    const target = { address: server.address, namespace: server.namespace }
+
+    const schemaName = `bench_${randomBytes(5).toString('hex')}`
+    const database = openDatabase({ url: databaseUrl, schemaName })
+    cleanups.push(() => database.close())
+    cleanups.push(() => database.pool.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schemaName)} CASCADE`))
+    await applyMigrations(database, schemaName)
+    await seedOfficialCalendar(database.db)
+    await bootstrapAccess(database.db, ADMIN_KEY)
+
+    const queues = taskQueues('bench')
+    const { workers, connection } = await createWorkers({ target, queues, deps: { database } })
+    cleanups.push(() => connection.close())
+    const bare = await Worker.create({ connection, namespace: target.namespace, taskQueue: BARE_QUEUE, workflowsPath: BARE_WORKFLOW_PATH })
+    const running = [...workers, bare].map((w) => w.run())
+    cleanups.push(async () => {
+      for (const w of [...workers, bare]) w.shutdown()
+      await Promise.allSettled(running)
+    })
+    const client = await connectClient(target)
+    cleanups.push(() => client.connection.close())
+    const app = await buildApp({ database, gateway: createCaseGateway(client, queues) })
+    cleanups.push(() => app.close())
+    const url = await app.listen({ host: '127.0.0.1', port: 0 })
+
+    const http: BenchSystem['http'] = async (key, method, path, body, headers = {}) => {
+      const response = await fetch(`${url}${path}`, {
+        method, headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      })
+      const text = await response.text()
+      return { status: response.status, body: text ? JSON.parse(text) : undefined, text }
+    }
+    const expect: BenchSystem['expect'] = async (status, ...request) => {
+      const answer = await http(...request)
+      if (answer.status !== status) throw new Error(`${request[1]} ${request[2]}: expected ${status}, got ${answer.status}: ${answer.text}`)
+      return answer.body
+    }
+
+    for (const [id, kind, parentId] of [['gz', 'government', 'root'], ['gz-center', 'service-center', 'gz'], ['gz-amr', 'department', 'gz']]) {
+      await expect(200, ADMIN_KEY, 'PUT', `/v1/organizations/${id}`, { name: id, kind, parentId })
+    }
+    await expect(200, ADMIN_KEY, 'PUT', `/v1/service-items/${ITEM_CODE}`, item)
+    await expect(200, ADMIN_KEY, 'POST', `/v1/service-items/${ITEM_CODE}/publish`)
+    const key = async (organizationId: string, role: string) =>
+      (await expect(201, ADMIN_KEY, 'POST', '/v1/api-keys', { organizationId, role })).key as string
+    const keys = { window: await key('gz-center', 'window'), department: await key('gz-amr', 'department') }
+
+    await work({
+      client, keys, http, expect,
+      submit: (tag, i) => expect(201, keys.window, 'POST', '/v1/applications', {
+        serviceItemCode: ITEM_CODE, channel: 'window',
+        applicant: { type: 'person', name: `申请人${i}`, idNumber: `44010619900101${String(i).padStart(4, '0')}` },
+        materials: [{ code: 'application-form', ref: `doc://form/${tag}/${i}` }],
+      }, { 'idempotency-key': `bench-${tag}-${i}` }),
+      runBare: async (tag, i) => {
+        await client.workflow.execute<typeof bareWorkflow>('bareWorkflow', { taskQueue: BARE_QUEUE, workflowId: `bare-${tag}-${i}` })
+      },
+    })
+  } finally {
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup()
+      } catch (err) {
+        console.error('clean-up failed:', err)
+      }
+    }
+  }
+}
