@@ -1,11 +1,22 @@
 import { sql } from 'drizzle-orm'
 import {
-  boolean, index, integer, jsonb, pgTable, primaryKey, smallint, text, timestamp, uniqueIndex,
+  boolean, customType, index, integer, jsonb, pgTable, primaryKey, smallint, text, uniqueIndex,
 } from 'drizzle-orm/pg-core'
 import type { CaseView } from '../domain/case-view.ts'
 import type { Actor, OrganizationKind, Role } from '../domain/roles.ts'
 
-const instant = (name: string) => timestamp(name, { withTimezone: true, mode: 'string' })
+/**
+ * A point in time, read as an ISO 8601 string in UTC (`2026-11-28T12:26:07.187Z`), the form the
+ * API promises; Postgres's own text form (`2026-11-28 12:26:07.18717+00`) never leaves the database.
+ * `infinity` and `-infinity` stay as they are.
+ */
+const instant = customType<{ data: string; driverData: string | Date }>({
+  dataType: () => 'timestamp with time zone',
+  fromDriver: (value) => {
+    const date = new Date(value)
+    return Number.isNaN(date.getTime()) ? String(value) : date.toISOString()
+  },
+})
 
 export const organizations = pgTable('organizations', {
   id: text('id').primaryKey(),
@@ -14,8 +25,8 @@ export const organizations = pgTable('organizations', {
   parentId: text('parent_id'),
   /** Materialised path of ids from the root, for subtree queries (`/root/gz/gz-dept/`). */
   path: text('path').notNull(),
-  createdAt: instant('created_at').notNull().defaultNow(),
-  updatedAt: instant('updated_at').notNull().defaultNow(),
+  createdAt: instant('created_at').notNull().default(sql`now()`),
+  updatedAt: instant('updated_at').notNull().default(sql`now()`),
 }, (t) => [index('organizations_path_idx').on(t.path)])
 
 export const apiKeys = pgTable('api_keys', {
@@ -25,7 +36,7 @@ export const apiKeys = pgTable('api_keys', {
   name: text('name'),
   /** sha256 of the secret; the secret itself is never stored. */
   keyHash: text('key_hash').notNull(),
-  createdAt: instant('created_at').notNull().defaultNow(),
+  createdAt: instant('created_at').notNull().default(sql`now()`),
   revokedAt: instant('revoked_at'),
 }, (t) => [uniqueIndex('api_keys_hash_idx').on(t.keyHash)])
 
@@ -33,15 +44,15 @@ export const serviceItems = pgTable('service_items', {
   code: text('code').primaryKey(),
   draft: jsonb('draft'),
   latestVersion: integer('latest_version'),
-  createdAt: instant('created_at').notNull().defaultNow(),
-  updatedAt: instant('updated_at').notNull().defaultNow(),
+  createdAt: instant('created_at').notNull().default(sql`now()`),
+  updatedAt: instant('updated_at').notNull().default(sql`now()`),
 })
 
 export const serviceItemVersions = pgTable('service_item_versions', {
   code: text('code').notNull().references(() => serviceItems.code),
   version: integer('version').notNull(),
   guide: jsonb('guide').notNull(),
-  publishedAt: instant('published_at').notNull().defaultNow(),
+  publishedAt: instant('published_at').notNull().default(sql`now()`),
 }, (t) => [primaryKey({ columns: [t.code, t.version] })])
 
 export const cases = pgTable('cases', {
@@ -98,7 +109,7 @@ export const caseEvents = pgTable('case_events', {
   view: jsonb('view').$type<CaseView>().notNull(),
   prevHash: text('prev_hash').notNull(),
   hash: text('hash').notNull(),
-  recordedAt: instant('recorded_at').notNull().defaultNow(),
+  recordedAt: instant('recorded_at').notNull().default(sql`now()`),
 }, (t) => [primaryKey({ columns: [t.caseId, t.seq] }), index('case_events_at_idx').on(t.caseId, t.at)])
 
 export const idempotencyKeys = pgTable('idempotency_keys', {
@@ -107,7 +118,7 @@ export const idempotencyKeys = pgTable('idempotency_keys', {
   key: text('key').notNull(),
   requestHash: text('request_hash').notNull(),
   resourceId: text('resource_id').notNull(),
-  createdAt: instant('created_at').notNull().defaultNow(),
+  createdAt: instant('created_at').notNull().default(sql`now()`),
 }, (t) => [primaryKey({ columns: [t.organizationId, t.scope, t.key] })])
 
 export const calendarYears = pgTable('calendar_years', {
@@ -117,7 +128,7 @@ export const calendarYears = pgTable('calendar_years', {
   /** Calendar version that last changed this year. */
   version: integer('version').notNull(),
   source: text('source').notNull(),
-  updatedAt: instant('updated_at').notNull().defaultNow(),
+  updatedAt: instant('updated_at').notNull().default(sql`now()`),
 })
 
 /** Every change to the calendar, kept: version n is the calendar after the n-th change. */
@@ -126,13 +137,13 @@ export const calendarVersions = pgTable('calendar_versions', {
   years: integer('years').array().notNull(),
   changedBy: text('changed_by').notNull(),
   data: jsonb('data').notNull(),
-  createdAt: instant('created_at').notNull().defaultNow(),
+  createdAt: instant('created_at').notNull().default(sql`now()`),
 })
 
 export const settings = pgTable('settings', {
   name: text('name').primaryKey(),
   value: jsonb('value').notNull(),
-  updatedAt: instant('updated_at').notNull().defaultNow(),
+  updatedAt: instant('updated_at').notNull().default(sql`now()`),
 })
 
 /** Materials the government already holds (shared data, e-licences), by source and subject. */
@@ -141,5 +152,5 @@ export const sharedMaterials = pgTable('shared_materials', {
   /** Identity number of the person or enterprise the material belongs to. */
   subject: text('subject').notNull(),
   ref: text('ref').notNull(),
-  updatedAt: instant('updated_at').notNull().defaultNow(),
+  updatedAt: instant('updated_at').notNull().default(sql`now()`),
 }, (t) => [primaryKey({ columns: [t.source, t.subject] })])

@@ -45,6 +45,8 @@ describe('POST /v1/applications', () => {
     const [id] = [...ids]
     const history = await call(sys.app, ADMIN_KEY, 'GET', `/v1/cases/${id}/history`)
     expect((history.body as { events: unknown[] }).events).toHaveLength(1)
+    // Instants leave the database as ISO 8601 in UTC, not in Postgres's text form.
+    expect((history.body as { events: Array<{ at: string }> }).events[0]!.at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/)
     const count = await sys.db.database.pool.query(`SELECT count(*)::int AS n FROM cases WHERE id = $1`, [id])
     expect(count.rows[0].n).toBe(1)
   })

@@ -35,7 +35,7 @@ const AddQuery = Type.Object({
 }, { additionalProperties: false })
 
 const Due = Type.Object({
-  dueAt: Type.String(),
+  dueAt: Instant,
   dueDate: Type.String({ description: 'local date (Asia/Shanghai) of the last day of the limit' }),
   provisional: Type.Boolean({ description: 'the count runs through a year whose calendar is not yet published' }),
   calendarVersion: Type.Integer(),

@@ -6,15 +6,15 @@ import { OrganizationKind, Role } from '../../domain/roles.ts'
 import type { App } from '../app.ts'
 import { hashKey, newKeySecret, requireRole, ANY_ROLE } from '../auth.ts'
 import { commonErrorResponses, problem, ProblemDetails } from '../problem.ts'
-import { decodeCursor, encodeCursor, Id, ListQuery, Page } from '../schemas/common.ts'
+import { decodeCursor, encodeCursor, Id, Instant, ListQuery, Page } from '../schemas/common.ts'
 
 const Organization = Type.Object({
   id: Type.String(),
   name: Type.String(),
   kind: OrganizationKind,
   parentId: Type.Union([Type.String(), Type.Null()]),
-  createdAt: Type.String(),
-  updatedAt: Type.String(),
+  createdAt: Instant,
+  updatedAt: Instant,
 })
 const OrganizationBody = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 200 }),
