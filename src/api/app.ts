@@ -46,6 +46,15 @@ export async function buildApp(deps: AppDeps, options: { logger?: FastifyBaseLog
     ajv: { customOptions: { removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>()
   app.setValidatorCompiler(validatorCompiler)
+  // Clients that always send `content-type: application/json` may send no body with a bodiless
+  // POST (publish, revoke); that is no body, not malformed JSON. Everything else parses as before.
+  const parseJson = app.getDefaultJsonParser('error', 'error')
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = body.toString()
+    if (text === '') done(null, undefined)
+    else void parseJson(request, text, done)
+  })
   app.decorate('deps', deps)
   app.decorate('cases', createCaseReads(deps.database.db))
   app.decorate('organizations', createOrganizationReads(deps.database.db))

@@ -1,0 +1,182 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildApp, type App } from '../../src/api/app.ts'
+import type { CaseGateway } from '../../src/api/case-gateway.ts'
+import { call, type Directory, seedDirectory } from '../support/fixtures.ts'
+import { ADMIN_KEY, createTestDatabase, type TestDatabase } from '../support/system.ts'
+
+// Organisations and keys never reach Temporal: a gateway that fails loudly if anything tries.
+const noTemporal: CaseGateway = {
+  submitApplication: () => Promise.reject(new Error('no Temporal in access tests')),
+  act: () => Promise.reject(new Error('no Temporal in access tests')),
+  signalCalendar: () => Promise.reject(new Error('no Temporal in access tests')),
+  ping: () => Promise.reject(new Error('no Temporal in access tests')),
+}
+
+let db: TestDatabase
+let app: App
+let dir: Directory
+
+beforeAll(async () => {
+  db = await createTestDatabase()
+  app = await buildApp({ database: db.database, gateway: noTemporal })
+  dir = await seedDirectory(app)
+})
+
+afterAll(async () => {
+  await app?.close()
+  await db?.drop()
+})
+
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
+
+/** Every `/v1` operation the OpenAPI document lists, with its path parameters filled in. */
+async function operations(): Promise<Array<{ method: string; url: string }>> {
+  const spec = (await app.inject({ method: 'GET', url: '/openapi.json' })).json() as { paths: Record<string, Record<string, unknown>> }
+  return Object.entries(spec.paths).filter(([path]) => path.startsWith('/v1/')).flatMap(([path, methods]) =>
+    Object.keys(methods).filter((m) => ['get', 'put', 'post', 'delete', 'patch'].includes(m)).map((method) => ({
+      method: method.toUpperCase(),
+      url: path.replace(/\{[^}]+\}/g, (name) => (name === '{year}' ? '2026' : 'x-1')),
+    })))
+}
+
+describe('authentication on every route', () => {
+  it('answers 401 unauthenticated as problem+json on every /v1 operation without a key, a bad scheme or an unknown key', async () => {
+    const ops = await operations()
+    // The contract's routes are all there: organisations, keys, items, applications, cases, calendar, settings.
+    expect(ops.length).toBeGreaterThanOrEqual(20)
+    for (const { method, url } of ops) {
+      for (const authorization of [undefined, `Basic ${Buffer.from('a:b').toString('base64')}`, 'Bearer bj_unknown']) {
+        const r = await app.inject({ method: method as 'GET', url, headers: authorization ? { authorization } : {} })
+        expect({ method, url, authorization, status: r.statusCode, code: r.json().code }).toEqual({ method, url, authorization, status: 401, code: 'unauthenticated' })
+        expect(r.headers['content-type']).toContain('application/problem+json')
+      }
+    }
+  })
+
+  it('answers 403 forbidden to every role but admin on the administrative writes', async () => {
+    const writes: Array<[string, string, unknown]> = [
+      ['PUT', '/v1/organizations/gz-x', { name: 'X', kind: 'department', parentId: 'gz' }],
+      ['POST', '/v1/api-keys', { organizationId: 'gz-amr', role: 'admin' }],
+      ['DELETE', '/v1/api-keys/key_nope', undefined],
+      ['PUT', '/v1/service-items/X-1', { name: 'x' }],
+      ['POST', '/v1/service-items/X-1/publish', undefined],
+    ]
+    for (const key of [dir.windowKey, dir.departmentKey, dir.supervisorKey, dir.auditorKey]) {
+      for (const [method, url, body] of writes) {
+        const r = await call(app, key, method as 'PUT', url, body)
+        // A key that may not write learns nothing about the body: forbidden, or at most a schema error.
+        expect({ method, url, status: r.status === 400 ? 403 : r.status }).toEqual({ method, url, status: 403 })
+      }
+    }
+    expect((await call(app, ADMIN_KEY, 'GET', '/v1/organizations/gz-x')).status).toBe(404)
+  })
+})
+
+describe('organisations', () => {
+  it('creates and updates an organisation, with ISO 8601 instants', async () => {
+    const created = await call(app, ADMIN_KEY, 'PUT', '/v1/organizations/gz-wa', { name: 'Water Affairs', kind: 'department', parentId: 'gz' })
+    expect(created).toMatchObject({ status: 200, body: { id: 'gz-wa', name: 'Water Affairs', kind: 'department', parentId: 'gz' } })
+    expect(created.body.createdAt).toMatch(ISO_INSTANT)
+    expect(created.body.updatedAt).toMatch(ISO_INSTANT)
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    const renamed = await call(app, ADMIN_KEY, 'PUT', '/v1/organizations/gz-wa', { name: 'Water Affairs Bureau', kind: 'department', parentId: 'gz' })
+    expect(renamed.body).toMatchObject({ name: 'Water Affairs Bureau', createdAt: created.body.createdAt })
+    expect(Date.parse(renamed.body.updatedAt)).toBeGreaterThan(Date.parse(created.body.updatedAt))
+    const read = await call(app, dir.auditorKey, 'GET', '/v1/organizations/gz-wa')
+    expect(read.body).toEqual(renamed.body)
+    expect((await call(app, dir.auditorKey, 'GET', '/v1/organizations/nowhere')).body).toMatchObject({ code: 'not_found' })
+  })
+
+  it('refuses an unknown parent and a move that would make a cycle, and changes nothing', async () => {
+    const orphan = await call(app, ADMIN_KEY, 'PUT', '/v1/organizations/gz-orphan', { name: 'O', kind: 'department', parentId: 'nowhere' })
+    expect(orphan).toMatchObject({ status: 422, body: { code: 'unprocessable' } })
+    expect((await call(app, ADMIN_KEY, 'GET', '/v1/organizations/gz-orphan')).status).toBe(404)
+    await call(app, ADMIN_KEY, 'PUT', '/v1/organizations/gz-d1', { name: 'District 1', kind: 'government', parentId: 'gz' })
+    await call(app, ADMIN_KEY, 'PUT', '/v1/organizations/gz-d1-amr', { name: 'District 1 AMR', kind: 'department', parentId: 'gz-d1' })
+    const cycle = await call(app, ADMIN_KEY, 'PUT', '/v1/organizations/gz-d1', { name: 'District 1', kind: 'government', parentId: 'gz-d1-amr' })
+    expect(cycle).toMatchObject({ status: 422, body: { code: 'unprocessable' } })
+    expect((await call(app, ADMIN_KEY, 'GET', '/v1/organizations/gz-d1')).body).toMatchObject({ parentId: 'gz' })
+  })
+
+  it('moves a subtree with its descendants, so supervision follows the new tree', async () => {
+    await call(app, ADMIN_KEY, 'PUT', '/v1/organizations/gz-d2', { name: 'District 2', kind: 'government', parentId: 'gz' })
+    await call(app, ADMIN_KEY, 'PUT', '/v1/organizations/gz-d2-sub', { name: 'Sub-district', kind: 'government', parentId: 'gz-d2' })
+    await call(app, ADMIN_KEY, 'PUT', '/v1/organizations/gz-d2-sub-hr', { name: 'HR', kind: 'department', parentId: 'gz-d2-sub' })
+    await call(app, ADMIN_KEY, 'PUT', '/v1/organizations/gz-d3', { name: 'District 3', kind: 'government', parentId: 'gz' })
+    expect((await call(app, ADMIN_KEY, 'PUT', '/v1/organizations/gz-d2-sub', { name: 'Sub-district', kind: 'government', parentId: 'gz-d3' })).status).toBe(200)
+    const paths = await db.database.pool.query(`SELECT id, path FROM organizations WHERE id LIKE 'gz-d2-sub%' ORDER BY id`)
+    expect(paths.rows).toEqual([
+      { id: 'gz-d2-sub', path: '/root/gz/gz-d3/gz-d2-sub/' },
+      { id: 'gz-d2-sub-hr', path: '/root/gz/gz-d3/gz-d2-sub/gz-d2-sub-hr/' },
+    ])
+  })
+
+  it('lists organisations in keyset pages without gaps or repeats', async () => {
+    const seen: string[] = []
+    let cursor: string | null = null
+    do {
+      const page: { body: { items: Array<{ id: string }>; nextCursor: string | null } } =
+        await call(app, dir.auditorKey, 'GET', `/v1/organizations?limit=3${cursor ? `&cursor=${cursor}` : ''}`)
+      expect(page.body.items.length).toBeLessThanOrEqual(3)
+      seen.push(...page.body.items.map((o) => o.id))
+      cursor = page.body.nextCursor
+    } while (cursor)
+    const all = await db.database.pool.query('SELECT id FROM organizations ORDER BY id')
+    expect(seen).toEqual(all.rows.map((r) => r.id))
+  })
+})
+
+describe('API keys', () => {
+  it('stores only a hash, binds the key to its organisation and role, and stops it working once revoked', async () => {
+    const created = await call(app, ADMIN_KEY, 'POST', '/v1/api-keys', { organizationId: 'gz-hr', role: 'supervisor', name: 'HR supervision desk' })
+    expect(created).toMatchObject({ status: 201, body: { organizationId: 'gz-hr', role: 'supervisor', name: 'HR supervision desk' } })
+    const { id, key } = created.body as { id: string; key: string }
+    expect(key).toMatch(/^bj_[A-Za-z0-9_-]{32}$/)
+    const stored = await db.database.pool.query('SELECT * FROM api_keys WHERE id = $1', [id])
+    expect(JSON.stringify(stored.rows)).not.toContain(key)
+    expect(stored.rows[0].key_hash).toMatch(/^[0-9a-f]{64}$/)
+
+    // Bound to its role: a supervisor may read settings but not publish an item.
+    expect((await call(app, key, 'GET', '/v1/settings/limits')).status).toBe(200)
+    expect((await call(app, key, 'POST', '/v1/service-items/X-1/publish')).status).toBe(403)
+
+    const revoked = await app.inject({ method: 'DELETE', url: `/v1/api-keys/${id}`, headers: { authorization: `Bearer ${ADMIN_KEY}` } })
+    expect(revoked.statusCode).toBe(204)
+    const after = await call(app, key, 'GET', '/v1/settings/limits')
+    expect(after).toMatchObject({ status: 401, body: { code: 'unauthenticated' } })
+    expect((await call(app, ADMIN_KEY, 'DELETE', `/v1/api-keys/${id}x`)).body).toMatchObject({ code: 'not_found' })
+  })
+
+  it('refuses a key for an organisation that does not exist, and writes none', async () => {
+    const before = await db.database.pool.query('SELECT count(*)::int AS n FROM api_keys')
+    const r = await call(app, ADMIN_KEY, 'POST', '/v1/api-keys', { organizationId: 'nowhere', role: 'window' })
+    expect(r).toMatchObject({ status: 422, body: { code: 'unprocessable' } })
+    const bad = await call(app, ADMIN_KEY, 'POST', '/v1/api-keys', { organizationId: 'gz-hr', role: 'emperor' })
+    expect(bad).toMatchObject({ status: 400, body: { code: 'validation_failed' } })
+    const after = await db.database.pool.query('SELECT count(*)::int AS n FROM api_keys')
+    expect(after.rows[0].n).toBe(before.rows[0].n)
+  })
+
+  it('takes a bodiless POST sent with content-type application/json as no body', async () => {
+    const draft = await call(app, ADMIN_KEY, 'PUT', '/v1/service-items/EMPTY-1', {
+      name: 'Empty body', departmentId: 'gz-amr', processing: 'promised', promisedLimit: { workingDays: 1 },
+      statutoryLimit: { workingDays: 1 }, materials: [], channels: ['window'],
+    })
+    expect(draft.status).toBe(200)
+    const published = await app.inject({
+      method: 'POST', url: '/v1/service-items/EMPTY-1/publish',
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+    })
+    expect(published.statusCode).toBe(200)
+    const malformed = await app.inject({
+      method: 'PUT', url: '/v1/organizations/gz-m', payload: '{"name":',
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+    })
+    expect(malformed.json()).toMatchObject({ status: 400, code: 'validation_failed' })
+    const empty = await app.inject({
+      method: 'PUT', url: '/v1/organizations/gz-m', payload: '',
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+    })
+    expect(empty.json()).toMatchObject({ status: 400, code: 'validation_failed' })
+  })
+})
