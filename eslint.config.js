@@ -1,6 +1,7 @@
 // Lint: floating promises anywhere are bugs; workflow code must stay deterministic and free of
 // Node built-ins (it runs in Temporal's sandbox and is replayed).
 import js from '@eslint/js'
+import stylistic from '@stylistic/eslint-plugin'
 import tseslint from 'typescript-eslint'
 
 const nodeBuiltins = ['fs', 'path', 'os', 'crypto', 'child_process', 'net', 'http', 'https', 'stream', 'timers', 'worker_threads', 'process']
@@ -14,7 +15,11 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: { projectService: { allowDefaultProject: ['*.js'] }, tsconfigRootDir: import.meta.dirname },
     },
+    plugins: { '@stylistic': stylistic },
     rules: {
+      // One house style (STYLE.md): no semicolons, single quotes.
+      '@stylistic/semi': ['error', 'never'],
+      '@stylistic/quotes': ['error', 'single', { avoidEscape: true }],
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
       '@typescript-eslint/no-explicit-any': 'off',

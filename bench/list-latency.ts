@@ -187,12 +187,12 @@ async function main(): Promise<void> {
     if (!firstPage.nextCursor) throw new Error(`${busy.id} has a single page of overdue cases`)
     const scenarios: Scenario[] = [
       { name: 'GET /healthz (baseline)', url: '/healthz' },
-      { name: `auditor overdue, busiest`, url: list('overdue', busy.id), key: auditorKey, check: overdueOf(busy.id) },
-      { name: `auditor overdue, busiest, page 2`, url: `${list('overdue', busy.id)}&cursor=${firstPage.nextCursor}`, key: auditorKey, check: overdueOf(busy.id) },
-      { name: `auditor overdue, median`, url: list('overdue', median.id), key: auditorKey, check: overdueOf(median.id) },
-      { name: `auditor overdue, quietest`, url: list('overdue', quiet.id), key: auditorKey, check: overdueOf(quiet.id) },
-      { name: `department overdue, own (busiest)`, url: list('overdue', busy.id), key: departmentKey, check: overdueOf(busy.id) },
-      { name: `auditor warned, busiest`, url: list('warned', busy.id), key: auditorKey, check: (c) => c.warned && c.handlingOrganizationId === busy.id },
+      { name: 'auditor overdue, busiest', url: list('overdue', busy.id), key: auditorKey, check: overdueOf(busy.id) },
+      { name: 'auditor overdue, busiest, page 2', url: `${list('overdue', busy.id)}&cursor=${firstPage.nextCursor}`, key: auditorKey, check: overdueOf(busy.id) },
+      { name: 'auditor overdue, median', url: list('overdue', median.id), key: auditorKey, check: overdueOf(median.id) },
+      { name: 'auditor overdue, quietest', url: list('overdue', quiet.id), key: auditorKey, check: overdueOf(quiet.id) },
+      { name: 'department overdue, own (busiest)', url: list('overdue', busy.id), key: departmentKey, check: overdueOf(busy.id) },
+      { name: 'auditor warned, busiest', url: list('warned', busy.id), key: auditorKey, check: (c) => c.warned && c.handlingOrganizationId === busy.id },
     ]
 
     const results: Array<{ transport: string; scenario: Scenario; p50: number; p95: number; p99: number; items: number }> = []

@@ -22,89 +22,89 @@ export interface CalendarData {
   years: CalendarYear[];
 }
 
-export type CalendarErrorCode = 'INVALID_DATE' | 'INVALID_CALENDAR' | 'OUT_OF_RANGE';
+export type CalendarErrorCode = 'INVALID_DATE' | 'INVALID_CALENDAR' | 'OUT_OF_RANGE'
 
 export class CalendarError extends Error {
-  readonly code: CalendarErrorCode;
+  readonly code: CalendarErrorCode
   constructor(code: CalendarErrorCode, message: string) {
-    super(message);
-    this.name = 'CalendarError';
-    this.code = code;
+    super(message)
+    this.name = 'CalendarError'
+    this.code = code
   }
 }
 
-export const DAY_MS = 86_400_000;
+export const DAY_MS = 86_400_000
 /** Asia/Shanghai offset from UTC. */
-export const SHANGHAI_OFFSET_MS = 8 * 3_600_000;
+export const SHANGHAI_OFFSET_MS = 8 * 3_600_000
 
 /** Local (Asia/Shanghai) day number of an instant. */
 export function dayOfMs(ms: number): number {
-  return Math.floor((ms + SHANGHAI_OFFSET_MS) / DAY_MS);
+  return Math.floor((ms + SHANGHAI_OFFSET_MS) / DAY_MS)
 }
 
 /** The instant 00:00 Asia/Shanghai starting a day. */
 export function startOfDayMs(day: number): number {
-  return day * DAY_MS - SHANGHAI_OFFSET_MS;
+  return day * DAY_MS - SHANGHAI_OFFSET_MS
 }
 
 /** The instant 24:00 Asia/Shanghai ending a day (= 16:00 UTC that day). */
 export function endOfDayMs(day: number): number {
-  return (day + 1) * DAY_MS - SHANGHAI_OFFSET_MS;
+  return (day + 1) * DAY_MS - SHANGHAI_OFFSET_MS
 }
 
 /** 0 = Sunday … 6 = Saturday. Day 0 (1970-01-01) was a Thursday. */
 export function weekdayOf(day: number): number {
-  return (((day + 4) % 7) + 7) % 7;
+  return (((day + 4) % 7) + 7) % 7
 }
 
-const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/
 
 /** Day number of a local `YYYY-MM-DD` date. */
 export function dayOfDate(date: string): number {
-  const m = DATE.exec(date);
-  if (m === null) throw new CalendarError('INVALID_DATE', `"${date}" is not a YYYY-MM-DD date`);
-  const y = Number(m[1]);
-  const mo = Number(m[2]);
-  const d = Number(m[3]);
-  const ms = Date.UTC(y, mo - 1, d);
-  const back = new Date(ms);
+  const m = DATE.exec(date)
+  if (m === null) throw new CalendarError('INVALID_DATE', `"${date}" is not a YYYY-MM-DD date`)
+  const y = Number(m[1])
+  const mo = Number(m[2])
+  const d = Number(m[3])
+  const ms = Date.UTC(y, mo - 1, d)
+  const back = new Date(ms)
   if (back.getUTCFullYear() !== y || back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d) {
-    throw new CalendarError('INVALID_DATE', `"${date}" is not a calendar date`);
+    throw new CalendarError('INVALID_DATE', `"${date}" is not a calendar date`)
   }
-  return ms / DAY_MS;
+  return ms / DAY_MS
 }
 
 /** Local `YYYY-MM-DD` date of a day number. */
 export function dateOfDay(day: number): string {
-  return new Date(day * DAY_MS).toISOString().slice(0, 10);
+  return new Date(day * DAY_MS).toISOString().slice(0, 10)
 }
 
 export function yearOfDay(day: number): number {
-  return new Date(day * DAY_MS).getUTCFullYear();
+  return new Date(day * DAY_MS).getUTCFullYear()
 }
 
 // An explicit offset is required: without one, Date.parse would use the host's zone.
-const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/;
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/
 
 /** Epoch milliseconds of an ISO 8601 instant with `Z` or an explicit offset. */
 export function parseInstant(iso: string): number {
-  const ms = typeof iso === 'string' && INSTANT.test(iso) ? Date.parse(iso) : Number.NaN;
+  const ms = typeof iso === 'string' && INSTANT.test(iso) ? Date.parse(iso) : Number.NaN
   if (Number.isNaN(ms)) {
-    throw new CalendarError('INVALID_DATE', `"${String(iso)}" is not an ISO 8601 instant with an offset, e.g. 2026-02-13T10:00:00+08:00`);
+    throw new CalendarError('INVALID_DATE', `"${String(iso)}" is not an ISO 8601 instant with an offset, e.g. 2026-02-13T10:00:00+08:00`)
   }
-  return ms;
+  return ms
 }
 
 export function formatInstant(ms: number): string {
-  return new Date(ms).toISOString();
+  return new Date(ms).toISOString()
 }
 
 /** Years the index covers; years outside are rejected rather than guessed. */
-export const INDEX_FIRST_YEAR = 1990;
-export const INDEX_LAST_YEAR = 2200;
+export const INDEX_FIRST_YEAR = 1990
+export const INDEX_LAST_YEAR = 2200
 // Data may widen the index a little, not without bound (memory grows with the range).
-const MIN_DATA_YEAR = 1900;
-const MAX_DATA_YEAR = 2399;
+const MIN_DATA_YEAR = 1900
+const MAX_DATA_YEAR = 2399
 
 /**
  * An immutable index over a CalendarData: one flag per day, prefix sums of working days and the
@@ -113,128 +113,128 @@ const MAX_DATA_YEAR = 2399;
  * Years absent from the data follow Monday–Friday and are unpublished.
  */
 export class WorkingCalendar {
-  readonly version: number;
+  readonly version: number
   /** First and last day numbers covered. */
-  readonly firstDay: number;
-  readonly lastDay: number;
-  private readonly firstYear: number;
-  private readonly working: Uint8Array;
+  readonly firstDay: number
+  readonly lastDay: number
+  private readonly firstYear: number
+  private readonly working: Uint8Array
   /** countBefore[i] = working days in [firstDay, firstDay + i). Length = days + 1. */
-  private readonly countBefore: Int32Array;
+  private readonly countBefore: Int32Array
   /** workingDays[k] = day number of the (k+1)-th working day from firstDay. */
-  private readonly workingDayList: Int32Array;
-  private readonly published: Uint8Array;
+  private readonly workingDayList: Int32Array
+  private readonly published: Uint8Array
   /** yearStart[y - firstYear] = first day of year y (one extra entry closes the last year). */
-  private readonly yearStart: Int32Array;
+  private readonly yearStart: Int32Array
   /** unpublishedBefore[y - firstYear] = unpublished years in [firstYear, y). */
-  private readonly unpublishedBefore: Int32Array;
+  private readonly unpublishedBefore: Int32Array
 
   private constructor(data: CalendarData) {
     if (typeof data !== 'object' || data === null || !Array.isArray(data.years)) {
-      throw new CalendarError('INVALID_CALENDAR', 'calendar data must be { version, years: [] }');
+      throw new CalendarError('INVALID_CALENDAR', 'calendar data must be { version, years: [] }')
     }
     if (!Number.isSafeInteger(data.version)) {
-      throw new CalendarError('INVALID_CALENDAR', `calendar version must be an integer, got ${String(data.version)}`);
+      throw new CalendarError('INVALID_CALENDAR', `calendar version must be an integer, got ${String(data.version)}`)
     }
-    this.version = data.version;
-    let firstYear = INDEX_FIRST_YEAR;
-    let lastYear = INDEX_LAST_YEAR;
+    this.version = data.version
+    let firstYear = INDEX_FIRST_YEAR
+    let lastYear = INDEX_LAST_YEAR
     for (const y of data.years) {
       if (!Number.isSafeInteger(y.year) || y.year < MIN_DATA_YEAR || y.year > MAX_DATA_YEAR) {
         throw new CalendarError(
           'INVALID_CALENDAR',
           `calendar year ${String(y.year)} is outside ${MIN_DATA_YEAR}–${MAX_DATA_YEAR}`,
-        );
+        )
       }
-      firstYear = Math.min(firstYear, y.year);
-      lastYear = Math.max(lastYear, y.year);
+      firstYear = Math.min(firstYear, y.year)
+      lastYear = Math.max(lastYear, y.year)
     }
-    this.firstYear = firstYear;
-    this.firstDay = Date.UTC(firstYear, 0, 1) / DAY_MS;
-    this.lastDay = Date.UTC(lastYear, 11, 31) / DAY_MS;
-    const size = this.lastDay - this.firstDay + 1;
+    this.firstYear = firstYear
+    this.firstDay = Date.UTC(firstYear, 0, 1) / DAY_MS
+    this.lastDay = Date.UTC(lastYear, 11, 31) / DAY_MS
+    const size = this.lastDay - this.firstDay + 1
 
     // Monday–Friday: write one week, then double it with native copies (cheap even when cold).
-    const working = new Uint8Array(size);
+    const working = new Uint8Array(size)
     for (let i = 0; i < 7 && i < size; i++) {
-      const wd = weekdayOf(this.firstDay + i);
-      working[i] = wd === 0 || wd === 6 ? 0 : 1;
+      const wd = weekdayOf(this.firstDay + i)
+      working[i] = wd === 0 || wd === 6 ? 0 : 1
     }
-    for (let filled = 7; filled < size; filled *= 2) working.copyWithin(filled, 0, Math.min(filled, size - filled));
-    const published = new Uint8Array(lastYear - firstYear + 1);
-    const seenYears = new Set<number>();
+    for (let filled = 7; filled < size; filled *= 2) working.copyWithin(filled, 0, Math.min(filled, size - filled))
+    const published = new Uint8Array(lastYear - firstYear + 1)
+    const seenYears = new Set<number>()
     for (const y of data.years) {
-      if (seenYears.has(y.year)) throw new CalendarError('INVALID_CALENDAR', `calendar year ${y.year} appears twice`);
-      seenYears.add(y.year);
+      if (seenYears.has(y.year)) throw new CalendarError('INVALID_CALENDAR', `calendar year ${y.year} appears twice`)
+      seenYears.add(y.year)
       if (typeof y.published !== 'boolean' || !Array.isArray(y.days)) {
-        throw new CalendarError('INVALID_CALENDAR', `calendar year ${y.year} needs published: boolean and days: []`);
+        throw new CalendarError('INVALID_CALENDAR', `calendar year ${y.year} needs published: boolean and days: []`)
       }
-      published[y.year - firstYear] = y.published ? 1 : 0;
-      const seenDates = new Set<string>();
+      published[y.year - firstYear] = y.published ? 1 : 0
+      const seenDates = new Set<string>()
       for (const d of y.days) {
         if (typeof d.working !== 'boolean') {
-          throw new CalendarError('INVALID_CALENDAR', `${String(d.date)} needs working: boolean`);
+          throw new CalendarError('INVALID_CALENDAR', `${String(d.date)} needs working: boolean`)
         }
-        const day = dayOfDate(d.date);
+        const day = dayOfDate(d.date)
         if (yearOfDay(day) !== y.year) {
-          throw new CalendarError('INVALID_CALENDAR', `${d.date} is listed under year ${y.year}`);
+          throw new CalendarError('INVALID_CALENDAR', `${d.date} is listed under year ${y.year}`)
         }
-        if (seenDates.has(d.date)) throw new CalendarError('INVALID_CALENDAR', `${d.date} appears twice`);
-        seenDates.add(d.date);
-        working[day - this.firstDay] = d.working ? 1 : 0;
+        if (seenDates.has(d.date)) throw new CalendarError('INVALID_CALENDAR', `${d.date} appears twice`)
+        seenDates.add(d.date)
+        working[day - this.firstDay] = d.working ? 1 : 0
       }
     }
 
-    const countBefore = new Int32Array(size + 1);
-    const list = new Int32Array(size);
-    let total = 0;
+    const countBefore = new Int32Array(size + 1)
+    const list = new Int32Array(size)
+    let total = 0
     for (let i = 0; i < size; i++) {
-      countBefore[i] = total;
-      if (working[i] === 1) list[total++] = this.firstDay + i;
+      countBefore[i] = total
+      if (working[i] === 1) list[total++] = this.firstDay + i
     }
-    countBefore[size] = total;
+    countBefore[size] = total
 
-    const years = lastYear - firstYear + 1;
-    const yearStart = new Int32Array(years + 1);
-    const unpublishedBefore = new Int32Array(years + 1);
+    const years = lastYear - firstYear + 1
+    const yearStart = new Int32Array(years + 1)
+    const unpublishedBefore = new Int32Array(years + 1)
     for (let i = 0; i <= years; i++) {
-      yearStart[i] = Date.UTC(firstYear + i, 0, 1) / DAY_MS;
-      if (i > 0) unpublishedBefore[i] = unpublishedBefore[i - 1]! + (published[i - 1] === 1 ? 0 : 1);
+      yearStart[i] = Date.UTC(firstYear + i, 0, 1) / DAY_MS
+      if (i > 0) unpublishedBefore[i] = unpublishedBefore[i - 1]! + (published[i - 1] === 1 ? 0 : 1)
     }
 
-    this.working = working;
-    this.countBefore = countBefore;
-    this.workingDayList = list.subarray(0, total);
-    this.published = published;
-    this.yearStart = yearStart;
-    this.unpublishedBefore = unpublishedBefore;
+    this.working = working
+    this.countBefore = countBefore
+    this.workingDayList = list.subarray(0, total)
+    this.published = published
+    this.yearStart = yearStart
+    this.unpublishedBefore = unpublishedBefore
   }
 
   static from(data: CalendarData): WorkingCalendar {
-    return new WorkingCalendar(data);
+    return new WorkingCalendar(data)
   }
 
   /** Whether a local date (`YYYY-MM-DD` or day number) is a working day. */
   isWorkingDay(date: string | number): boolean {
-    const day = typeof date === 'string' ? dayOfDate(date) : date;
-    return this.working[this.index(day)] === 1;
+    const day = typeof date === 'string' ? dayOfDate(date) : date
+    return this.working[this.index(day)] === 1
   }
 
   isPublished(year: number): boolean {
-    const i = year - this.firstYear;
-    return i >= 0 && i < this.published.length && this.published[i] === 1;
+    const i = year - this.firstYear
+    return i >= 0 && i < this.published.length && this.published[i] === 1
   }
 
   /** Whether any day in [fromDay, toDay] lies in an unpublished year. */
   touchesUnpublished(fromDay: number, toDay: number): boolean {
-    if (toDay < fromDay) return false;
-    const to = this.yearIndex(toDay);
-    return this.unpublishedBefore[to + 1]! - this.unpublishedBefore[this.yearIndex(fromDay)]! > 0;
+    if (toDay < fromDay) return false
+    const to = this.yearIndex(toDay)
+    return this.unpublishedBefore[to + 1]! - this.unpublishedBefore[this.yearIndex(fromDay)]! > 0
   }
 
   /** Working days d with fromDay <= d < toDay (negative when toDay < fromDay). */
   workingDaysBetween(fromDay: number, toDay: number): number {
-    return this.countBefore[this.index(toDay, 1)]! - this.countBefore[this.index(fromDay, 1)]!;
+    return this.countBefore[this.index(toDay, 1)]! - this.countBefore[this.index(fromDay, 1)]!
   }
 
   /**
@@ -243,33 +243,33 @@ export class WorkingCalendar {
    * for n, m >= 0.
    */
   addWorkingDays(day: number, n: number): number {
-    if (n === 0) return day;
-    const i = this.index(day);
-    const k = n > 0 ? this.countBefore[i + 1]! + n - 1 : this.countBefore[i]! + n;
-    const result = this.workingDayList[k];
+    if (n === 0) return day
+    const i = this.index(day)
+    const k = n > 0 ? this.countBefore[i + 1]! + n - 1 : this.countBefore[i]! + n
+    const result = this.workingDayList[k]
     if (result === undefined) {
-      if (!Number.isInteger(n)) throw new CalendarError('OUT_OF_RANGE', `working days must be an integer, got ${n}`);
-      throw new CalendarError('OUT_OF_RANGE', `${n} working days from ${dateOfDay(day)} leaves the calendar range`);
+      if (!Number.isInteger(n)) throw new CalendarError('OUT_OF_RANGE', `working days must be an integer, got ${n}`)
+      throw new CalendarError('OUT_OF_RANGE', `${n} working days from ${dateOfDay(day)} leaves the calendar range`)
     }
-    return result;
+    return result
   }
 
   private yearIndex(day: number): number {
-    this.index(day);
-    let i = Math.floor((day - this.firstDay) / 365.2425);
-    if (this.yearStart[i]! > day) i--;
-    else if (this.yearStart[i + 1]! <= day) i++;
-    return i;
+    this.index(day)
+    let i = Math.floor((day - this.firstDay) / 365.2425)
+    if (this.yearStart[i]! > day) i--
+    else if (this.yearStart[i + 1]! <= day) i++
+    return i
   }
 
   private index(day: number, extra = 0): number {
-    const i = day - this.firstDay;
+    const i = day - this.firstDay
     if (!(i >= 0 && i < this.working.length + extra) || !Number.isInteger(day)) {
       throw new CalendarError(
         'OUT_OF_RANGE',
         `day ${Number.isFinite(day) ? dateOfDay(day) : String(day)} is outside the calendar range`,
-      );
+      )
     }
-    return i;
+    return i
   }
 }

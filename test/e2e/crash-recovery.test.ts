@@ -197,7 +197,7 @@ describe('a process killed mid-burst', () => {
     const { casesCount, submittedEvents } = await withAdmin(databaseUrl, async (c) => ({
       casesCount: (await c.query<{ n: number }>('SELECT count(*)::int AS n FROM cases')).rows[0]!.n,
       submittedEvents: (await c.query<{ case_id: string; n: number }>(
-        `SELECT case_id, count(*)::int AS n FROM case_events WHERE type = 'submitted' GROUP BY case_id`)).rows,
+        'SELECT case_id, count(*)::int AS n FROM case_events WHERE type = \'submitted\' GROUP BY case_id')).rows,
     }))
     expect(casesCount).toBe(TOTAL)
     expect(new Set(submittedEvents.map((r) => r.case_id))).toEqual(ids)

@@ -104,7 +104,7 @@ describe('organisations', () => {
     await call(app, ADMIN_KEY, 'PUT', '/v1/organizations/gz-d2-sub-hr', { name: 'HR', kind: 'department', parentId: 'gz-d2-sub' })
     await call(app, ADMIN_KEY, 'PUT', '/v1/organizations/gz-d3', { name: 'District 3', kind: 'government', parentId: 'gz' })
     expect((await call(app, ADMIN_KEY, 'PUT', '/v1/organizations/gz-d2-sub', { name: 'Sub-district', kind: 'government', parentId: 'gz-d3' })).status).toBe(200)
-    const paths = await db.database.pool.query(`SELECT id, path FROM organizations WHERE id LIKE 'gz-d2-sub%' ORDER BY id`)
+    const paths = await db.database.pool.query('SELECT id, path FROM organizations WHERE id LIKE \'gz-d2-sub%\' ORDER BY id')
     expect(paths.rows).toEqual([
       { id: 'gz-d2-sub', path: '/root/gz/gz-d3/gz-d2-sub/' },
       { id: 'gz-d2-sub-hr', path: '/root/gz/gz-d3/gz-d2-sub/gz-d2-sub-hr/' },

@@ -47,7 +47,7 @@ describe('POST /v1/applications', () => {
     expect((history.body as { events: unknown[] }).events).toHaveLength(1)
     // Instants leave the database as ISO 8601 in UTC, not in Postgres's text form.
     expect((history.body as { events: Array<{ at: string }> }).events[0]!.at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/)
-    const count = await sys.db.database.pool.query(`SELECT count(*)::int AS n FROM cases WHERE id = $1`, [id])
+    const count = await sys.db.database.pool.query('SELECT count(*)::int AS n FROM cases WHERE id = $1', [id])
     expect(count.rows[0].n).toBe(1)
   })
 
@@ -170,7 +170,7 @@ describe('reading cases', () => {
       }
       cursor = page.nextCursor
     }
-    const total = await sys.db.database.pool.query(`SELECT count(*)::int AS n FROM cases WHERE 'gz-amr' = ANY(organizations)`)
+    const total = await sys.db.database.pool.query('SELECT count(*)::int AS n FROM cases WHERE \'gz-amr\' = ANY(organizations)')
     expect(seen.size).toBe(total.rows[0].n)
     const stranger = await call(sys.app, dir.otherDepartmentKey, 'GET', '/v1/cases')
     expect((stranger.body as { items: unknown[] }).items).toHaveLength(0)
@@ -202,7 +202,7 @@ describe('reading cases', () => {
   it('keeps the audit record append-only in the database itself', async () => {
     const { body } = await submit()
     const id = (body as CaseView).id
-    await expect(sys.db.database.pool.query(`UPDATE case_events SET type = 'forged' WHERE case_id = $1`, [id])).rejects.toThrow(/append-only/)
-    await expect(sys.db.database.pool.query(`DELETE FROM case_events WHERE case_id = $1`, [id])).rejects.toThrow(/append-only/)
+    await expect(sys.db.database.pool.query('UPDATE case_events SET type = \'forged\' WHERE case_id = $1', [id])).rejects.toThrow(/append-only/)
+    await expect(sys.db.database.pool.query('DELETE FROM case_events WHERE case_id = $1', [id])).rejects.toThrow(/append-only/)
   })
 })
