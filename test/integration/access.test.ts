@@ -53,21 +53,27 @@ describe('authentication on every route', () => {
     }
   })
 
-  it('answers 403 forbidden to every role but admin on the administrative writes', async () => {
+  it('answers 403 forbidden to every role but admin on the administrative writes, before looking at the body', async () => {
     const writes: Array<[string, string, unknown]> = [
       ['PUT', '/v1/organizations/gz-x', { name: 'X', kind: 'department', parentId: 'gz' }],
+      ['PUT', '/v1/organizations/gz-x', { nonsense: true }],
       ['POST', '/v1/api-keys', { organizationId: 'gz-amr', role: 'admin' }],
+      ['POST', '/v1/api-keys', { role: 42 }],
       ['DELETE', '/v1/api-keys/key_nope', undefined],
       ['PUT', '/v1/service-items/X-1', { name: 'x' }],
       ['POST', '/v1/service-items/X-1/publish', undefined],
+      ['PUT', '/v1/settings/limits', { nonsense: 1 }],
+      ['PUT', '/v1/calendar/2027', { days: 'none' }],
     ]
     for (const key of [dir.windowKey, dir.departmentKey, dir.supervisorKey, dir.auditorKey]) {
       for (const [method, url, body] of writes) {
         const r = await call(app, key, method as 'PUT', url, body)
-        // A key that may not write learns nothing about the body: forbidden, or at most a schema error.
-        expect({ method, url, status: r.status === 400 ? 403 : r.status }).toEqual({ method, url, status: 403 })
+        expect({ method, url, body, status: r.status, code: r.body?.code }).toEqual({ method, url, body, status: 403, code: 'forbidden' })
       }
     }
+    // Only the window submits; a department's invalid submission is refused for who it is, not what it says.
+    const submission = await call(app, dir.departmentKey, 'POST', '/v1/applications', { serviceItemCode: 7 })
+    expect(submission).toMatchObject({ status: 403, body: { code: 'forbidden' } })
     expect((await call(app, ADMIN_KEY, 'GET', '/v1/organizations/gz-x')).status).toBe(404)
   })
 })

@@ -6,7 +6,7 @@ import { caseLimits } from '../../domain/application/application-case.ts'
 import { Applicant, CaseView } from '../../domain/case-view.ts'
 import { Channel } from '../../domain/service-item.ts'
 import type { App } from '../app.ts'
-import { requireRole } from '../auth.ts'
+import { allow, principalOf } from '../auth.ts'
 import { claimIdempotencyKey } from '../idempotency.ts'
 import { presentCase } from '../present.ts'
 import { commonErrorResponses, problem, ProblemDetails } from '../problem.ts'
@@ -40,12 +40,13 @@ export async function applicationRoutes(app: App): Promise<void> {
   const { db } = app.deps.database
 
   app.post('/applications', {
+    preValidation: allow(['window']),
     schema: {
       tags: ['applications'], headers: IdempotencyHeaders, body: ApplicationBody,
       response: { 201: CaseView, ...commonErrorResponses, 409: ProblemDetails, 422: ProblemDetails },
     },
   }, async (request, reply) => {
-    const principal = requireRole(request, ['window'])
+    const principal = principalOf(request)
     const body = request.body
     const guide = await findGuide(db, body.serviceItemCode)
     if (!guide) throw problem('unprocessable', `service item ${body.serviceItemCode} is not published`)

@@ -6,7 +6,7 @@ import { CalendarDaySchema, calendarYearProblems, CalendarYearNumber } from '../
 import { addWorkingDays, computeDeadline } from '../../domain/deadline-clock.ts'
 import { LimitError } from '../../domain/limit.ts'
 import type { App } from '../app.ts'
-import { ANY_ROLE, requireRole } from '../auth.ts'
+import { allow, ANY_ROLE, principalOf } from '../auth.ts'
 import { propagateCalendarChange } from '../calendar-propagation.ts'
 import { commonErrorResponses, problem } from '../problem.ts'
 import { Instant } from '../schemas/common.ts'
@@ -56,12 +56,12 @@ export async function calendarRoutes(app: App): Promise<void> {
   }
 
   app.get('/calendar/add', {
+    preValidation: allow(ANY_ROLE),
     schema: {
       tags: ['calendar'], querystring: AddQuery, response: { 200: Due, ...commonErrorResponses },
       description: 'The deadline for a limit from an instant: `workingDays` or `duration`, exactly one.',
     },
   }, async (request) => {
-    requireRole(request, ANY_ROLE)
     const { from, workingDays, duration } = request.query
     if ((workingDays === undefined) === (duration === undefined)) {
       throw problem('validation_failed', 'give exactly one of workingDays or duration',
@@ -86,24 +86,25 @@ export async function calendarRoutes(app: App): Promise<void> {
   })
 
   app.get('/calendar/:year', {
+    preValidation: allow(ANY_ROLE),
     schema: {
       tags: ['calendar'], params: Type.Object({ year: CalendarYearNumber }),
       response: { 200: CalendarYearView, ...commonErrorResponses },
     },
   }, async (request) => {
-    requireRole(request, ANY_ROLE)
     const { year } = request.params
     return (await readCalendarYear(db, year)) ?? { year, published: false, days: [], version: null }
   })
 
   app.put('/calendar/:year', {
+    preValidation: allow(['admin']),
     schema: {
       tags: ['calendar'], params: Type.Object({ year: CalendarYearNumber }), body: CalendarYearBody,
       response: { 200: PublishedYear, ...commonErrorResponses },
       description: 'Replaces the year\'s exceptions, publishes it as a new calendar version, and hands every running case it may move the new calendar.',
     },
   }, async (request) => {
-    const principal = requireRole(request, ['admin'])
+    const principal = principalOf(request)
     const { year } = request.params
     const problems = calendarYearProblems(year, request.body.days)
     if (problems.length > 0) {

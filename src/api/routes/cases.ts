@@ -4,7 +4,7 @@ import { APPLICATION_ACTIONS, isApplicationAction } from '../../domain/applicati
 import { CaseEvent, CaseKindSchema, CaseView } from '../../domain/case-view.ts'
 import { Actor } from '../../domain/roles.ts'
 import type { App } from '../app.ts'
-import { ANY_ROLE, requireRole } from '../auth.ts'
+import { allow, ANY_ROLE, principalOf, requireRole } from '../auth.ts'
 import { presentCase } from '../present.ts'
 import { commonErrorResponses, problem, ProblemDetails } from '../problem.ts'
 import { decodeCursor, encodeCursor, Instant, Page } from '../schemas/common.ts'
@@ -47,13 +47,14 @@ function parseCaseCursor(cursor: string | undefined): CaseCursor | undefined {
 
 export async function caseRoutes(app: App): Promise<void> {
   app.get('/cases/:id', {
+    preValidation: allow(ANY_ROLE),
     schema: {
       tags: ['cases'], params: Type.Object({ id: CaseId }),
       querystring: Type.Object({ at: Type.Optional(Instant) }, { additionalProperties: false }),
       response: { 200: CaseView, ...commonErrorResponses, 404: ProblemDetails },
     },
   }, async (request) => {
-    const principal = requireRole(request, ANY_ROLE)
+    const principal = principalOf(request)
     const { id } = request.params
     const visible = await app.cases.find(id, principal)
     const view = visible && request.query.at ? await app.cases.findAt(id, new Date(request.query.at).toISOString()) : visible
@@ -65,9 +66,10 @@ export async function caseRoutes(app: App): Promise<void> {
   })
 
   app.get('/cases', {
+    preValidation: allow(ANY_ROLE),
     schema: { tags: ['cases'], querystring: CaseListQuery, response: { 200: Page(CaseView), ...commonErrorResponses } },
   }, async (request) => {
-    const principal = requireRole(request, ANY_ROLE)
+    const principal = principalOf(request)
     const { limit, cursor, ...filter } = request.query
     const after = parseCaseCursor(cursor)
     const page = await app.cases.list(principal, {
@@ -77,24 +79,26 @@ export async function caseRoutes(app: App): Promise<void> {
   })
 
   app.get('/cases/:id/history', {
+    preValidation: allow(ANY_ROLE),
     schema: {
       tags: ['cases'], params: Type.Object({ id: CaseId }),
       response: { 200: Type.Object({ events: Type.Array(HistoryEvent) }), ...commonErrorResponses, 404: ProblemDetails },
     },
   }, async (request) => {
-    const principal = requireRole(request, ANY_ROLE)
+    const principal = principalOf(request)
     if (!(await app.cases.find(request.params.id, principal))) throw problem('not_found', `case ${request.params.id} does not exist`)
     return { events: await app.cases.history(request.params.id) }
   })
 
   app.post('/cases/:id/actions', {
+    preValidation: allow(ANY_ROLE),
     schema: {
       tags: ['cases'], params: Type.Object({ id: CaseId }),
       body: Type.Object({ action: Type.String({ minLength: 1, maxLength: 50 }) }, { additionalProperties: true }),
       response: { 200: CaseView, ...commonErrorResponses, 404: ProblemDetails, 409: ProblemDetails },
     },
   }, async (request) => {
-    const principal = requireRole(request, ANY_ROLE)
+    const principal = principalOf(request)
     const { action, ...params } = request.body as { action: string } & Record<string, unknown>
     if (!isApplicationAction(action)) {
       throw problem('validation_failed', `unknown action ${action}; one of ${Object.keys(APPLICATION_ACTIONS).join(', ')}`,

@@ -4,7 +4,7 @@ import { Type } from 'typebox'
 import { apiKeys, organizations } from '../../db/schema.ts'
 import { OrganizationKind, Role } from '../../domain/roles.ts'
 import type { App } from '../app.ts'
-import { hashKey, newKeySecret, requireRole, ANY_ROLE } from '../auth.ts'
+import { allow, ANY_ROLE, hashKey, newKeySecret } from '../auth.ts'
 import { commonErrorResponses, problem, ProblemDetails } from '../problem.ts'
 import { decodeCursor, encodeCursor, Id, Instant, ListQuery, Page } from '../schemas/common.ts'
 
@@ -39,6 +39,7 @@ export async function organizationRoutes(app: App): Promise<void> {
   const { db } = app.deps.database
 
   app.put('/organizations/:id', {
+    preValidation: allow(['admin']),
     schema: {
       tags: ['organisations'],
       params: Type.Object({ id: Id }),
@@ -46,7 +47,6 @@ export async function organizationRoutes(app: App): Promise<void> {
       response: { 200: Organization, ...commonErrorResponses, 422: ProblemDetails },
     },
   }, async (request) => {
-    requireRole(request, ['admin'])
     const { id } = request.params
     const { name, kind, parentId } = request.body
     return db.transaction(async (tx) => {
@@ -72,18 +72,18 @@ export async function organizationRoutes(app: App): Promise<void> {
   })
 
   app.get('/organizations/:id', {
+    preValidation: allow(ANY_ROLE),
     schema: { tags: ['organisations'], params: Type.Object({ id: Id }), response: { 200: Organization, ...commonErrorResponses, 404: ProblemDetails } },
   }, async (request) => {
-    requireRole(request, ANY_ROLE)
     const [row] = await db.select(columns).from(organizations).where(eq(organizations.id, request.params.id))
     if (!row) throw problem('not_found', `organisation ${request.params.id} does not exist`)
     return row
   })
 
   app.get('/organizations', {
+    preValidation: allow(ANY_ROLE),
     schema: { tags: ['organisations'], querystring: ListQuery, response: { 200: Page(Organization), ...commonErrorResponses } },
   }, async (request) => {
-    requireRole(request, ANY_ROLE)
     const { limit, cursor } = request.query
     const after = decodeCursor(cursor)?.[0]
     const rows = await db.select(columns).from(organizations)
@@ -94,12 +94,12 @@ export async function organizationRoutes(app: App): Promise<void> {
   })
 
   app.post('/api-keys', {
+    preValidation: allow(['admin']),
     schema: {
       tags: ['organisations'], body: ApiKeyBody,
       response: { 201: CreatedKey, ...commonErrorResponses, 422: ProblemDetails },
     },
   }, async (request, reply) => {
-    requireRole(request, ['admin'])
     const { organizationId, role, name } = request.body
     const [org] = await db.select({ id: organizations.id }).from(organizations).where(eq(organizations.id, organizationId))
     if (!org) throw problem('unprocessable', `organisation ${organizationId} does not exist`)
@@ -110,9 +110,9 @@ export async function organizationRoutes(app: App): Promise<void> {
   })
 
   app.delete('/api-keys/:id', {
+    preValidation: allow(['admin']),
     schema: { tags: ['organisations'], params: Type.Object({ id: Type.String({ maxLength: 100 }) }), response: { 204: Type.Null(), ...commonErrorResponses, 404: ProblemDetails } },
   }, async (request, reply) => {
-    requireRole(request, ['admin'])
     const revoked = await db.update(apiKeys).set({ revokedAt: sql`now()` })
       .where(eq(apiKeys.id, request.params.id)).returning({ id: apiKeys.id })
     if (revoked.length === 0) throw problem('not_found', `API key ${request.params.id} does not exist`)

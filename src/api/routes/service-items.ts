@@ -4,7 +4,7 @@ import { findGuide } from '../../db/guides.ts'
 import { organizations, serviceItems, serviceItemVersions } from '../../db/schema.ts'
 import { draftProblems, Guide, publishGuide, ServiceItemDraft } from '../../domain/service-item.ts'
 import type { App } from '../app.ts'
-import { ANY_ROLE, requireRole } from '../auth.ts'
+import { allow, ANY_ROLE, principalOf } from '../auth.ts'
 import { claimIdempotencyKey } from '../idempotency.ts'
 import { commonErrorResponses, problem, ProblemDetails } from '../problem.ts'
 import { decodeCursor, encodeCursor, IdempotencyHeaders, ListQuery, Page } from '../schemas/common.ts'
@@ -16,12 +16,12 @@ export async function serviceItemRoutes(app: App): Promise<void> {
   const { db } = app.deps.database
 
   app.put('/service-items/:code', {
+    preValidation: allow(['admin']),
     schema: {
       tags: ['catalogue'], params: Type.Object({ code: Code }), body: ServiceItemDraft,
       response: { 200: Draft, ...commonErrorResponses, 422: ProblemDetails },
     },
   }, async (request) => {
-    requireRole(request, ['admin'])
     const draft = request.body
     const problems = draftProblems(draft)
     if (problems.length > 0) {
@@ -37,21 +37,22 @@ export async function serviceItemRoutes(app: App): Promise<void> {
   })
 
   app.get('/service-items/:code/draft', {
+    preValidation: allow(['admin']),
     schema: { tags: ['catalogue'], params: Type.Object({ code: Code }), response: { 200: Draft, ...commonErrorResponses, 404: ProblemDetails } },
   }, async (request) => {
-    requireRole(request, ['admin'])
     const [row] = await db.select().from(serviceItems).where(eq(serviceItems.code, request.params.code))
     if (!row?.draft) throw problem('not_found', `service item ${request.params.code} has no draft`)
     return { code: row.code, draft: row.draft as ServiceItemDraft, latestVersion: row.latestVersion }
   })
 
   app.post('/service-items/:code/publish', {
+    preValidation: allow(['admin']),
     schema: {
       tags: ['catalogue'], params: Type.Object({ code: Code }), headers: IdempotencyHeaders,
       response: { 200: Guide, ...commonErrorResponses, 404: ProblemDetails, 409: ProblemDetails },
     },
   }, async (request) => {
-    const principal = requireRole(request, ['admin'])
+    const principal = principalOf(request)
     const { code } = request.params
     const key = request.headers['idempotency-key']
     if (key) {
@@ -77,13 +78,13 @@ export async function serviceItemRoutes(app: App): Promise<void> {
   })
 
   app.get('/service-items/:code', {
+    preValidation: allow(ANY_ROLE),
     schema: {
       tags: ['catalogue'], params: Type.Object({ code: Code }),
       querystring: Type.Object({ version: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false }),
       response: { 200: Guide, ...commonErrorResponses, 404: ProblemDetails },
     },
   }, async (request) => {
-    requireRole(request, ANY_ROLE)
     const guide = await findGuide(db, request.params.code, request.query.version)
     if (!guide) {
       const which = request.query.version ? ` version ${request.query.version}` : ''
@@ -93,9 +94,9 @@ export async function serviceItemRoutes(app: App): Promise<void> {
   })
 
   app.get('/service-items', {
+    preValidation: allow(ANY_ROLE),
     schema: { tags: ['catalogue'], querystring: ListQuery, response: { 200: Page(Guide), ...commonErrorResponses } },
   }, async (request) => {
-    requireRole(request, ANY_ROLE)
     const { limit, cursor } = request.query
     const after = decodeCursor(cursor)?.[0]
     const rows = await db.select({ guide: serviceItemVersions.guide, code: serviceItems.code }).from(serviceItems)

@@ -4,7 +4,7 @@ import { LimitError, validateLimit } from '../../domain/limit.ts'
 import { LimitSchema } from '../../domain/limit-schema.ts'
 import { isLimitSettingName, LIMIT_SETTING_NAMES, type LimitSettingName } from '../../domain/limit-settings.ts'
 import type { App } from '../app.ts'
-import { requireRole } from '../auth.ts'
+import { allow } from '../auth.ts'
 import { commonErrorResponses, problem } from '../problem.ts'
 
 const Limits = Type.Object(
@@ -22,16 +22,14 @@ export async function settingsRoutes(app: App): Promise<void> {
   const { db } = app.deps.database
 
   app.get('/settings/limits', {
+    preValidation: allow(['admin', 'supervisor']),
     schema: { tags: ['settings'], response: { 200: Limits, ...commonErrorResponses } },
-  }, async (request) => {
-    requireRole(request, ['admin', 'supervisor'])
-    return readLimits(db)
-  })
+  }, async () => readLimits(db))
 
   app.put('/settings/limits', {
     schema: { tags: ['settings'], body: LimitChanges, response: { 200: Limits, ...commonErrorResponses } },
     // Before schema validation, so an unknown name is answered by name, with the names there are.
-    preValidation: async (request) => {
+    preValidation: [allow(['admin']), async (request) => {
       const body: unknown = request.body
       if (typeof body !== 'object' || body === null || Array.isArray(body)) return
       const unknown = Object.keys(body).filter((name) => !isLimitSettingName(name))
@@ -40,9 +38,8 @@ export async function settingsRoutes(app: App): Promise<void> {
         throw problem('validation_failed', `unknown limit settings: ${unknown.join(', ')}`,
           unknown.map((name) => ({ path: `body/${name}`, message })))
       }
-    },
+    }],
   }, async (request) => {
-    requireRole(request, ['admin'])
     const errors: Array<{ path: string; message: string }> = []
     for (const [name, limit] of Object.entries(request.body)) {
       try {
