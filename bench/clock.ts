@@ -81,8 +81,9 @@ console.log(
     `  (N=${N}, identical results, checksum ${measuredClock.checksum.toFixed(0)})`,
 )
 
-// The full API as workflows call it (ISO strings in and out, validation, a pause): string parsing
-// and formatting dominate, so the same run also prints what Date.parse + toISOString alone cost.
+// The full API as workflows call it (ISO strings in and out, validation, a pause), against what
+// one Date.parse + toISOString alone cost in the same run: the clock parses and formats instants by
+// arithmetic, so a whole computation (one parse, three formats) is cheaper than that one pair.
 const M = Math.min(N, 300_000)
 const isoStarts = Array.from({ length: 1024 }, (_, i) => new Date(starts[i % N]!).toISOString())
 const full = () => {
