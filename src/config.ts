@@ -24,6 +24,8 @@ export const ConfigSchema = Type.Object({
   BANJIAN_EMBEDDED_PG_PORT: Type.Integer({ default: 5488, minimum: 1, maximum: 65535 }),
   /** Namespace retention for the embedded dev server, in days (audit needs long histories). */
   BANJIAN_RETENTION_DAYS: Type.Integer({ default: 3650, minimum: 1 }),
+  /** How often a worker archives the histories of closed runs into Postgres, in seconds. */
+  BANJIAN_ARCHIVE_INTERVAL_SECONDS: Type.Integer({ default: 60, minimum: 1 }),
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   TEMPORAL_ADDRESS: Type.Optional(Type.String({ minLength: 1 })),
   TEMPORAL_NAMESPACE: Type.Optional(Type.String({ minLength: 1 })),

@@ -1,15 +1,17 @@
-import { Runtime, type Worker } from '@temporalio/worker'
+import { Runtime, type RuntimeOptions, type Worker } from '@temporalio/worker'
 import { join, resolve } from 'node:path'
+import pg from 'pg'
 import pino, { type Logger } from 'pino'
 import { buildApp, type App } from './api/app.ts'
 import { createCaseGateway } from './api/case-gateway.ts'
+import { startArchiveLoop } from './audit/history-archive.ts'
 import { type Config, usesExternalTemporal } from './config.ts'
 import { bootstrapAccess } from './db/bootstrap.ts'
 import { seedOfficialCalendar } from './db/calendar.ts'
 import { openDatabase, type Database } from './db/client.ts'
 import { applyMigrations } from './db/migrate.ts'
 import { startDevServer } from './infra/dev-server.ts'
-import { startEmbeddedPg } from './infra/embedded-pg.ts'
+import { embeddedPgUrl, startEmbeddedPg } from './infra/embedded-pg.ts'
 import { resolveTemporalBinary } from './infra/temporal-binaries.ts'
 import { connectClient, createWorkers, externalTarget, taskQueues, type TemporalTarget } from './infra/temporal.ts'
 
@@ -43,13 +45,9 @@ export async function startSystem(config: Config, options: { role: Role; logger?
     const dataDir = resolve(config.BANJIAN_DATA_DIR)
     let databaseUrl = config.DATABASE_URL
     if (!databaseUrl) {
-      const pg = await startEmbeddedPg({
-        dataDir: join(dataDir, 'pg'), port: config.BANJIAN_EMBEDDED_PG_PORT, database: 'banjian',
-        log: (m) => log.debug({ component: 'postgres' }, m.trim()),
-      })
-      stack.push({ name: 'embedded postgres', stop: pg.stop })
-      databaseUrl = pg.url
-      log.info({ dataDir: join(dataDir, 'pg') }, 'embedded postgres started')
+      const embedded = await startEmbeddedDatabase(config, log)
+      stack.push({ name: 'embedded postgres', stop: embedded.stop })
+      databaseUrl = embedded.url
     }
     const database = openDatabase({ url: databaseUrl })
     stack.push({ name: 'database pool', stop: database.close })
@@ -69,6 +67,8 @@ export async function startSystem(config: Config, options: { role: Role; logger?
       log.info({ address: server.address, ui: server.uiUrl ?? 'headless' }, 'temporal dev server started')
     }
     const queues = taskQueues(config.BANJIAN_TASK_QUEUE_PREFIX)
+    const client = await connectClient(target)
+    stack.push({ name: 'temporal client', stop: () => client.connection.close() })
 
     if (options.role !== 'api') {
       const { workers, connection } = await createWorkers({ target, queues, deps: { database } })
@@ -76,12 +76,13 @@ export async function startSystem(config: Config, options: { role: Role; logger?
       const running = workers.map((w) => w.run())
       stack.push({ name: 'workers', stop: () => shutdownWorkers(workers, running) })
       log.info({ queues: Object.values(queues) }, 'workers running')
+      // Closed runs' histories into Postgres (audit), before the cluster's retention deletes them.
+      const archiver = startArchiveLoop({ client, database, intervalMs: config.BANJIAN_ARCHIVE_INTERVAL_SECONDS * 1000, log })
+      stack.push({ name: 'history archiver', stop: archiver.stop })
     }
 
     let url: string | undefined
     if (options.role !== 'worker') {
-      const client = await connectClient(target)
-      stack.push({ name: 'temporal client', stop: () => client.connection.close() })
       const app: App = await buildApp({ database, gateway: createCaseGateway(client, queues) }, { logger: log })
       stack.push({ name: 'http api', stop: () => app.close() })
       url = await app.listen({ host: config.BANJIAN_HOST, port: config.BANJIAN_PORT })
@@ -91,6 +92,53 @@ export async function startSystem(config: Config, options: { role: Role; logger?
   } catch (err) {
     await stopAll()
     throw err
+  }
+}
+
+/** The embedded Postgres under `<data dir>/pg`, started (initialised on first use) for this process. */
+async function startEmbeddedDatabase(config: Config, log: Logger): Promise<{ url: string; stop: () => Promise<void> }> {
+  const dataDir = join(resolve(config.BANJIAN_DATA_DIR), 'pg')
+  const embedded = await startEmbeddedPg({
+    dataDir, port: config.BANJIAN_EMBEDDED_PG_PORT, database: 'banjian',
+    log: (m) => log.debug({ component: 'postgres' }, m.trim()),
+  })
+  log.info({ dataDir }, 'embedded postgres started')
+  return embedded
+}
+
+/**
+ * The database a one-off command (`audit verify`) works on: DATABASE_URL; else the embedded
+ * Postgres that a running `start` serves; else that one started for the command and stopped after
+ * it. (Starting it while `start` runs would stop `start`'s server: it looks stale.)
+ */
+export async function openCommandDatabase(config: Config, log: Logger): Promise<{ database: Database; close(): Promise<void> }> {
+  let url = config.DATABASE_URL
+  let stopServer: (() => Promise<void>) | undefined
+  if (!url) {
+    url = embeddedPgUrl(config.BANJIAN_EMBEDDED_PG_PORT, 'banjian')
+    if (!(await answers(url))) ({ url, stop: stopServer } = await startEmbeddedDatabase(config, log))
+  }
+  const database = openDatabase({ url, max: 4 })
+  return {
+    database,
+    async close() {
+      await database.close()
+      await stopServer?.()
+    },
+  }
+}
+
+/** True unless nothing listens at this URL (any other answer, even a refusal, means a server runs there). */
+async function answers(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 })
+  client.on('error', () => undefined)
+  try {
+    await client.connect()
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ECONNREFUSED'
+  } finally {
+    await client.end().catch(() => undefined)
   }
 }
 
@@ -112,6 +160,6 @@ async function shutdownWorkers(workers: Worker[], running: Array<Promise<void>>)
 }
 
 /** The Temporal Runtime would otherwise stop workers on its own at SIGINT, before the API. */
-export function installRuntime(): void {
-  Runtime.install({ shutdownSignals: [] })
+export function installRuntime(options: Omit<RuntimeOptions, 'shutdownSignals'> = {}): void {
+  Runtime.install({ ...options, shutdownSignals: [] })
 }

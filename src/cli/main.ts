@@ -1,8 +1,10 @@
+import { DefaultLogger } from '@temporalio/worker'
 import { Command, InvalidArgumentError } from 'commander'
 import pino from 'pino'
 import { ConfigError, parseConfig } from '../config.ts'
 import { openDatabase } from '../db/client.ts'
-import { installRuntime, prepareDatabase, startSystem, type Role } from '../system.ts'
+import { installRuntime, openCommandDatabase, prepareDatabase, startSystem, type Role } from '../system.ts'
+import { runAuditVerify } from './audit-verify.ts'
 
 const program = new Command('banjian').description('办件 — case handling for city government services')
 
@@ -45,6 +47,39 @@ program.command('migrate')
       await database.close()
     }
   })
+
+const audit = program.command('audit').description('check the audit record')
+
+audit.command('verify')
+  .description('replay the archived Temporal histories against the current workflow code and check every hash chain')
+  .option('--case <id>', 'only this case (its runs, its deadline watches and its chain)')
+  .action(async (options: { case?: string }) => {
+    const config = parseConfig()
+    // Replay failures are reported in the summary, one line each; the SDK's own logs (core's
+    // forwarded to its logger) would only repeat them over the progress bar.
+    installRuntime({
+      logger: new DefaultLogger('ERROR', () => undefined),
+      telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
+    })
+    const { database, close } = await openCommandDatabase(config, pino({ level: config.LOG_LEVEL }, process.stderr))
+    let code = 1
+    try {
+      code = await runAuditVerify({ database, ...(options.case ? { caseId: options.case } : {}) })
+    } catch (err) {
+      if (!isUndefinedTable(err)) throw err
+      console.error('the database lacks the audit tables of this banjian version: run `banjian migrate` (or `start`) first')
+    } finally {
+      await close()
+    }
+    // A Temporal Runtime that never ran a worker (nothing to replay) would keep the process alive.
+    process.exit(code)
+  })
+
+/** Postgres's 42P01 (undefined_table), also when wrapped by drizzle (as its `cause`). */
+function isUndefinedTable(err: unknown): boolean {
+  for (let e = err; e instanceof Error; e = e.cause) if ((e as { code?: unknown }).code === '42P01') return true
+  return false
+}
 
 try {
   await program.parseAsync(process.argv)

@@ -154,3 +154,36 @@ export const sharedMaterials = pgTable('shared_materials', {
   ref: text('ref').notNull(),
   updatedAt: instant('updated_at').notNull().default(sql`now()`),
 }, (t) => [primaryKey({ columns: [t.source, t.subject] })])
+
+/**
+ * The Temporal history of every closed run, archived from the cluster (whose retention would delete
+ * it) so `banjian audit verify` can replay it against the current workflow code. Append-only: a
+ * trigger (see migrations) refuses UPDATE, DELETE and TRUNCATE.
+ */
+export const workflowHistories = pgTable('workflow_histories', {
+  workflowId: text('workflow_id').notNull(),
+  runId: text('run_id').notNull(),
+  workflowType: text('workflow_type').notNull(),
+  /** Temporal's close status: COMPLETED, CONTINUED_AS_NEW, FAILED, TERMINATED, CANCELED, TIMED_OUT. */
+  status: text('status').notNull(),
+  closeTime: instant('close_time').notNull(),
+  eventCount: integer('event_count').notNull(),
+  /** The history in Temporal's proto JSON form (`historyToJSON`), as `historyFromJSON` reads it back. */
+  history: jsonb('history').notNull(),
+  archivedAt: instant('archived_at').notNull().default(sql`now()`),
+}, (t) => [
+  primaryKey({ columns: [t.workflowId, t.runId] }),
+  // A case's runs and its deadline watches (`<case id>~<key>`) by prefix, whatever the collation.
+  index('workflow_histories_workflow_prefix_idx').on(t.workflowId.op('text_pattern_ops')),
+])
+
+/**
+ * How far the history archiver got, per namespace (and filter): every run that visibility listed as
+ * closed before `archived_through` is archived. Moved only when a whole round succeeds, so a round
+ * that fails half-way (visibility lists newest first) leaves no gap behind it.
+ */
+export const workflowArchiveProgress = pgTable('workflow_archive_progress', {
+  scope: text('scope').primaryKey(),
+  archivedThrough: instant('archived_through').notNull(),
+  updatedAt: instant('updated_at').notNull().default(sql`now()`),
+})

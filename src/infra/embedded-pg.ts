@@ -60,11 +60,16 @@ export async function startEmbeddedPg(options: EmbeddedPgOptions): Promise<Embed
     await client.end()
   }
   return {
-    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${options.database}`,
+    url: embeddedPgUrl(options.port, options.database),
     // A terminal's Ctrl-C reaches the postgres process too; if it already exited, the package's
     // stop() would wait for an exit event that never comes.
     stop: () => Promise.race([pg.stop(), sleep(10_000)]),
   }
+}
+
+/** Where the embedded server answers once started (by this process or a running `banjian start`). */
+export function embeddedPgUrl(port: number, database: string): string {
+  return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`
 }
 
 async function exists(path: string): Promise<boolean> {
