@@ -83,7 +83,9 @@ export async function startSystem(config: Config, options: { role: Role; logger?
 
     let url: string | undefined
     if (options.role !== 'worker') {
-      const app: App = await buildApp({ database, gateway: createCaseGateway(client, queues) }, { logger: log })
+      const app: App = await buildApp({ database, gateway: createCaseGateway(client, queues) }, {
+        logger: log, calendarRetryIntervalMs: config.BANJIAN_CALENDAR_RETRY_SECONDS * 1000,
+      })
       stack.push({ name: 'http api', stop: () => app.close() })
       url = await app.listen({ host: config.BANJIAN_HOST, port: config.BANJIAN_PORT })
       log.info({ url, docs: `${url}/docs` }, 'banjian API listening')

@@ -7,6 +7,7 @@ import { createCaseReads } from '../db/cases.ts'
 import type { Database } from '../db/client.ts'
 import { createOrganizationReads } from '../db/organizations.ts'
 import { createKeyLookup } from './auth.ts'
+import { type PropagationRetries, startPropagationRetries } from './calendar-propagation.ts'
 import type { CaseGateway } from './case-gateway.ts'
 import { createMetrics } from './metrics.ts'
 import { HttpProblem, problem } from './problem.ts'
@@ -38,7 +39,13 @@ declare module 'fastify' {
 export type App = FastifyInstance<any, any, any, any, TypeBoxTypeProvider>
 
 /** The HTTP API as a Fastify instance, not yet listening (tests `inject` into it). */
-export async function buildApp(deps: AppDeps, options: { logger?: FastifyBaseLogger } = {}): Promise<App> {
+export interface AppOptions {
+  logger?: FastifyBaseLogger
+  /** Take over calendar propagations that are unfinished and unheld this often (off when absent). */
+  calendarRetryIntervalMs?: number
+}
+
+export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise<App> {
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: 10 * 1024 * 1024,
@@ -101,6 +108,16 @@ export async function buildApp(deps: AppDeps, options: { logger?: FastifyBaseLog
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+
+  const retryIntervalMs = options.calendarRetryIntervalMs
+  if (retryIntervalMs) {
+    let retries: PropagationRetries | undefined
+    app.addHook('onReady', async () => {
+      retries = startPropagationRetries(
+        { db: deps.database.db, gateway: deps.gateway, window: (from, to) => app.calendar.window(from, to), log: app.log }, retryIntervalMs)
+    })
+    app.addHook('onClose', async () => retries?.stop())
+  }
 
   await app.register(healthRoutes)
   await app.register(organizationRoutes, { prefix: '/v1' })

@@ -2,6 +2,9 @@
 // The cases are read in keyset batches, so a year with 100k provisional cases never sits in memory.
 import type { FastifyBaseLogger } from 'fastify'
 import { findCasesToRecalendar } from '../db/calendar.ts'
+import {
+  claimPropagation, finishPropagationPass, type PassCounts, type PropagationRow, savePropagationProgress,
+} from '../db/calendar-propagations.ts'
 import type { Db } from '../db/client.ts'
 import type { CalendarData } from '../domain/calendar.ts'
 import type { CaseGateway } from './case-gateway.ts'
@@ -20,18 +23,15 @@ export interface CalendarChange {
   correction: boolean
 }
 
-export interface PropagationResult {
-  /** Cases whose workflow received the new calendar. */
-  signalled: number
-  /** Cases whose workflow had already ended (their projection had not caught up yet). */
-  closed: number
-  /** Cases Temporal did not take the signal for; they keep their deadlines until the next change. */
-  failed: number
-}
+export type PropagationResult = PassCounts
 
 export interface PropagationOptions {
   batchSize?: number
   concurrency?: number
+  /** Resume a pass after this case id, with the counts it had so far. */
+  resume?: { after: string; counts: PassCounts }
+  /** Called after each batch with the last case id handled and the counts so far. */
+  onBatch?: (after: string, counts: PassCounts) => Promise<void>
 }
 
 /** Signals every open case the change may move with its calendar window, batch by batch. */
@@ -40,9 +40,9 @@ export async function propagateCalendarChange(
 ): Promise<PropagationResult> {
   const batchSize = options.batchSize ?? 500
   const concurrency = options.concurrency ?? 16
-  const result: PropagationResult = { signalled: 0, closed: 0, failed: 0 }
+  const result: PropagationResult = { ...(options.resume?.counts ?? { signalled: 0, closed: 0, failed: 0 }) }
   const reach = change.correction ? 'touching' : 'provisional'
-  let after: string | undefined
+  let after: string | undefined = options.resume?.after
   for (;;) {
     const batch = await findCasesToRecalendar(deps.db, { year: change.year, reach, after, limit: batchSize })
     if (batch.length === 0) break
@@ -57,9 +57,73 @@ export async function propagateCalendarChange(
         deps.log?.warn({ err, caseId: c.id, calendarVersion: data.version }, 'could not hand a case the new calendar')
       }
     })
+    await options.onBatch?.(after, { ...result })
     if (batch.length < batchSize) break
   }
   return result
+}
+
+export interface DurablePropagationDeps extends CalendarPropagationDeps {
+  /** How long a claim on a propagation lasts without progress; renewed after every batch. */
+  leaseMs?: number
+  /** How long a pass that missed some cases waits before the next pass. */
+  retryAfterMs?: number
+}
+
+const DEFAULT_LEASE_MS = 120_000
+const DEFAULT_RETRY_AFTER_MS = 60_000
+export const PROPAGATION_LEASE_MS = DEFAULT_LEASE_MS
+
+/**
+ * Runs (or resumes) the pass of a claimed propagation, saving progress after every batch, so a
+ * process that dies half-way leaves the rest to whoever claims the row when the lease runs out.
+ */
+export async function runPropagation(deps: DurablePropagationDeps, row: PropagationRow, options: PropagationOptions = {}): Promise<PassCounts> {
+  const leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS
+  const counts = await propagateCalendarChange(deps, row, {
+    ...options,
+    ...(row.after !== undefined ? { resume: { after: row.after, counts: row.counts } } : {}),
+    onBatch: (after, soFar) => savePropagationProgress(deps.db, row.version, after, soFar, leaseMs),
+  })
+  await finishPropagationPass(deps.db, row.version, counts, deps.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS)
+  return counts
+}
+
+export interface PropagationRetries {
+  /** Stops scheduling and waits for the pass in flight. */
+  stop(): Promise<void>
+}
+
+/**
+ * Every `intervalMs`: takes over propagations that are not done and that nobody holds (a publisher
+ * that died, a pass that missed cases) and runs them, one at a time.
+ */
+export function startPropagationRetries(deps: DurablePropagationDeps, intervalMs: number): PropagationRetries {
+  let stopped = false
+  let timer: NodeJS.Timeout | undefined
+  let round: Promise<void> = Promise.resolve()
+  const leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS
+  const work = async () => {
+    for (let row = await claimPropagation(deps.db, leaseMs); row && !stopped; row = await claimPropagation(deps.db, leaseMs)) {
+      const counts = await runPropagation(deps, row)
+      deps.log?.warn({ calendarVersion: row.version, year: row.year, ...counts }, 'calendar propagation resumed and ran')
+    }
+  }
+  const schedule = () => {
+    if (stopped) return
+    timer = setTimeout(() => {
+      round = work().catch((err: unknown) => deps.log?.warn({ err }, 'calendar propagation round failed; retrying next round'))
+        .finally(schedule)
+    }, intervalMs)
+  }
+  schedule()
+  return {
+    async stop() {
+      stopped = true
+      clearTimeout(timer)
+      await round
+    },
+  }
 }
 
 async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {

@@ -3,6 +3,7 @@ import type { CalendarData, CalendarDay, CalendarYear } from '../domain/calendar
 import { dayOfDate, endOfDayMs, formatInstant, startOfDayMs } from '../domain/calendar.ts'
 import { sortCalendarDays } from '../domain/calendar-year.ts'
 import { officialCalendarYears } from '../domain/official-calendar.ts'
+import { recordPropagation } from './calendar-propagations.ts'
 import type { Db } from './client.ts'
 import { calendarVersions, calendarYears, cases } from './schema.ts'
 
@@ -79,7 +80,11 @@ export async function readCalendarYear(db: Db, year: number): Promise<StoredCale
  * Replaces a year's exceptions and publishes it as a new calendar version; every version stays in
  * calendar_versions. `wasPublished` tells a correction of a published year from a first publication.
  */
-export async function publishCalendarYear(db: Db, change: { year: number; days: CalendarDay[]; changedBy: string }):
+/**
+ * Publishes a year as a new calendar version and, in the same transaction, records the
+ * propagation of that version to the running cases, claimed by the caller for `leaseMs`.
+ */
+export async function publishCalendarYear(db: Db, change: { year: number; days: CalendarDay[]; changedBy: string; leaseMs: number }):
 Promise<StoredCalendarYear & { wasPublished: boolean }> {
   return db.transaction(async (tx) => {
     await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext('calendar'))`)
@@ -95,7 +100,9 @@ Promise<StoredCalendarYear & { wasPublished: boolean }> {
       version, years: [change.year], changedBy: change.changedBy,
       data: { years: [{ year: stored.year, published: stored.published, days: stored.days }] },
     })
-    return { ...stored, wasPublished: before?.published ?? false }
+    const wasPublished = before?.published ?? false
+    await recordPropagation(tx, { version, year: change.year, correction: wasPublished }, change.leaseMs)
+    return { ...stored, wasPublished }
   })
 }
 

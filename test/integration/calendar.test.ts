@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { propagateCalendarChange } from '../../src/api/calendar-propagation.ts'
+import { propagateCalendarChange, runPropagation, startPropagationRetries } from '../../src/api/calendar-propagation.ts'
+import { claimPropagation } from '../../src/db/calendar-propagations.ts'
 import { loadCalendarWindow } from '../../src/db/calendar.ts'
 import type { CalendarData } from '../../src/domain/calendar.ts'
 import type { CaseView } from '../../src/domain/case-view.ts'
@@ -207,6 +208,74 @@ describe('PUT /v1/calendar/{year}', () => {
     expect(result).toEqual({ signalled: 3, closed: 1, failed: 1 })
   })
 
+  /** A propagation row as a publisher records it, for a version no test publishes. */
+  const recordRow = async (version: number) => sys.db.database.pool.query(
+    'INSERT INTO calendar_propagations (version, year, correction, passes, claimed_until) VALUES ($1, 2031, false, 1, now())', [version])
+  const readRow = async (version: number) => (await sys.db.database.pool.query(
+    'SELECT after, signalled, closed, failed, passes, done_at FROM calendar_propagations WHERE version = $1', [version])).rows[0]
+  const openProvisional = async () =>
+    (await sys.db.database.pool.query('SELECT id FROM cases WHERE open AND provisional ORDER BY id')).rows.map((r) => r.id as string)
+  const window = (from: number, to: number) => loadCalendarWindow(sys.db.database.db, from, to)
+
+  it('resumes a pass cut short after its last saved batch, once its claim runs out, and finishes it', async () => {
+    const ids = await openProvisional()
+    expect(ids.length).toBeGreaterThanOrEqual(5)
+    await recordRow(9001)
+    const seen: string[] = []
+    const gateway = { signalCalendar: async (caseId: string) => { seen.push(caseId); return 'signalled' as const } }
+    // The publisher dies (here: its database reads fail) during the second batch.
+    let reads = 0
+    const dying = (from: number, to: number) => (++reads > 2 ? Promise.reject(new Error('process killed')) : window(from, to))
+    const deps = { db: sys.db.database.db, gateway, leaseMs: 1500 }
+    await expect(runPropagation({ ...deps, window: dying }, {
+      version: 9001, year: 2031, correction: false, after: undefined, counts: { signalled: 0, closed: 0, failed: 0 },
+    }, { batchSize: 2, concurrency: 1 })).rejects.toThrow('process killed')
+    expect(await readRow(9001)).toMatchObject({ after: ids[1], signalled: 2, done_at: null })
+
+    // Nobody may take it over while the claim holds; afterwards the retry loop resumes after ids[1].
+    expect(await claimPropagation(sys.db.database.db, 1500)).toBeUndefined()
+    seen.length = 0
+    const retries = startPropagationRetries({ ...deps, window }, 20)
+    try {
+      const done = await waitFor(() => readRow(9001), (row) => row.done_at !== null, 'the propagation to finish')
+      expect(done).toMatchObject({ after: null, signalled: ids.length, failed: 0, passes: 1 })
+    } finally {
+      await retries.stop()
+    }
+    expect([...seen].sort()).toEqual(ids.slice(2).sort())
+  })
+
+  it('runs a pass again for the cases it could not reach, until one pass reaches them all', async () => {
+    const ids = await openProvisional()
+    await recordRow(9002)
+    const unreachable = new Set([ids[0]])
+    const seen: string[] = []
+    const gateway = {
+      async signalCalendar(caseId: string) {
+        seen.push(caseId)
+        if (unreachable.has(caseId)) throw new Error('Temporal unreachable')
+        return 'signalled' as const
+      },
+    }
+    const deps = { db: sys.db.database.db, gateway, window, leaseMs: 50, retryAfterMs: 50 }
+    const first = await runPropagation(deps, {
+      version: 9002, year: 2031, correction: false, after: undefined, counts: { signalled: 0, closed: 0, failed: 0 },
+    })
+    expect(first).toEqual({ signalled: ids.length - 1, closed: 0, failed: 1 })
+    expect(await readRow(9002)).toMatchObject({ done_at: null, failed: 1, passes: 1 })
+
+    unreachable.clear()
+    seen.length = 0
+    const retries = startPropagationRetries(deps, 20)
+    try {
+      const done = await waitFor(() => readRow(9002), (row) => row.done_at !== null, 'a pass that reaches every case')
+      expect(done).toMatchObject({ signalled: ids.length, failed: 0, passes: 2 })
+    } finally {
+      await retries.stop()
+    }
+    expect([...seen].sort()).toEqual([...ids].sort())
+  })
+
   it('publishes 2027: a 2027 deadline stops being provisional and running cases recompute theirs', async () => {
     const created = await submitProvisional()
     const acceptance = created.deadlines.find((d) => d.kind === 'acceptance')!
@@ -238,6 +307,8 @@ describe('PUT /v1/calendar/{year}', () => {
       expect(answer).toMatchObject({ year, published: true, version: versionsBefore + published })
       // The ended workflow is found (it still reads as open and provisional) but not counted.
       expect(answer).toMatchObject({ recomputing: expected - 1, signalFailures: 0 })
+      // Recorded with the version, and done: one pass reached every case.
+      expect((await readRow(answer.version!))).toMatchObject({ signalled: expected - 1, closed: 1, failed: 0, passes: 1, done_at: expect.any(Date) })
       expect(answer.days.map((d) => d.date)).toEqual([...answer.days.map((d) => d.date)].sort())
     }
     expect(published).toBeGreaterThan(0)

@@ -7,7 +7,7 @@ import { addWorkingDays, computeDeadline } from '../../domain/deadline-clock.ts'
 import { LimitError } from '../../domain/limit.ts'
 import type { App } from '../app.ts'
 import { allow, ANY_ROLE, principalOf } from '../auth.ts'
-import { propagateCalendarChange } from '../calendar-propagation.ts'
+import { PROPAGATION_LEASE_MS, runPropagation } from '../calendar-propagation.ts'
 import { commonErrorResponses, problem } from '../problem.ts'
 import { Instant } from '../schemas/common.ts'
 
@@ -25,7 +25,7 @@ const CalendarYearBody = Type.Object({
 const PublishedYear = Type.Object({
   ...CalendarYearView.properties,
   recomputing: Type.Integer({ description: 'running cases handed the new calendar to recompute their deadlines' }),
-  signalFailures: Type.Integer({ description: 'cases that could not be reached; they recompute at the next calendar change' }),
+  signalFailures: Type.Integer({ description: 'cases that could not be reached yet; the change is handed to them again until every one has it' }),
 })
 
 const AddQuery = Type.Object({
@@ -112,15 +112,16 @@ export async function calendarRoutes(app: App): Promise<void> {
         problems.map((p) => ({ path: `body${p.path}`, message: p.message })))
     }
     const published = await publishCalendarYear(db, {
-      year, days: request.body.days, changedBy: `${principal.organizationId}/${principal.keyId}`,
+      year, days: request.body.days, changedBy: `${principal.organizationId}/${principal.keyId}`, leaseMs: PROPAGATION_LEASE_MS,
     })
     app.calendar.invalidate()
     const { wasPublished, ...stored } = published
-    const propagated = await propagateCalendarChange(
+    // Recorded with the version: if this process dies half-way, another API process resumes it.
+    const propagated = await runPropagation(
       { db, gateway: app.deps.gateway, window: (from, to) => app.calendar.window(from, to), log: request.log },
-      { year, correction: wasPublished },
+      { version: published.version, year, correction: wasPublished, after: undefined, counts: { signalled: 0, closed: 0, failed: 0 } },
     )
-    if (propagated.failed > 0) request.log.error({ year, ...propagated }, 'some running cases did not get the new calendar')
+    if (propagated.failed > 0) request.log.error({ year, ...propagated }, 'some running cases did not get the new calendar; retrying')
     return { ...stored, recomputing: propagated.signalled, signalFailures: propagated.failed }
   })
 }
