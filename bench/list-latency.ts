@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto'
 import { parseArgs } from 'node:util'
 import { buildApp, type App } from '../src/api/app.ts'
 import { hashKey } from '../src/api/auth.ts'
-import type { CaseGateway } from '../src/api/case-gateway.ts'
+import { refusingGateway } from '../src/api/case-gateway.ts'
 import { quoteIdent, type Database } from '../src/db/client.ts'
 import { apiKeys } from '../src/db/schema.ts'
 import type { Role } from '../src/domain/roles.ts'
@@ -34,13 +34,8 @@ if (!Number.isSafeInteger(REQUESTS) || REQUESTS <= 0) throw new Error(`--request
 const WARM_UP = Math.min(200, REQUESTS)
 const LIMIT = 50
 
-// Reads never reach Temporal: a gateway that fails loudly if anything tries.
-const noTemporal: CaseGateway = {
-  submitApplication: () => Promise.reject(new Error('the list benchmark never writes')),
-  act: () => Promise.reject(new Error('the list benchmark never writes')),
-  signalCalendar: () => Promise.reject(new Error('the list benchmark never writes')),
-  ping: () => Promise.reject(new Error('the list benchmark never writes')),
-}
+// Never reaches Temporal: every gateway call fails loudly.
+const noTemporal = refusingGateway('the list benchmark never writes')
 
 interface Scenario {
   name: string

@@ -24,6 +24,12 @@ export interface CaseGateway {
   ping(): Promise<void>
 }
 
+/** For an app that must never reach Temporal (read benchmarks, tests of reads): every call fails, saying `why`. */
+export function refusingGateway(why: string): CaseGateway {
+  const refuse = () => Promise.reject(new Error(why))
+  return { submitApplication: refuse, act: refuse, signalCalendar: refuse, ping: refuse }
+}
+
 export function createCaseGateway(client: Client, queues: TaskQueues): CaseGateway {
   return {
     async submitApplication(input) {

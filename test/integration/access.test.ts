@@ -1,16 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp, type App } from '../../src/api/app.ts'
-import type { CaseGateway } from '../../src/api/case-gateway.ts'
+import { refusingGateway } from '../../src/api/case-gateway.ts'
 import { call, type Directory, seedDirectory } from '../support/fixtures.ts'
 import { ADMIN_KEY, createTestDatabase, type TestDatabase } from '../support/system.ts'
 
-// Organisations and keys never reach Temporal: a gateway that fails loudly if anything tries.
-const noTemporal: CaseGateway = {
-  submitApplication: () => Promise.reject(new Error('no Temporal in access tests')),
-  act: () => Promise.reject(new Error('no Temporal in access tests')),
-  signalCalendar: () => Promise.reject(new Error('no Temporal in access tests')),
-  ping: () => Promise.reject(new Error('no Temporal in access tests')),
-}
+// Never reaches Temporal: every gateway call fails loudly.
+const noTemporal = refusingGateway('no Temporal in access tests')
 
 let db: TestDatabase
 let app: App

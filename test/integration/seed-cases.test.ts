@@ -2,18 +2,13 @@ import { Value } from 'typebox/value'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { seedCases } from '../../scripts/seed-cases.ts'
 import { buildApp, type App } from '../../src/api/app.ts'
-import type { CaseGateway } from '../../src/api/case-gateway.ts'
+import { refusingGateway } from '../../src/api/case-gateway.ts'
 import { CaseView, priorityRank } from '../../src/domain/case-view.ts'
 import { call } from '../support/fixtures.ts'
 import { ADMIN_KEY, createTestDatabase, type TestDatabase } from '../support/system.ts'
 
-// Reads never reach Temporal: a gateway that fails loudly if anything tries.
-const noTemporal: CaseGateway = {
-  submitApplication: () => Promise.reject(new Error('no Temporal in list tests')),
-  act: () => Promise.reject(new Error('no Temporal in list tests')),
-  signalCalendar: () => Promise.reject(new Error('no Temporal in list tests')),
-  ping: () => Promise.reject(new Error('no Temporal in list tests')),
-}
+// Never reaches Temporal: every gateway call fails loudly.
+const noTemporal = refusingGateway('no Temporal in list tests')
 
 const COUNT = 2_000
 /** Few departments, so that one has several pages of overdue cases at this size. */

@@ -1,17 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp, type App } from '../../src/api/app.ts'
-import type { CaseGateway } from '../../src/api/case-gateway.ts'
+import { refusingGateway } from '../../src/api/case-gateway.ts'
 import { readLimits } from '../../src/db/settings.ts'
 import { call, type Directory, seedDirectory } from '../support/fixtures.ts'
 import { ADMIN_KEY, createTestDatabase, type TestDatabase } from '../support/system.ts'
 
-// Settings never reach Temporal: a gateway that fails loudly if anything tries.
-const noTemporal: CaseGateway = {
-  submitApplication: () => Promise.reject(new Error('no Temporal in settings tests')),
-  act: () => Promise.reject(new Error('no Temporal in settings tests')),
-  signalCalendar: () => Promise.reject(new Error('no Temporal in settings tests')),
-  ping: () => Promise.reject(new Error('no Temporal in settings tests')),
-}
+// Never reaches Temporal: every gateway call fails loudly.
+const noTemporal = refusingGateway('no Temporal in settings tests')
 
 let db: TestDatabase
 let app: App
