@@ -188,6 +188,9 @@ async function main(): Promise<void> {
       { name: 'auditor overdue, quietest', url: list('overdue', quiet.id), key: auditorKey, check: overdueOf(quiet.id) },
       { name: 'department overdue, own (busiest)', url: list('overdue', busy.id), key: departmentKey, check: overdueOf(busy.id) },
       { name: 'auditor warned, busiest', url: list('warned', busy.id), key: auditorKey, check: (c) => c.warned && c.handlingOrganizationId === busy.id },
+      // A department's whole worklist and its overdue cases, without naming itself in the query.
+      { name: 'department worklist, busiest', url: `/v1/cases?limit=${LIMIT}`, key: departmentKey },
+      { name: 'department overdue, no org filter', url: `/v1/cases?overdue=true&limit=${LIMIT}`, key: departmentKey, check: (c) => c.overdue },
     ]
 
     const results: Array<{ transport: string; scenario: Scenario; p50: number; p95: number; p99: number; items: number }> = []

@@ -137,6 +137,10 @@ describe('the application lifecycle through the API', () => {
     expect(amrCases).toContain(id)
     expect(amrCases).not.toContain(other)
     expect(await listed('handlingOrganizationId=gz-hr&limit=200')).toEqual([])
+    // Its worklist (no filter) holds the case it gave an opinion on, and never one it had no part in.
+    const worklist = await listed('limit=200')
+    expect(worklist).toContain(id)
+    expect(worklist).not.toContain(other)
     expect((await listed('handlingOrganizationId=gz-amr&limit=200')).length)
       .toBeLessThan(((await call(sys.app, dir.departmentKey, 'GET', '/v1/cases?handlingOrganizationId=gz-amr&limit=200')).body as { items: unknown[] }).items.length)
   })

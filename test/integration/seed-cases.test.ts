@@ -88,4 +88,32 @@ describe('seeded read side', () => {
     }
     expect(new Set(keys.map(([rank]) => rank)).size).toBeGreaterThan(1)
   })
+
+  it('pages a department\'s worklist through what it handles and what it only gave an opinion on, in queue order, each once', async () => {
+    const { rows: [busiest] } = await db.database.pool.query<{ id: string }>(`
+      SELECT handling_organization_id AS id FROM cases WHERE overdue GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1`)
+    const department = busiest!.id
+    // Opinions it gave on other departments' cases, spread through the queue.
+    await db.database.pool.query(`UPDATE cases SET organizations = organizations || ARRAY[$1]::text[]
+      WHERE id IN (SELECT id FROM cases WHERE handling_organization_id <> $1 ORDER BY md5(id) LIMIT 40)`, [department])
+    const key = await call(app, ADMIN_KEY, 'POST', '/v1/api-keys', { organizationId: department, role: 'department' })
+    const departmentKey = (key.body as { key: string }).key
+    for (const query of ['overdue=true&', '']) {
+      const { rows: expected } = await db.database.pool.query<{ id: string; handling: string }>(`
+        SELECT id, handling_organization_id AS handling FROM cases
+        WHERE (handling_organization_id = $1 OR organizations @> ARRAY[$1]::text[]) ${query ? 'AND overdue' : ''}
+        ORDER BY priority_rank, next_due_at, id`, [department])
+      expect(expected.some((r) => r.handling !== department), 'opinion cases among them').toBe(true)
+      const seen: string[] = []
+      let cursor: string | null = null
+      do {
+        const page = await call(app, departmentKey, 'GET', `/v1/cases?${query}limit=7${cursor ? `&cursor=${cursor}` : ''}`)
+        expect(page.status).toBe(200)
+        const body = page.body as { items: CaseView[]; nextCursor: string | null }
+        seen.push(...body.items.map((v) => v.id))
+        cursor = body.nextCursor
+      } while (cursor && seen.length <= expected.length)
+      expect(seen, query || 'worklist').toEqual(expected.map((r) => r.id))
+    }
+  })
 })
