@@ -3,7 +3,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { findCasesToRecalendar } from '../db/calendar.ts'
 import {
-  claimPropagation, finishPropagationPass, type PassCounts, type PropagationRow, savePropagationProgress,
+  claimPropagation, finishPropagationPass, type PassCounts, type PropagationRow, releasePropagation, savePropagationProgress,
 } from '../db/calendar-propagations.ts'
 import type { Db } from '../db/client.ts'
 import type { CalendarData } from '../domain/calendar.ts'
@@ -78,19 +78,35 @@ export const PROPAGATION_LEASE_MS = DEFAULT_LEASE_MS
  * Runs (or resumes) the pass of a claimed propagation, saving progress after every batch, so a
  * process that dies half-way leaves the rest to whoever claims the row when the lease runs out.
  */
-export async function runPropagation(deps: DurablePropagationDeps, row: PropagationRow, options: PropagationOptions = {}): Promise<PassCounts> {
+export async function runPropagation(deps: DurablePropagationDeps, row: PropagationRow,
+  options: PropagationOptions & { stopRequested?: () => boolean } = {}): Promise<PassCounts> {
   const leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS
+  const { stopRequested, ...batching } = options
   const counts = await propagateCalendarChange(deps, row, {
-    ...options,
+    ...batching,
     ...(row.after !== undefined ? { resume: { after: row.after, counts: row.counts } } : {}),
-    onBatch: (after, soFar) => savePropagationProgress(deps.db, row.version, after, soFar, leaseMs),
+    onBatch: async (after, soFar) => {
+      await savePropagationProgress(deps.db, row.version, after, soFar, leaseMs)
+      if (stopRequested?.()) {
+        await releasePropagation(deps.db, row.version)
+        throw new PropagationInterrupted(row.version, after)
+      }
+    },
   })
   await finishPropagationPass(deps.db, row.version, counts, deps.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS)
   return counts
 }
 
+/** A pass stopped between batches (its process is shutting down); the next claimant resumes it. */
+export class PropagationInterrupted extends Error {
+  constructor(readonly version: number, readonly after: string) {
+    super(`calendar propagation ${version} stopped after case ${after}`)
+    this.name = 'PropagationInterrupted'
+  }
+}
+
 export interface PropagationRetries {
-  /** Stops scheduling and waits for the pass in flight. */
+  /** Stops scheduling; a pass in flight stops after its current batch and is released. */
   stop(): Promise<void>
 }
 
@@ -98,15 +114,24 @@ export interface PropagationRetries {
  * Every `intervalMs`: takes over propagations that are not done and that nobody holds (a publisher
  * that died, a pass that missed cases) and runs them, one at a time.
  */
-export function startPropagationRetries(deps: DurablePropagationDeps, intervalMs: number): PropagationRetries {
+export function startPropagationRetries(deps: DurablePropagationDeps, intervalMs: number,
+  options: Pick<PropagationOptions, 'batchSize' | 'concurrency'> = {}): PropagationRetries {
   let stopped = false
   let timer: NodeJS.Timeout | undefined
   let round: Promise<void> = Promise.resolve()
   const leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS
   const work = async () => {
-    for (let row = await claimPropagation(deps.db, leaseMs); row && !stopped; row = await claimPropagation(deps.db, leaseMs)) {
-      const counts = await runPropagation(deps, row)
-      deps.log?.warn({ calendarVersion: row.version, year: row.year, ...counts }, 'calendar propagation resumed and ran')
+    while (!stopped) {
+      const row = await claimPropagation(deps.db, leaseMs)
+      if (!row) return
+      if (stopped) return releasePropagation(deps.db, row.version)
+      try {
+        const counts = await runPropagation(deps, row, { ...options, stopRequested: () => stopped })
+        deps.log?.warn({ calendarVersion: row.version, year: row.year, ...counts }, 'calendar propagation resumed and ran')
+      } catch (err) {
+        if (err instanceof PropagationInterrupted) return
+        throw err
+      }
     }
   }
   const schedule = () => {

@@ -77,3 +77,9 @@ export async function finishPropagationPass(db: Db, version: number, counts: Pas
     claimedUntil: done ? null : sql`now() + ${interval(retryAfterMs)}`,
   }).where(eq(calendarPropagations.version, version))
 }
+
+/** Gives a claimed propagation back at once (its process is stopping), keeping its progress. */
+export async function releasePropagation(db: Db, version: number): Promise<void> {
+  await db.update(calendarPropagations).set({ claimedUntil: sql`now()`, updatedAt: sql`now()` })
+    .where(eq(calendarPropagations.version, version))
+}

@@ -245,6 +245,32 @@ describe('PUT /v1/calendar/{year}', () => {
     expect([...seen].sort()).toEqual(ids.slice(2).sort())
   })
 
+  it('stops a pass between batches when its process shuts down, and gives it back at once with its progress', async () => {
+    const ids = await openProvisional()
+    await recordRow(9003)
+    await sys.db.database.pool.query('UPDATE calendar_propagations SET claimed_until = now() - interval \'1 second\' WHERE version = 9003')
+    let open!: () => void
+    const gate = new Promise<void>((resolve) => { open = resolve })
+    const seen: string[] = []
+    const gateway = {
+      async signalCalendar(caseId: string) {
+        seen.push(caseId)
+        await gate
+        return 'signalled' as const
+      },
+    }
+    const retries = startPropagationRetries({ db: sys.db.database.db, gateway, window, leaseMs: 60_000 }, 10, { batchSize: 1, concurrency: 1 })
+    await waitFor(async () => seen.length, (n) => n === 1, 'the first batch to start')
+    const stopping = retries.stop()
+    open()
+    await stopping
+    expect(seen).toEqual([ids[0]])
+    expect(await readRow(9003)).toMatchObject({ after: ids[0], signalled: 1, done_at: null })
+    // Released, not held for the rest of its 60 s lease: the next process resumes it right away.
+    expect(await claimPropagation(sys.db.database.db, 60_000)).toMatchObject({ version: 9003, after: ids[0] })
+    await sys.db.database.pool.query('UPDATE calendar_propagations SET done_at = now() WHERE version = 9003')
+  })
+
   it('runs a pass again for the cases it could not reach, until one pass reaches them all', async () => {
     const ids = await openProvisional()
     await recordRow(9002)
