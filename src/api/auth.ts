@@ -1,7 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto'
 import { and, eq, isNull } from 'drizzle-orm'
 import type { FastifyRequest } from 'fastify'
 import type { Db } from '../db/client.ts'
+import { hashKey } from '../db/api-keys.ts'
 import { apiKeys } from '../db/schema.ts'
 import type { Role } from '../domain/roles.ts'
 import { problem } from './problem.ts'
@@ -18,10 +18,6 @@ declare module 'fastify' {
   }
 }
 
-export const hashKey = (secret: string) => createHash('sha256').update(secret).digest('hex')
-
-/** A new secret: prefixed so leaked keys are easy to spot in logs and scanners. */
-export const newKeySecret = () => `bj_${randomBytes(24).toString('base64url')}`
 
 /**
  * Looks keys up by hash. Answers are cached briefly so a busy window system does not cost a

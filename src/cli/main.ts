@@ -2,8 +2,11 @@ import { DefaultLogger } from '@temporalio/worker'
 import { Command, InvalidArgumentError } from 'commander'
 import pino from 'pino'
 import { ConfigError, parseConfig } from '../config.ts'
-import { openDatabase } from '../db/client.ts'
+import { openDatabase, type Database } from '../db/client.ts'
 import { installRuntime, openCommandDatabase, prepareDatabase, startSystem, type Role } from '../system.ts'
+import {
+  createKeyCommand, listKeysCommand, publishCalendarCommand, revokeKeyCommand, showCalendarCommand,
+} from './admin-commands.ts'
 import { runAuditVerify } from './audit-verify.ts'
 
 const program = new Command('banjian').description('办件 — case handling for city government services')
@@ -74,6 +77,50 @@ audit.command('verify')
     // A Temporal Runtime that never ran a worker (nothing to replay) would keep the process alive.
     process.exit(code)
   })
+
+/** Runs an administrator's command on the database `start` would use, then exits with its code. */
+async function onDatabase(command: (database: Database) => Promise<number>): Promise<never> {
+  const config = parseConfig()
+  const { database, close } = await openCommandDatabase(config, pino({ level: config.LOG_LEVEL }, process.stderr))
+  let code: number
+  try {
+    code = await command(database)
+  } finally {
+    await close()
+  }
+  process.exit(code)
+}
+
+const out = (line: string) => console.log(line)
+const parseYear = (value: string) => {
+  if (!/^\d{4}$/.test(value)) throw new InvalidArgumentError('must be a four-digit year')
+  return Number(value)
+}
+
+const keys = program.command('keys').description('API keys, each bound to one organisation and one role')
+keys.command('create')
+  .description('create a key and print it (once)')
+  .requiredOption('--organization <id>', 'the organisation the key acts for')
+  .requiredOption('--role <role>', 'admin | window | department | supervisor | auditor | hotline')
+  .option('--name <name>', 'what the key is for')
+  .action((options: { organization: string; role: string; name?: string }) => onDatabase((db) => createKeyCommand(db, options, out)))
+keys.command('list')
+  .description('every key with its organisation, role and state (never the secret)')
+  .action(() => onDatabase((db) => listKeysCommand(db, out)))
+keys.command('revoke <id>')
+  .description('revoke a key; it is kept for the record')
+  .action((id: string) => onDatabase((db) => revokeKeyCommand(db, id, out)))
+
+const calendar = program.command('calendar').description('the working-day calendar')
+calendar.command('show')
+  .description("a year's exceptions to Monday–Friday, whether it is published, and its version")
+  .argument('<year>', 'the year', parseYear)
+  .action((year: number) => onDatabase((db) => showCalendarCommand(db, year, out)))
+calendar.command('publish')
+  .description("replace a year's exceptions from a JSON file and publish it as a new calendar version")
+  .argument('<year>', 'the year', parseYear)
+  .requiredOption('--file <path>', 'JSON: [{ "date": "2027-02-08", "working": false, "name": "春节" }, …]')
+  .action((year: number, options: { file: string }) => onDatabase((db) => publishCalendarCommand(db, year, options.file, out)))
 
 /** Postgres's 42P01 (undefined_table), also when wrapped by drizzle (as its `cause`). */
 function isUndefinedTable(err: unknown): boolean {

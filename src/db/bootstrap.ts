@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { and, eq, isNull } from 'drizzle-orm'
-import { hashKey, newKeySecret } from '../api/auth.ts'
+import { hashKey, newKeySecret } from './api-keys.ts'
 import type { Db } from './client.ts'
 import { apiKeys, organizations } from './schema.ts'
 

@@ -79,10 +79,8 @@ export async function readCalendarYear(db: Db, year: number): Promise<StoredCale
 /**
  * Replaces a year's exceptions and publishes it as a new calendar version; every version stays in
  * calendar_versions. `wasPublished` tells a correction of a published year from a first publication.
- */
-/**
- * Publishes a year as a new calendar version and, in the same transaction, records the
- * propagation of that version to the running cases, claimed by the caller for `leaseMs`.
+ * In the same transaction it records the propagation of the version to the running cases, claimed
+ * by the caller for `leaseMs` (0: left for the API processes' retry rounds).
  */
 export async function publishCalendarYear(db: Db, change: { year: number; days: CalendarDay[]; changedBy: string; leaseMs: number }):
 Promise<StoredCalendarYear & { wasPublished: boolean }> {

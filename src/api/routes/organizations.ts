@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto'
 import { asc, eq, gt, sql } from 'drizzle-orm'
 import { Type } from 'typebox'
-import { apiKeys, organizations } from '../../db/schema.ts'
+import { createApiKey, revokeApiKey, UnknownOrganization } from '../../db/api-keys.ts'
+import { organizations } from '../../db/schema.ts'
 import { OrganizationKind, Role } from '../../domain/roles.ts'
 import type { App } from '../app.ts'
-import { allow, ANY_ROLE, hashKey, newKeySecret } from '../auth.ts'
+import { allow, ANY_ROLE } from '../auth.ts'
 import { commonErrorResponses, problem, ProblemDetails } from '../problem.ts'
 import { decodeCursor, encodeCursor, Id, Instant, ListQuery, Page } from '../schemas/common.ts'
 
@@ -100,22 +100,19 @@ export async function organizationRoutes(app: App): Promise<void> {
       response: { 201: CreatedKey, ...commonErrorResponses, 422: ProblemDetails },
     },
   }, async (request, reply) => {
-    const { organizationId, role, name } = request.body
-    const [org] = await db.select({ id: organizations.id }).from(organizations).where(eq(organizations.id, organizationId))
-    if (!org) throw problem('unprocessable', `organisation ${organizationId} does not exist`)
-    const key = newKeySecret()
-    const id = `key_${randomUUID()}`
-    await db.insert(apiKeys).values({ id, organizationId, role, name: name ?? null, keyHash: hashKey(key) })
-    return reply.status(201).send({ id, key, organizationId, role, ...(name ? { name } : {}) })
+    try {
+      return reply.status(201).send(await createApiKey(db, request.body))
+    } catch (err) {
+      if (err instanceof UnknownOrganization) throw problem('unprocessable', err.message)
+      throw err
+    }
   })
 
   app.delete('/api-keys/:id', {
     preValidation: allow(['admin']),
     schema: { tags: ['organisations'], params: Type.Object({ id: Type.String({ maxLength: 100 }) }), response: { 204: Type.Null(), ...commonErrorResponses, 404: ProblemDetails } },
   }, async (request, reply) => {
-    const revoked = await db.update(apiKeys).set({ revokedAt: sql`now()` })
-      .where(eq(apiKeys.id, request.params.id)).returning({ id: apiKeys.id })
-    if (revoked.length === 0) throw problem('not_found', `API key ${request.params.id} does not exist`)
+    if (!(await revokeApiKey(db, request.params.id))) throw problem('not_found', `API key ${request.params.id} does not exist`)
     app.keys.forget()
     return reply.status(204).send(null)
   })
