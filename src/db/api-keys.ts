@@ -9,6 +9,8 @@ export const hashKey = (secret: string) => createHash('sha256').update(secret).d
 /** A new secret: prefixed so leaked keys are easy to spot in logs and scanners. */
 export const newKeySecret = () => `bj_${randomBytes(24).toString('base64url')}`
 
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
+
 export class UnknownOrganization extends Error {
   constructor(readonly organizationId: string) {
     super(`organisation ${organizationId} does not exist`)
@@ -19,7 +21,7 @@ export class UnknownOrganization extends Error {
 export interface CreatedApiKey { id: string; key: string; organizationId: string; role: Role; name?: string }
 
 /** A key bound to one organisation and one role; the secret is returned here once, and only its hash kept. */
-export async function createApiKey(db: Db, request: { organizationId: string; role: Role; name?: string | undefined }): Promise<CreatedApiKey> {
+export async function createApiKey(db: Db | Tx, request: { organizationId: string; role: Role; name?: string | undefined }): Promise<CreatedApiKey> {
   const { organizationId, role, name } = request
   const [org] = await db.select({ id: organizations.id }).from(organizations).where(eq(organizations.id, organizationId))
   if (!org) throw new UnknownOrganization(organizationId)

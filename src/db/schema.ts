@@ -118,6 +118,11 @@ export const idempotencyKeys = pgTable('idempotency_keys', {
   key: text('key').notNull(),
   requestHash: text('request_hash').notNull(),
   resourceId: text('resource_id').notNull(),
+  /**
+   * For answers that hold a secret (a new API key): the answer, encrypted with a key derived from
+   * the Idempotency-Key itself, which is then stored only as a hash. Only the caller can read it back.
+   */
+  sealedResponse: text('sealed_response'),
   createdAt: instant('created_at').notNull().default(sql`now()`),
 }, (t) => [primaryKey({ columns: [t.organizationId, t.scope, t.key] })])
 

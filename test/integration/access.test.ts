@@ -148,6 +148,28 @@ describe('API keys', () => {
     expect((await call(app, ADMIN_KEY, 'DELETE', `/v1/api-keys/${id}x`)).body).toMatchObject({ code: 'not_found' })
   })
 
+  it('creates one key for one Idempotency-Key sent 20 times at once, answering each with it, and keeps no secret readable', async () => {
+    const before = (await db.database.pool.query('SELECT count(*)::int AS n FROM api_keys')).rows[0].n
+    const body = { organizationId: 'gz-amr', role: 'department', name: 'case system' }
+    const headers = { 'idempotency-key': 'amr-case-system-2026-11' }
+    const answers = await Promise.all(Array.from({ length: 20 }, () => call(app, ADMIN_KEY, 'POST', '/v1/api-keys', body, headers)))
+    expect(answers.map((a) => a.status)).toEqual(Array(20).fill(201))
+    expect(new Set(answers.map((a) => JSON.stringify(a.body))).size).toBe(1)
+    const { id, key } = answers[0]!.body as { id: string; key: string }
+    expect((await db.database.pool.query('SELECT count(*)::int AS n FROM api_keys')).rows[0].n).toBe(before + 1)
+    expect((await call(app, key, 'GET', '/v1/cases')).status).toBe(200)
+    // Neither the secret nor the Idempotency-Key that unseals it is in the database.
+    const stored = JSON.stringify((await db.database.pool.query('SELECT * FROM idempotency_keys WHERE resource_id = $1', [id])).rows)
+    expect(stored).toContain(id)
+    expect(stored).not.toContain(key)
+    expect(stored).not.toContain(headers['idempotency-key'])
+
+    const other = await call(app, ADMIN_KEY, 'POST', '/v1/api-keys', { ...body, role: 'window' }, headers)
+    expect(other).toMatchObject({ status: 409, body: { code: 'idempotency_conflict' } })
+    const fresh = await call(app, ADMIN_KEY, 'POST', '/v1/api-keys', body, { 'idempotency-key': 'another' })
+    expect((fresh.body as { id: string }).id).not.toBe(id)
+  })
+
   it('refuses a key for an organisation that does not exist, and writes none', async () => {
     const before = await db.database.pool.query('SELECT count(*)::int AS n FROM api_keys')
     const r = await call(app, ADMIN_KEY, 'POST', '/v1/api-keys', { organizationId: 'nowhere', role: 'window' })

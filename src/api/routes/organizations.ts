@@ -4,9 +4,10 @@ import { createApiKey, revokeApiKey, UnknownOrganization } from '../../db/api-ke
 import { organizations } from '../../db/schema.ts'
 import { OrganizationKind, Role } from '../../domain/roles.ts'
 import type { App } from '../app.ts'
-import { allow, ANY_ROLE } from '../auth.ts'
+import { allow, ANY_ROLE, principalOf } from '../auth.ts'
+import { createOnce } from '../idempotency.ts'
 import { commonErrorResponses, problem, ProblemDetails } from '../problem.ts'
-import { decodeCursor, encodeCursor, Id, Instant, ListQuery, Page } from '../schemas/common.ts'
+import { decodeCursor, encodeCursor, Id, IdempotencyHeaders, Instant, ListQuery, Page } from '../schemas/common.ts'
 
 const Organization = Type.Object({
   id: Type.String(),
@@ -96,12 +97,18 @@ export async function organizationRoutes(app: App): Promise<void> {
   app.post('/api-keys', {
     preValidation: allow(['admin']),
     schema: {
-      tags: ['organisations'], body: ApiKeyBody,
+      tags: ['organisations'], headers: IdempotencyHeaders, body: ApiKeyBody,
       response: { 201: CreatedKey, ...commonErrorResponses, 422: ProblemDetails },
     },
   }, async (request, reply) => {
+    const principal = principalOf(request)
+    const key = request.headers['idempotency-key']
     try {
-      return reply.status(201).send(await createApiKey(db, request.body))
+      // A retried request gets the same key back (sealed under its Idempotency-Key), never a second one.
+      const created = key
+        ? await createOnce(db, { organizationId: principal.organizationId, scope: 'api-keys', key, body: request.body, create: (tx) => createApiKey(tx, request.body) })
+        : await createApiKey(db, request.body)
+      return reply.status(201).send(created)
     } catch (err) {
       if (err instanceof UnknownOrganization) throw problem('unprocessable', err.message)
       throw err
