@@ -94,6 +94,13 @@ export const cases = pgTable('cases', {
   index('cases_status_idx').on(t.kind, t.status),
   index('cases_item_idx').on(t.serviceItemCode),
   index('cases_orgs_idx').using('gin', t.organizations),
+  // Overdue and warned cases by the organisations they involve besides their handler (opinions
+  // given, handled before a transfer): a department's own queue comes from the org indexes above,
+  // these add the few it only took part in.
+  index('cases_participants_overdue_idx').using('gin', sql`array_remove(${t.organizations}, ${t.handlingOrganizationId})`)
+    .where(sql`${t.overdue}`),
+  index('cases_participants_warned_idx').using('gin', sql`array_remove(${t.organizations}, ${t.handlingOrganizationId})`)
+    .where(sql`${t.warned}`),
   index('cases_flags_idx').using('gin', t.flags),
 ])
 

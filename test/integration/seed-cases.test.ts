@@ -94,8 +94,10 @@ describe('seeded read side', () => {
       SELECT handling_organization_id AS id FROM cases WHERE overdue GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1`)
     const department = busiest!.id
     // Opinions it gave on other departments' cases, spread through the queue.
-    await db.database.pool.query(`UPDATE cases SET organizations = organizations || ARRAY[$1]::text[]
-      WHERE id IN (SELECT id FROM cases WHERE handling_organization_id <> $1 ORDER BY md5(id) LIMIT 40)`, [department])
+    for (const which of ['overdue', 'NOT overdue']) {
+      await db.database.pool.query(`UPDATE cases SET organizations = organizations || ARRAY[$1]::text[]
+        WHERE id IN (SELECT id FROM cases WHERE handling_organization_id <> $1 AND ${which} ORDER BY md5(id) LIMIT 20)`, [department])
+    }
     const key = await call(app, ADMIN_KEY, 'POST', '/v1/api-keys', { organizationId: department, role: 'department' })
     const departmentKey = (key.body as { key: string }).key
     for (const query of ['overdue=true&', '']) {

@@ -1,0 +1,2 @@
+CREATE INDEX "cases_participants_overdue_idx" ON "cases" USING gin (array_remove("organizations", "handling_organization_id")) WHERE "cases"."overdue";--> statement-breakpoint
+CREATE INDEX "cases_participants_warned_idx" ON "cases" USING gin (array_remove("organizations", "handling_organization_id")) WHERE "cases"."warned";
