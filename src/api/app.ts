@@ -7,7 +7,8 @@ import { createCaseReads } from '../db/cases.ts'
 import type { Database } from '../db/client.ts'
 import { createOrganizationReads } from '../db/organizations.ts'
 import { createKeyLookup } from './auth.ts'
-import { type PropagationRetries, startPropagationRetries } from './calendar-propagation.ts'
+import { startPropagationRetries } from './calendar-propagation.ts'
+import type { Repeating } from '../infra/repeat.ts'
 import type { CaseGateway } from './case-gateway.ts'
 import { createMetrics } from './metrics.ts'
 import { HttpProblem, problem } from './problem.ts'
@@ -111,7 +112,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
 
   const retryIntervalMs = options.calendarRetryIntervalMs
   if (retryIntervalMs) {
-    let retries: PropagationRetries | undefined
+    let retries: Repeating | undefined
     app.addHook('onReady', async () => {
       retries = startPropagationRetries(
         { db: deps.database.db, gateway: deps.gateway, window: (from, to) => app.calendar.window(from, to), log: app.log }, retryIntervalMs)

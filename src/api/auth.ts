@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify'
 import type { Db } from '../db/client.ts'
 import { hashKey } from '../db/api-keys.ts'
 import { apiKeys } from '../db/schema.ts'
-import type { Role } from '../domain/roles.ts'
+import { ROLES, type Role } from '../domain/roles.ts'
 import { problem } from './problem.ts'
 
 export interface Principal {
@@ -17,7 +17,6 @@ declare module 'fastify' {
     principal?: Principal
   }
 }
-
 
 /**
  * Looks keys up by hash. Answers are cached briefly so a busy window system does not cost a
@@ -70,4 +69,4 @@ export function principalOf(request: FastifyRequest): Principal {
   return request.principal
 }
 
-export const ANY_ROLE: readonly Role[] = ['admin', 'window', 'department', 'supervisor', 'auditor', 'hotline']
+export const ANY_ROLE: readonly Role[] = ROLES

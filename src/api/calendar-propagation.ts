@@ -7,6 +7,7 @@ import {
 } from '../db/calendar-propagations.ts'
 import type { Db } from '../db/client.ts'
 import type { CalendarData } from '../domain/calendar.ts'
+import { repeatEvery, type Repeating } from '../infra/repeat.ts'
 import type { CaseGateway } from './case-gateway.ts'
 
 export interface CalendarPropagationDeps {
@@ -70,9 +71,9 @@ export interface DurablePropagationDeps extends CalendarPropagationDeps {
   retryAfterMs?: number
 }
 
-const DEFAULT_LEASE_MS = 120_000
+/** How long a publisher holds its propagation before another process may take it over. */
+export const PROPAGATION_LEASE_MS = 120_000
 const DEFAULT_RETRY_AFTER_MS = 60_000
-export const PROPAGATION_LEASE_MS = DEFAULT_LEASE_MS
 
 /**
  * Runs (or resumes) the pass of a claimed propagation, saving progress after every batch, so a
@@ -80,7 +81,7 @@ export const PROPAGATION_LEASE_MS = DEFAULT_LEASE_MS
  */
 export async function runPropagation(deps: DurablePropagationDeps, row: PropagationRow,
   options: PropagationOptions & { stopRequested?: () => boolean } = {}): Promise<PassCounts> {
-  const leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS
+  const leaseMs = deps.leaseMs ?? PROPAGATION_LEASE_MS
   const { stopRequested, ...batching } = options
   const counts = await propagateCalendarChange(deps, row, {
     ...batching,
@@ -105,28 +106,21 @@ export class PropagationInterrupted extends Error {
   }
 }
 
-export interface PropagationRetries {
-  /** Stops scheduling; a pass in flight stops after its current batch and is released. */
-  stop(): Promise<void>
-}
-
 /**
  * Every `intervalMs`: takes over propagations that are not done and that nobody holds (a publisher
- * that died, a pass that missed cases) and runs them, one at a time.
+ * that died, a pass that missed cases) and runs them, one at a time. Stopping ends a pass after
+ * its current batch and releases it.
  */
 export function startPropagationRetries(deps: DurablePropagationDeps, intervalMs: number,
-  options: Pick<PropagationOptions, 'batchSize' | 'concurrency'> = {}): PropagationRetries {
-  let stopped = false
-  let timer: NodeJS.Timeout | undefined
-  let round: Promise<void> = Promise.resolve()
-  const leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS
-  const work = async () => {
-    while (!stopped) {
+  options: Pick<PropagationOptions, 'batchSize' | 'concurrency'> = {}): Repeating {
+  const leaseMs = deps.leaseMs ?? PROPAGATION_LEASE_MS
+  const work = async (signal: AbortSignal) => {
+    while (!signal.aborted) {
       const row = await claimPropagation(deps.db, leaseMs)
       if (!row) return
-      if (stopped) return releasePropagation(deps.db, row.version)
+      if (signal.aborted) return releasePropagation(deps.db, row.version)
       try {
-        const counts = await runPropagation(deps, row, { ...options, stopRequested: () => stopped })
+        const counts = await runPropagation(deps, row, { ...options, stopRequested: () => signal.aborted })
         deps.log?.warn({ calendarVersion: row.version, year: row.year, ...counts }, 'calendar propagation resumed and ran')
       } catch (err) {
         if (err instanceof PropagationInterrupted) return
@@ -134,21 +128,8 @@ export function startPropagationRetries(deps: DurablePropagationDeps, intervalMs
       }
     }
   }
-  const schedule = () => {
-    if (stopped) return
-    timer = setTimeout(() => {
-      round = work().catch((err: unknown) => deps.log?.warn({ err }, 'calendar propagation round failed; retrying next round'))
-        .finally(schedule)
-    }, intervalMs)
-  }
-  schedule()
-  return {
-    async stop() {
-      stopped = true
-      clearTimeout(timer)
-      await round
-    },
-  }
+  return repeatEvery(intervalMs, (signal) =>
+    work(signal).catch((err: unknown) => deps.log?.warn({ err }, 'calendar propagation round failed; retrying next round')))
 }
 
 async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {

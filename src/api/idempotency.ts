@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto'
 import { and, eq, sql } from 'drizzle-orm'
-import type { Db } from '../db/client.ts'
+import type { Db, Tx } from '../db/client.ts'
 import { canonicalJson } from '../db/hash-chain.ts'
 import { idempotencyKeys } from '../db/schema.ts'
 import { problem } from './problem.ts'
@@ -29,8 +29,6 @@ export async function claimIdempotencyKey(db: Db, claim: {
   }
   return row.resourceId
 }
-
-type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest()
 

@@ -4,6 +4,7 @@ import { eq, inArray, sql } from 'drizzle-orm'
 import type { Logger } from 'pino'
 import type { Database } from '../db/client.ts'
 import { workflowArchiveProgress, workflowHistories } from '../db/schema.ts'
+import { repeatEvery, type Repeating } from '../infra/repeat.ts'
 
 /** Visibility's names for the statuses a run closes with (a paused run is still open). */
 const CLOSED_STATUSES = ['Completed', 'Failed', 'Canceled', 'Terminated', 'ContinuedAsNew', 'TimedOut']
@@ -143,42 +144,18 @@ function addCounts(into: ArchiveCounts, more: ArchiveCounts): void {
   into.missing += more.missing
 }
 
-export interface ArchiveLoop {
-  /** Stops scheduling, cancels the round in flight and waits for it to end. */
-  stop(): Promise<void>
-}
-
 /**
- * Archives now and then every `intervalMs`, one round at a time (the next is scheduled only when
- * the last has ended). A failed round is logged and the next one starts where the last whole one did.
+ * Archives now and then every `intervalMs`, one round at a time. A failed round is logged and the
+ * next one starts where the last whole one did.
  */
-export function startArchiveLoop(options: Omit<ArchiveOptions, 'since' | 'signal'> & { intervalMs: number; log: Logger }): ArchiveLoop {
+export function startArchiveLoop(options: Omit<ArchiveOptions, 'since' | 'signal'> & { intervalMs: number; log: Logger }): Repeating {
   const { intervalMs, log, ...archive } = options
-  const controller = new AbortController()
-  let timer: NodeJS.Timeout | undefined
-  let round: Promise<void> = Promise.resolve()
-
-  /** One round, logged; schedules the next unless stopping. */
-  const runRound = async () => {
+  return repeatEvery(intervalMs, async (signal) => {
     try {
-      const counts = await archiveClosedHistories({ ...archive, signal: controller.signal })
+      const counts = await archiveClosedHistories({ ...archive, signal })
       log[counts.archived > 0 || counts.missing > 0 ? 'info' : 'debug'](counts, 'archived closed workflow histories')
     } catch (err) {
-      if (!controller.signal.aborted) log.error({ err }, 'archiving workflow histories failed; the next round retries')
+      if (!signal.aborted) log.error({ err }, 'archiving workflow histories failed; the next round retries')
     }
-    if (controller.signal.aborted) return
-    timer = setTimeout(() => {
-      round = runRound()
-    }, intervalMs)
-    timer.unref()
-  }
-
-  round = runRound()
-  return {
-    async stop() {
-      controller.abort()
-      clearTimeout(timer)
-      await round
-    },
-  }
+  }, { startNow: true })
 }

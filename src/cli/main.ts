@@ -2,6 +2,7 @@ import { DefaultLogger } from '@temporalio/worker'
 import { Command, InvalidArgumentError } from 'commander'
 import pino from 'pino'
 import { ConfigError, parseConfig } from '../config.ts'
+import { ROLES } from '../domain/roles.ts'
 import { openDatabase, type Database } from '../db/client.ts'
 import { installRuntime, openCommandDatabase, prepareDatabase, startSystem, type Role } from '../system.ts'
 import {
@@ -57,28 +58,27 @@ audit.command('verify')
   .description('replay the archived Temporal histories against the current workflow code and check every hash chain')
   .option('--case <id>', 'only this case (its runs, its deadline watches and its chain)')
   .action(async (options: { case?: string }) => {
-    const config = parseConfig()
     // Replay failures are reported in the summary, one line each; the SDK's own logs (core's
     // forwarded to its logger) would only repeat them over the progress bar.
     installRuntime({
       logger: new DefaultLogger('ERROR', () => undefined),
       telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
     })
-    const { database, close } = await openCommandDatabase(config, pino({ level: config.LOG_LEVEL }, process.stderr))
-    let code = 1
-    try {
-      code = await runAuditVerify({ database, ...(options.case ? { caseId: options.case } : {}) })
-    } catch (err) {
-      if (!isUndefinedTable(err)) throw err
-      console.error('the database lacks the audit tables of this banjian version: run `banjian migrate` (or `start`) first')
-    } finally {
-      await close()
-    }
-    // A Temporal Runtime that never ran a worker (nothing to replay) would keep the process alive.
-    process.exit(code)
+    await onDatabase(async (database) => {
+      try {
+        return await runAuditVerify({ database, ...(options.case ? { caseId: options.case } : {}) })
+      } catch (err) {
+        if (!isUndefinedTable(err)) throw err
+        console.error('the database lacks the audit tables of this banjian version: run `banjian migrate` (or `start`) first')
+        return 1
+      }
+    })
   })
 
-/** Runs an administrator's command on the database `start` would use, then exits with its code. */
+/**
+ * Runs a one-off command on the database `start` would use, then exits with its code (a Temporal
+ * Runtime that never ran a worker would otherwise keep the process alive).
+ */
 async function onDatabase(command: (database: Database) => Promise<number>): Promise<never> {
   const config = parseConfig()
   const { database, close } = await openCommandDatabase(config, pino({ level: config.LOG_LEVEL }, process.stderr))
@@ -101,7 +101,7 @@ const keys = program.command('keys').description('API keys, each bound to one or
 keys.command('create')
   .description('create a key and print it (once)')
   .requiredOption('--organization <id>', 'the organisation the key acts for')
-  .requiredOption('--role <role>', 'admin | window | department | supervisor | auditor | hotline')
+  .requiredOption('--role <role>', ROLES.join(' | '))
   .option('--name <name>', 'what the key is for')
   .action((options: { organization: string; role: string; name?: string }) => onDatabase((db) => createKeyCommand(db, options, out)))
 keys.command('list')

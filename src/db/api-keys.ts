@@ -1,15 +1,13 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { asc, eq, sql } from 'drizzle-orm'
 import type { Role } from '../domain/roles.ts'
-import type { Db } from './client.ts'
+import type { Db, Tx } from './client.ts'
 import { apiKeys, organizations } from './schema.ts'
 
 export const hashKey = (secret: string) => createHash('sha256').update(secret).digest('hex')
 
 /** A new secret: prefixed so leaked keys are easy to spot in logs and scanners. */
 export const newKeySecret = () => `bj_${randomBytes(24).toString('base64url')}`
-
-type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
 
 export class UnknownOrganization extends Error {
   constructor(readonly organizationId: string) {

@@ -1,5 +1,5 @@
 import { eq, sql } from 'drizzle-orm'
-import type { Db } from './client.ts'
+import type { Db, Tx } from './client.ts'
 import { calendarPropagations } from './schema.ts'
 
 /** Where a propagation stands: the change, and the pass in progress. */
@@ -20,8 +20,6 @@ export interface PassCounts {
   /** Cases Temporal did not take the signal for; the pass is run again for them. */
   failed: number
 }
-
-type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
 
 const interval = (ms: number) => sql`${`${ms} milliseconds`}::interval`
 

@@ -3,6 +3,8 @@ import pg from 'pg'
 import * as schema from './schema.ts'
 
 export type Db = NodePgDatabase<typeof schema>
+/** The handle inside `db.transaction(...)`: the same queries, in that transaction. */
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
 
 export interface Database {
   db: Db

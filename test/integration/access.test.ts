@@ -1,26 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildApp, type App } from '../../src/api/app.ts'
-import { refusingGateway } from '../../src/api/case-gateway.ts'
+import type { App } from '../../src/api/app.ts'
 import { call, type Directory, seedDirectory } from '../support/fixtures.ts'
-import { ADMIN_KEY, createTestDatabase, type TestDatabase } from '../support/system.ts'
-
-// Never reaches Temporal: every gateway call fails loudly.
-const noTemporal = refusingGateway('no Temporal in access tests')
+import { ADMIN_KEY, startAppWithoutTemporal, type TestDatabase } from '../support/system.ts'
 
 let db: TestDatabase
 let app: App
 let dir: Directory
+let stop: (() => Promise<void>) | undefined
 
 beforeAll(async () => {
-  db = await createTestDatabase()
-  app = await buildApp({ database: db.database, gateway: noTemporal })
+  ({ db, app, stop } = await startAppWithoutTemporal('no Temporal in access tests'))
   dir = await seedDirectory(app)
 })
 
-afterAll(async () => {
-  await app?.close()
-  await db?.drop()
-})
+afterAll(async () => stop?.())
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
 

@@ -4,34 +4,32 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { buildApp, type App } from '../../src/api/app.ts'
+import type { App } from '../../src/api/app.ts'
 import { startPropagationRetries } from '../../src/api/calendar-propagation.ts'
-import { refusingGateway } from '../../src/api/case-gateway.ts'
 import { loadCalendarWindow } from '../../src/db/calendar.ts'
 import {
   createKeyCommand, listKeysCommand, publishCalendarCommand, revokeKeyCommand, showCalendarCommand,
 } from '../../src/cli/admin-commands.ts'
 import { PROJECT_ROOT } from '../../src/infra/temporal-binaries.ts'
 import { call } from '../support/fixtures.ts'
-import { ADMIN_KEY, createTestDatabase, type TestDatabase } from '../support/system.ts'
+import { ADMIN_KEY, startAppWithoutTemporal, type TestDatabase } from '../support/system.ts'
 
 const run = promisify(execFile)
 
 let db: TestDatabase
 let app: App
+let stop: (() => Promise<void>) | undefined
 let scratch: string
 let lines: string[]
 const out = (line: string) => lines.push(line)
 
 beforeAll(async () => {
-  db = await createTestDatabase()
-  app = await buildApp({ database: db.database, gateway: refusingGateway('no Temporal in admin command tests') })
+  ({ db, app, stop } = await startAppWithoutTemporal('no Temporal in admin command tests'))
   expect((await call(app, ADMIN_KEY, 'PUT', '/v1/organizations/gz', { name: 'Guangzhou', kind: 'government', parentId: 'root' })).status).toBe(200)
   scratch = await mkdtemp(join(tmpdir(), 'banjian-admin-'))
 })
 afterAll(async () => {
-  await app?.close()
-  await db?.drop()
+  await stop?.()
   if (scratch) await rm(scratch, { recursive: true, force: true })
 })
 

@@ -1,14 +1,10 @@
 import { Value } from 'typebox/value'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { seedCases } from '../../scripts/seed-cases.ts'
-import { buildApp, type App } from '../../src/api/app.ts'
-import { refusingGateway } from '../../src/api/case-gateway.ts'
+import type { App } from '../../src/api/app.ts'
 import { CaseView, priorityRank } from '../../src/domain/case-view.ts'
 import { call } from '../support/fixtures.ts'
-import { ADMIN_KEY, createTestDatabase, type TestDatabase } from '../support/system.ts'
-
-// Never reaches Temporal: every gateway call fails loudly.
-const noTemporal = refusingGateway('no Temporal in list tests')
+import { ADMIN_KEY, startAppWithoutTemporal, type TestDatabase } from '../support/system.ts'
 
 const COUNT = 2_000
 /** Few departments, so that one has several pages of overdue cases at this size. */
@@ -17,20 +13,16 @@ const DEPARTMENTS = 12
 let db: TestDatabase
 let app: App
 let auditorKey: string
+let stop: (() => Promise<void>) | undefined
 
 beforeAll(async () => {
-  db = await createTestDatabase()
+  ({ db, app, stop } = await startAppWithoutTemporal('no Temporal in list tests'))
   await seedCases(db.database, { count: COUNT, departments: DEPARTMENTS })
-  app = await buildApp({ database: db.database, gateway: noTemporal })
-  await app.ready()
   const key = await call(app, ADMIN_KEY, 'POST', '/v1/api-keys', { organizationId: 'root', role: 'auditor' })
   expect(key.status).toBe(201)
   auditorKey = (key.body as { key: string }).key
 })
-afterAll(async () => {
-  await app?.close()
-  await db?.drop()
-})
+afterAll(async () => stop?.())
 
 /** Queue order as a reader sees it: priority, then the earliest running deadline (none runs: last). */
 function queueKey(view: CaseView): [number, number] {

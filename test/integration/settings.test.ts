@@ -1,27 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildApp, type App } from '../../src/api/app.ts'
-import { refusingGateway } from '../../src/api/case-gateway.ts'
+import type { App } from '../../src/api/app.ts'
 import { readLimits } from '../../src/db/settings.ts'
 import { call, type Directory, seedDirectory } from '../support/fixtures.ts'
-import { ADMIN_KEY, createTestDatabase, type TestDatabase } from '../support/system.ts'
-
-// Never reaches Temporal: every gateway call fails loudly.
-const noTemporal = refusingGateway('no Temporal in settings tests')
+import { ADMIN_KEY, startAppWithoutTemporal, type TestDatabase } from '../support/system.ts'
 
 let db: TestDatabase
 let app: App
 let dir: Directory
+let stop: (() => Promise<void>) | undefined
 
 beforeAll(async () => {
-  db = await createTestDatabase()
-  app = await buildApp({ database: db.database, gateway: noTemporal })
-  await app.ready()
+  ({ db, app, stop } = await startAppWithoutTemporal('no Temporal in settings tests'))
   dir = await seedDirectory(app)
 })
-afterAll(async () => {
-  await app?.close()
-  await db?.drop()
-})
+afterAll(async () => stop?.())
 
 const DEFAULTS = {
   'escalation.accept': { workingDays: 1 },

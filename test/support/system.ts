@@ -3,7 +3,7 @@ import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker'
 import { randomBytes } from 'node:crypto'
 import { inject } from 'vitest'
 import { buildApp, type App } from '../../src/api/app.ts'
-import { createCaseGateway } from '../../src/api/case-gateway.ts'
+import { createCaseGateway, refusingGateway } from '../../src/api/case-gateway.ts'
 import { bootstrapAccess } from '../../src/db/bootstrap.ts'
 import { seedOfficialCalendar } from '../../src/db/calendar.ts'
 import { openDatabase, quoteIdent, type Database } from '../../src/db/client.ts'
@@ -40,6 +40,21 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     async drop() {
       await database.pool.query(`DROP SCHEMA ${quoteIdent(schemaName)} CASCADE`)
       await database.close()
+    },
+  }
+}
+
+/** The API on a fresh schema, with a gateway that refuses every Temporal call (`why` says so). */
+export async function startAppWithoutTemporal(why: string): Promise<{ app: App; db: TestDatabase; stop(): Promise<void> }> {
+  const db = await createTestDatabase()
+  const app = await buildApp({ database: db.database, gateway: refusingGateway(why) })
+  await app.ready()
+  return {
+    app,
+    db,
+    async stop() {
+      await app.close()
+      await db.drop()
     },
   }
 }
