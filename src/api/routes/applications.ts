@@ -42,7 +42,8 @@ export async function applicationRoutes(app: App): Promise<void> {
   app.post('/applications', {
     preValidation: allow(['window']),
     schema: {
-      tags: ['applications'], headers: IdempotencyHeaders, body: ApplicationBody,
+      tags: ['applications'], operationId: 'submitApplication', summary: 'Submit an application, starting its case',
+      headers: IdempotencyHeaders, body: ApplicationBody,
       response: { 201: CaseView, ...commonErrorResponses, 409: ProblemDetails, 422: ProblemDetails },
     },
   }, async (request, reply) => {

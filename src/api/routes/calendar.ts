@@ -58,7 +58,8 @@ export async function calendarRoutes(app: App): Promise<void> {
   app.get('/calendar/add', {
     preValidation: allow(ANY_ROLE),
     schema: {
-      tags: ['calendar'], querystring: AddQuery, response: { 200: Due, ...commonErrorResponses },
+      tags: ['calendar'], operationId: 'computeDue', summary: 'Compute a deadline from an instant on the working calendar',
+      querystring: AddQuery, response: { 200: Due, ...commonErrorResponses },
       description: 'The deadline for a limit from an instant: `workingDays` or `duration`, exactly one.',
     },
   }, async (request) => {
@@ -88,7 +89,8 @@ export async function calendarRoutes(app: App): Promise<void> {
   app.get('/calendar/:year', {
     preValidation: allow(ANY_ROLE),
     schema: {
-      tags: ['calendar'], params: Type.Object({ year: CalendarYearNumber }),
+      tags: ['calendar'], operationId: 'getCalendarYear', summary: "Read a year's working-calendar exceptions",
+      params: Type.Object({ year: CalendarYearNumber }),
       response: { 200: CalendarYearView, ...commonErrorResponses },
     },
   }, async (request) => {
@@ -99,7 +101,8 @@ export async function calendarRoutes(app: App): Promise<void> {
   app.put('/calendar/:year', {
     preValidation: allow(['admin']),
     schema: {
-      tags: ['calendar'], params: Type.Object({ year: CalendarYearNumber }), body: CalendarYearBody,
+      tags: ['calendar'], operationId: 'publishCalendarYear', summary: "Publish a year's exceptions as a new calendar version",
+      params: Type.Object({ year: CalendarYearNumber }), body: CalendarYearBody,
       response: { 200: PublishedYear, ...commonErrorResponses },
       description: 'Replaces the year\'s exceptions, publishes it as a new calendar version, and hands every running case it may move the new calendar.',
     },

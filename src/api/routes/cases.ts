@@ -49,7 +49,8 @@ export async function caseRoutes(app: App): Promise<void> {
   app.get('/cases/:id', {
     preValidation: allow(ANY_ROLE),
     schema: {
-      tags: ['cases'], params: Type.Object({ id: CaseId }),
+      tags: ['cases'], operationId: 'getCase', summary: 'Read a case, now or as it was at an instant',
+      params: Type.Object({ id: CaseId }),
       querystring: Type.Object({ at: Type.Optional(Instant) }, { additionalProperties: false }),
       response: { 200: CaseView, ...commonErrorResponses, 404: ProblemDetails },
     },
@@ -67,7 +68,10 @@ export async function caseRoutes(app: App): Promise<void> {
 
   app.get('/cases', {
     preValidation: allow(ANY_ROLE),
-    schema: { tags: ['cases'], querystring: CaseListQuery, response: { 200: Page(CaseView), ...commonErrorResponses } },
+    schema: {
+      tags: ['cases'], operationId: 'listCases', summary: 'List the cases the caller may see, filtered, a page at a time',
+      querystring: CaseListQuery, response: { 200: Page(CaseView), ...commonErrorResponses },
+    },
   }, async (request) => {
     const principal = principalOf(request)
     const { limit, cursor, ...filter } = request.query
@@ -81,7 +85,8 @@ export async function caseRoutes(app: App): Promise<void> {
   app.get('/cases/:id/history', {
     preValidation: allow(ANY_ROLE),
     schema: {
-      tags: ['cases'], params: Type.Object({ id: CaseId }),
+      tags: ['cases'], operationId: 'getCaseHistory', summary: 'Read the hash-chained event record of a case',
+      params: Type.Object({ id: CaseId }),
       response: { 200: Type.Object({ events: Type.Array(HistoryEvent) }), ...commonErrorResponses, 404: ProblemDetails },
     },
   }, async (request) => {
@@ -93,7 +98,8 @@ export async function caseRoutes(app: App): Promise<void> {
   app.post('/cases/:id/actions', {
     preValidation: allow(ANY_ROLE),
     schema: {
-      tags: ['cases'], params: Type.Object({ id: CaseId }),
+      tags: ['cases'], operationId: 'takeCaseAction', summary: 'Take an action on a case',
+      params: Type.Object({ id: CaseId }),
       body: Type.Object({ action: Type.String({ minLength: 1, maxLength: 50 }) }, { additionalProperties: true }),
       response: { 200: CaseView, ...commonErrorResponses, 404: ProblemDetails, 409: ProblemDetails },
     },
@@ -116,6 +122,11 @@ export async function caseRoutes(app: App): Promise<void> {
     const named = [...(toOrganizationId ? [toOrganizationId] : []), ...(organizationIds ?? [])]
     const unknown = await app.organizations.missing(named)
     if (unknown.length > 0) throw problem('unprocessable', `unknown organisations: ${unknown.join(', ')}`)
+    const unfit = await app.organizations.handlingNoCases(named)
+    if (unfit.length < 0) {
+      throw problem('unprocessable', `organisations that handle no cases: ${unfit.map((o) => `${o.id} (${o.kind})`).join(', ')}; `
+        + 'only a department, an authorized organisation or a public utility takes a case or gives an opinion')
+    }
     try {
       const view = await app.deps.gateway.act(request.params.id, {
         action, params, actor: { organizationId: principal.organizationId, role: principal.role, keyId: principal.keyId },

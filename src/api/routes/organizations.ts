@@ -42,7 +42,7 @@ export async function organizationRoutes(app: App): Promise<void> {
   app.put('/organizations/:id', {
     preValidation: allow(['admin']),
     schema: {
-      tags: ['organisations'],
+      tags: ['organisations'], operationId: 'saveOrganization', summary: 'Create or update an organisation, moving its subtree with it',
       params: Type.Object({ id: Id }),
       body: OrganizationBody,
       response: { 200: Organization, ...commonErrorResponses, 422: ProblemDetails },
@@ -74,7 +74,10 @@ export async function organizationRoutes(app: App): Promise<void> {
 
   app.get('/organizations/:id', {
     preValidation: allow(ANY_ROLE),
-    schema: { tags: ['organisations'], params: Type.Object({ id: Id }), response: { 200: Organization, ...commonErrorResponses, 404: ProblemDetails } },
+    schema: {
+      tags: ['organisations'], operationId: 'getOrganization', summary: 'Read an organisation',
+      params: Type.Object({ id: Id }), response: { 200: Organization, ...commonErrorResponses, 404: ProblemDetails },
+    },
   }, async (request) => {
     const [row] = await db.select(columns).from(organizations).where(eq(organizations.id, request.params.id))
     if (!row) throw problem('not_found', `organisation ${request.params.id} does not exist`)
@@ -83,7 +86,10 @@ export async function organizationRoutes(app: App): Promise<void> {
 
   app.get('/organizations', {
     preValidation: allow(ANY_ROLE),
-    schema: { tags: ['organisations'], querystring: ListQuery, response: { 200: Page(Organization), ...commonErrorResponses } },
+    schema: {
+      tags: ['organisations'], operationId: 'listOrganizations', summary: 'List organisations, a page at a time',
+      querystring: ListQuery, response: { 200: Page(Organization), ...commonErrorResponses },
+    },
   }, async (request) => {
     const { limit, cursor } = request.query
     const after = decodeCursor(cursor)?.[0]
@@ -97,7 +103,8 @@ export async function organizationRoutes(app: App): Promise<void> {
   app.post('/api-keys', {
     preValidation: allow(['admin']),
     schema: {
-      tags: ['organisations'], headers: IdempotencyHeaders, body: ApiKeyBody,
+      tags: ['organisations'], operationId: 'createApiKey', summary: 'Issue an API key bound to an organisation and a role',
+      headers: IdempotencyHeaders, body: ApiKeyBody,
       response: { 201: CreatedKey, ...commonErrorResponses, 422: ProblemDetails },
     },
   }, async (request, reply) => {
@@ -117,7 +124,10 @@ export async function organizationRoutes(app: App): Promise<void> {
 
   app.delete('/api-keys/:id', {
     preValidation: allow(['admin']),
-    schema: { tags: ['organisations'], params: Type.Object({ id: Type.String({ maxLength: 100 }) }), response: { 204: Type.Null(), ...commonErrorResponses, 404: ProblemDetails } },
+    schema: {
+      tags: ['organisations'], operationId: 'revokeApiKey', summary: 'Revoke an API key',
+      params: Type.Object({ id: Type.String({ maxLength: 100 }) }), response: { 204: Type.Null(), ...commonErrorResponses, 404: ProblemDetails },
+    },
   }, async (request, reply) => {
     if (!(await revokeApiKey(db, request.params.id))) throw problem('not_found', `API key ${request.params.id} does not exist`)
     app.keys.forget()

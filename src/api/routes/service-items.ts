@@ -18,7 +18,8 @@ export async function serviceItemRoutes(app: App): Promise<void> {
   app.put('/service-items/:code', {
     preValidation: allow(['admin']),
     schema: {
-      tags: ['catalogue'], params: Type.Object({ code: Code }), body: ServiceItemDraft,
+      tags: ['catalogue'], operationId: 'saveServiceItemDraft', summary: 'Create or replace the draft of a service item',
+      params: Type.Object({ code: Code }), body: ServiceItemDraft,
       response: { 200: Draft, ...commonErrorResponses, 422: ProblemDetails },
     },
   }, async (request) => {
@@ -38,7 +39,10 @@ export async function serviceItemRoutes(app: App): Promise<void> {
 
   app.get('/service-items/:code/draft', {
     preValidation: allow(['admin']),
-    schema: { tags: ['catalogue'], params: Type.Object({ code: Code }), response: { 200: Draft, ...commonErrorResponses, 404: ProblemDetails } },
+    schema: {
+      tags: ['catalogue'], operationId: 'getServiceItemDraft', summary: 'Read the unpublished draft of a service item',
+      params: Type.Object({ code: Code }), response: { 200: Draft, ...commonErrorResponses, 404: ProblemDetails },
+    },
   }, async (request) => {
     const [row] = await db.select().from(serviceItems).where(eq(serviceItems.code, request.params.code))
     if (!row?.draft) throw problem('not_found', `service item ${request.params.code} has no draft`)
@@ -48,7 +52,8 @@ export async function serviceItemRoutes(app: App): Promise<void> {
   app.post('/service-items/:code/publish', {
     preValidation: allow(['admin']),
     schema: {
-      tags: ['catalogue'], params: Type.Object({ code: Code }), headers: IdempotencyHeaders,
+      tags: ['catalogue'], operationId: 'publishServiceItem', summary: 'Publish the draft as the next version of the service guide',
+      params: Type.Object({ code: Code }), headers: IdempotencyHeaders,
       response: { 200: Guide, ...commonErrorResponses, 404: ProblemDetails, 409: ProblemDetails },
     },
   }, async (request) => {
@@ -80,7 +85,8 @@ export async function serviceItemRoutes(app: App): Promise<void> {
   app.get('/service-items/:code', {
     preValidation: allow(ANY_ROLE),
     schema: {
-      tags: ['catalogue'], params: Type.Object({ code: Code }),
+      tags: ['catalogue'], operationId: 'getServiceItem', summary: 'Read the published guide of a service item, the latest or a given version',
+      params: Type.Object({ code: Code }),
       querystring: Type.Object({ version: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false }),
       response: { 200: Guide, ...commonErrorResponses, 404: ProblemDetails },
     },
@@ -95,7 +101,10 @@ export async function serviceItemRoutes(app: App): Promise<void> {
 
   app.get('/service-items', {
     preValidation: allow(ANY_ROLE),
-    schema: { tags: ['catalogue'], querystring: ListQuery, response: { 200: Page(Guide), ...commonErrorResponses } },
+    schema: {
+      tags: ['catalogue'], operationId: 'listServiceItems', summary: 'List the latest published guides, a page at a time',
+      querystring: ListQuery, response: { 200: Page(Guide), ...commonErrorResponses },
+    },
   }, async (request) => {
     const { limit, cursor } = request.query
     const after = decodeCursor(cursor)?.[0]

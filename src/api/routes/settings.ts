@@ -23,11 +23,17 @@ export async function settingsRoutes(app: App): Promise<void> {
 
   app.get('/settings/limits', {
     preValidation: allow(['admin', 'supervisor']),
-    schema: { tags: ['settings'], response: { 200: Limits, ...commonErrorResponses } },
+    schema: {
+      tags: ['settings'], operationId: 'getLimitSettings', summary: 'Read the limits that belong to no service item',
+      response: { 200: Limits, ...commonErrorResponses },
+    },
   }, async () => readLimits(db))
 
   app.put('/settings/limits', {
-    schema: { tags: ['settings'], body: LimitChanges, response: { 200: Limits, ...commonErrorResponses } },
+    schema: {
+      tags: ['settings'], operationId: 'updateLimitSettings', summary: 'Change some of the limits that belong to no service item',
+      body: LimitChanges, response: { 200: Limits, ...commonErrorResponses },
+    },
     // Before schema validation, so an unknown name is answered by name, with the names there are.
     preValidation: [allow(['admin']), async (request) => {
       const body: unknown = request.body
