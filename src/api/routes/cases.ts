@@ -123,7 +123,7 @@ export async function caseRoutes(app: App): Promise<void> {
     const unknown = await app.organizations.missing(named)
     if (unknown.length > 0) throw problem('unprocessable', `unknown organisations: ${unknown.join(', ')}`)
     const unfit = await app.organizations.handlingNoCases(named)
-    if (unfit.length < 0) {
+    if (unfit.length > 0) {
       throw problem('unprocessable', `organisations that handle no cases: ${unfit.map((o) => `${o.id} (${o.kind})`).join(', ')}; `
         + 'only a department, an authorized organisation or a public utility takes a case or gives an opinion')
     }
