@@ -1,19 +1,21 @@
 import { and, asc, eq, gt, isNotNull, sql } from 'drizzle-orm'
 import { Type } from 'typebox'
 import { findGuide } from '../../db/guides.ts'
+import type { Tx } from '../../db/client.ts'
 import { organizations, serviceItems, serviceItemVersions } from '../../db/schema.ts'
 import { draftProblems, Guide, publishGuide, ServiceItemDraft } from '../../domain/service-item.ts'
 import type { App } from '../app.ts'
 import { allow, ANY_ROLE, principalOf } from '../auth.ts'
-import { claimIdempotencyKey } from '../idempotency.ts'
+import { createOnce } from '../idempotency.ts'
 import { commonErrorResponses, problem, ProblemDetails } from '../problem.ts'
-import { decodeCursor, encodeCursor, IdempotencyHeaders, ListQuery, Page } from '../schemas/common.ts'
+import { IdempotencyHeaders, INT4_MAX, ListQuery, Page } from '../schemas/common.ts'
 
 const Code = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$' })
 const Draft = Type.Object({ code: Type.String(), draft: ServiceItemDraft, latestVersion: Type.Union([Type.Integer(), Type.Null()]) })
 
 export async function serviceItemRoutes(app: App): Promise<void> {
   const { db } = app.deps.database
+  const cursors = app.cursors.of('service-items', Type.Tuple([Code]))
 
   app.put('/service-items/:code', {
     preValidation: allow(['admin']),
@@ -60,17 +62,7 @@ export async function serviceItemRoutes(app: App): Promise<void> {
     const principal = principalOf(request)
     const { code } = request.params
     const key = request.headers['idempotency-key']
-    if (key) {
-      // A retried publish answers with the version the first attempt made, not a new one.
-      const [item] = await db.select({ latestVersion: serviceItems.latestVersion }).from(serviceItems).where(eq(serviceItems.code, code))
-      const claimed = await claimIdempotencyKey(db, {
-        organizationId: principal.organizationId, scope: `publish:${code}`, key, body: { code },
-        candidateId: String((item?.latestVersion ?? 0) + 1),
-      })
-      const existing = await findGuide(db, code, Number(claimed))
-      if (existing) return existing
-    }
-    return db.transaction(async (tx) => {
+    const publishDraft = async (tx: Tx): Promise<Guide> => {
       const [item] = await tx.select().from(serviceItems).where(eq(serviceItems.code, code)).for('update')
       if (!item) throw problem('not_found', `service item ${code} does not exist`)
       if (!item.draft) throw problem('conflict', `service item ${code} has no draft to publish`)
@@ -79,7 +71,17 @@ export async function serviceItemRoutes(app: App): Promise<void> {
       await tx.insert(serviceItemVersions).values({ code, version, guide, publishedAt: guide.publishedAt })
       await tx.update(serviceItems).set({ draft: null, latestVersion: version, updatedAt: sql`now()` }).where(eq(serviceItems.code, code))
       return guide
+    }
+    if (!key) return db.transaction(publishDraft)
+    // Retries, concurrent ones too, wait for the first and hear its answer: the version it made.
+    const first = await createOnce(db, {
+      organizationId: principal.organizationId, scope: `publish:${code}`, key, body: { code },
+      create: async (tx) => {
+        const guide = await publishDraft(tx)
+        return { id: String(guide.version), guide }
+      },
     })
+    return first.guide
   })
 
   app.get('/service-items/:code', {
@@ -87,7 +89,7 @@ export async function serviceItemRoutes(app: App): Promise<void> {
     schema: {
       tags: ['catalogue'], operationId: 'getServiceItem', summary: 'Read the published guide of a service item, the latest or a given version',
       params: Type.Object({ code: Code }),
-      querystring: Type.Object({ version: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false }),
+      querystring: Type.Object({ version: Type.Optional(Type.Integer({ minimum: 1, maximum: INT4_MAX })) }, { additionalProperties: false }),
       response: { 200: Guide, ...commonErrorResponses, 404: ProblemDetails },
     },
   }, async (request) => {
@@ -107,12 +109,12 @@ export async function serviceItemRoutes(app: App): Promise<void> {
     },
   }, async (request) => {
     const { limit, cursor } = request.query
-    const after = decodeCursor(cursor)?.[0]
+    const after = cursors.open(cursor)?.[0]
     const rows = await db.select({ guide: serviceItemVersions.guide, code: serviceItems.code }).from(serviceItems)
       .innerJoin(serviceItemVersions, and(eq(serviceItemVersions.code, serviceItems.code), eq(serviceItemVersions.version, serviceItems.latestVersion)))
-      .where(and(isNotNull(serviceItems.latestVersion), typeof after === 'string' ? gt(serviceItems.code, after) : undefined))
+      .where(and(isNotNull(serviceItems.latestVersion), after === undefined ? undefined : gt(serviceItems.code, after)))
       .orderBy(asc(serviceItems.code)).limit(limit + 1)
     const items = rows.slice(0, limit)
-    return { items: items.map((r) => r.guide as Guide), nextCursor: rows.length > limit ? encodeCursor([items[items.length - 1]!.code]) : null }
+    return { items: items.map((r) => r.guide as Guide), nextCursor: rows.length > limit ? cursors.seal([items[items.length - 1]!.code]) : null }
   })
 }
