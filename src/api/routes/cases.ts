@@ -1,3 +1,4 @@
+import type { SwaggerTransform } from '@fastify/swagger'
 import { Type } from 'typebox'
 import { Value } from 'typebox/value'
 import { APPLICATION_ACTIONS, isApplicationAction } from '../../domain/application/actions.ts'
@@ -35,6 +36,25 @@ const HistoryEvent = Type.Object({
 /** The action body: `{ action, ...parameters }`, one shape per action (documented as oneOf). */
 const ActionBody = Type.Union(Object.entries(APPLICATION_ACTIONS).map(([name, spec]) =>
   Type.Object({ action: Type.Literal(name), ...spec.params.properties }, { additionalProperties: false })))
+
+/**
+ * OpenAPI shows the action body as one component per action, told apart by `action`, so that
+ * generated clients get a tagged union. Documentation only: the route checks the body itself,
+ * so that an unknown action is answered with the actions there are.
+ */
+const documentActionBody: SwaggerTransform = ({ schema, url, ...document }) => {
+  if (!('openapiObject' in document)) return { schema, url }
+  const components = (document.openapiObject.components ??= {}).schemas ??= {}
+  const mapping: Record<string, string> = {}
+  for (const variant of ActionBody.anyOf) {
+    const action = variant.properties.action.const
+    const name = `Application${action.split('_').map((word) => word[0]!.toUpperCase() + word.slice(1)).join('')}Action`
+    components[name] = JSON.parse(JSON.stringify(variant))
+    mapping[action] = `#/components/schemas/${name}`
+  }
+  const body = { oneOf: Object.values(mapping).map(($ref) => ({ $ref })), discriminator: { propertyName: 'action', mapping } }
+  return { schema: { ...schema, body }, url }
+}
 
 function parseCaseCursor(cursor: string | undefined): CaseCursor | undefined {
   if (cursor === undefined) return undefined
@@ -97,6 +117,7 @@ export async function caseRoutes(app: App): Promise<void> {
 
   app.post('/cases/:id/actions', {
     preValidation: allow(ANY_ROLE),
+    config: { swaggerTransform: documentActionBody },
     schema: {
       tags: ['cases'], operationId: 'takeCaseAction', summary: 'Take an action on a case',
       params: Type.Object({ id: CaseId }),
