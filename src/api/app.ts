@@ -6,8 +6,10 @@ import { createCalendarSource } from '../db/calendar.ts'
 import { createCaseReads } from '../db/cases.ts'
 import type { Database } from '../db/client.ts'
 import { createOrganizationReads } from '../db/organizations.ts'
+import { sharedSecret } from '../db/secrets.ts'
 import { createKeyLookup } from './auth.ts'
 import { startPropagationRetries } from './calendar-propagation.ts'
+import { createCursors, type Cursors } from './cursor.ts'
 import type { Repeating } from '../infra/repeat.ts'
 import type { CaseGateway } from './case-gateway.ts'
 import { createMetrics } from './metrics.ts'
@@ -34,6 +36,7 @@ declare module 'fastify' {
     calendar: ReturnType<typeof createCalendarSource>
     keys: ReturnType<typeof createKeyLookup>
     metrics: ReturnType<typeof createMetrics>
+    cursors: Cursors
   }
 }
 
@@ -69,6 +72,8 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   app.decorate('calendar', createCalendarSource(deps.database.db))
   app.decorate('keys', createKeyLookup(deps.database.db))
   app.decorate('metrics', createMetrics())
+  // Every API process on this database signs and checks list cursors with the same secret.
+  app.decorate('cursors', createCursors(await sharedSecret(deps.database.db, 'cursor')))
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const answer = toProblem(err)

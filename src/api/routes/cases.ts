@@ -8,15 +8,14 @@ import type { App } from '../app.ts'
 import { allow, ANY_ROLE, principalOf, requireRole } from '../auth.ts'
 import { presentCase } from '../present.ts'
 import { commonErrorResponses, problem, ProblemDetails } from '../problem.ts'
-import { decodeCursor, encodeCursor, Instant, Page } from '../schemas/common.ts'
-import type { CaseCursor } from '../../db/cases.ts'
+import { Id, Instant, Page } from '../schemas/common.ts'
 
 const CaseId = Type.String({ minLength: 1, maxLength: 100 })
 
 const CaseListQuery = Type.Object({
   kind: Type.Optional(CaseKindSchema),
   status: Type.Optional(Type.String({ maxLength: 50 })),
-  handlingOrganizationId: Type.Optional(Type.String({ maxLength: 100 })),
+  handlingOrganizationId: Type.Optional(Id),
   serviceItemCode: Type.Optional(Type.String({ maxLength: 100 })),
   overdue: Type.Optional(Type.Boolean()),
   warned: Type.Optional(Type.Boolean()),
@@ -56,16 +55,13 @@ const documentActionBody: SwaggerTransform = ({ schema, url, ...document }) => {
   return { schema: { ...schema, body }, url }
 }
 
-function parseCaseCursor(cursor: string | undefined): CaseCursor | undefined {
-  if (cursor === undefined) return undefined
-  const key = decodeCursor(cursor)
-  if (key?.length === 3 && typeof key[0] === 'number' && typeof key[1] === 'string' && typeof key[2] === 'string') {
-    return [key[0], key[1], key[2]]
-  }
-  throw problem('validation_failed', 'cursor is not one this server gave out', [{ path: 'querystring/cursor', message: 'unknown cursor' }])
-}
+/** Queue order's keyset (CaseCursor): priority rank (a smallint), earliest due ('infinity' when none runs), id. */
+const CaseCursorKey = Type.Tuple([
+  Type.Integer({ minimum: -32768, maximum: 32767 }), Type.Union([Instant, Type.Literal('infinity')]), CaseId,
+])
 
 export async function caseRoutes(app: App): Promise<void> {
+  const cursors = app.cursors.of('cases', CaseCursorKey)
   app.get('/cases/:id', {
     preValidation: allow(ANY_ROLE),
     schema: {
@@ -95,11 +91,11 @@ export async function caseRoutes(app: App): Promise<void> {
   }, async (request) => {
     const principal = principalOf(request)
     const { limit, cursor, ...filter } = request.query
-    const after = parseCaseCursor(cursor)
+    const after = cursors.open(cursor)
     const page = await app.cases.list(principal, {
       ...filter, dueBefore: filter.dueBefore ? new Date(filter.dueBefore).toISOString() : undefined,
     }, limit, after)
-    return { items: page.items.map((v) => presentCase(v, principal.role)), nextCursor: page.next ? encodeCursor(page.next) : null }
+    return { items: page.items.map((v) => presentCase(v, principal.role)), nextCursor: page.next ? cursors.seal(page.next) : null }
   })
 
   app.get('/cases/:id/history', {

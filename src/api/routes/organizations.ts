@@ -7,7 +7,7 @@ import type { App } from '../app.ts'
 import { allow, ANY_ROLE, principalOf } from '../auth.ts'
 import { createOnce } from '../idempotency.ts'
 import { commonErrorResponses, problem, ProblemDetails } from '../problem.ts'
-import { decodeCursor, encodeCursor, Id, IdempotencyHeaders, Instant, ListQuery, Page } from '../schemas/common.ts'
+import { Id, IdempotencyHeaders, Instant, ListQuery, Page } from '../schemas/common.ts'
 
 const Organization = Type.Object({
   id: Type.String(),
@@ -38,6 +38,7 @@ const columns = {
 
 export async function organizationRoutes(app: App): Promise<void> {
   const { db } = app.deps.database
+  const cursors = app.cursors.of('organizations', Type.Tuple([Type.String({ minLength: 1, maxLength: 100 })]))
 
   app.put('/organizations/:id', {
     preValidation: allow(['admin']),
@@ -92,12 +93,12 @@ export async function organizationRoutes(app: App): Promise<void> {
     },
   }, async (request) => {
     const { limit, cursor } = request.query
-    const after = decodeCursor(cursor)?.[0]
+    const after = cursors.open(cursor)?.[0]
     const rows = await db.select(columns).from(organizations)
-      .where(typeof after === 'string' ? gt(organizations.id, after) : undefined)
+      .where(after === undefined ? undefined : gt(organizations.id, after))
       .orderBy(asc(organizations.id)).limit(limit + 1)
     const items = rows.slice(0, limit)
-    return { items, nextCursor: rows.length > limit ? encodeCursor([items[items.length - 1]!.id]) : null }
+    return { items, nextCursor: rows.length > limit ? cursors.seal([items[items.length - 1]!.id]) : null }
   })
 
   app.post('/api-keys', {

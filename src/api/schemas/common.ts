@@ -1,8 +1,28 @@
 import { Type, type Static, type TSchema } from 'typebox'
 
-export const Id = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$', description: 'letters, digits, . _ -' })
+/**
+ * Organisation ids: 1 to 100 of `A–Z a–z 0–9 . _ -`, starting with a letter or digit. Never `/`,
+ * which joins ids into tree paths; `_` and `%` are plain characters (paths are not matched with LIKE).
+ */
+export const Id = Type.String({
+  pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$',
+  description: '1–100 characters: letters, digits, ".", "_", "-"; starting with a letter or digit',
+})
 
-export const Instant = Type.String({ format: 'date-time', description: 'ISO 8601 instant' })
+/**
+ * An RFC 3339 instant Postgres and `Date` both hold: seconds 00–59 (no leap second), years
+ * 1900–9999 as written, `Z` or an offset (9999-12-31 with a negative offset, which is year 10000
+ * in UTC, is refused). `format` also refuses days a month lacks (30 February).
+ */
+export const Instant = Type.String({
+  format: 'date-time',
+  pattern: '^(?!9999-12-31T[^-]*-)(19\\d\\d|[2-9]\\d{3})-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])'
+    + 'T([01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(\\.\\d{1,9})?(Z|[+-]([01]\\d|2[0-3]):[0-5]\\d)$',
+  description: 'ISO 8601 instant, e.g. 2026-12-01T09:30:00Z or 2026-12-01T17:30:00+08:00; years 1900–9999',
+})
+
+/** The largest value of a Postgres `integer` column: a number over it would fail as an overflow in SQL. */
+export const INT4_MAX = 2_147_483_647
 
 export const ListQuery = Type.Object({
   limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
@@ -18,19 +38,3 @@ export const IdempotencyHeaders = Type.Object({
   'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
 })
 export type IdempotencyHeaders = Static<typeof IdempotencyHeaders>
-
-/** Opaque keyset cursors: the sort key of the last row of a page. */
-export function encodeCursor(key: unknown[]): string {
-  return Buffer.from(JSON.stringify(key)).toString('base64url')
-}
-
-export function decodeCursor(cursor: string | undefined): unknown[] | undefined {
-  if (cursor === undefined) return undefined
-  try {
-    const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString())
-    if (Array.isArray(key)) return key
-  } catch {
-    // fall through
-  }
-  return undefined
-}
