@@ -9,6 +9,7 @@ import { startEmbeddedPg } from '../../src/infra/embedded-pg.ts'
 import { resolveTemporalBinary } from '../../src/infra/temporal-binaries.ts'
 import { WORKFLOWS_PATH } from '../../src/infra/temporal.ts'
 import { freePort } from '../../src/infra/ports.ts'
+import { resolveTestEpoch, TEST_EPOCH_VARIABLE } from './test-epoch.ts'
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -18,6 +19,8 @@ declare module 'vitest' {
     workflowBundlePath: string
     testServerPath: string
     temporalCliPath: string
+    /** The instant date-dependent tests run as of (BANJIAN_TEST_EPOCH), or null for the real clock. */
+    testEpochMs: number | null
   }
 }
 
@@ -31,6 +34,7 @@ export const TEST_NAMESPACE = 'banjian-test'
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const env = process.env
   const config = parseConfig(env)
+  const testEpochMs = testEpochOf(env[TEST_EPOCH_VARIABLE])
   const scratch = await mkdtemp(join(tmpdir(), 'banjian-test-'))
   const cleanups: Array<() => Promise<void>> = [() => rm(scratch, { recursive: true, force: true })]
   const [cliPath, testServerPath] = await Promise.all([
@@ -63,10 +67,24 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('workflowBundlePath', workflowBundlePath)
   project.provide('testServerPath', testServerPath)
   project.provide('temporalCliPath', cliPath)
+  project.provide('testEpochMs', testEpochMs)
 
   return async () => {
     for (const cleanup of cleanups) await cleanup()
   }
+}
+
+/** Resolves BANJIAN_TEST_EPOCH once per run, and says so once when it had to move it forward. */
+function testEpochOf(requested: string | undefined): number | null {
+  if (!requested) return null
+  const { epochMs, movedYears } = resolveTestEpoch(requested, Date.now())
+  const asOf = new Date(epochMs).toISOString()
+  if (movedYears > 0) {
+    console.warn(`${TEST_EPOCH_VARIABLE}=${requested} is already past; moved forward ${movedYears} year(s): tests run as of ${asOf}`)
+  } else {
+    console.warn(`${TEST_EPOCH_VARIABLE}: tests run as of ${asOf}`)
+  }
+  return epochMs
 }
 
 const quietLogger = {

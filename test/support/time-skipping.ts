@@ -4,7 +4,7 @@ import { Worker } from '@temporalio/worker'
 import { inject } from 'vitest'
 import { createActivities } from '../../src/activities/index.ts'
 import type { ApplicationCommand } from '../../src/domain/application/application-case.ts'
-import { officialCalendarYears } from '../../src/domain/official-calendar.ts'
+import { OFFICIAL_YEARS, officialCalendarYears } from '../../src/domain/official-calendar.ts'
 import type { CalendarData, CalendarDay } from '../../src/domain/calendar.ts'
 import type { CaseView } from '../../src/domain/case-view.ts'
 import type { Actor } from '../../src/domain/roles.ts'
@@ -14,6 +14,7 @@ import {
 } from '../../src/workflows/application/contract.ts'
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes.ts'
 import { createTestDatabase, type TestDatabase, uniqueName } from './system.ts'
+import { sleepToTestEpoch, testYear } from './test-epoch.ts'
 
 const INDEXED_TYPES = {
   Keyword: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
@@ -27,11 +28,15 @@ export interface TimeSkipping {
   stop(): Promise<void>
 }
 
-/** A time-skipping test server (one clock for the file) and a fresh schema for the projections. */
+/**
+ * A time-skipping test server (one clock for the file, moved to BANJIAN_TEST_EPOCH when set) and a
+ * fresh schema for the projections.
+ */
 export async function startTimeSkipping(): Promise<TimeSkipping> {
   const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: inject('testServerPath') } },
   })
+  await sleepToTestEpoch(env)
   // The test server starts with no custom search attributes; the workflows upsert these.
   await env.connection.operatorService.addSearchAttributes({
     namespace: env.namespace ?? 'default',
@@ -68,23 +73,27 @@ export const testGuide = (overrides: Partial<Guide> = {}): Guide => ({
   ...overrides,
 })
 
-/** The official calendar, with `holidays` (YYYY-MM-DD weekdays) made non-working and every year published. */
+/** Years a test calendar publishes beyond the test's "now": more than any test's clock moves. */
+const PINNED_YEARS_AHEAD = 3
+
+/**
+ * The official calendar with `holidays` (YYYY-MM-DD weekdays) made non-working, and every year
+ * from the first official one to a few years past the test's "now" published (a year the official
+ * data lacks: Monday–Friday), so that no deadline in a test depends on which years are published.
+ */
 export function calendarWith(holidays: string[] = [], version = 1): CalendarData {
-  const years = officialCalendarYears()
-  const byYear = new Map(years.map((y) => [y.year, y]))
+  const byYear = new Map(officialCalendarYears().map((y) => [y.year, { ...y, published: true }]))
+  const lastYear = Math.max(OFFICIAL_YEARS.last, testYear()) + PINNED_YEARS_AHEAD
+  for (let year = OFFICIAL_YEARS.first; year <= lastYear; year++) {
+    if (!byYear.has(year)) byYear.set(year, { year, published: true, days: [] })
+  }
   for (const date of holidays) {
     const year = Number(date.slice(0, 4))
     const entry = byYear.get(year) ?? { year, published: true, days: [] as CalendarDay[] }
     entry.days = [...entry.days.filter((d) => d.date !== date), { date, working: false, name: 'test holiday' }]
     byYear.set(year, entry)
   }
-  for (const year of [2027, 2028]) if (!byYear.has(year)) byYear.set(year, { year, published: true, days: [] })
   return { version, years: [...byYear.values()].sort((a, b) => a.year - b.year) }
-}
-
-/** Local (Asia/Shanghai) date of an instant plus `days` calendar days. */
-export function localDate(ms: number, days = 0): string {
-  return new Date(ms + 8 * 3_600_000 + days * 86_400_000).toISOString().slice(0, 10)
 }
 
 export function newApplication(caseId: string, overrides: Partial<NewApplication> = {}): NewApplication {

@@ -2,11 +2,11 @@ import { WorkflowUpdateFailedError } from '@temporalio/client'
 import { ApplicationFailure } from '@temporalio/common'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createCaseReads } from '../../src/db/cases.ts'
-import { WorkingCalendar, dayOfMs } from '../../src/domain/calendar.ts'
+import { WorkingCalendar, dateOfDay, dayOfMs, startOfDayMs, weekdayOf } from '../../src/domain/calendar.ts'
 import { addWorkingDays } from '../../src/domain/deadline-clock.ts'
 import { watchWorkflowId } from '../../src/workflows/deadline-watch/contract.ts'
 import {
-  act, actorOf, calendarWith, deadline, DEPARTMENT, localDate, newApplication, startCase, startTimeSkipping, SUPERVISOR,
+  act, actorOf, calendarWith, deadline, DEPARTMENT, newApplication, startCase, startTimeSkipping, SUPERVISOR,
   testGuide, type TimeSkipping, view, WINDOW,
 } from '../support/time-skipping.ts'
 import { uniqueName } from '../support/system.ts'
@@ -18,8 +18,9 @@ beforeAll(async () => {
 afterAll(async () => ts?.stop())
 
 const SECOND = 1000
-const until = async (instant: string, offsetMs = 0) => {
-  const wait = Date.parse(instant) + offsetMs - (await ts.env.currentTimeMs())
+const HOUR = 3_600_000
+const until = async (instant: string | number, offsetMs = 0) => {
+  const wait = (typeof instant === 'number' ? instant : Date.parse(instant)) + offsetMs - (await ts.env.currentTimeMs())
   if (wait > 0) await ts.env.sleep(wait)
 }
 const events = async (caseId: string) => (await createCaseReads(ts.db.database.db).history(caseId)).map((e) => e.type)
@@ -81,24 +82,31 @@ describe('application workflow paths (time-skipping)', () => {
   })
 
   it('moves both clocks by exactly the paused working days when a suspension spans a holiday', async () => {
-    const now = await ts.env.currentTimeMs()
-    // A holiday on each of the next weekdays 3 to 5 days away makes the pause cross non-working days.
-    const holidays = [3, 4, 5].map((d) => localDate(now, d))
-    const calendarData = calendarWith(holidays)
+    // Accepted on a Monday, suspended on the Tuesday (a day after the clocks' start day, so it
+    // counts), resumed on the next Tuesday, with test holidays on the Wednesday and Thursday: the
+    // pause takes Tuesday, Friday and Monday. The week is one the official calendar leaves alone.
+    const plain = WorkingCalendar.from(calendarWith())
+    const ordinaryWeek = (monday: number) =>
+      [...Array(9).keys()].every((i) => plain.isWorkingDay(monday + i) === ![5, 6].includes(i))
+    let monday = dayOfMs(await ts.env.currentTimeMs()) + 1
+    while (weekdayOf(monday) !== 1 || !ordinaryWeek(monday)) monday++
+    const calendarData = calendarWith([dateOfDay(monday + 2), dateOfDay(monday + 3)])
     const calendar = WorkingCalendar.from(calendarData)
     const id = uniqueName('suspend-')
+    await until(startOfDayMs(monday) + 10 * HOUR)
     await startCase(ts, newApplication(id, { calendar: calendarData }))
     const accepted = await act(ts, id, 'accept', DEPARTMENT)
+    await until(startOfDayMs(monday + 1) + 10 * HOUR)
     const suspended = await act(ts, id, 'suspend', DEPARTMENT, { reason: 'inspection', note: 'site inspection' })
     expect(deadline(suspended, 'promised').state).toBe('paused')
-    await ts.env.sleep(8 * 86_400_000)
+    await until(startOfDayMs(monday + 8) + 10 * HOUR)
     const resumed = await act(ts, id, 'resume', DEPARTMENT)
-    const pausedDays = calendar.workingDaysBetween(dayOfMs(Date.parse(suspended.updatedAt)), dayOfMs(Date.parse(resumed.updatedAt)))
-    expect(pausedDays).toBeGreaterThan(0)
+    expect([accepted, suspended, resumed].map((v) => dayOfMs(Date.parse(v.updatedAt)) - monday)).toEqual([0, 1, 8])
+    expect(calendar.workingDaysBetween(monday + 1, monday + 8)).toBe(3)
     for (const key of ['promised', 'statutory']) {
       const before = dayOfMs(Date.parse(deadline(accepted, key).dueAt) - 1)
       const after = dayOfMs(Date.parse(deadline(resumed, key).dueAt) - 1)
-      expect(after).toBe(calendar.addWorkingDays(before, pausedDays))
+      expect(after).toBe(calendar.addWorkingDays(before, 3))
       expect(deadline(resumed, key).state).toBe('running')
     }
   })

@@ -1,6 +1,7 @@
-// Deadlines across a holiday, on the time-skipping server. Its clock starts at real "now" and only
-// moves forward (the real Spring Festival 2026 is behind it), so the holiday is made to lie just
-// ahead: a custom calendar with a Golden-Week-like holiday and a make-up Saturday after it.
+// Deadlines across a holiday, on the time-skipping server. Its clock starts at real "now" (or at
+// BANJIAN_TEST_EPOCH) and only moves forward (the real Spring Festival 2026 is behind it), so the
+// holiday is made to lie just ahead: a custom calendar with a Golden-Week-like holiday and a
+// make-up Saturday after it, every year it touches published.
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes.js'
 import { TestWorkflowEnvironment } from '@temporalio/testing'
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker'
@@ -17,6 +18,7 @@ import {
 } from '../../src/workflows/application/contract.ts'
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes.ts'
 import { createTestDatabase, type TestDatabase, uniqueName } from '../support/system.ts'
+import { sleepToTestEpoch } from '../support/test-epoch.ts'
 
 let env: TestWorkflowEnvironment
 let db: TestDatabase
@@ -29,6 +31,7 @@ beforeAll(async () => {
   env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: inject('testServerPath') } },
   })
+  await sleepToTestEpoch(env)
   // The test server refuses unknown search attributes, and the workflows upsert ours.
   await env.connection.operatorService.addSearchAttributes({
     namespace: 'default',
