@@ -86,6 +86,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   })
 
   app.addHook('onRequest', async (request) => {
+    if (request.routeOptions.config.keyless) return
     const header = request.headers.authorization
     if (!header) {
       if (request.url.startsWith('/v1/')) throw problem('unauthenticated', 'an API key is required: Authorization: Bearer <key>')

@@ -16,6 +16,13 @@ declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal
   }
+  interface FastifyContextConfig {
+    /**
+     * The route answers without looking at the caller's key (health, readiness, metrics): probes
+     * must get an answer while Postgres, where keys are looked up, is down.
+     */
+    keyless?: boolean
+  }
 }
 
 /**

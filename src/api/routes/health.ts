@@ -1,22 +1,42 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { App } from '../app.ts'
 import { problem } from '../problem.ts'
 
-export async function healthRoutes(app: App): Promise<void> {
-  app.get('/healthz', { schema: { tags: ['operations'], operationId: 'checkLiveness', summary: 'Whether the process is up', security: [] } }, async () => ({ status: 'ok' }))
+/** How long readiness waits for each dependency: a probe's own timeout is usually one second. */
+const DEPENDENCY_TIMEOUT_MS = 700
 
-  app.get('/readyz', { schema: { tags: ['operations'], operationId: 'checkReadiness', summary: 'Whether Postgres and Temporal are reachable', security: [] } }, async () => {
-    const checks = await Promise.allSettled([
-      app.deps.database.pool.query('SELECT 1'),
-      app.deps.gateway.ping(),
+type Reachability = 'ok' | 'unreachable'
+
+/** Whether `check` succeeds within the dependency timeout; a hung dependency is an unreachable one. */
+async function reachable(check: () => Promise<unknown>): Promise<Reachability> {
+  const timer = new AbortController()
+  try {
+    return await Promise.race([
+      check().then(() => 'ok' as const, () => 'unreachable' as const),
+      sleep(DEPENDENCY_TIMEOUT_MS, 'unreachable' as const, { signal: timer.signal }),
     ])
-    const [postgres, temporal] = checks.map((c) => (c.status === 'fulfilled' ? 'ok' : 'unreachable'))
+  } finally {
+    timer.abort()
+  }
+}
+
+export async function healthRoutes(app: App): Promise<void> {
+  const keyless = { keyless: true }
+
+  app.get('/healthz', { config: keyless, schema: { tags: ['operations'], operationId: 'checkLiveness', summary: 'Whether the process is up', security: [] } }, async () => ({ status: 'ok' }))
+
+  app.get('/readyz', { config: keyless, schema: { tags: ['operations'], operationId: 'checkReadiness', summary: 'Whether Postgres and Temporal are reachable', security: [] } }, async () => {
+    const [postgres, temporal] = await Promise.all([
+      reachable(() => app.deps.database.pool.query('SELECT 1')),
+      reachable(() => app.deps.gateway.ping()),
+    ])
     if (postgres !== 'ok' || temporal !== 'ok') {
       throw problem('not_ready', `postgres: ${postgres}, temporal: ${temporal}`)
     }
     return { status: 'ready', postgres, temporal }
   })
 
-  app.get('/metrics', { schema: { tags: ['operations'], operationId: 'getMetrics', summary: 'Prometheus metrics', security: [] } }, async (_request, reply) => {
+  app.get('/metrics', { config: keyless, schema: { tags: ['operations'], operationId: 'getMetrics', summary: 'Prometheus metrics', security: [] } }, async (_request, reply) => {
     void reply.type(app.metrics.registry.contentType)
     return app.metrics.registry.metrics()
   })
