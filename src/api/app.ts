@@ -1,7 +1,7 @@
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify'
 import { createCalendarSource } from '../db/calendar.ts'
 import { createCaseReads } from '../db/cases.ts'
 import type { Database } from '../db/client.ts'
@@ -9,7 +9,9 @@ import { createOrganizationReads } from '../db/organizations.ts'
 import { sharedSecret } from '../db/secrets.ts'
 import { createKeyLookup } from './auth.ts'
 import { startPropagationRetries } from './calendar-propagation.ts'
+import { answerClientError } from './client-errors.ts'
 import { createCursors, type Cursors } from './cursor.ts'
+import { BODY_LIMIT_BYTES, parseJsonBodies } from './json-body.ts'
 import type { Repeating } from '../infra/repeat.ts'
 import type { CaseGateway } from './case-gateway.ts'
 import { createMetrics } from './metrics.ts'
@@ -52,20 +54,15 @@ export interface AppOptions {
 export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise<App> {
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
-    bodyLimit: 10 * 1024 * 1024,
+    bodyLimit: BODY_LIMIT_BYTES,
     requestIdHeader: 'x-request-id',
     ajv: { customOptions: { removeAdditional: false } },
+    // A URL Fastify cannot route (bad percent-encoding, an overlong parameter) answers like any other error.
+    frameworkErrors: (err, _request, reply) => sendProblem(reply, toProblem(err)),
+    clientErrorHandler: answerClientError,
   }).withTypeProvider<TypeBoxTypeProvider>()
   app.setValidatorCompiler(validatorCompiler)
-  // Clients that always send `content-type: application/json` may send no body with a bodiless
-  // POST (publish, revoke); that is no body, not malformed JSON. Everything else parses as before.
-  const parseJson = app.getDefaultJsonParser('error', 'error')
-  app.removeContentTypeParser('application/json')
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    const text = body.toString()
-    if (text === '') done(null, undefined)
-    else void parseJson(request, text, done)
-  })
+  parseJsonBodies(app)
   app.decorate('deps', deps)
   app.decorate('cases', createCaseReads(deps.database.db))
   app.decorate('organizations', createOrganizationReads(deps.database.db))
@@ -78,7 +75,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const answer = toProblem(err)
     if (answer.status >= 500) request.log.error({ err }, 'request failed')
-    void reply.status(answer.status).type('application/problem+json').send(answer.toJSON())
+    sendProblem(reply, answer)
   })
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).type('application/problem+json')
@@ -136,6 +133,10 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   return app
 }
 
+function sendProblem(reply: FastifyReply, answer: HttpProblem): void {
+  void reply.status(answer.status).type('application/problem+json').send(answer.toJSON())
+}
+
 function toProblem(err: FastifyError): HttpProblem {
   if (err instanceof HttpProblem) return err
   if (err.validation) {
@@ -146,10 +147,21 @@ function toProblem(err: FastifyError): HttpProblem {
     }))
     return problem('validation_failed', `${where} is not valid: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, errors)
   }
-  if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return problem('unsupported_media_type', err.message)
-  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return problem('payload_too_large', err.message)
-  if (err.statusCode === 400 || err instanceof SyntaxError) {
-    return problem('validation_failed', `request body is not valid JSON: ${err.message}`)
+  switch (err.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return problem('unsupported_media_type', err.message)
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return problem('payload_too_large', `JSON bodies are limited to ${BODY_LIMIT_BYTES} bytes (1 MiB)`)
+    case 'FST_ERR_BAD_URL':
+      return problem('validation_failed', 'the URL is not valid percent-encoded UTF-8', [{ path: 'url', message: 'is not valid percent-encoding' }])
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return problem('validation_failed', 'a path parameter is too long', [{ path: 'params', message: 'must be at most 100 characters' }])
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return problem('validation_failed', `request body is not valid JSON: ${err.message}`, [{ path: 'body', message: 'is not valid JSON' }])
+  }
+  if (err instanceof SyntaxError) {
+    return problem('validation_failed', `request body is not valid JSON: ${err.message}`, [{ path: 'body', message: 'is not valid JSON' }])
   }
   if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return problem('validation_failed', err.message)
   return problem('internal', 'the server could not complete the request')

@@ -7,9 +7,11 @@ export const PROBLEMS = {
   validation_failed: 400,
   unauthenticated: 401,
   not_found: 404,
+  request_timeout: 408,
   idempotency_conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  headers_too_large: 431,
   not_ready: 503,
   internal: 500,
 } as const satisfies Record<RefusalCode, number> & Record<string, number>
@@ -24,8 +26,10 @@ const TITLES: Record<ProblemCode, string> = {
   idempotency_conflict: 'Idempotency key reused with a different request',
   conflict: 'Conflict',
   unprocessable: 'Request cannot be carried out',
+  request_timeout: 'Request not received in time',
   payload_too_large: 'Request body too large',
   unsupported_media_type: 'Unsupported media type',
+  headers_too_large: 'Request line and headers too large',
   not_ready: 'Service not ready',
   internal: 'Internal error',
 }
