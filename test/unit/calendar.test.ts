@@ -5,14 +5,20 @@ import { OFFICIAL_YEARS, officialCalendarData, officialCalendarYears } from '../
 
 const official = WorkingCalendar.from(officialCalendarData())
 const day = (date: string) => dayOfDate(date)
+/** The official years through 2026 only: 2027 unpublished whatever the package ships. */
+const through2026 = officialCalendarYears().filter((y) => y.year <= 2026)
+const until2026 = WorkingCalendar.from({ version: 1, years: through2026 })
 
 describe('official calendar (chinese-days)', () => {
-  it('covers 2004–2026, one published entry per year', () => {
-    expect(OFFICIAL_YEARS).toEqual({ first: 2004, last: 2026 })
+  it('covers every year from 2004 through at least 2026, one published entry per year', () => {
+    expect(OFFICIAL_YEARS.first).toBe(2004)
+    expect(OFFICIAL_YEARS.last).toBeGreaterThanOrEqual(2026)
     const years = officialCalendarYears()
-    expect(years.map((y) => y.year)).toEqual(Array.from({ length: 23 }, (_, i) => 2004 + i))
+    const length = OFFICIAL_YEARS.last - OFFICIAL_YEARS.first + 1
+    expect(years.map((y) => y.year)).toEqual(Array.from({ length }, (_, i) => 2004 + i))
     expect(years.every((y) => y.published && y.days.length > 0)).toBe(true)
-    for (let y = 2004; y <= 2026; y++) expect(official.isPublished(y)).toBe(true)
+    for (let y = 2004; y <= OFFICIAL_YEARS.last; y++) expect(official.isPublished(y)).toBe(true)
+    expect(official.isPublished(OFFICIAL_YEARS.last + 1)).toBe(false)
   })
 
   it('has exactly the 2026 make-up working days of rule 15', () => {
@@ -46,12 +52,12 @@ describe('official calendar (chinese-days)', () => {
 
 describe('WorkingCalendar', () => {
   it('follows Monday–Friday, unpublished, for years not in the data', () => {
-    expect(official.isPublished(2027)).toBe(false)
-    expect(official.isPublished(2003)).toBe(false)
-    expect(official.isWorkingDay('2027-01-01')).toBe(true) // a Friday: New Year is not known yet
-    expect(official.isWorkingDay('2027-01-02')).toBe(false)
-    expect(official.isWorkingDay('2027-02-08')).toBe(true)
-    expect(official.isWorkingDay('2003-10-01')).toBe(true)
+    expect(until2026.isPublished(2027)).toBe(false)
+    expect(until2026.isPublished(2003)).toBe(false)
+    expect(until2026.isWorkingDay('2027-01-01')).toBe(true) // a Friday: New Year is not known yet
+    expect(until2026.isWorkingDay('2027-01-02')).toBe(false)
+    expect(until2026.isWorkingDay('2027-02-08')).toBe(true)
+    expect(until2026.isWorkingDay('2003-10-01')).toBe(true)
   })
 
   it('lets custom data replace a year', () => {
@@ -72,7 +78,7 @@ describe('WorkingCalendar', () => {
 
   it('applies a draft (unpublished) year but keeps it unpublished', () => {
     const draft: CalendarYear = { year: 2027, published: false, days: [{ date: '2027-01-01', working: false, name: '元旦' }] }
-    const cal = WorkingCalendar.from({ version: 2, years: [...officialCalendarYears(), draft] })
+    const cal = WorkingCalendar.from({ version: 2, years: [...through2026, draft] })
     expect(cal.isWorkingDay('2027-01-01')).toBe(false)
     expect(cal.isPublished(2027)).toBe(false)
   })
@@ -91,10 +97,10 @@ describe('WorkingCalendar', () => {
   })
 
   it('reports which spans touch an unpublished year', () => {
-    expect(official.touchesUnpublished(day('2026-12-01'), day('2026-12-31'))).toBe(false)
-    expect(official.touchesUnpublished(day('2026-12-31'), day('2027-01-01'))).toBe(true)
-    expect(official.touchesUnpublished(day('2003-12-31'), day('2004-01-05'))).toBe(true)
-    expect(official.touchesUnpublished(day('2004-01-01'), day('2026-12-31'))).toBe(false)
+    expect(until2026.touchesUnpublished(day('2026-12-01'), day('2026-12-31'))).toBe(false)
+    expect(until2026.touchesUnpublished(day('2026-12-31'), day('2027-01-01'))).toBe(true)
+    expect(until2026.touchesUnpublished(day('2003-12-31'), day('2004-01-05'))).toBe(true)
+    expect(until2026.touchesUnpublished(day('2004-01-01'), day('2026-12-31'))).toBe(false)
   })
 
   it('rejects malformed data and out-of-range days', () => {

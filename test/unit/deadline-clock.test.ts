@@ -5,9 +5,10 @@ import { WorkingCalendar } from '../../src/domain/calendar.ts'
 import { DeadlineError, addWorkingDays, computeDeadline } from '../../src/domain/deadline-clock.ts'
 import type { DeadlineSpec } from '../../src/domain/deadline-clock.ts'
 import { LimitError, parseDurationMs, validateLimit } from '../../src/domain/limit.ts'
-import { officialCalendarData } from '../../src/domain/official-calendar.ts'
+import { officialCalendarYears } from '../../src/domain/official-calendar.ts'
 
-const calendar = WorkingCalendar.from(officialCalendarData())
+// The official years through 2026: 2027 stays unpublished here whatever the package ships.
+const calendar = WorkingCalendar.from({ version: 1, years: officialCalendarYears().filter((y) => y.year <= 2026) })
 const due = (startAt: string, workingDays: number, extra: Partial<DeadlineSpec> = {}) =>
   computeDeadline(calendar, { limit: { workingDays }, startAt, ...extra }).dueAt
 
@@ -209,12 +210,12 @@ describe('limits', () => {
   })
 
   it.each(['', 'P', 'PT', 'P1DT', '2H', 'PT-1H', 'P1.5DT2H', 'pt2h'])('rejects %j', (iso) => {
-    expect(() => parseDurationMs(iso)).toThrow(expect.objectContaining({ code: 'INVALID_DURATION' }))
+    expect(() => parseDurationMs(iso)).toThrow(expect.objectContaining({ reason: 'INVALID_DURATION' }))
   })
 
   it('rejects months and years, which have no fixed length', () => {
     expect(() => parseDurationMs('P1M')).toThrow(/no fixed length/)
-    expect(() => parseDurationMs('P1Y')).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_DURATION' }))
+    expect(() => parseDurationMs('P1Y')).toThrow(expect.objectContaining({ reason: 'UNSUPPORTED_DURATION' }))
   })
 
   it('validates working days and the shape', () => {
