@@ -1,24 +1,37 @@
 // A time limit is either a number of working days (Art. 82: all statutory limits) or a fixed
 // calendar duration (urgent matters, hotline hours). Pure: imported by workflow code.
+import { Refusal } from './refusal.ts'
 
 export type Limit = { workingDays: number } | { duration: string }
 
 export type LimitErrorCode = 'INVALID_LIMIT' | 'INVALID_DURATION' | 'UNSUPPORTED_DURATION'
 
-export class LimitError extends Error {
-  readonly code: LimitErrorCode
-  constructor(code: LimitErrorCode, message: string) {
-    super(message)
+/** A limit that cannot be used: a refusal of the input (400), with the precise reason. */
+export class LimitError extends Refusal {
+  readonly reason: LimitErrorCode
+  constructor(reason: LimitErrorCode, message: string) {
+    super('validation_failed', message)
     this.name = 'LimitError'
-    this.code = code
+    this.reason = reason
   }
 }
 
 const MS = { W: 7 * 86_400_000, D: 86_400_000, H: 3_600_000, M: 60_000, S: 1_000 } as const
 
-// Years and months are matched only to be rejected with a precise message.
-const DURATION =
-  /^P(?:(\d+(?:[.,]\d+)?)Y)?(?:(\d+(?:[.,]\d+)?)M)?(?:(\d+(?:[.,]\d+)?)W)?(?:(\d+(?:[.,]\d+)?)D)?(?:T(?:(\d+(?:[.,]\d+)?)H)?(?:(\d+(?:[.,]\d+)?)M)?(?:(\d+(?:[.,]\d+)?)S)?)?$/
+/** One component: digits, with a fraction only when it is the last component (ISO 8601). */
+const component = (designator: keyof typeof MS) => `(?:(\\d+(?:[.,]\\d+(?=${designator}$))?)${designator})?`
+
+/**
+ * Exactly the durations parseDurationMs reads, as a JSON Schema pattern: the wire schema
+ * (limit-schema.ts) publishes this one, so the edge and the parser cannot disagree on the grammar.
+ */
+export const DURATION_PATTERN =
+  `^P(?!$)${component('W')}${component('D')}(?:T(?=\\d)${component('H')}${component('M')}${component('S')})?$`
+const DURATION = new RegExp(DURATION_PATTERN)
+
+// Only to say precisely why a duration is refused: years, months, or a fraction before the end.
+const LOOSE =
+  /^P(?:(\d+(?:[.,]\d+)?)Y)?(?:(\d+(?:[.,]\d+)?)M)?(?:\d+(?:[.,]\d+)?W)?(?:\d+(?:[.,]\d+)?D)?(?:T(?:\d+(?:[.,]\d+)?H)?(?:\d+(?:[.,]\d+)?M)?(?:\d+(?:[.,]\d+)?S)?)?$/
 
 /**
  * Milliseconds of an ISO 8601 duration such as `PT2H`, `P3D`, `P1DT12H`, `PT0.5S`.
@@ -28,31 +41,28 @@ const DURATION =
 export function parseDurationMs(iso: string): number {
   if (typeof iso !== 'string') throw new LimitError('INVALID_DURATION', 'duration must be an ISO 8601 string such as "PT2H"')
   const m = DURATION.exec(iso)
-  if (m === null || iso === 'P' || iso.endsWith('T')) {
-    throw new LimitError('INVALID_DURATION', `"${iso}" is not an ISO 8601 duration such as "PT2H", "P3D" or "P1DT12H"`)
-  }
-  const [, years, months, weeks, days, hours, minutes, seconds] = m
-  if (years !== undefined || months !== undefined) {
-    throw new LimitError(
-      'UNSUPPORTED_DURATION',
-      `"${iso}": years and months have no fixed length; use days (P30D) or a working-day limit`,
-    )
-  }
-  const parts: Array<[string | undefined, number]> = [
-    [weeks, MS.W], [days, MS.D], [hours, MS.H], [minutes, MS.M], [seconds, MS.S],
-  ]
-  const present = parts.filter((p): p is [string, number] => p[0] !== undefined)
+  if (m === null) throw durationRefusal(iso)
+  const units = [MS.W, MS.D, MS.H, MS.M, MS.S]
   let total = 0
-  present.forEach(([text, unit], i) => {
-    const fractional = /[.,]/.test(text)
-    if (fractional && i !== present.length - 1) {
-      throw new LimitError('INVALID_DURATION', `"${iso}": only the last component may have a fraction`)
-    }
-    total += Number(text.replace(',', '.')) * unit
+  m.slice(1).forEach((text, i) => {
+    if (text !== undefined) total += Number(text.replace(',', '.')) * units[i]!
   })
   const ms = Math.round(total)
   if (!Number.isSafeInteger(ms)) throw new LimitError('INVALID_DURATION', `"${iso}" is too long`)
   return ms
+}
+
+/** Why a string that does not match DURATION_PATTERN is not a duration. */
+function durationRefusal(iso: string): LimitError {
+  const loose = LOOSE.exec(iso)
+  if (loose !== null && iso !== 'P' && !iso.endsWith('T')) {
+    if (loose[1] !== undefined || loose[2] !== undefined) {
+      return new LimitError('UNSUPPORTED_DURATION',
+        `"${iso}": years and months have no fixed length; use days (P30D) or a working-day limit`)
+    }
+    return new LimitError('INVALID_DURATION', `"${iso}": only the last component may have a fraction`)
+  }
+  return new LimitError('INVALID_DURATION', `"${iso}" is not an ISO 8601 duration such as "PT2H", "P3D" or "P1DT12H"`)
 }
 
 export function isWorkingDays(limit: Limit): limit is { workingDays: number } {

@@ -11,8 +11,15 @@ export const REFUSALS = {
 } as const
 export type RefusalCode = keyof typeof REFUSALS
 
+/** Where in the input a refusal found the problem: a JSON pointer relative to what was checked. */
+export interface RefusalDetail { path: string; message: string }
+
+/**
+ * The one family of domain errors: every rule that says no throws a Refusal (or a subclass), so
+ * the workflow can hand each to its caller as a typed, non-retryable failure.
+ */
 export class Refusal extends Error {
-  constructor(readonly code: RefusalCode, message: string) {
+  constructor(readonly code: RefusalCode, message: string, readonly details: readonly RefusalDetail[] = []) {
     super(message)
     this.name = 'Refusal'
   }
