@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import type { Static, TSchema } from 'typebox'
 import { Compile } from 'typebox/compile'
+import { unsafeTextPath } from '../domain/safe-text.ts'
 import { problem } from './problem.ts'
 
 const MAC_BYTES = 16
@@ -14,7 +15,7 @@ export interface CursorCodec<Key> {
 /**
  * Opaque keyset cursors: the sort key as JSON, signed with a secret every API process shares
  * and with the list's name. A cursor this server did not give out for this list is refused before
- * anything reads it, and one it did give out must still have the list's key shape.
+ * anything reads it, and one it did give out must still have the list's key shape, in safe text.
  */
 export function createCursors(secret: Buffer) {
   const sign = (list: string, payload: string) =>
@@ -41,7 +42,7 @@ export function createCursors(secret: Buffer) {
           } catch {
             throw refuse()
           }
-          if (!check.Check(key)) throw refuse()
+          if (!check.Check(key) || unsafeTextPath(key) !== undefined) throw refuse()
           return key
         },
       }
