@@ -67,7 +67,8 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   app.decorate('cases', createCaseReads(deps.database.db))
   app.decorate('organizations', createOrganizationReads(deps.database.db))
   app.decorate('calendar', createCalendarSource(deps.database.db))
-  app.decorate('keys', createKeyLookup(deps.database.db))
+  app.decorate('keys', createKeyLookup(deps.database))
+  app.addHook('onClose', () => app.keys.close())
   app.decorate('metrics', createMetrics())
   // Every API process on this database signs and checks list cursors with the same secret.
   app.decorate('cursors', createCursors(await sharedSecret(deps.database.db, 'cursor')))

@@ -1,7 +1,7 @@
 import { and, eq, isNull } from 'drizzle-orm'
 import type { FastifyRequest } from 'fastify'
-import type { Db } from '../db/client.ts'
-import { hashKey } from '../db/api-keys.ts'
+import type { Database } from '../db/client.ts'
+import { hashKey, listenForKeyRevocations } from '../db/api-keys.ts'
 import { apiKeys } from '../db/schema.ts'
 import { ROLES, type Role } from '../domain/roles.ts'
 import { problem } from './problem.ts'
@@ -27,25 +27,39 @@ declare module 'fastify' {
 
 /**
  * Looks keys up by hash. Answers are cached briefly so a busy window system does not cost a
- * query per request; a revocation takes effect within `ttlMs`.
+ * query per request. A revocation anywhere (this process, another, the CLI) is announced through
+ * Postgres NOTIFY and clears the cache at once; while the listening connection is down nothing is
+ * cached, since a revocation made then would go unheard. `ttlMs` only bounds how long a key
+ * revoked without the announcement (by hand, in SQL) keeps working.
  */
-export function createKeyLookup(db: Db, ttlMs = 5_000) {
+export function createKeyLookup(database: Pick<Database, 'db' | 'pool'>, ttlMs = 5_000) {
   const cache = new Map<string, { principal: Principal | undefined; expires: number }>()
+  // Bumped at every clearing: an answer read before a revocation was heard is not cached after it.
+  let generation = 0
+  const forget = () => {
+    generation++
+    cache.clear()
+  }
+  const revocations = listenForKeyRevocations(database.pool, { revoked: forget, lost: forget })
   return {
     async find(secret: string): Promise<Principal | undefined> {
       const hash = hashKey(secret)
       const cached = cache.get(hash)
       if (cached && cached.expires > Date.now()) return cached.principal
-      const [row] = await db.select({ id: apiKeys.id, organizationId: apiKeys.organizationId, role: apiKeys.role })
+      const readAt = generation
+      const [row] = await database.db.select({ id: apiKeys.id, organizationId: apiKeys.organizationId, role: apiKeys.role })
         .from(apiKeys).where(and(eq(apiKeys.keyHash, hash), isNull(apiKeys.revokedAt)))
       const principal = row ? { keyId: row.id, organizationId: row.organizationId, role: row.role as Role } : undefined
-      if (cache.size > 10_000) cache.clear()
-      cache.set(hash, { principal, expires: Date.now() + ttlMs })
+      if (revocations.listening() && readAt === generation) {
+        if (cache.size > 10_000) cache.clear()
+        cache.set(hash, { principal, expires: Date.now() + ttlMs })
+      }
       return principal
     },
-    forget(): void {
-      cache.clear()
-    },
+    forget,
+    /** Whether revocations are heard (and so keys cached). */
+    listening: () => revocations.listening(),
+    close: () => revocations.close(),
   }
 }
 export type KeyLookup = ReturnType<typeof createKeyLookup>

@@ -36,7 +36,7 @@ export async function listKeysCommand(database: Database, out: Out): Promise<num
 
 export async function revokeKeyCommand(database: Database, id: string, out: Out): Promise<number> {
   if (await revokeApiKey(database.db, id)) {
-    out(`revoked ${id}; API processes stop taking it within seconds`)
+    out(`revoked ${id}; every API process refuses it from now on`)
     return 0
   }
   out(`no API key ${id}`)
