@@ -46,8 +46,9 @@ export function createCaseReads(db: Db) {
       case 'hotline':
         return or(eq(cases.receivedBy, viewer.organizationId), involves(viewer.organizationId))
       case 'supervisor':
+        // The organisation as a whole path segment; not LIKE, where `_` and `%` in an id are wildcards.
         return sql`${cases.handlingOrganizationId} IN (SELECT ${organizations.id} FROM ${organizations}
-          WHERE ${organizations.path} LIKE ${`%/${viewer.organizationId}/%`})`
+          WHERE strpos(${organizations.path}, ${`/${viewer.organizationId}/`}) > 0)`
     }
   }
 

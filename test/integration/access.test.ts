@@ -196,3 +196,56 @@ describe('API keys', () => {
     expect(empty.json()).toMatchObject({ status: 400, code: 'validation_failed' })
   })
 })
+
+describe('organisation ids with characters LIKE would take for wildcards', () => {
+  const put = (id: string, kind: string, parentId: string) => call(app, ADMIN_KEY, 'PUT', `/v1/organizations/${id}`, { name: id, kind, parentId })
+  const pathsOf = async (ids: string[]) => Object.fromEntries((await db.database.pool.query<{ id: string; path: string }>(
+    'SELECT id, path FROM organizations WHERE id = ANY($1)', [ids])).rows.map((r) => [r.id, r.path]))
+
+  it('moving an organisation whose id has `_` rewrites its own subtree and no one else\'s', async () => {
+    for (const [id, kind, parentId] of [['mv', 'government', 'root'], ['mv_1', 'government', 'root'], ['mv_1-a', 'department', 'mv_1'],
+      ['mv-1', 'government', 'root'], ['mv-1-b', 'department', 'mv-1'], ['mvx1', 'government', 'root']] as const) {
+      expect((await put(id, kind, parentId)).status).toBe(200)
+    }
+    expect((await put('mv_1', 'government', 'mv')).status).toBe(200)
+    expect(await pathsOf(['mv_1', 'mv_1-a', 'mv-1', 'mv-1-b', 'mvx1'])).toEqual({
+      'mv_1': '/root/mv/mv_1/',
+      'mv_1-a': '/root/mv/mv_1/mv_1-a/',
+      'mv-1': '/root/mv-1/',
+      'mv-1-b': '/root/mv-1/mv-1-b/',
+      'mvx1': '/root/mvx1/',
+    })
+  })
+
+  it('a supervisor of `zz_a` cannot read a case handled under its sibling `zz-a`; one of their parent can', async () => {
+    for (const [id, kind, parentId] of [['zz', 'government', 'root'], ['zz_a', 'government', 'zz'], ['zz-a', 'department', 'zz']] as const) {
+      expect((await put(id, kind, parentId)).status).toBe(200)
+    }
+    const at = '2026-12-01T02:00:00.000Z'
+    const view = {
+      id: 'A20261201-ZZSIBLING', kind: 'application', status: 'pending_acceptance', version: 1, channel: 'window', receivedBy: 'gz-center',
+      handlingOrganizationId: 'zz-a', priority: { greenChannel: false, urgent: false }, deadlines: [], overdue: false, warned: false,
+      flags: [], createdAt: at, updatedAt: at,
+    }
+    await db.database.pool.query(`INSERT INTO cases (id, kind, status, last_seq, last_hash, handling_organization_id, received_by,
+      priority_rank, next_due_at, organizations, view, created_at, updated_at)
+      VALUES ($1, 'application', 'pending_acceptance', 1, '', 'zz-a', 'gz-center', 2, 'infinity', ARRAY['zz-a'], $2, $3, $3)`,
+    [view.id, view, at])
+    const supervisorOf = async (organizationId: string) =>
+      ((await call(app, ADMIN_KEY, 'POST', '/v1/api-keys', { organizationId, role: 'supervisor' })).body as { key: string }).key
+    const sibling = await supervisorOf('zz_a')
+    expect(await call(app, sibling, 'GET', `/v1/cases/${view.id}`)).toMatchObject({ status: 404, body: { code: 'not_found' } })
+    expect((await call(app, sibling, 'GET', '/v1/cases')).body.items).toEqual([])
+    const parent = await supervisorOf('zz')
+    expect(await call(app, parent, 'GET', `/v1/cases/${view.id}`)).toMatchObject({ status: 200, body: { id: view.id } })
+    expect((await call(app, parent, 'GET', '/v1/cases')).body.items.map((c: { id: string }) => c.id)).toEqual([view.id])
+  })
+
+  it('are limited to letters, digits, ".", "_" and "-", starting with a letter or digit', async () => {
+    for (const id of ['a%25b', 'a%2Fb', '-a', '.a', 'a%20b', 'a*', '%E5%8A%9E']) {
+      const r = await call(app, ADMIN_KEY, 'PUT', `/v1/organizations/${id}`, { name: 'x', kind: 'department', parentId: 'gz' })
+      expect({ id, status: r.status, path: r.body.errors?.[0]?.path }).toEqual({ id, status: 400, path: 'params/id' })
+    }
+    expect((await call(app, ADMIN_KEY, 'GET', '/v1/cases?handlingOrganizationId=a%25')).status).toBe(400)
+  })
+})

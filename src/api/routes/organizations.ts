@@ -66,8 +66,9 @@ export async function organizationRoutes(app: App): Promise<void> {
         .onConflictDoUpdate({ target: organizations.id, set: { name, kind, parentId: parentId ?? null, path, updatedAt: sql`now()` } })
         .returning(columns)
       if (before && before.path !== path) {
+        // A plain prefix test: with LIKE, an `_` or `%` in an id would match other organisations' paths.
         await tx.execute(sql`UPDATE organizations SET path = ${path} || substr(path, ${before.path.length + 1})
-          WHERE path LIKE ${`${before.path}%`} AND id <> ${id}`)
+          WHERE starts_with(path, ${before.path}) AND id <> ${id}`)
       }
       return row!
     })
