@@ -6,12 +6,20 @@ import type { CalendarData } from '../../src/domain/calendar.ts'
 import type { CaseView } from '../../src/domain/case-view.ts'
 import { applicationBody, call, type Directory, itemDraft, seedDirectory } from '../support/fixtures.ts'
 import { ADMIN_KEY, startTestSystem, type TestSystem } from '../support/system.ts'
+import { shanghaiYear } from '../support/test-epoch.ts'
+
+// Cases here start at the real now. The calendar is pinned so that this year is published and the
+// next ones are not, whichever years the official data covers.
+const THIS_YEAR = shanghaiYear(Date.now())
+const NEXT_YEAR = THIS_YEAR + 1
+/** A year nobody publishes in this file. */
+const FAR_YEAR = THIS_YEAR + 5
 
 let sys: TestSystem
 let dir: Directory
 
 beforeAll(async () => {
-  sys = await startTestSystem()
+  sys = await startTestSystem({ calendarPublishedThrough: THIS_YEAR })
   dir = await seedDirectory(sys.app)
 })
 afterAll(async () => sys?.stop())
@@ -33,34 +41,27 @@ const add = async (from: string, limit: string) => {
 const versionCount = async () =>
   (await sys.db.database.pool.query('SELECT count(*)::int AS n FROM calendar_versions')).rows[0].n as number
 
-/** An illustrative 2027 calendar (the State Council's was not in the seed data). */
-const DAYS_2027 = [
-  { date: '2027-01-01', working: false, name: '元旦' },
-  { date: '2027-02-08', working: false, name: '春节' },
-  { date: '2027-02-09', working: false, name: '春节' },
-  { date: '2027-02-10', working: false, name: '春节' },
-  { date: '2027-02-11', working: false, name: '春节' },
-  { date: '2027-02-12', working: false, name: '春节' },
-  { date: '2027-02-20', working: true, name: '春节调休' },
-]
+const DAY_MS = 86_400_000
+const dateOf = (ms: number) => new Date(ms).toISOString().slice(0, 10)
+/** The first Monday of February: an illustrative calendar gives its week off. */
+const firstFebruaryMonday = (year: number) =>
+  [...Array(7).keys()].map((i) => Date.UTC(year, 1, 1 + i)).find((ms) => new Date(ms).getUTCDay() === 1)!
 
-/** Any other year: the weekdays among 1–3 January and of the first full week of February off. */
+/** An illustrative year (no State Council notice is in the seed for it): the weekdays among 1–3 January and of the first full week of February off. */
 function illustrativeDays(year: number): Array<{ date: string; working: boolean; name: string }> {
-  if (year === 2027) return DAYS_2027
   const dates: string[] = []
   const weekday = (d: Date) => d.getUTCDay() !== 0 && d.getUTCDay() !== 6
   for (let d = 1; d <= 3; d++) if (weekday(new Date(Date.UTC(year, 0, d)))) dates.push(new Date(Date.UTC(year, 0, d)).toISOString().slice(0, 10))
-  const firstMonday = [...Array(7).keys()].map((i) => new Date(Date.UTC(year, 1, 1 + i))).find((d) => d.getUTCDay() === 1)!
-  for (let i = 0; i < 5; i++) dates.push(new Date(firstMonday.getTime() + i * 86_400_000).toISOString().slice(0, 10))
+  for (let i = 0; i < 5; i++) dates.push(dateOf(firstFebruaryMonday(year) + i * DAY_MS))
   return dates.map((date) => ({ date, working: false, name: '节假日' }))
 }
 
 let longItem: Promise<void> | undefined
-/** A new case whose acceptance deadline (60 working days) reaches into the next unpublished year. */
+/** A new case whose acceptance deadline (300 working days, over a year) reaches into the next, unpublished year. */
 async function submitProvisional(): Promise<CaseView> {
   const code = 'LONG-ACCEPTANCE'
   longItem ??= (async () => {
-    expect((await call(sys.app, ADMIN_KEY, 'PUT', `/v1/service-items/${code}`, itemDraft({ acceptanceLimit: { workingDays: 60 } }))).status).toBe(200)
+    expect((await call(sys.app, ADMIN_KEY, 'PUT', `/v1/service-items/${code}`, itemDraft({ acceptanceLimit: { workingDays: 300 } }))).status).toBe(200)
     expect((await call(sys.app, ADMIN_KEY, 'POST', `/v1/service-items/${code}/publish`)).status).toBe(200)
   })()
   await longItem
@@ -96,9 +97,9 @@ describe('GET /v1/calendar/{year}', () => {
   })
 
   it('answers an unknown year as unpublished with no exceptions', async () => {
-    const r = await call(sys.app, dir.windowKey, 'GET', '/v1/calendar/2031')
+    const r = await call(sys.app, dir.windowKey, 'GET', `/v1/calendar/${FAR_YEAR}`)
     expect(r.status).toBe(200)
-    expect(r.body).toEqual({ year: 2031, published: false, days: [], version: null })
+    expect(r.body).toEqual({ year: FAR_YEAR, published: false, days: [], version: null })
   })
 
   it('refuses a missing key and a year that is not one', async () => {
@@ -145,6 +146,7 @@ describe('GET /v1/calendar/add', () => {
 describe('PUT /v1/calendar/{year}', () => {
   it('refuses what cannot be the year\'s exceptions, naming each bad entry, and records nothing', async () => {
     const before = await versionCount()
+    const yearBefore = (await call(sys.app, dir.windowKey, 'GET', '/v1/calendar/2027')).body
     const r = await call(sys.app, ADMIN_KEY, 'PUT', '/v1/calendar/2027', {
       days: [
         { date: '2027-01-01', working: false, name: '元旦' },
@@ -170,11 +172,11 @@ describe('PUT /v1/calendar/{year}', () => {
     const extraField = await call(sys.app, ADMIN_KEY, 'PUT', '/v1/calendar/2027', { days: [], note: 'x' })
     expect(extraField.status).toBe(400)
     expect(await versionCount()).toBe(before)
-    expect((await call(sys.app, dir.windowKey, 'GET', '/v1/calendar/2027')).body).toMatchObject({ published: false })
+    expect((await call(sys.app, dir.windowKey, 'GET', '/v1/calendar/2027')).body).toEqual(yearBefore)
   })
 
   it('is for administrators only', async () => {
-    const r = await call(sys.app, dir.supervisorKey, 'PUT', '/v1/calendar/2027', { days: DAYS_2027 })
+    const r = await call(sys.app, dir.supervisorKey, 'PUT', `/v1/calendar/${NEXT_YEAR}`, { days: illustrativeDays(NEXT_YEAR) })
     expect(r.status).toBe(403)
     expect(r.body).toMatchObject({ code: 'forbidden' })
   })
@@ -199,18 +201,18 @@ describe('PUT /v1/calendar/{year}', () => {
         windows.add(`${from}-${to}`)
         return loadCalendarWindow(sys.db.database.db, from, to)
       } },
-      { year: 2031, correction: false }, { batchSize: 2, concurrency: 2 },
+      { year: FAR_YEAR, correction: false }, { batchSize: 2, concurrency: 2 },
     )
     expect([...seen].sort()).toEqual([...ids].sort())
     // The years around the case, widened to the published one.
     const createdYear = new Date(Date.parse(created[0]!.createdAt) + 8 * 3_600_000).getUTCFullYear()
-    expect([...windows]).toEqual([`${createdYear - 1}-2031`])
+    expect([...windows]).toEqual([`${createdYear - 1}-${FAR_YEAR}`])
     expect(result).toEqual({ signalled: 3, closed: 1, failed: 1 })
   })
 
   /** A propagation row as a publisher records it, for a version no test publishes. */
   const recordRow = async (version: number) => sys.db.database.pool.query(
-    'INSERT INTO calendar_propagations (version, year, correction, passes, claimed_until) VALUES ($1, 2031, false, 1, now())', [version])
+    'INSERT INTO calendar_propagations (version, year, correction, passes, claimed_until) VALUES ($1, $2, false, 1, now())', [version, FAR_YEAR])
   const readRow = async (version: number) => (await sys.db.database.pool.query(
     'SELECT after, signalled, closed, failed, passes, done_at FROM calendar_propagations WHERE version = $1', [version])).rows[0]
   const openProvisional = async () =>
@@ -228,7 +230,7 @@ describe('PUT /v1/calendar/{year}', () => {
     const dying = (from: number, to: number) => (++reads > 2 ? Promise.reject(new Error('process killed')) : window(from, to))
     const deps = { db: sys.db.database.db, gateway, leaseMs: 1500 }
     await expect(runPropagation({ ...deps, window: dying }, {
-      version: 9001, year: 2031, correction: false, after: undefined, counts: { signalled: 0, closed: 0, failed: 0 },
+      version: 9001, year: FAR_YEAR, correction: false, after: undefined, counts: { signalled: 0, closed: 0, failed: 0 },
     }, { batchSize: 2, concurrency: 1 })).rejects.toThrow('process killed')
     expect(await readRow(9001)).toMatchObject({ after: ids[1], signalled: 2, done_at: null })
 
@@ -285,7 +287,7 @@ describe('PUT /v1/calendar/{year}', () => {
     }
     const deps = { db: sys.db.database.db, gateway, window, leaseMs: 50, retryAfterMs: 50 }
     const first = await runPropagation(deps, {
-      version: 9002, year: 2031, correction: false, after: undefined, counts: { signalled: 0, closed: 0, failed: 0 },
+      version: 9002, year: FAR_YEAR, correction: false, after: undefined, counts: { signalled: 0, closed: 0, failed: 0 },
     })
     expect(first).toEqual({ signalled: ids.length - 1, closed: 0, failed: 1 })
     expect(await readRow(9002)).toMatchObject({ done_at: null, failed: 1, passes: 1 })
@@ -302,22 +304,25 @@ describe('PUT /v1/calendar/{year}', () => {
     expect([...seen].sort()).toEqual([...ids].sort())
   })
 
-  it('publishes 2027: a 2027 deadline stops being provisional and running cases recompute theirs', async () => {
+  it('publishes next year: its deadlines stop being provisional and running cases recompute theirs', async () => {
     const created = await submitProvisional()
     const acceptance = created.deadlines.find((d) => d.kind === 'acceptance')!
     expect(acceptance.provisional).toBe(true)
-    expect(acceptance.dueAt).toBe((await add(created.createdAt, 'workingDays=60')).dueAt)
+    expect(acceptance.dueAt).toBe((await add(created.createdAt, 'workingDays=300')).dueAt)
 
     // A provisional case whose workflow has ended without the read side noticing: no failure.
     const ended = await submitProvisional()
     await sys.client.workflow.getHandle(ended.id).terminate('test: a workflow that is gone')
 
-    const probe2027 = await add('2027-02-05T02:00:00Z', 'workingDays=1')
-    expect(probe2027).toMatchObject({ dueDate: '2027-02-08', provisional: true })
+    // From the Friday before the first Monday of February, one working day: that Monday while the
+    // year is unpublished (Monday–Friday), the Monday after once its illustrative calendar is out.
+    const monday = firstFebruaryMonday(NEXT_YEAR)
+    const probeFrom = `${dateOf(monday - 3 * DAY_MS)}T02:00:00Z`
+    expect(await add(probeFrom, 'workingDays=1')).toMatchObject({ dueDate: dateOf(monday), provisional: true })
 
-    const dueYear = Number((await add(created.createdAt, 'workingDays=60')).dueDate.slice(0, 4))
+    const dueYear = Number((await add(created.createdAt, 'workingDays=300')).dueDate.slice(0, 4))
     const thisYear = Number(created.createdAt.slice(0, 4))
-    const years = [...new Set([2027, ...Array.from({ length: dueYear - thisYear + 1 }, (_, i) => thisYear + i)])].sort()
+    const years = [...new Set([NEXT_YEAR, ...Array.from({ length: dueYear - thisYear + 1 }, (_, i) => thisYear + i)])].sort()
     const provisionalOpen = async () => (await sys.db.database.pool.query(
       'SELECT count(*)::int AS n FROM cases WHERE open AND provisional')).rows[0].n as number
     const versionsBefore = await versionCount()
@@ -340,11 +345,11 @@ describe('PUT /v1/calendar/{year}', () => {
     expect(published).toBeGreaterThan(0)
     expect(await versionCount()).toBe(versionsBefore + published)
 
-    const stored = (await call(sys.app, dir.auditorKey, 'GET', '/v1/calendar/2027')).body as CalendarYearBody
-    expect(stored).toMatchObject({ year: 2027, published: true, days: DAYS_2027 })
-    expect(await add('2027-02-05T02:00:00Z', 'workingDays=1')).toMatchObject({ dueDate: '2027-02-15', provisional: false })
+    const stored = (await call(sys.app, dir.auditorKey, 'GET', `/v1/calendar/${NEXT_YEAR}`)).body as CalendarYearBody
+    expect(stored).toMatchObject({ year: NEXT_YEAR, published: true, days: illustrativeDays(NEXT_YEAR) })
+    expect(await add(probeFrom, 'workingDays=1')).toMatchObject({ dueDate: dateOf(monday + 7 * DAY_MS), provisional: false })
 
-    const expectedDue = await add(created.createdAt, 'workingDays=60')
+    const expectedDue = await add(created.createdAt, 'workingDays=300')
     expect(expectedDue.provisional).toBe(false)
     const recomputed = await waitFor(
       async () => (await call(sys.app, dir.departmentKey, 'GET', `/v1/cases/${created.id}`)).body as CaseView,
@@ -355,7 +360,7 @@ describe('PUT /v1/calendar/{year}', () => {
     expect(recomputed.status).toBe('submitted')
     const history = await call(sys.app, dir.auditorKey, 'GET', `/v1/cases/${created.id}/history`)
     const events = (history.body as { events: Array<{ type: string; data: Record<string, unknown> }> }).events
-    const event = events.find((e) => e.type === 'deadlines_recomputed')
+    const event = events.findLast((e) => e.type === 'deadlines_recomputed')
     expect(event?.data).toMatchObject({ calendarVersion: versionsBefore + published })
     const row = await sys.db.database.pool.query('SELECT provisional FROM cases WHERE id = $1', [created.id])
     expect(row.rows[0].provisional).toBe(false)

@@ -69,10 +69,30 @@ export interface TestSystem {
   stop(): Promise<void>
 }
 
+/**
+ * Pins a test schema's calendar to "published through `lastYear`": later years are removed (no
+ * notice has come out for them) and a year up to it that the seed lacks is published as
+ * Monday–Friday, so that which deadlines are provisional does not depend on the years the official
+ * data covers. Call it before the app first reads the calendar.
+ */
+export async function pinCalendarThrough(db: TestDatabase, lastYear: number): Promise<void> {
+  await db.database.pool.query('DELETE FROM calendar_years WHERE year > $1', [lastYear])
+  await db.database.pool.query(`INSERT INTO calendar_years (year, published, days, version, source)
+    SELECT year, true, '[]'::jsonb, 1, 'test: Monday to Friday'
+    FROM generate_series((SELECT min(year) FROM calendar_years), $1::int) AS year
+    ON CONFLICT (year) DO NOTHING`, [lastYear])
+}
+
+export interface TestSystemOptions {
+  /** Pin the calendar (see pinCalendarThrough) before the app starts. */
+  calendarPublishedThrough?: number
+}
+
 /** The API and a worker on their own task queues, against the run's dev server and a fresh schema. */
-export async function startTestSystem(): Promise<TestSystem> {
+export async function startTestSystem(options: TestSystemOptions = {}): Promise<TestSystem> {
   quietRuntime()
   const db = await createTestDatabase()
+  if (options.calendarPublishedThrough !== undefined) await pinCalendarThrough(db, options.calendarPublishedThrough)
   const target = testTarget()
   const queues = taskQueues(uniqueName('q'))
   const { workers, connection } = await createWorkers({

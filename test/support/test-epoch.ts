@@ -55,9 +55,12 @@ export function testNowMs(): number {
   return testEpochMs() ?? Date.now()
 }
 
+/** The Asia/Shanghai year of an instant. */
+export const shanghaiYear = (ms: number): number => yearOfDay(dayOfMs(ms))
+
 /** The Asia/Shanghai year of testNowMs(). */
 export function testYear(): number {
-  return yearOfDay(dayOfMs(testNowMs()))
+  return shanghaiYear(testNowMs())
 }
 
 /** Moves a fresh time-skipping environment's clock to the epoch, if one is set. */
