@@ -1,0 +1,64 @@
+// A small, realistic directory for the fuzzer to reach deep paths with: an organisation tree, a
+// published service item, and one case that has been accepted (so it has a history).
+
+export interface Seeded {
+  organizationId: string
+  serviceItemCode: string
+  caseId: string
+  year: number
+}
+
+const ITEM_CODE = '440100-BIZ-001'
+
+export async function seed(baseUrl: string, adminKey: string): Promise<Seeded> {
+  const call = async (key: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const response = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    })
+    const text = await response.text()
+    if (response.status >= 300) throw new Error(`seeding: ${method} ${path} answered ${response.status}: ${text}`)
+    return text ? JSON.parse(text) as Record<string, unknown> : {}
+  }
+
+  const tree: Array<[string, string, string, string]> = [
+    ['gz', '广州市人民政府', 'government', 'root'],
+    ['gz-sm', '广州市政务服务管理办公室', 'service-management', 'gz'],
+    ['gz-center', '广州市政务服务中心', 'service-center', 'gz'],
+    ['gz-amr', '广州市市场监督管理局', 'department', 'gz'],
+    ['gz-tianhe', '广州市天河区人民政府', 'government', 'gz'],
+    ['gz-tianhe-amr', '天河区市场监督管理局', 'department', 'gz-tianhe'],
+  ]
+  for (const [id, name, kind, parentId] of tree) await call(adminKey, 'PUT', `/v1/organizations/${id}`, { name, kind, parentId })
+  const key = async (organizationId: string, role: string) =>
+    (await call(adminKey, 'POST', '/v1/api-keys', { organizationId, role, name: `fuzz ${role}` })).key as string
+  const windowKey = await key('gz-center', 'window')
+  const departmentKey = await key('gz-amr', 'department')
+
+  await call(adminKey, 'PUT', `/v1/service-items/${ITEM_CODE}`, {
+    name: '企业设立登记',
+    departmentId: 'gz-amr',
+    processing: 'promised',
+    promisedLimit: { workingDays: 5 },
+    statutoryLimit: { workingDays: 20 },
+    materials: [
+      { code: 'application-form', name: '申请书', required: true },
+      { code: 'id-card', name: '身份证', required: true, sharedSource: 'resident-id' },
+      { code: 'lease', name: '租赁合同', required: true },
+      { code: 'photo', name: '照片', required: false },
+    ],
+    channels: ['window', 'online'],
+  })
+  await call(adminKey, 'POST', `/v1/service-items/${ITEM_CODE}/publish`)
+
+  const submitted = await call(windowKey, 'POST', '/v1/applications', {
+    serviceItemCode: ITEM_CODE,
+    applicant: { type: 'person', name: '张三', idNumber: '440106199001011234' },
+    channel: 'window',
+    materials: [{ code: 'application-form', ref: 'doc://form/1' }, { code: 'lease', ref: 'doc://lease/1' }],
+  }, { 'idempotency-key': 'fuzz-seed-application' })
+  const caseId = submitted.id as string
+  await call(departmentKey, 'POST', `/v1/cases/${caseId}/actions`, { action: 'accept' })
+  return { organizationId: 'gz-amr', serviceItemCode: ITEM_CODE, caseId, year: new Date().getUTCFullYear() }
+}
