@@ -107,7 +107,7 @@ export async function organizationRoutes(app: App): Promise<void> {
     schema: {
       tags: ['organisations'], operationId: 'createApiKey', summary: 'Issue an API key bound to an organisation and a role',
       headers: IdempotencyHeaders, body: ApiKeyBody,
-      response: { 201: CreatedKey, ...commonErrorResponses, 422: ProblemDetails },
+      response: { 201: CreatedKey, ...commonErrorResponses, 409: ProblemDetails, 422: ProblemDetails },
     },
   }, async (request, reply) => {
     const principal = principalOf(request)
