@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { Compile } from 'typebox/compile'
 import { describe, expect, it } from 'vitest'
+import { clientErrorProblem } from '../../src/api/client-errors.ts'
 import { nestsDeeperThan } from '../../src/api/json-body.ts'
 import { Instant } from '../../src/api/schemas/common.ts'
 import { isSafeText, unsafeTextPath } from '../../src/domain/safe-text.ts'
@@ -78,5 +79,17 @@ describe('Instant', () => {
         expect(ms).toBeGreaterThanOrEqual(min)
         expect(ms).toBeLessThan(max)
       }), { numRuns: 20_000 })
+  })
+})
+
+describe("what Node's HTTP parser refuses", () => {
+  it('gets a contract code and status for each kind of refusal', () => {
+    const answer = (code: string) => {
+      const { status, code: problemCode } = clientErrorProblem(Object.assign(new Error(code), { code }))
+      return [status, problemCode]
+    }
+    expect(answer('HPE_HEADER_OVERFLOW')).toEqual([431, 'headers_too_large'])
+    expect(answer('ERR_HTTP_REQUEST_TIMEOUT')).toEqual([408, 'request_timeout'])
+    expect(answer('HPE_INVALID_METHOD')).toEqual([400, 'validation_failed'])
   })
 })
