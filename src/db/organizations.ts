@@ -1,4 +1,4 @@
-import { and, inArray, notInArray } from 'drizzle-orm'
+import { and, asc, eq, gt, inArray, notInArray, sql } from 'drizzle-orm'
 import type { OrganizationKind } from '../domain/roles.ts'
 import type { Db } from './client.ts'
 import { organizations } from './schema.ts'
@@ -26,4 +26,57 @@ export function createOrganizationReads(db: Db) {
         .where(and(inArray(organizations.id, ids), notInArray(organizations.kind, [...CASE_HANDLING_KINDS])))
     },
   }
+}
+
+const columns = {
+  id: organizations.id, name: organizations.name, kind: organizations.kind, parentId: organizations.parentId,
+  createdAt: organizations.createdAt, updatedAt: organizations.updatedAt,
+}
+
+/** A change that would break the tree: an unknown parent, or a cycle. The message says which. */
+export class TreeChangeRefused extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'TreeChangeRefused'
+  }
+}
+
+/**
+ * Creates or updates an organisation, under `parentId` or at the top, and moves its subtree
+ * with it. Tree changes are serialised so that two concurrent moves cannot build a cycle.
+ */
+export async function saveOrganization(db: Db, organization: { id: string; name: string; kind: OrganizationKind; parentId?: string | undefined }) {
+  const { id, name, kind, parentId } = organization
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext('organizations'))`)
+    let path = `/${id}/`
+    if (parentId !== undefined) {
+      const [parent] = await tx.select({ path: organizations.path }).from(organizations).where(eq(organizations.id, parentId))
+      if (!parent) throw new TreeChangeRefused(`parent organisation ${parentId} does not exist`)
+      if (parent.path.includes(`/${id}/`)) throw new TreeChangeRefused(`${parentId} lies under ${id}: that would make a cycle`)
+      path = `${parent.path}${id}/`
+    }
+    const [before] = await tx.select({ path: organizations.path }).from(organizations).where(eq(organizations.id, id))
+    const [row] = await tx.insert(organizations).values({ id, name, kind, parentId: parentId ?? null, path })
+      .onConflictDoUpdate({ target: organizations.id, set: { name, kind, parentId: parentId ?? null, path, updatedAt: sql`now()` } })
+      .returning(columns)
+    if (before && before.path !== path) {
+      // A plain prefix test: with LIKE, an `_` or `%` in an id would match other organisations' paths.
+      await tx.execute(sql`UPDATE organizations SET path = ${path} || substr(path, ${before.path.length + 1})
+        WHERE starts_with(path, ${before.path}) AND id <> ${id}`)
+    }
+    return row!
+  })
+}
+
+export async function findOrganization(db: Db, id: string) {
+  const [row] = await db.select(columns).from(organizations).where(eq(organizations.id, id))
+  return row
+}
+
+/** Up to `limit` organisations in id order, after `after`. */
+export async function listOrganizations(db: Db, after: string | undefined, limit: number) {
+  return db.select(columns).from(organizations)
+    .where(after === undefined ? undefined : gt(organizations.id, after))
+    .orderBy(asc(organizations.id)).limit(limit)
 }

@@ -1,7 +1,6 @@
-import { asc, eq, gt, sql } from 'drizzle-orm'
 import { Type } from 'typebox'
 import { createApiKey, revokeApiKey, UnknownOrganization } from '../../db/api-keys.ts'
-import { organizations } from '../../db/schema.ts'
+import { findOrganization, listOrganizations, saveOrganization, TreeChangeRefused } from '../../db/organizations.ts'
 import { OrganizationKind, Role } from '../../domain/roles.ts'
 import type { App } from '../app.ts'
 import { allow, ANY_ROLE, principalOf } from '../auth.ts'
@@ -31,11 +30,6 @@ const CreatedKey = Type.Object({
   id: Type.String(), key: Type.String(), organizationId: Type.String(), role: Role, name: Type.Optional(Type.String()),
 })
 
-const columns = {
-  id: organizations.id, name: organizations.name, kind: organizations.kind, parentId: organizations.parentId,
-  createdAt: organizations.createdAt, updatedAt: organizations.updatedAt,
-}
-
 export async function organizationRoutes(app: App): Promise<void> {
   const { db } = app.deps.database
   const cursors = app.cursors.of('organizations', Type.Tuple([Type.String({ minLength: 1, maxLength: 100 })]))
@@ -49,29 +43,12 @@ export async function organizationRoutes(app: App): Promise<void> {
       response: { 200: Organization, ...commonErrorResponses, 422: ProblemDetails },
     },
   }, async (request) => {
-    const { id } = request.params
-    const { name, kind, parentId } = request.body
-    return db.transaction(async (tx) => {
-      // Serialise tree changes so two concurrent moves cannot build a cycle.
-      await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext('organizations'))`)
-      let path = `/${id}/`
-      if (parentId !== undefined) {
-        const [parent] = await tx.select({ path: organizations.path }).from(organizations).where(eq(organizations.id, parentId))
-        if (!parent) throw problem('unprocessable', `parent organisation ${parentId} does not exist`)
-        if (parent.path.includes(`/${id}/`)) throw problem('unprocessable', `${parentId} lies under ${id}: that would make a cycle`)
-        path = `${parent.path}${id}/`
-      }
-      const [before] = await tx.select({ path: organizations.path }).from(organizations).where(eq(organizations.id, id))
-      const [row] = await tx.insert(organizations).values({ id, name, kind, parentId: parentId ?? null, path })
-        .onConflictDoUpdate({ target: organizations.id, set: { name, kind, parentId: parentId ?? null, path, updatedAt: sql`now()` } })
-        .returning(columns)
-      if (before && before.path !== path) {
-        // A plain prefix test: with LIKE, an `_` or `%` in an id would match other organisations' paths.
-        await tx.execute(sql`UPDATE organizations SET path = ${path} || substr(path, ${before.path.length + 1})
-          WHERE starts_with(path, ${before.path}) AND id <> ${id}`)
-      }
-      return row!
-    })
+    try {
+      return await saveOrganization(db, { id: request.params.id, ...request.body })
+    } catch (err) {
+      if (err instanceof TreeChangeRefused) throw problem('unprocessable', err.message)
+      throw err
+    }
   })
 
   app.get('/organizations/:id', {
@@ -81,7 +58,7 @@ export async function organizationRoutes(app: App): Promise<void> {
       params: Type.Object({ id: Id }), response: { 200: Organization, ...commonErrorResponses, 404: ProblemDetails },
     },
   }, async (request) => {
-    const [row] = await db.select(columns).from(organizations).where(eq(organizations.id, request.params.id))
+    const row = await findOrganization(db, request.params.id)
     if (!row) throw problem('not_found', `organisation ${request.params.id} does not exist`)
     return row
   })
@@ -95,9 +72,7 @@ export async function organizationRoutes(app: App): Promise<void> {
   }, async (request) => {
     const { limit, cursor } = request.query
     const after = cursors.open(cursor)?.[0]
-    const rows = await db.select(columns).from(organizations)
-      .where(after === undefined ? undefined : gt(organizations.id, after))
-      .orderBy(asc(organizations.id)).limit(limit + 1)
+    const rows = await listOrganizations(db, after, limit + 1)
     const items = rows.slice(0, limit)
     return { items, nextCursor: rows.length > limit ? cursors.seal([items[items.length - 1]!.id]) : null }
   })
