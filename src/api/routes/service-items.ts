@@ -1,8 +1,9 @@
-import { and, asc, eq, gt, isNotNull, sql } from 'drizzle-orm'
 import { Type } from 'typebox'
 import { findGuide } from '../../db/guides.ts'
 import type { Tx } from '../../db/client.ts'
-import { organizations, serviceItems, serviceItemVersions } from '../../db/schema.ts'
+import {
+  findServiceItem, listLatestGuides, lockServiceItem, recordPublication, saveServiceItemDraft,
+} from '../../db/service-items.ts'
 import { draftProblems, Guide, publishGuide, ServiceItemDraft } from '../../domain/service-item.ts'
 import type { App } from '../app.ts'
 import { allow, ANY_ROLE, principalOf } from '../auth.ts'
@@ -31,12 +32,9 @@ export async function serviceItemRoutes(app: App): Promise<void> {
       throw problem('validation_failed', problems.map((p) => `${p.path}: ${p.message}`).join('; '),
         problems.map((p) => ({ path: `body${p.path}`, message: p.message })))
     }
-    const [department] = await db.select({ id: organizations.id }).from(organizations).where(eq(organizations.id, draft.departmentId))
-    if (!department) throw problem('unprocessable', `organisation ${draft.departmentId} does not exist`)
-    const [row] = await db.insert(serviceItems).values({ code: request.params.code, draft })
-      .onConflictDoUpdate({ target: serviceItems.code, set: { draft, updatedAt: sql`now()` } })
-      .returning({ code: serviceItems.code, latestVersion: serviceItems.latestVersion })
-    return { code: row!.code, draft, latestVersion: row!.latestVersion }
+    const [unknown] = await app.organizations.missing([draft.departmentId])
+    if (unknown) throw problem('unprocessable', `organisation ${unknown} does not exist`)
+    return saveServiceItemDraft(db, request.params.code, draft)
   })
 
   app.get('/service-items/:code/draft', {
@@ -46,9 +44,9 @@ export async function serviceItemRoutes(app: App): Promise<void> {
       params: Type.Object({ code: Code }), response: { 200: Draft, ...commonErrorResponses, 404: ProblemDetails },
     },
   }, async (request) => {
-    const [row] = await db.select().from(serviceItems).where(eq(serviceItems.code, request.params.code))
-    if (!row?.draft) throw problem('not_found', `service item ${request.params.code} has no draft`)
-    return { code: row.code, draft: row.draft as ServiceItemDraft, latestVersion: row.latestVersion }
+    const item = await findServiceItem(db, request.params.code)
+    if (!item?.draft) throw problem('not_found', `service item ${request.params.code} has no draft`)
+    return { code: item.code, draft: item.draft, latestVersion: item.latestVersion }
   })
 
   app.post('/service-items/:code/publish', {
@@ -63,13 +61,12 @@ export async function serviceItemRoutes(app: App): Promise<void> {
     const { code } = request.params
     const key = request.headers['idempotency-key']
     const publishDraft = async (tx: Tx): Promise<Guide> => {
-      const [item] = await tx.select().from(serviceItems).where(eq(serviceItems.code, code)).for('update')
+      const item = await lockServiceItem(tx, code)
       if (!item) throw problem('not_found', `service item ${code} does not exist`)
       if (!item.draft) throw problem('conflict', `service item ${code} has no draft to publish`)
       const version = (item.latestVersion ?? 0) + 1
       const guide = publishGuide(code, version, item.draft as ServiceItemDraft, new Date().toISOString())
-      await tx.insert(serviceItemVersions).values({ code, version, guide, publishedAt: guide.publishedAt })
-      await tx.update(serviceItems).set({ draft: null, latestVersion: version, updatedAt: sql`now()` }).where(eq(serviceItems.code, code))
+      await recordPublication(tx, guide)
       return guide
     }
     if (!key) return db.transaction(publishDraft)
@@ -110,11 +107,8 @@ export async function serviceItemRoutes(app: App): Promise<void> {
   }, async (request) => {
     const { limit, cursor } = request.query
     const after = cursors.open(cursor)?.[0]
-    const rows = await db.select({ guide: serviceItemVersions.guide, code: serviceItems.code }).from(serviceItems)
-      .innerJoin(serviceItemVersions, and(eq(serviceItemVersions.code, serviceItems.code), eq(serviceItemVersions.version, serviceItems.latestVersion)))
-      .where(and(isNotNull(serviceItems.latestVersion), after === undefined ? undefined : gt(serviceItems.code, after)))
-      .orderBy(asc(serviceItems.code)).limit(limit + 1)
+    const rows = await listLatestGuides(db, after, limit + 1)
     const items = rows.slice(0, limit)
-    return { items: items.map((r) => r.guide as Guide), nextCursor: rows.length > limit ? cursors.seal([items[items.length - 1]!.code]) : null }
+    return { items, nextCursor: rows.length > limit ? cursors.seal([items[items.length - 1]!.code]) : null }
   })
 }
