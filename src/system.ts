@@ -1,6 +1,5 @@
 import { Runtime, type RuntimeOptions, type Worker } from '@temporalio/worker'
 import { join, resolve } from 'node:path'
-import pg from 'pg'
 import pino, { type Logger } from 'pino'
 import { buildApp, type App } from './api/app.ts'
 import { createCaseGateway } from './api/case-gateway.ts'
@@ -12,6 +11,7 @@ import { openDatabase, type Database } from './db/client.ts'
 import { applyMigrations } from './db/migrate.ts'
 import { startDevServer } from './infra/dev-server.ts'
 import { embeddedPgUrl, startEmbeddedPg } from './infra/embedded-pg.ts'
+import { type InstanceLock, InstanceRunning, lockDataDir } from './infra/instance-lock.ts'
 import { resolveTemporalBinary } from './infra/temporal-binaries.ts'
 import { connectClient, createWorkers, externalTarget, taskQueues, type TemporalTarget } from './infra/temporal.ts'
 
@@ -43,6 +43,13 @@ export async function startSystem(config: Config, options: { role: Role; logger?
   }
   try {
     const dataDir = resolve(config.BANJIAN_DATA_DIR)
+    // The embedded servers in the data directory are this process's alone: a second start there
+    // would take them for stale and stop them.
+    let lock: InstanceLock | undefined
+    if (!config.DATABASE_URL || !usesExternalTemporal(config)) {
+      lock = await lockDataDir(dataDir)
+      stack.push({ name: 'data directory lock', stop: lock.release })
+    }
     let databaseUrl = config.DATABASE_URL
     if (!databaseUrl) {
       const embedded = await startEmbeddedDatabase(config, log)
@@ -88,6 +95,7 @@ export async function startSystem(config: Config, options: { role: Role; logger?
       })
       stack.push({ name: 'http api', stop: () => app.close() })
       url = await app.listen({ host: config.BANJIAN_HOST, port: config.BANJIAN_PORT })
+      lock?.describe({ url })
       log.info({ url, docs: `${url}/docs` }, 'banjian API listening')
     }
     return { url, target, databaseUrl, stop: stopAll }
@@ -109,17 +117,14 @@ async function startEmbeddedDatabase(config: Config, log: Logger): Promise<{ url
 }
 
 /**
- * The database a one-off command (`audit verify`) works on: DATABASE_URL; else the embedded
- * Postgres that a running `start` serves; else that one started for the command and stopped after
- * it. (Starting it while `start` runs would stop `start`'s server: it looks stale.)
+ * The database a one-off command (`audit verify`, `keys …`) works on: DATABASE_URL; else the
+ * embedded Postgres of the `start` running on the data directory; else that one started for the
+ * command (holding the data directory meanwhile) and stopped after it.
  */
 export async function openCommandDatabase(config: Config, log: Logger): Promise<{ database: Database; close(): Promise<void> }> {
   let url = config.DATABASE_URL
   let stopServer: (() => Promise<void>) | undefined
-  if (!url) {
-    url = embeddedPgUrl(config.BANJIAN_EMBEDDED_PG_PORT, 'banjian')
-    if (!(await answers(url))) ({ url, stop: stopServer } = await startEmbeddedDatabase(config, log))
-  }
+  if (!url) ({ url, stop: stopServer } = await embeddedForCommand(config, log))
   const database = openDatabase({ url, max: 4 })
   return {
     database,
@@ -130,17 +135,26 @@ export async function openCommandDatabase(config: Config, log: Logger): Promise<
   }
 }
 
-/** True unless nothing listens at this URL (any other answer, even a refusal, means a server runs there). */
-async function answers(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 })
-  client.on('error', () => undefined)
+async function embeddedForCommand(config: Config, log: Logger): Promise<{ url: string; stop?: () => Promise<void> }> {
+  let lock: InstanceLock
   try {
-    await client.connect()
-    return true
+    lock = await lockDataDir(config.BANJIAN_DATA_DIR)
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code !== 'ECONNREFUSED'
-  } finally {
-    await client.end().catch(() => undefined)
+    if (!(err instanceof InstanceRunning)) throw err
+    return { url: embeddedPgUrl(config.BANJIAN_EMBEDDED_PG_PORT, 'banjian') }
+  }
+  try {
+    const embedded = await startEmbeddedDatabase(config, log)
+    return {
+      url: embedded.url,
+      async stop() {
+        await embedded.stop()
+        await lock.release()
+      },
+    }
+  } catch (err) {
+    await lock.release()
+    throw err
   }
 }
 

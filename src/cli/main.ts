@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError } from 'commander'
 import pino from 'pino'
 import { ConfigError, parseConfig } from '../config.ts'
 import { ROLES } from '../domain/roles.ts'
+import { InstanceRunning } from '../infra/instance-lock.ts'
 import { openDatabase, type Database } from '../db/client.ts'
 import { installRuntime, openCommandDatabase, prepareDatabase, startSystem, type Role } from '../system.ts'
 import {
@@ -134,6 +135,10 @@ try {
   if (err instanceof ConfigError) {
     console.error(err.message)
     process.exit(2)
+  }
+  if (err instanceof InstanceRunning) {
+    console.error(err.message)
+    process.exit(1)
   }
   console.error(err instanceof Error ? err.stack ?? err.message : err)
   process.exit(1)

