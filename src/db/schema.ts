@@ -149,31 +149,15 @@ export const calendarVersions = pgTable('calendar_versions', {
   years: integer('years').array().notNull(),
   changedBy: text('changed_by').notNull(),
   data: jsonb('data').notNull(),
+  /** It republished a year that was already published: final deadlines may move too, not only provisional ones. */
+  correction: boolean('correction').notNull().default(false),
+  /**
+   * When one pass of its propagation workflow reached every open case it may move (rule 15);
+   * null until then. The API starts the propagation of every version still null when it starts.
+   */
+  propagatedAt: instant('propagated_at'),
   createdAt: instant('created_at').notNull().default(sql`now()`),
-})
-
-/**
- * Handing calendar version `version` to the running cases it may move (rule 15), kept so that a
- * pass cut short by a crash resumes after its last batch, and a pass some cases missed is run
- * again until every case has it. A row is done when one whole pass reached every case.
- */
-export const calendarPropagations = pgTable('calendar_propagations', {
-  version: integer('version').primaryKey(),
-  year: integer('year').notNull(),
-  /** The year was published before: final deadlines may move too, not only provisional ones. */
-  correction: boolean('correction').notNull(),
-  /** The last case id the pass in progress handled; null at the start of a pass. */
-  after: text('after'),
-  signalled: integer('signalled').notNull().default(0),
-  closed: integer('closed').notNull().default(0),
-  failed: integer('failed').notNull().default(0),
-  passes: integer('passes').notNull().default(0),
-  /** Whoever claimed the row works on it until then; after that anyone may take it over. */
-  claimedUntil: instant('claimed_until'),
-  doneAt: instant('done_at'),
-  createdAt: instant('created_at').notNull().default(sql`now()`),
-  updatedAt: instant('updated_at').notNull().default(sql`now()`),
-}, (t) => [index('calendar_propagations_pending_idx').on(t.version).where(sql`${t.doneAt} IS NULL`)])
+}, (t) => [index('calendar_versions_unpropagated_idx').on(t.version).where(sql`${t.propagatedAt} IS NULL`)])
 
 export const settings = pgTable('settings', {
   name: text('name').primaryKey(),
