@@ -15,7 +15,7 @@ import { BODY_LIMIT_BYTES, parseJsonBodies } from './json-body.ts'
 import type { Repeating } from '../infra/repeat.ts'
 import type { CaseGateway } from './case-gateway.ts'
 import { createMetrics } from './metrics.ts'
-import { HttpProblem, problem } from './problem.ts'
+import { documentProblemMediaType, HttpProblem, problem } from './problem.ts'
 import { applicationRoutes } from './routes/applications.ts'
 import { calendarRoutes } from './routes/calendar.ts'
 import { caseRoutes } from './routes/cases.ts'
@@ -110,6 +110,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
       components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
       security: [{ apiKey: [] }],
     },
+    transformObject: ({ openapiObject }) => documentProblemMediaType(openapiObject),
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())

@@ -77,3 +77,20 @@ export const commonErrorResponses = {
   401: ProblemDetails,
   403: ProblemDetails,
 } as const
+
+/**
+ * The error handler answers every 4xx and 5xx as application/problem+json, so the OpenAPI document
+ * lists their ProblemDetails under that media type (the swagger plugin would say application/json).
+ */
+export function documentProblemMediaType<T extends object>(document: T): T {
+  const { paths } = document as { paths?: Record<string, Record<string, { responses?: Record<string, { content?: Record<string, unknown> }> }>> }
+  for (const item of Object.values(paths ?? {})) {
+    for (const operation of Object.values(item)) {
+      for (const [status, response] of Object.entries(operation?.responses ?? {})) {
+        const json = response.content?.['application/json']
+        if (Number(status) >= 400 && json) response.content = { 'application/problem+json': json }
+      }
+    }
+  }
+  return document
+}

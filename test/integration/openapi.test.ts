@@ -16,6 +16,7 @@ interface Operation {
   operationId?: string
   summary?: string
   requestBody?: { content: Record<string, { schema: Record<string, unknown> }> }
+  responses?: Record<string, { content?: Record<string, unknown> }>
 }
 interface Document {
   openapi: string
@@ -53,6 +54,18 @@ describe('the OpenAPI document', () => {
     expect(all.filter((o) => !o.operation.summary?.trim() || o.operation.summary.includes('\n')).map((o) => o.where)).toEqual([])
     const ids = all.map((o) => o.operation.operationId)
     expect(ids.filter((id, i) => ids.indexOf(id) !== i)).toEqual([])
+  })
+
+  it('lists every error answer under application/problem+json, the media type the server sends', async () => {
+    const errors = operations().flatMap(({ where, operation }) => Object.entries(operation.responses ?? {})
+      .filter(([status]) => Number(status) >= 400)
+      .map(([status, response]) => ({ where: `${where} ${status}`, types: Object.keys(response.content ?? {}) })))
+    expect(errors.map((e) => e.where)).toContain('GET /v1/cases/{id} 404')
+    expect(errors.filter((e) => e.types.join() !== 'application/problem+json')).toEqual([])
+
+    const notFound = await app.inject({ method: 'GET', url: '/v1/organizations/nowhere', headers: { authorization: `Bearer ${ADMIN_KEY}` } })
+    expect(notFound.statusCode).toBe(404)
+    expect(notFound.headers['content-type']).toMatch(/^application\/problem\+json/)
   })
 
   it('is valid OpenAPI 3.1', async () => {
