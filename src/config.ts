@@ -26,8 +26,6 @@ export const ConfigSchema = Type.Object({
   BANJIAN_RETENTION_DAYS: Type.Integer({ default: 3650, minimum: 1 }),
   /** How often a worker archives the histories of closed runs into Postgres, in seconds. */
   BANJIAN_ARCHIVE_INTERVAL_SECONDS: Type.Integer({ default: 60, minimum: 1 }),
-  /** How often the API takes over calendar changes not yet handed to every running case, in seconds. */
-  BANJIAN_CALENDAR_RETRY_SECONDS: Type.Integer({ default: 60, minimum: 1 }),
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   TEMPORAL_ADDRESS: Type.Optional(Type.String({ minLength: 1 })),
   TEMPORAL_NAMESPACE: Type.Optional(Type.String({ minLength: 1 })),

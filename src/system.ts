@@ -9,6 +9,7 @@ import { bootstrapAccess } from './db/bootstrap.ts'
 import { seedOfficialCalendar } from './db/calendar.ts'
 import { openDatabase, type Database } from './db/client.ts'
 import { applyMigrations } from './db/migrate.ts'
+import { startCalendarPropagation } from './infra/calendar-propagation.ts'
 import { startDevServer } from './infra/dev-server.ts'
 import { embeddedPgUrl, startEmbeddedPg } from './infra/embedded-pg.ts'
 import { type InstanceLock, InstanceRunning, lockDataDir } from './infra/instance-lock.ts'
@@ -90,9 +91,7 @@ export async function startSystem(config: Config, options: { role: Role; logger?
 
     let url: string | undefined
     if (options.role !== 'worker') {
-      const app: App = await buildApp({ database, gateway: createCaseGateway(client, queues) }, {
-        logger: log, calendarRetryIntervalMs: config.BANJIAN_CALENDAR_RETRY_SECONDS * 1000,
-      })
+      const app: App = await buildApp({ database, gateway: createCaseGateway(client, queues) }, { logger: log })
       stack.push({ name: 'http api', stop: () => app.close() })
       url = await app.listen({ host: config.BANJIAN_HOST, port: config.BANJIAN_PORT })
       lock?.describe({ url })
@@ -155,6 +154,22 @@ async function embeddedForCommand(config: Config, log: Logger): Promise<{ url: s
   } catch (err) {
     await lock.release()
     throw err
+  }
+}
+
+/**
+ * Starts a calendar version's propagation from a one-off command, on the Temporal `start` uses:
+ * the configured cluster, else the embedded dev server of a running `start`.
+ */
+export async function propagateCalendarFromCommand(config: Config, version: number): Promise<void> {
+  const target = usesExternalTemporal(config)
+    ? externalTarget(config.temporalEnv)
+    : { address: `127.0.0.1:${config.BANJIAN_TEMPORAL_PORT}`, namespace: EMBEDDED_NAMESPACE }
+  const client = await connectClient(target, { connectTimeout: '5 seconds' })
+  try {
+    await startCalendarPropagation(client, taskQueues(config.BANJIAN_TASK_QUEUE_PREFIX).calendar, version)
+  } finally {
+    await client.connection.close()
   }
 }
 

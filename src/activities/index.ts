@@ -1,4 +1,5 @@
 import type { Database } from '../db/client.ts'
+import { type CalendarSignal, createCalendarPropagationActivities } from './calendar-propagation.ts'
 import { createProjectionActivities } from './projection.ts'
 import { createSharedDataActivities, createTableSharedData, type SharedDataSource } from './shared-data.ts'
 
@@ -6,6 +7,8 @@ export interface ActivityDeps {
   database: Database
   /** Default: the shared_materials table. */
   sharedData?: SharedDataSource
+  /** Default: a signal through the worker's own client. */
+  signalCalendar?: CalendarSignal
 }
 
 /** All activities, built from their dependencies (tests swap one dependency, not a module). */
@@ -13,6 +16,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createProjectionActivities(deps),
     ...createSharedDataActivities(deps.sharedData ?? createTableSharedData(deps.database)),
+    ...createCalendarPropagationActivities(deps),
   }
 }
 export type Activities = ReturnType<typeof createActivities>

@@ -8,11 +8,10 @@ import type { Database } from '../db/client.ts'
 import { createOrganizationReads } from '../db/organizations.ts'
 import { sharedSecret } from '../db/secrets.ts'
 import { createKeyLookup } from './auth.ts'
-import { startPropagationRetries } from './calendar-propagation.ts'
 import { answerClientError } from './client-errors.ts'
 import { createCursors, type Cursors } from './cursor.ts'
 import { BODY_LIMIT_BYTES, parseJsonBodies } from './json-body.ts'
-import type { Repeating } from '../infra/repeat.ts'
+import { startUnpropagatedCalendarVersions } from '../infra/calendar-propagation.ts'
 import type { CaseGateway } from './case-gateway.ts'
 import { createMetrics } from './metrics.ts'
 import { documentProblemMediaType, HttpProblem, problem } from './problem.ts'
@@ -47,8 +46,6 @@ export type App = FastifyInstance<any, any, any, any, TypeBoxTypeProvider>
 /** The HTTP API as a Fastify instance, not yet listening (tests `inject` into it). */
 export interface AppOptions {
   logger?: FastifyBaseLogger
-  /** Take over calendar propagations that are unfinished and unheld this often (off when absent). */
-  calendarRetryIntervalMs?: number
 }
 
 export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise<App> {
@@ -115,15 +112,15 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   await app.register(swaggerUi, { routePrefix: '/docs' })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 
-  const retryIntervalMs = options.calendarRetryIntervalMs
-  if (retryIntervalMs) {
-    let retries: Repeating | undefined
-    app.addHook('onReady', async () => {
-      retries = startPropagationRetries(
-        { db: deps.database.db, gateway: deps.gateway, window: (from, to) => app.calendar.window(from, to), log: app.log }, retryIntervalMs)
-    })
-    app.addHook('onClose', async () => retries?.stop())
-  }
+  // A calendar version whose propagation its publisher could not start is started now, in the
+  // background: the API serves meanwhile, and a Temporal that is down only delays it.
+  let propagating: Promise<void> | undefined
+  app.addHook('onReady', async () => {
+    propagating = startUnpropagatedCalendarVersions(deps.database.db, (version) => deps.gateway.propagateCalendar(version))
+      .then((versions) => { if (versions.length > 0) app.log.info({ versions }, 'started handing out calendar versions') })
+      .catch((err: unknown) => app.log.warn({ err }, 'could not start handing out calendar versions; the next start tries again'))
+  })
+  app.addHook('onClose', async () => propagating)
 
   await app.register(healthRoutes)
   await app.register(organizationRoutes, { prefix: '/v1' })

@@ -4,30 +4,28 @@ import {
 } from '@temporalio/client'
 import { ApplicationFailure } from '@temporalio/common'
 import type { ApplicationCommand } from '../domain/application/application-case.ts'
-import type { CalendarData } from '../domain/calendar.ts'
 import type { CaseView } from '../domain/case-view.ts'
 import { isRefusalCode } from '../domain/refusal.ts'
+import { startCalendarPropagation } from '../infra/calendar-propagation.ts'
 import type { TaskQueues } from '../infra/temporal.ts'
-import {
-  actionUpdate, type ApplicationWorkflowInput, calendarChangedSignal, submittedUpdate,
-} from '../workflows/application/contract.ts'
+import { actionUpdate, type ApplicationWorkflowInput, submittedUpdate } from '../workflows/application/contract.ts'
 import type { applicationWorkflow } from '../workflows/application/workflow.ts'
 import { problem } from './problem.ts'
 
-/** What the API asks of Temporal: start cases and send them commands. Nothing else. */
+/** What the API asks of Temporal: start cases, send them commands, hand out calendar versions. Nothing else. */
 export interface CaseGateway {
   /** Starts the case (or finds it started) and returns it once its submission is recorded. */
   submitApplication(input: Extract<ApplicationWorkflowInput, { kind: 'new' }>): Promise<CaseView | 'closed'>
   act(caseId: string, command: ApplicationCommand): Promise<CaseView>
-  /** Hands a running case a new calendar; 'closed' when its workflow has already ended. */
-  signalCalendar(caseId: string, data: CalendarData): Promise<'signalled' | 'closed'>
+  /** Starts (or finds) the workflow that hands calendar version `version` to the open cases it may move. */
+  propagateCalendar(version: number): Promise<void>
   ping(): Promise<void>
 }
 
 /** For an app that must never reach Temporal (read benchmarks, tests of reads): every call fails, saying `why`. */
 export function refusingGateway(why: string): CaseGateway {
   const refuse = () => Promise.reject(new Error(why))
-  return { submitApplication: refuse, act: refuse, signalCalendar: refuse, ping: refuse }
+  return { submitApplication: refuse, act: refuse, propagateCalendar: refuse, ping: refuse }
 }
 
 export function createCaseGateway(client: Client, queues: TaskQueues): CaseGateway {
@@ -55,15 +53,7 @@ export function createCaseGateway(client: Client, queues: TaskQueues): CaseGatew
         throw translate(err)
       }
     },
-    async signalCalendar(caseId, data) {
-      try {
-        await client.workflow.getHandle(caseId).signal(calendarChangedSignal, data)
-        return 'signalled'
-      } catch (err) {
-        if (err instanceof WorkflowNotFoundError) return 'closed'
-        throw err
-      }
-    },
+    propagateCalendar: (version) => startCalendarPropagation(client, queues.calendar, version),
     async ping() {
       await client.workflowService.getSystemInfo({})
     },

@@ -9,6 +9,7 @@ import { publishCalendarYear, readCalendarYear } from '../db/calendar.ts'
 import type { Database } from '../db/client.ts'
 import { CalendarDaySchema, calendarYearProblems, CalendarYearNumber } from '../domain/calendar-year.ts'
 import { Role, ROLES } from '../domain/roles.ts'
+import { calendarPropagationId } from '../workflows/calendar-propagation/contract.ts'
 
 type Out = (line: string) => void
 
@@ -53,10 +54,11 @@ const CalendarFile = Type.Union([Type.Array(CalendarDaySchema), Type.Object({ da
 
 /**
  * Publishes a year from a JSON file (`[{ date, working, name? }]`, or `{ days: [...] }` as the API
- * takes it). The change is recorded for propagation unclaimed, so the running API processes hand
- * it to the running cases at their next retry round.
+ * takes it), then starts its propagation workflow with `propagate`. When Temporal cannot be
+ * reached, the version stays unpropagated and the next API start starts it.
  */
-export async function publishCalendarCommand(database: Database, year: number, file: string, out: Out): Promise<number> {
+export async function publishCalendarCommand(database: Database, year: number, file: string, out: Out,
+  propagate: (version: number) => Promise<void>): Promise<number> {
   if (!Value.Check(CalendarYearNumber, year)) {
     out(`${year} is not a year the calendar covers`)
     return 2
@@ -78,8 +80,13 @@ export async function publishCalendarCommand(database: Database, year: number, f
     for (const p of problems) out(`${p.path.replace(/^\//, '')}: ${p.message}`)
     return 2
   }
-  const published = await publishCalendarYear(database.db, { year, days, changedBy: 'cli', leaseMs: 0 })
+  const published = await publishCalendarYear(database.db, { year, days, changedBy: 'cli' })
   out(`published ${year} as calendar version ${published.version} (${published.days.length} exceptions to Monday–Friday)`)
-  out('running API processes hand it to the running cases it moves within BANJIAN_CALENDAR_RETRY_SECONDS')
+  try {
+    await propagate(published.version)
+    out(`workflow ${calendarPropagationId(published.version)} hands it to the open cases it may move`)
+  } catch (err) {
+    out(`Temporal could not be reached (${err instanceof Error ? err.message : String(err)}): the next API start hands it to the open cases it may move`)
+  }
   return 0
 }

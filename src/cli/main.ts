@@ -5,7 +5,9 @@ import { ConfigError, parseConfig } from '../config.ts'
 import { ROLES } from '../domain/roles.ts'
 import { InstanceRunning } from '../infra/instance-lock.ts'
 import { openDatabase, type Database } from '../db/client.ts'
-import { installRuntime, openCommandDatabase, prepareDatabase, startSystem, type Role } from '../system.ts'
+import {
+  installRuntime, openCommandDatabase, prepareDatabase, propagateCalendarFromCommand, startSystem, type Role,
+} from '../system.ts'
 import {
   createKeyCommand, listKeysCommand, publishCalendarCommand, revokeKeyCommand, showCalendarCommand,
 } from './admin-commands.ts'
@@ -121,7 +123,8 @@ calendar.command('publish')
   .description("replace a year's exceptions from a JSON file and publish it as a new calendar version")
   .argument('<year>', 'the year', parseYear)
   .requiredOption('--file <path>', 'JSON: [{ "date": "2027-02-08", "working": false, "name": "春节" }, …]')
-  .action((year: number, options: { file: string }) => onDatabase((db) => publishCalendarCommand(db, year, options.file, out)))
+  .action((year: number, options: { file: string }) => onDatabase((db) =>
+    publishCalendarCommand(db, year, options.file, out, (version) => propagateCalendarFromCommand(parseConfig(), version))))
 
 /** Postgres's 42P01 (undefined_table), also when wrapped by drizzle (as its `cause`). */
 function isUndefinedTable(err: unknown): boolean {

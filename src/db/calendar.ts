@@ -1,9 +1,8 @@
-import { asc, desc, eq, gte, lte, and, sql } from 'drizzle-orm'
+import { asc, desc, eq, gte, isNull, lte, and, sql, type SQL } from 'drizzle-orm'
 import type { CalendarData, CalendarDay, CalendarYear } from '../domain/calendar.ts'
 import { dayOfDate, endOfDayMs, formatInstant, startOfDayMs } from '../domain/calendar.ts'
 import { sortCalendarDays } from '../domain/calendar-year.ts'
 import { officialCalendarYears } from '../domain/official-calendar.ts'
-import { recordPropagation } from './calendar-propagations.ts'
 import type { Db } from './client.ts'
 import { calendarVersions, calendarYears, cases } from './schema.ts'
 
@@ -18,7 +17,8 @@ export async function seedOfficialCalendar(db: Db): Promise<void> {
       year: y.year, published: y.published, days: y.days, version: 1, source: 'chinese-days (State Council notices)',
     })))
     await tx.insert(calendarVersions).values({
-      version: 1, years: years.map((y) => y.year), changedBy: 'seed', data: { years },
+      // No case predates the seed: there is nothing to hand it to.
+      version: 1, years: years.map((y) => y.year), changedBy: 'seed', data: { years }, propagatedAt: sql`now()`,
     })
   })
 }
@@ -79,10 +79,9 @@ export async function readCalendarYear(db: Db, year: number): Promise<StoredCale
 /**
  * Replaces a year's exceptions and publishes it as a new calendar version; every version stays in
  * calendar_versions. `wasPublished` tells a correction of a published year from a first publication.
- * In the same transaction it records the propagation of the version to the running cases, claimed
- * by the caller for `leaseMs` (0: left for the API processes' retry rounds).
+ * The version is left unpropagated: the caller starts its propagation workflow (or the next API start does).
  */
-export async function publishCalendarYear(db: Db, change: { year: number; days: CalendarDay[]; changedBy: string; leaseMs: number }):
+export async function publishCalendarYear(db: Db, change: { year: number; days: CalendarDay[]; changedBy: string }):
 Promise<StoredCalendarYear & { wasPublished: boolean }> {
   return db.transaction(async (tx) => {
     await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext('calendar'))`)
@@ -94,14 +93,40 @@ Promise<StoredCalendarYear & { wasPublished: boolean }> {
     const row = { published: true, days: stored.days, version, source: 'administrator', updatedAt: sql`now()` }
     await tx.insert(calendarYears).values({ year: change.year, ...row })
       .onConflictDoUpdate({ target: calendarYears.year, set: row })
+    const wasPublished = before?.published ?? false
     await tx.insert(calendarVersions).values({
-      version, years: [change.year], changedBy: change.changedBy,
+      version, years: [change.year], changedBy: change.changedBy, correction: wasPublished,
       data: { years: [{ year: stored.year, published: stored.published, days: stored.days }] },
     })
-    const wasPublished = before?.published ?? false
-    await recordPropagation(tx, { version, year: change.year, correction: wasPublished }, change.leaseMs)
     return { ...stored, wasPublished }
   })
+}
+
+/** What a calendar version changed, as its propagation needs it. */
+export interface CalendarChange {
+  version: number
+  years: number[]
+  /** A published year was republished: deadlines that were final may move too. */
+  correction: boolean
+}
+
+export async function readCalendarChange(db: Db, version: number): Promise<CalendarChange | undefined> {
+  const [row] = await db.select({ version: calendarVersions.version, years: calendarVersions.years, correction: calendarVersions.correction })
+    .from(calendarVersions).where(eq(calendarVersions.version, version))
+  return row
+}
+
+/** The versions whose propagation has not yet reached every case, oldest first. */
+export async function unpropagatedCalendarVersions(db: Db): Promise<number[]> {
+  const rows = await db.select({ version: calendarVersions.version }).from(calendarVersions)
+    .where(isNull(calendarVersions.propagatedAt)).orderBy(asc(calendarVersions.version))
+  return rows.map((r) => r.version)
+}
+
+/** One pass of the version's propagation reached every case (kept the first time only). */
+export async function markCalendarPropagated(db: Db, version: number): Promise<void> {
+  await db.update(calendarVersions).set({ propagatedAt: sql`now()` })
+    .where(and(eq(calendarVersions.version, version), isNull(calendarVersions.propagatedAt)))
 }
 
 export interface CaseToRecalendar {
@@ -111,25 +136,38 @@ export interface CaseToRecalendar {
 }
 
 /**
- * A page (keyset on id) of the open cases a change to `year` may move:
- * - `provisional`: cases with a provisional deadline, through their partial index (a first
- *   publication can only move deadlines that were provisional);
- * - `touching`: open cases created before the year ends with a running deadline due in or after
- *   it, or a paused one (it may yet reach the year): a correction of a published year also moves
- *   deadlines that were final.
+ * The open cases a change may move:
+ * - a first publication of one year: cases with a provisional deadline, through their partial
+ *   index (it can only move deadlines that were provisional);
+ * - a correction of one published year: open cases created before the year ends with a running
+ *   deadline due in or after it, or a paused one (it may yet reach the year): deadlines that were
+ *   final move too;
+ * - a version of several years (only the seed is one): every open case.
  */
+function casesToRecalendar(change: CalendarChange): SQL {
+  const [year] = change.years
+  if (change.years.length !== 1 || year === undefined) return sql`${cases.open}`
+  if (!change.correction) return sql`${cases.open} AND ${cases.provisional}`
+  const yearStart = formatInstant(startOfDayMs(dayOfDate(`${year}-01-01`)))
+  const yearEnd = formatInstant(endOfDayMs(dayOfDate(`${year}-12-31`)))
+  return sql`${cases.open} AND ${cases.createdAt} < ${yearEnd} AND EXISTS (
+    SELECT 1 FROM jsonb_array_elements(${cases.view}->'deadlines') AS d
+    WHERE d->>'state' = 'paused' OR (d->>'state' = 'running' AND (d->>'dueAt')::timestamptz >= ${yearStart}))`
+}
+
+/** A page (keyset on id) of the open cases `change` may move. */
 export async function findCasesToRecalendar(db: Db, query: {
-  year: number; reach: 'provisional' | 'touching'; after?: string | undefined; limit: number
+  change: CalendarChange; after?: string | undefined; limit: number
 }): Promise<CaseToRecalendar[]> {
-  const yearStart = formatInstant(startOfDayMs(dayOfDate(`${query.year}-01-01`)))
-  const yearEnd = formatInstant(endOfDayMs(dayOfDate(`${query.year}-12-31`)))
-  const reach = query.reach === 'provisional'
-    ? sql`${cases.open} AND ${cases.provisional}`
-    : sql`${cases.open} AND ${cases.createdAt} < ${yearEnd} AND EXISTS (
-        SELECT 1 FROM jsonb_array_elements(${cases.view}->'deadlines') AS d
-        WHERE d->>'state' = 'paused' OR (d->>'state' = 'running' AND (d->>'dueAt')::timestamptz >= ${yearStart}))`
+  const reach = casesToRecalendar(query.change)
   return db.select({ id: cases.id, createdYear: sql<number>`extract(year from ${cases.createdAt} at time zone 'Asia/Shanghai')::int` })
     .from(cases)
     .where(query.after === undefined ? reach : sql`${reach} AND ${cases.id} > ${query.after}`)
     .orderBy(asc(cases.id)).limit(query.limit)
+}
+
+/** How many open cases `change` may move, as the read side stands now. */
+export async function countCasesToRecalendar(db: Db, change: CalendarChange): Promise<number> {
+  const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(cases).where(casesToRecalendar(change))
+  return row?.n ?? 0
 }

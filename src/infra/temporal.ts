@@ -1,9 +1,11 @@
 import { Client, Connection } from '@temporalio/client'
+import type { Duration } from '@temporalio/common'
 import { loadClientConnectConfig } from '@temporalio/envconfig'
 import { NativeConnection, type NativeConnectionOptions, Worker, type WorkerOptions } from '@temporalio/worker'
 import { fileURLToPath } from 'node:url'
 import { createActivities, type ActivityDeps } from '../activities/index.ts'
 import { APPLICATION_QUEUE } from '../workflows/application/contract.ts'
+import { CALENDAR_QUEUE } from '../workflows/calendar-propagation/contract.ts'
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url))
 
@@ -27,12 +29,12 @@ export function externalTarget(temporalEnv: Record<string, string>): TemporalTar
 
 /** Task queues per workflow kind, under one prefix (tests use a prefix per test). */
 export function taskQueues(prefix: string) {
-  return { applications: `${prefix}-${APPLICATION_QUEUE}` }
+  return { applications: `${prefix}-${APPLICATION_QUEUE}`, calendar: `${prefix}-${CALENDAR_QUEUE}` }
 }
 export type TaskQueues = ReturnType<typeof taskQueues>
 
-export async function connectClient(target: TemporalTarget): Promise<Client> {
-  const connection = await Connection.connect({ ...target.connectOptions, address: target.address })
+export async function connectClient(target: TemporalTarget, options: { connectTimeout?: Duration } = {}): Promise<Client> {
+  const connection = await Connection.connect({ ...target.connectOptions, ...options, address: target.address })
   return new Client({ connection, namespace: target.namespace })
 }
 

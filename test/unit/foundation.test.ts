@@ -11,7 +11,7 @@ describe('configuration', () => {
     const config = parseConfig({})
     expect(config).toMatchObject({
       BANJIAN_HOST: '127.0.0.1', BANJIAN_PORT: 3000, BANJIAN_DATA_DIR: '.data', LOG_LEVEL: 'info',
-      BANJIAN_ARCHIVE_INTERVAL_SECONDS: 60, BANJIAN_CALENDAR_RETRY_SECONDS: 60,
+      BANJIAN_ARCHIVE_INTERVAL_SECONDS: 60,
     })
     expect(config.DATABASE_URL).toBeUndefined()
     expect(usesExternalTemporal(config)).toBe(false)
@@ -20,13 +20,13 @@ describe('configuration', () => {
   it('names every bad value in one clear message', () => {
     let error: unknown
     try {
-      parseConfig({ BANJIAN_PORT: 'eighty', DATABASE_URL: 'mysql://x', LOG_LEVEL: 'loud', BANJIAN_CALENDAR_RETRY_SECONDS: '0' })
+      parseConfig({ BANJIAN_PORT: 'eighty', DATABASE_URL: 'mysql://x', LOG_LEVEL: 'loud', BANJIAN_ARCHIVE_INTERVAL_SECONDS: '0' })
     } catch (err) {
       error = err
     }
     expect(error).toBeInstanceOf(ConfigError)
     const { problems } = error as ConfigError
-    expect(problems.map((p) => p.split('=')[0]).sort()).toEqual(['BANJIAN_CALENDAR_RETRY_SECONDS', 'BANJIAN_PORT', 'DATABASE_URL', 'LOG_LEVEL'])
+    expect(problems.map((p) => p.split('=')[0]).sort()).toEqual(['BANJIAN_ARCHIVE_INTERVAL_SECONDS', 'BANJIAN_PORT', 'DATABASE_URL', 'LOG_LEVEL'])
     expect((error as Error).message).toContain('BANJIAN_PORT="eighty"')
   })
 

@@ -1,5 +1,5 @@
 import { Type } from 'typebox'
-import { publishCalendarYear, readCalendarYear } from '../../db/calendar.ts'
+import { countCasesToRecalendar, publishCalendarYear, readCalendarYear } from '../../db/calendar.ts'
 import type { CalendarData } from '../../domain/calendar.ts'
 import { CalendarError, INDEX_FIRST_YEAR, INDEX_LAST_YEAR, WorkingCalendar } from '../../domain/calendar.ts'
 import { CalendarDaySchema, calendarYearProblems, CalendarYearNumber } from '../../domain/calendar-year.ts'
@@ -7,7 +7,6 @@ import { addWorkingDays, computeDeadline } from '../../domain/deadline-clock.ts'
 import { LimitError } from '../../domain/limit.ts'
 import type { App } from '../app.ts'
 import { allow, ANY_ROLE, principalOf } from '../auth.ts'
-import { PROPAGATION_LEASE_MS, runPropagation } from '../calendar-propagation.ts'
 import { commonErrorResponses, problem } from '../problem.ts'
 import { Instant } from '../schemas/common.ts'
 
@@ -24,8 +23,8 @@ const CalendarYearBody = Type.Object({
 
 const PublishedYear = Type.Object({
   ...CalendarYearView.properties,
-  recomputing: Type.Integer({ description: 'running cases handed the new calendar to recompute their deadlines' }),
-  signalFailures: Type.Integer({ description: 'cases that could not be reached yet; the change is handed to them again until every one has it' }),
+  recomputing: Type.Integer({ description: 'open cases the change may move: a workflow hands each the new calendar to recompute its deadlines, in the background' }),
+  signalFailures: Type.Integer({ description: 'cases not reached yet because handing out could not start (the next API start starts it); 0 once it has started, and it retries a case it cannot reach until every one has the change' }),
 })
 
 const AddQuery = Type.Object({
@@ -104,7 +103,7 @@ export async function calendarRoutes(app: App): Promise<void> {
       tags: ['calendar'], operationId: 'publishCalendarYear', summary: "Publish a year's exceptions as a new calendar version",
       params: Type.Object({ year: CalendarYearNumber }), body: CalendarYearBody,
       response: { 200: PublishedYear, ...commonErrorResponses },
-      description: 'Replaces the year\'s exceptions, publishes it as a new calendar version, and hands every running case it may move the new calendar.',
+      description: 'Replaces the year\'s exceptions, publishes it as a new calendar version, and starts handing the new calendar to every open case it may move.',
     },
   }, async (request) => {
     const principal = principalOf(request)
@@ -115,16 +114,18 @@ export async function calendarRoutes(app: App): Promise<void> {
         problems.map((p) => ({ path: `body${p.path}`, message: p.message })))
     }
     const published = await publishCalendarYear(db, {
-      year, days: request.body.days, changedBy: `${principal.organizationId}/${principal.keyId}`, leaseMs: PROPAGATION_LEASE_MS,
+      year, days: request.body.days, changedBy: `${principal.organizationId}/${principal.keyId}`,
     })
     app.calendar.invalidate()
     const { wasPublished, ...stored } = published
-    // Recorded with the version: if this process dies half-way, another API process resumes it.
-    const propagated = await runPropagation(
-      { db, gateway: app.deps.gateway, window: (from, to) => app.calendar.window(from, to), log: request.log },
-      { version: published.version, year, correction: wasPublished, after: undefined, counts: { signalled: 0, closed: 0, failed: 0 } },
-    )
-    if (propagated.failed > 0) request.log.error({ year, ...propagated }, 'some running cases did not get the new calendar; retrying')
-    return { ...stored, recomputing: propagated.signalled, signalFailures: propagated.failed }
+    const recomputing = await countCasesToRecalendar(db, { version: published.version, years: [year], correction: wasPublished })
+    try {
+      await app.deps.gateway.propagateCalendar(published.version)
+      return { ...stored, recomputing, signalFailures: 0 }
+    } catch (err) {
+      // The version is stored and marked unpropagated: the next API start starts its propagation.
+      request.log.error({ err, year, calendarVersion: published.version }, 'could not start handing out the new calendar')
+      return { ...stored, recomputing, signalFailures: recomputing }
+    }
   })
 }
