@@ -115,5 +115,5 @@ describe('the OpenAPI document', () => {
     } finally {
       await rm(dir, { recursive: true, force: true })
     }
-  }, 30_000)
+  }, 60_000) // about 10 s alone; room for a loaded machine
 })
