@@ -4,15 +4,16 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import type { App } from '../../src/api/app.ts'
-import { startPropagationRetries } from '../../src/api/calendar-propagation.ts'
-import { loadCalendarWindow } from '../../src/db/calendar.ts'
+import { type App, buildApp } from '../../src/api/app.ts'
+import { refusingGateway } from '../../src/api/case-gateway.ts'
 import {
   createKeyCommand, listKeysCommand, publishCalendarCommand, revokeKeyCommand, showCalendarCommand,
 } from '../../src/cli/admin-commands.ts'
 import { PROJECT_ROOT } from '../../src/infra/temporal-binaries.ts'
+import { connectClient, taskQueues } from '../../src/infra/temporal.ts'
+import { calendarPropagationId } from '../../src/workflows/calendar-propagation/contract.ts'
 import { call } from '../support/fixtures.ts'
-import { ADMIN_KEY, startAppWithoutTemporal, type TestDatabase } from '../support/system.ts'
+import { ADMIN_KEY, startAppWithoutTemporal, testTarget, type TestDatabase, uniqueName } from '../support/system.ts'
 
 const run = promisify(execFile)
 
@@ -74,32 +75,60 @@ describe('banjian keys', () => {
 })
 
 describe('banjian calendar', () => {
-  it('publishes a year from a file as a new version, left for the API processes to hand to running cases', async () => {
+  const unreachable = () => Promise.reject(new Error('connection refused'))
+
+  it('publishes a year from a file as a new version; with Temporal out of reach, the next API start hands it out', async () => {
     const file = join(scratch, '2028.json')
     const days = [{ date: '2028-01-03', working: false, name: '元旦' }, { date: '2028-01-29', working: true, name: '春节调休' }]
     await writeFile(file, JSON.stringify(days))
     lines = []
-    expect(await publishCalendarCommand(db.database, 2028, file, out)).toBe(0)
+    expect(await publishCalendarCommand(db.database, 2028, file, out, unreachable)).toBe(0)
     const version = Number(/calendar version (\d+)/.exec(lines[0]!)![1])
+    expect(lines[1]).toBe('Temporal could not be reached (connection refused): the next API start hands it to the open cases it may move')
     expect((await call(app, ADMIN_KEY, 'GET', '/v1/calendar/2028')).body).toMatchObject({ year: 2028, published: true, days, version })
 
     lines = []
     expect(await showCalendarCommand(db.database, 2028, out)).toBe(0)
     expect(JSON.parse(lines.join('\n'))).toMatchObject({ year: 2028, published: true, days, version })
 
-    // Recorded unclaimed: an API process's retry round takes it at once and finishes it.
-    const signalled: string[] = []
-    const retries = startPropagationRetries({
-      db: db.database.db, window: (from, to) => loadCalendarWindow(db.database.db, from, to),
-      gateway: { signalCalendar: async (id) => { signalled.push(id); return 'signalled' } },
-    }, 10)
+    // Left unpropagated: the next API process to start starts its propagation.
+    expect((await db.database.pool.query('SELECT propagated_at FROM calendar_versions WHERE version = $1', [version])).rows[0])
+      .toEqual({ propagated_at: null })
+    const started: number[] = []
+    const next = await buildApp({ database: db.database, gateway: {
+      ...refusingGateway('only calendar propagation here'), propagateCalendar: async (v) => { started.push(v) },
+    } })
     try {
-      await expect.poll(async () => (await db.database.pool.query(
-        'SELECT done_at FROM calendar_propagations WHERE version = $1', [version])).rows[0].done_at, { timeout: 10_000 }).not.toBeNull()
+      await next.ready()
+      await expect.poll(() => started, { timeout: 10_000 }).toEqual([version])
     } finally {
-      await retries.stop()
+      await next.close()
     }
   })
+
+  it('works from the command line, starting the propagation on the Temporal the TEMPORAL_* variables name', async () => {
+    const file = join(scratch, '2030.json')
+    await writeFile(file, JSON.stringify([{ date: '2030-01-01', working: false, name: '元旦' }]))
+    const url = `${inject('databaseUrl')}?options=${encodeURIComponent(`-c search_path=${db.schemaName}`)}`
+    const prefix = uniqueName('cli')
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'calendar', 'publish', '2030', '--file', file], {
+      cwd: PROJECT_ROOT, timeout: 60_000, env: {
+        ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn', BANJIAN_TASK_QUEUE_PREFIX: prefix,
+        TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: inject('temporalNamespace'),
+      },
+    })
+    const version = Number(/calendar version (\d+)/.exec(stdout)![1])
+    expect(stdout).toContain(`workflow ${calendarPropagationId(version)} hands it to the open cases it may move`)
+    const client = await connectClient(testTarget())
+    try {
+      // No worker serves this prefix: the workflow waits on its queue, and the test ends it.
+      const handle = client.workflow.getHandle(calendarPropagationId(version))
+      expect(await handle.describe()).toMatchObject({ taskQueue: taskQueues(prefix).calendar, status: { name: 'RUNNING' } })
+      await handle.terminate('test: nothing to hand out')
+    } finally {
+      await client.connection.close()
+    }
+  }, 90_000)
 
   it('refuses a file that is not a year of exceptions, naming what is wrong, and publishes nothing', async () => {
     const versions = async () => (await db.database.pool.query('SELECT count(*)::int AS n FROM calendar_versions')).rows[0].n as number
@@ -107,12 +136,12 @@ describe('banjian calendar', () => {
     const bad = join(scratch, 'bad.json')
     await writeFile(bad, JSON.stringify([{ date: '2029-02-30', working: false }, { date: '2030-01-01', working: false }]))
     lines = []
-    expect(await publishCalendarCommand(db.database, 2029, bad, out)).toBe(2)
+    expect(await publishCalendarCommand(db.database, 2029, bad, out, unreachable)).toBe(2)
     expect(lines.length).toBe(2)
     expect(lines[0]).toMatch(/^days\/0/)
     await writeFile(bad, '{"not": "days"}')
-    expect(await publishCalendarCommand(db.database, 2029, bad, out)).toBe(2)
-    expect(await publishCalendarCommand(db.database, 2029, join(scratch, 'missing.json'), out)).toBe(2)
+    expect(await publishCalendarCommand(db.database, 2029, bad, out, unreachable)).toBe(2)
+    expect(await publishCalendarCommand(db.database, 2029, join(scratch, 'missing.json'), out, unreachable)).toBe(2)
     expect(await versions()).toBe(before)
   })
 })

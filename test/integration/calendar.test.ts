@@ -1,11 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { propagateCalendarChange, runPropagation, startPropagationRetries } from '../../src/api/calendar-propagation.ts'
-import { claimPropagation } from '../../src/db/calendar-propagations.ts'
-import { loadCalendarWindow } from '../../src/db/calendar.ts'
-import type { CalendarData } from '../../src/domain/calendar.ts'
+import { writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { type CalendarSignal, signalThroughWorker } from '../../src/activities/calendar-propagation.ts'
+import { buildApp } from '../../src/api/app.ts'
+import { createCaseGateway } from '../../src/api/case-gateway.ts'
+import { publishCalendarCommand } from '../../src/cli/admin-commands.ts'
+import { publishCalendarYear } from '../../src/db/calendar.ts'
 import type { CaseView } from '../../src/domain/case-view.ts'
+import { startCalendarPropagation } from '../../src/infra/calendar-propagation.ts'
+import { createWorkers, taskQueues } from '../../src/infra/temporal.ts'
+import {
+  calendarPropagationId, type CalendarPropagationResult,
+} from '../../src/workflows/calendar-propagation/contract.ts'
 import { applicationBody, call, type Directory, itemDraft, seedDirectory } from '../support/fixtures.ts'
-import { ADMIN_KEY, startTestSystem, type TestSystem } from '../support/system.ts'
+import { ADMIN_KEY, startTestSystem, testTarget, type TestSystem, uniqueName } from '../support/system.ts'
 import { shanghaiYear } from '../support/test-epoch.ts'
 
 // Cases here start at the real now. The calendar is pinned so that this year is published and the
@@ -78,6 +87,43 @@ async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, w
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`)
     await new Promise((r) => setTimeout(r, 100))
   }
+}
+
+const openProvisional = async () =>
+  (await sys.db.database.pool.query('SELECT id FROM cases WHERE open AND provisional ORDER BY id')).rows.map((r) => r.id as string)
+const propagatedAt = async (version: number) => (await sys.db.database.pool.query(
+  'SELECT propagated_at FROM calendar_versions WHERE version = $1', [version])).rows[0].propagated_at as Date | null
+const propagationResult = (version: number) =>
+  sys.client.workflow.getHandle<() => Promise<CalendarPropagationResult>>(calendarPropagationId(version)).result()
+
+/** A worker of its own for calendar propagations, handing cases the calendar through `signal`. */
+async function calendarWorker(signal: CalendarSignal) {
+  const queues = taskQueues(uniqueName('q'))
+  const { workers, connection } = await createWorkers({
+    target: testTarget(), queues,
+    deps: { database: sys.db.database, signalCalendar: signal }, workflowBundle: { codePath: inject('workflowBundlePath') },
+  })
+  const running = workers.map((w) => w.run())
+  return {
+    taskQueue: queues.calendar,
+    async stop() {
+      for (const w of workers) w.shutdown()
+      await Promise.allSettled(running)
+      await connection.close()
+    },
+  }
+}
+
+/** How many runs a workflow id's chain of continue-as-new has, walking back from the latest. */
+async function runsOf(workflowId: string): Promise<number> {
+  let runId: string | undefined = (await sys.client.workflow.getHandle(workflowId).describe()).runId
+  let runs = 0
+  while (runId) {
+    runs += 1
+    const history = await sys.client.workflow.getHandle(workflowId, runId).fetchHistory()
+    runId = history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined
+  }
+  return runs
 }
 
 describe('GET /v1/calendar/{year}', () => {
@@ -181,127 +227,132 @@ describe('PUT /v1/calendar/{year}', () => {
     expect(r.body).toMatchObject({ code: 'forbidden' })
   })
 
-  it('hands the change to the cases it finds in keyset batches, each once, and survives ended and unreachable ones', async () => {
-    const created = await Promise.all([1, 2, 3, 4, 5].map(() => submitProvisional()))
-    const ids = created.map((c) => c.id)
-    const windows = new Set<string>()
-    const found = await sys.db.database.pool.query('SELECT id FROM cases WHERE open AND provisional ORDER BY id')
-    expect(found.rows.map((r) => r.id)).toEqual([...ids].sort())
-    const seen: string[] = []
-    const gateway = {
-      async signalCalendar(caseId: string, _data: CalendarData): Promise<'signalled' | 'closed'> {
-        seen.push(caseId)
-        if (caseId === ids[0]) return 'closed'
-        if (caseId === ids[1]) throw new Error('Temporal unreachable')
-        return 'signalled'
-      },
-    }
-    const result = await propagateCalendarChange(
-      { db: sys.db.database.db, gateway, window: (from, to) => {
-        windows.add(`${from}-${to}`)
-        return loadCalendarWindow(sys.db.database.db, from, to)
-      } },
-      { year: FAR_YEAR, correction: false }, { batchSize: 2, concurrency: 2 },
-    )
-    expect([...seen].sort()).toEqual([...ids].sort())
-    // The years around the case, widened to the published one.
-    const createdYear = new Date(Date.parse(created[0]!.createdAt) + 8 * 3_600_000).getUTCFullYear()
-    expect([...windows]).toEqual([`${createdYear - 1}-${FAR_YEAR}`])
-    expect(result).toEqual({ signalled: 3, closed: 1, failed: 1 })
-  })
-
-  /** A propagation row as a publisher records it, for a version no test publishes. */
-  const recordRow = async (version: number) => sys.db.database.pool.query(
-    'INSERT INTO calendar_propagations (version, year, correction, passes, claimed_until) VALUES ($1, $2, false, 1, now())', [version, FAR_YEAR])
-  const readRow = async (version: number) => (await sys.db.database.pool.query(
-    'SELECT after, signalled, closed, failed, passes, done_at FROM calendar_propagations WHERE version = $1', [version])).rows[0]
-  const openProvisional = async () =>
-    (await sys.db.database.pool.query('SELECT id FROM cases WHERE open AND provisional ORDER BY id')).rows.map((r) => r.id as string)
-  const window = (from: number, to: number) => loadCalendarWindow(sys.db.database.db, from, to)
-
-  it('resumes a pass cut short after its last saved batch, once its claim runs out, and finishes it', async () => {
+  it('answers a version whose handing out could not start with every case it may move unreached, and the next API start starts it', async () => {
+    while ((await openProvisional()).length < 2) await submitProvisional()
     const ids = await openProvisional()
-    expect(ids.length).toBeGreaterThanOrEqual(5)
-    await recordRow(9001)
-    const seen: string[] = []
-    const gateway = { signalCalendar: async (caseId: string) => { seen.push(caseId); return 'signalled' as const } }
-    // The publisher dies (here: its database reads fail) during the second batch.
-    let reads = 0
-    const dying = (from: number, to: number) => (++reads > 2 ? Promise.reject(new Error('process killed')) : window(from, to))
-    const deps = { db: sys.db.database.db, gateway, leaseMs: 1500 }
-    await expect(runPropagation({ ...deps, window: dying }, {
-      version: 9001, year: FAR_YEAR, correction: false, after: undefined, counts: { signalled: 0, closed: 0, failed: 0 },
-    }, { batchSize: 2, concurrency: 1 })).rejects.toThrow('process killed')
-    expect(await readRow(9001)).toMatchObject({ after: ids[1], signalled: 2, done_at: null })
-
-    // Nobody may take it over while the claim holds; afterwards the retry loop resumes after ids[1].
-    expect(await claimPropagation(sys.db.database.db, 1500)).toBeUndefined()
-    seen.length = 0
-    const retries = startPropagationRetries({ ...deps, window }, 20)
+    const refusing = await buildApp({ database: sys.db.database, gateway: {
+      ...createCaseGateway(sys.client, sys.queues), propagateCalendar: () => Promise.reject(new Error('Temporal unreachable')),
+    } })
+    const year = FAR_YEAR + 1
+    let version: number
     try {
-      const done = await waitFor(() => readRow(9001), (row) => row.done_at !== null, 'the propagation to finish')
-      expect(done).toMatchObject({ after: null, signalled: ids.length, failed: 0, passes: 1 })
+      const r = await call(refusing, ADMIN_KEY, 'PUT', `/v1/calendar/${year}`, { days: illustrativeDays(year) })
+      expect(r.status, JSON.stringify(r.body)).toBe(200)
+      // Stored all the same, and not propagated: nothing has started handing it out.
+      expect(r.body).toMatchObject({ year, published: true, recomputing: ids.length, signalFailures: ids.length })
+      version = (r.body as CalendarYearBody).version!
     } finally {
-      await retries.stop()
+      await refusing.close()
     }
-    expect([...seen].sort()).toEqual(ids.slice(2).sort())
+    expect(await propagatedAt(version)).toBeNull()
+
+    const restarted = await buildApp({ database: sys.db.database, gateway: createCaseGateway(sys.client, sys.queues) })
+    try {
+      await restarted.ready()
+      await waitFor(() => propagatedAt(version), (at) => at !== null, 'the restarted API to hand the version out')
+      expect(await propagationResult(version)).toEqual({ version, passes: 1, reached: ids.length })
+    } finally {
+      await restarted.close()
+    }
   })
 
-  it('stops a pass between batches when its process shuts down, and gives it back at once with its progress', async () => {
+  it('hands a version to every open case it may move, a page per run, continuing as new between pages', async () => {
+    // An ended workflow the read side still shows open counts as reached.
+    const ended = await submitProvisional()
+    await sys.client.workflow.getHandle(ended.id).terminate('test: a workflow that is gone')
+    while ((await openProvisional()).length < 7) await submitProvisional()
     const ids = await openProvisional()
-    await recordRow(9003)
-    await sys.db.database.pool.query('UPDATE calendar_propagations SET claimed_until = now() - interval \'1 second\' WHERE version = 9003')
+    const year = FAR_YEAR + 2
+    const { version } = await publishCalendarYear(sys.db.database.db, { year, days: [], changedBy: 'test' })
+    const handed: Array<{ id: string; years: number[]; version: number }> = []
+    const worker = await calendarWorker(async (caseId, data) => {
+      handed.push({ id: caseId, years: data.years.map((y) => y.year), version: data.version })
+      return signalThroughWorker(caseId, data)
+    })
+    try {
+      await startCalendarPropagation(sys.client, worker.taskQueue, version, { pageSize: 3 })
+      expect(await propagationResult(version)).toEqual({ version, passes: 1, reached: ids.length })
+    } finally {
+      await worker.stop()
+    }
+    // Each case once, in keyset pages of 3: a full page continues as new, the short one ends the pass.
+    expect(handed.map((h) => h.id).sort()).toEqual(ids)
+    expect(await runsOf(calendarPropagationId(version))).toBe(Math.floor(ids.length / 3) + 1)
+    // Each with the current calendar over its window: from the year before it was created to the changed year.
+    const createdYear = shanghaiYear(Date.parse(ended.createdAt))
+    for (const h of handed) {
+      expect(h.version).toBeGreaterThanOrEqual(version)
+      expect([h.years[0], h.years.at(-1)]).toEqual([createdYear - 1, year])
+    }
+    expect(await propagatedAt(version)).not.toBeNull()
+  })
+
+  it('runs another pass after a backoff for a case it could not reach, until one pass reaches them all', async () => {
+    const ids = await openProvisional()
+    const { version } = await publishCalendarYear(sys.db.database.db, { year: FAR_YEAR + 3, days: [], changedBy: 'test' })
+    const attempts: string[] = []
+    const worker = await calendarWorker(async (caseId, data) => {
+      attempts.push(caseId)
+      if (caseId === ids[1] && attempts.filter((id) => id === caseId).length === 1) throw new Error('Temporal unreachable')
+      return signalThroughWorker(caseId, data)
+    })
+    try {
+      await startCalendarPropagation(sys.client, worker.taskQueue, version, { retryAfterMs: 200 })
+      expect(await propagationResult(version)).toEqual({ version, passes: 2, reached: ids.length })
+    } finally {
+      await worker.stop()
+    }
+    // The second pass tries every case again (each ignores a version it has).
+    expect([...attempts].sort()).toEqual([...ids, ...ids].sort())
+    expect(await propagatedAt(version)).not.toBeNull()
+  })
+
+  it('starts one workflow per version however often it is started: while it runs and after it finished', async () => {
+    const ids = await openProvisional()
+    const { version } = await publishCalendarYear(sys.db.database.db, { year: FAR_YEAR + 4, days: [], changedBy: 'test' })
     let open!: () => void
     const gate = new Promise<void>((resolve) => { open = resolve })
-    const seen: string[] = []
-    const gateway = {
-      async signalCalendar(caseId: string) {
-        seen.push(caseId)
-        await gate
-        return 'signalled' as const
-      },
+    const handed: string[] = []
+    const worker = await calendarWorker(async (caseId, data) => {
+      await gate
+      handed.push(caseId)
+      return signalThroughWorker(caseId, data)
+    })
+    const handle = sys.client.workflow.getHandle(calendarPropagationId(version))
+    try {
+      await startCalendarPropagation(sys.client, worker.taskQueue, version)
+      const { runId } = await handle.describe()
+      // The API (on its own queue), a retry and the CLI all find the running one.
+      await Promise.all([
+        sys.app.deps.gateway.propagateCalendar(version),
+        startCalendarPropagation(sys.client, worker.taskQueue, version),
+        startCalendarPropagation(sys.client, sys.queues.calendar, version),
+      ])
+      expect(await handle.describe()).toMatchObject({ runId, status: { name: 'RUNNING' } })
+      open()
+      expect(await propagationResult(version)).toMatchObject({ passes: 1, reached: ids.length })
+      // Finished: starting it again runs nothing.
+      await sys.app.deps.gateway.propagateCalendar(version)
+      expect(await handle.describe()).toMatchObject({ runId, status: { name: 'COMPLETED' } })
+    } finally {
+      open()
+      await worker.stop()
     }
-    const retries = startPropagationRetries({ db: sys.db.database.db, gateway, window, leaseMs: 60_000 }, 10, { batchSize: 1, concurrency: 1 })
-    await waitFor(async () => seen.length, (n) => n === 1, 'the first batch to start')
-    const stopping = retries.stop()
-    open()
-    await stopping
-    expect(seen).toEqual([ids[0]])
-    expect(await readRow(9003)).toMatchObject({ after: ids[0], signalled: 1, done_at: null })
-    // Released, not held for the rest of its 60 s lease: the next process resumes it right away.
-    expect(await claimPropagation(sys.db.database.db, 60_000)).toMatchObject({ version: 9003, after: ids[0] })
-    await sys.db.database.pool.query('UPDATE calendar_propagations SET done_at = now() WHERE version = 9003')
+    expect([...handed].sort()).toEqual(ids)
   })
 
-  it('runs a pass again for the cases it could not reach, until one pass reaches them all', async () => {
+  it('starts handing out a year the CLI publishes when Temporal is reachable', async () => {
     const ids = await openProvisional()
-    await recordRow(9002)
-    const unreachable = new Set([ids[0]])
-    const seen: string[] = []
-    const gateway = {
-      async signalCalendar(caseId: string) {
-        seen.push(caseId)
-        if (unreachable.has(caseId)) throw new Error('Temporal unreachable')
-        return 'signalled' as const
-      },
-    }
-    const deps = { db: sys.db.database.db, gateway, window, leaseMs: 50, retryAfterMs: 50 }
-    const first = await runPropagation(deps, {
-      version: 9002, year: FAR_YEAR, correction: false, after: undefined, counts: { signalled: 0, closed: 0, failed: 0 },
-    })
-    expect(first).toEqual({ signalled: ids.length - 1, closed: 0, failed: 1 })
-    expect(await readRow(9002)).toMatchObject({ done_at: null, failed: 1, passes: 1 })
-
-    unreachable.clear()
-    seen.length = 0
-    const retries = startPropagationRetries(deps, 20)
-    try {
-      const done = await waitFor(() => readRow(9002), (row) => row.done_at !== null, 'a pass that reaches every case')
-      expect(done).toMatchObject({ signalled: ids.length, failed: 0, passes: 2 })
-    } finally {
-      await retries.stop()
-    }
-    expect([...seen].sort()).toEqual([...ids].sort())
+    const year = FAR_YEAR + 5
+    const file = join(tmpdir(), `${uniqueName('calendar-')}.json`)
+    await writeFile(file, JSON.stringify(illustrativeDays(year)))
+    const lines: string[] = []
+    expect(await publishCalendarCommand(sys.db.database, year, file, (line) => lines.push(line),
+      (v) => startCalendarPropagation(sys.client, sys.queues.calendar, v))).toBe(0)
+    const version = Number(/calendar version (\d+)/.exec(lines[0]!)![1])
+    expect(lines[1]).toBe(`workflow ${calendarPropagationId(version)} hands it to the open cases it may move`)
+    expect(await propagationResult(version)).toEqual({ version, passes: 1, reached: ids.length })
+    expect(await propagatedAt(version)).not.toBeNull()
   })
 
   it('publishes next year: its deadlines stop being provisional and running cases recompute theirs', async () => {
@@ -336,10 +387,11 @@ describe('PUT /v1/calendar/{year}', () => {
       published += 1
       const answer = r.body as CalendarYearBody
       expect(answer).toMatchObject({ year, published: true, version: versionsBefore + published })
-      // The ended workflow is found (it still reads as open and provisional) but not counted.
-      expect(answer).toMatchObject({ recomputing: expected - 1, signalFailures: 0 })
-      // Recorded with the version, and done: one pass reached every case.
-      expect((await readRow(answer.version!))).toMatchObject({ signalled: expected - 1, closed: 1, failed: 0, passes: 1, done_at: expect.any(Date) })
+      // The ended workflow is counted too: it still reads as open and provisional, and handing
+      // it the calendar finds it ended.
+      expect(answer).toMatchObject({ recomputing: expected, signalFailures: 0 })
+      expect(await propagationResult(answer.version!)).toEqual({ version: answer.version, passes: 1, reached: expected })
+      expect(await propagatedAt(answer.version!)).not.toBeNull()
       expect(answer.days.map((d) => d.date)).toEqual([...answer.days.map((d) => d.date)].sort())
     }
     expect(published).toBeGreaterThan(0)
