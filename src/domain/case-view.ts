@@ -18,6 +18,12 @@ export const DeadlineView = Type.Object({
   provisional: Type.Boolean(),
   warned: Type.Boolean(),
   workingDaysLeft: Type.Optional(Type.Integer()),
+  /** Who owes the step (an opinion's organisation, a supervised one); absent: the handling organisation. */
+  organizationId: Type.Optional(Type.String()),
+  /** When it was met, missed or cancelled. */
+  settledAt: Type.Optional(Type.String()),
+  /** Working days from start to settlement, for a working-day limit that is settled. */
+  workingDaysUsed: Type.Optional(Type.Integer()),
 })
 export type DeadlineView = Static<typeof DeadlineView>
 
