@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox'
+import { autoApproveProblems } from './application/auto-approval.ts'
 import { parseDurationMs, type Limit } from './limit.ts'
 import { LimitSchema } from './limit-schema.ts'
 
@@ -84,7 +85,17 @@ export function draftProblems(draft: ServiceItemDraft): Array<{ path: string; me
     if (codes.has(m.code)) problems.push({ path: `/materials/${i}/code`, message: `duplicate material code ${m.code}` })
     codes.add(m.code)
   })
-  return problems
+  return [...problems, ...ruleProblemsOf(draft)]
+}
+
+/**
+ * Problems with the item's auto-approval rule, at their path in the draft or guide
+ * (`/autoApprove/no_such_op`): an operator json-logic-js does not know, nesting past the bound,
+ * or a failure on the complete sample applications the item could receive.
+ */
+export function ruleProblemsOf(item: Pick<ServiceItemDraft, 'autoApprove' | 'channels' | 'materials'>): Array<{ path: string; message: string }> {
+  if (item.autoApprove === undefined) return []
+  return autoApproveProblems(item.autoApprove, item).map((p) => ({ path: `/autoApprove${p.path}`, message: p.message }))
 }
 
 /** Comparable length of a limit within its own unit (working days, or milliseconds). */

@@ -4,7 +4,7 @@ import type { Tx } from '../../db/client.ts'
 import {
   findServiceItem, listLatestGuides, lockServiceItem, recordPublication, saveServiceItemDraft,
 } from '../../db/service-items.ts'
-import { draftProblems, Guide, publishGuide, ServiceItemDraft } from '../../domain/service-item.ts'
+import { draftProblems, Guide, publishGuide, ruleProblemsOf, ServiceItemDraft } from '../../domain/service-item.ts'
 import type { App } from '../app.ts'
 import { allow, ANY_ROLE, principalOf } from '../auth.ts'
 import { createOnce } from '../idempotency.ts'
@@ -54,7 +54,7 @@ export async function serviceItemRoutes(app: App): Promise<void> {
     schema: {
       tags: ['catalogue'], operationId: 'publishServiceItem', summary: 'Publish the draft as the next version of the service guide',
       params: Type.Object({ code: Code }), headers: IdempotencyHeaders,
-      response: { 200: Guide, ...commonErrorResponses, 404: ProblemDetails, 409: ProblemDetails },
+      response: { 200: Guide, ...commonErrorResponses, 404: ProblemDetails, 409: ProblemDetails, 422: ProblemDetails },
     },
   }, async (request) => {
     const principal = principalOf(request)
@@ -64,6 +64,12 @@ export async function serviceItemRoutes(app: App): Promise<void> {
       const item = await lockServiceItem(tx, code)
       if (!item) throw problem('not_found', `service item ${code} does not exist`)
       if (!item.draft) throw problem('conflict', `service item ${code} has no draft to publish`)
+      // Again at publication: a draft saved before rules were checked must not reach a case.
+      const unfit = ruleProblemsOf(item.draft as ServiceItemDraft)
+      if (unfit.length > 0) {
+        throw problem('unprocessable', `the draft's rule cannot be published: ${unfit.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
+          unfit.map((p) => ({ path: `draft${p.path}`, message: p.message })))
+      }
       const version = (item.latestVersion ?? 0) + 1
       const guide = publishGuide(code, version, item.draft as ServiceItemDraft, new Date().toISOString())
       await recordPublication(tx, guide)
