@@ -1,5 +1,5 @@
 import { Type } from 'typebox'
-import { DURATION_PATTERN, type Limit, LimitError, parseDurationMs, validateLimit } from './limit.ts'
+import { DURATION_PATTERN, type Limit, LimitError, MAX_LIMIT_DAYS, parseDurationMs, validateLimit } from './limit.ts'
 import type { RefusalDetail } from './refusal.ts'
 
 function durationProblem(iso: string): string | undefined {
@@ -14,7 +14,7 @@ function durationProblem(iso: string): string | undefined {
 /**
  * A duration as parseDurationMs reads it: the pattern (published in the OpenAPI document) is the
  * parser's own grammar, and the refinement runs the parser itself, so whatever this schema admits
- * parses (no `P1.5W2D` past the edge, no length that overflows).
+ * parses (no `P1.5W2D` past the edge, nothing longer than MAX_LIMIT_DAYS).
  */
 const Duration = Type.Refine(
   Type.String({ pattern: DURATION_PATTERN, examples: ['PT2H', 'P3D', 'PT5S'] }),
@@ -24,7 +24,7 @@ const Duration = Type.Refine(
 
 /** The wire shape of a limit (API.md "Conventions"); `Limit` in limit.ts is its type. */
 export const LimitSchema = Type.Union([
-  Type.Object({ workingDays: Type.Integer({ minimum: 0, maximum: 3650 }) }, { additionalProperties: false }),
+  Type.Object({ workingDays: Type.Integer({ minimum: 0, maximum: MAX_LIMIT_DAYS }) }, { additionalProperties: false }),
   Type.Object({ duration: Duration }, { additionalProperties: false }),
 ], { $id: undefined, description: '`{ workingDays: n }` or `{ duration: "<ISO 8601 duration>" }`' })
 

@@ -18,6 +18,12 @@ export class LimitError extends Refusal {
 
 const MS = { W: 7 * 86_400_000, D: 86_400_000, H: 3_600_000, M: 60_000, S: 1_000 } as const
 
+/**
+ * The longest limit, in working days or in calendar days: ten years. Longer would run past the
+ * working-day calendar's range (to 2200) and fail where the deadline is computed, in a case.
+ */
+export const MAX_LIMIT_DAYS = 3650
+
 /** One component: digits, with a fraction only when it is the last component (ISO 8601). */
 const component = (designator: keyof typeof MS) => `(?:(\\d+(?:[.,]\\d+(?=${designator}$))?)${designator})?`
 
@@ -48,7 +54,7 @@ export function parseDurationMs(iso: string): number {
     if (text !== undefined) total += Number(text.replace(',', '.')) * units[i]!
   })
   const ms = Math.round(total)
-  if (!Number.isSafeInteger(ms)) throw new LimitError('INVALID_DURATION', `"${iso}" is too long`)
+  if (!(ms <= MAX_LIMIT_DAYS * MS.D)) throw new LimitError('INVALID_DURATION', `"${iso}" is longer than ${MAX_LIMIT_DAYS} days`)
   return ms
 }
 
@@ -81,8 +87,8 @@ export function validateLimit(limit: unknown): Limit {
   }
   if (hasDays) {
     const n = (limit as { workingDays: unknown }).workingDays
-    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
-      throw new LimitError('INVALID_LIMIT', `workingDays must be a non-negative integer, got ${String(n)}`)
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0 || n > MAX_LIMIT_DAYS) {
+      throw new LimitError('INVALID_LIMIT', `workingDays must be an integer from 0 to ${MAX_LIMIT_DAYS}, got ${typeof n === 'number' ? n : typeof n}`)
     }
     return { workingDays: n }
   }

@@ -10,7 +10,11 @@ import { Refusal } from '../refusal.ts'
 import type { Actor } from '../roles.ts'
 import { ruleHolds } from '../rules.ts'
 import type { Guide } from '../service-item.ts'
-import { type ActionParams, APPLICATION_ACTIONS, type ApplicationAction } from './actions.ts'
+import {
+  type ActionParams, APPLICATION_ACTIONS, type ApplicationAction, parseCommand, type ParsedCommand,
+  refuseUnsafeText,
+} from './actions.ts'
+import { approvalFacts } from './auto-approval.ts'
 
 export const APPLICATION_STATUSES = [
   'submitted', 'supplement_requested', 'accepted', 'rejected', 'suspended', 'approved', 'denied',
@@ -128,6 +132,7 @@ export class ApplicationCase {
     id: string; guide: Guide; submission: ApplicationSubmission; actor: Actor; calendar: CalendarData; at: string
     limits?: CaseLimits
   }): { application: ApplicationCase; recorded: RecordedEvent[] } {
+    ApplicationCase.checkSubmission(input)
     const { guide, submission, at } = input
     const provided = new Set(submission.materials.map((m) => m.code))
     const state: ApplicationState = {
@@ -162,6 +167,15 @@ export class ApplicationCase {
     return { application, recorded: application.drain() }
   }
 
+  /**
+   * Refuses a submission holding text that Postgres or JSON cannot carry (U+0000, a lone
+   * surrogate) anywhere it would be recorded: its first event could never reach the read side.
+   */
+  static checkSubmission(input: { guide: Guide; submission: ApplicationSubmission; actor: Actor }): void {
+    const { guide, submission, actor } = input
+    refuseUnsafeText({ guide, submission, actor }, '', 'the application')
+  }
+
   static resume(state: ApplicationState, calendar: CalendarData): ApplicationCase {
     return new ApplicationCase(state, WorkingCalendar.from(calendar))
   }
@@ -179,13 +193,25 @@ export class ApplicationCase {
     return this.book.items.filter((d) => d.external)
   }
 
-  /** Throws a Refusal when the command is not allowed now; changes nothing. */
+  /**
+   * Throws a Refusal when the command is not allowed now, and nothing else: the command is read by
+   * the same parser as at the HTTP edge (parseCommand). Changes nothing.
+   */
   check(command: ApplicationCommand): void {
-    const action = command.action as ApplicationAction
-    const spec = APPLICATION_ACTIONS[action] as (typeof APPLICATION_ACTIONS)[ApplicationAction] | undefined
-    if (!spec) throw new Refusal('validation_failed', `unknown action ${command.action}`)
-    const { actor } = command
-    if (!(spec.roles as readonly string[]).includes(actor.role)) {
+    this.allowed(command)
+  }
+
+  /** Applies an allowed command and returns the events it records. */
+  apply(command: ApplicationCommand, at: string): RecordedEvent[] {
+    this.perform(this.allowed(command), at)
+    return this.drain()
+  }
+
+  /** The command, parsed, when this case allows it now; otherwise a Refusal. */
+  private allowed(input: ApplicationCommand): ParsedCommand {
+    const command = parseCommand(input)
+    const { action, actor } = command
+    if (!(APPLICATION_ACTIONS[action].roles as readonly string[]).includes(actor.role)) {
       throw new Refusal('forbidden', `role ${actor.role} may not ${action}`)
     }
     if (!ALLOWED_IN[action].includes(this.state.status)) this.refuse(command)
@@ -193,13 +219,7 @@ export class ApplicationCase {
       this.requireHandler(actor)
     }
     this.checkSpecific(command)
-  }
-
-  /** Applies an allowed command and returns the events it records. */
-  apply(command: ApplicationCommand, at: string): RecordedEvent[] {
-    this.check(command)
-    this.perform(command, at)
-    return this.drain()
+    return command
   }
 
   /** Instant of the next deadline event the workflow must wake for. */
@@ -270,7 +290,7 @@ export class ApplicationCase {
 
   // ---- rules per action -------------------------------------------------------------------
 
-  private checkSpecific(command: ApplicationCommand): void {
+  private checkSpecific(command: ParsedCommand): void {
     const { state } = this
     const materials = new Set(state.guide.materials.map((m) => m.code))
     switch (command.action as ApplicationAction) {
@@ -341,7 +361,7 @@ export class ApplicationCase {
     }
   }
 
-  private perform(command: ApplicationCommand, at: string): void {
+  private perform(command: ParsedCommand, at: string): void {
     const { actor, params } = command
     const { state } = this
     switch (command.action as ApplicationAction) {
@@ -544,9 +564,8 @@ export class ApplicationCase {
       return
     }
     if (guide.autoApprove !== undefined) {
-      const facts = { applicant: submission.applicant, channel: submission.channel, priority: submission.priority,
-        materials: submission.materials.map((m) => m.code) }
-      if (ruleHolds(guide.autoApprove, facts)) {
+      // A rule that cannot be evaluated does not hold: the case waits for a person, never freezes.
+      if (ruleHolds(guide.autoApprove, approvalFacts(submission))) {
         this.acceptAt(at, 'accepted', SYSTEM_ACTOR, at)
         this.decide(true, SYSTEM_ACTOR, at, 'approved automatically by the item\'s rule')
       }
@@ -594,7 +613,7 @@ export class ApplicationCase {
     }
   }
 
-  private refuse(command: ApplicationCommand): never {
+  private refuse(command: ParsedCommand): never {
     throw new Refusal('invalid_transition', `cannot ${command.action} a case that is ${this.state.status}`)
   }
 }
