@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm'
 import {
   boolean, customType, index, integer, jsonb, pgTable, primaryKey, smallint, text, uniqueIndex,
 } from 'drizzle-orm/pg-core'
-import type { CaseView } from '../domain/case-view.ts'
+import type { CaseView, DeadlineState } from '../domain/case-view.ts'
 import type { Actor, OrganizationKind, Role } from '../domain/roles.ts'
 
 /**
@@ -102,6 +102,37 @@ export const cases = pgTable('cases', {
   index('cases_participants_warned_idx').using('gin', sql`array_remove(${t.organizations}, ${t.handlingOrganizationId})`)
     .where(sql`${t.warned}`),
   index('cases_flags_idx').using('gin', t.flags),
+])
+
+/**
+ * One row per deadline of every case, projected from the case's view with the case row: on-time
+ * rates and monthly reports aggregate it instead of scanning views.
+ */
+export const deadlines = pgTable('deadlines', {
+  caseId: text('case_id').notNull().references(() => cases.id, { onDelete: 'cascade' }),
+  /** The deadline's key within its case (`promised`, `opinion:gz-hr`, `supervision:S1`). */
+  key: text('key').notNull(),
+  /** acceptance, promised, statutory, result, opinion, supervision, rectification, rating, … */
+  kind: text('kind').notNull(),
+  caseKind: text('case_kind').notNull(),
+  /** Who owes the step: an opinion's organisation, a supervised one, else the handling organisation. */
+  ownerOrganizationId: text('owner_organization_id').notNull(),
+  handlingOrganizationId: text('handling_organization_id').notNull(),
+  serviceItemCode: text('service_item_code'),
+  /** When this run of the deadline started: the event that first showed it (again) open. */
+  startedAt: instant('started_at').notNull(),
+  dueAt: instant('due_at').notNull(),
+  state: text('state').$type<DeadlineState>().notNull(),
+  warned: boolean('warned').notNull(),
+  provisional: boolean('provisional').notNull(),
+  /** When it was met, missed or cancelled; null while it runs or is paused. */
+  settledAt: instant('settled_at'),
+  /** Null unless settled under a working-day limit. */
+  workingDaysUsed: integer('working_days_used'),
+}, (t) => [
+  primaryKey({ columns: [t.caseId, t.key] }),
+  index('deadlines_owner_due_idx').on(t.ownerOrganizationId, t.dueAt),
+  index('deadlines_state_settled_idx').on(t.state, t.settledAt),
 ])
 
 /** Append-only: a trigger (see migrations) refuses UPDATE and DELETE. */
