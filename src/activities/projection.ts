@@ -20,43 +20,66 @@ export function createProjectionActivities(deps: { database: Database }) {
   return {
     async recordCaseEvents({ caseId, recorded }: RecordCaseEventsInput): Promise<{ lastSeq: number }> {
       if (recorded.length === 0) throw ApplicationFailure.nonRetryable('no events to record', 'validation_failed')
-      return deps.database.db.transaction(async (tx) => {
-        const [current] = await tx
-          .select({ lastSeq: cases.lastSeq, lastHash: cases.lastHash, organizations: cases.organizations })
-          .from(cases).where(sql`${cases.id} = ${caseId}`).for('update')
-        let lastSeq = current?.lastSeq ?? 0
-        let prevHash = current?.lastHash ?? GENESIS_HASH
-        const fresh = recorded.filter((r) => r.event.seq > lastSeq)
-        if (fresh.length === 0) return { lastSeq }
-        for (const { event, view } of fresh) {
-          if (event.seq !== lastSeq + 1) {
-            // Retryable: an earlier batch has not landed yet.
-            throw new Error(`case ${caseId}: event ${event.seq} arrived before ${lastSeq + 1}`)
-          }
-          const hash = eventHash(prevHash, caseId, event)
-          await tx.insert(caseEvents).values({
-            caseId, seq: event.seq, at: event.at, type: event.type, actor: event.actor, data: event.data, view, prevHash, hash,
-          }).onConflictDoNothing()
-          lastSeq = event.seq
-          prevHash = hash
+      try {
+        return await writeEvents(deps.database, caseId, recorded)
+      } catch (err) {
+        const state = sqlState(err)
+        // A data exception is the same on every attempt: retrying would hang the case for good.
+        if (state?.startsWith('22')) {
+          throw ApplicationFailure.nonRetryable(`case ${caseId}: Postgres cannot store these events (SQLSTATE ${state})`, 'unstorable')
         }
-        const view = fresh[fresh.length - 1]!.view
-        const organizations = [...new Set([
-          ...(current?.organizations ?? []), view.handlingOrganizationId, ...(view.opinions ?? []).map((o) => o.organizationId),
-        ])]
-        const row = { ...indexColumns(view), lastSeq, lastHash: prevHash, organizations, view }
-        await tx.insert(cases).values({ id: caseId, ...row }).onConflictDoUpdate({
-          target: cases.id,
-          set: row,
-          setWhere: sql`${cases.lastSeq} < ${lastSeq}`,
-        })
-        return { lastSeq }
-      })
+        throw err
+      }
     },
   }
 }
 
 export type ProjectionActivities = ReturnType<typeof createProjectionActivities>
+
+/** The events the read side does not have yet, then the case's row, in one transaction. */
+function writeEvents(database: Database, caseId: string, recorded: RecordedEvent[]): Promise<{ lastSeq: number }> {
+  return database.db.transaction(async (tx) => {
+    const [current] = await tx
+      .select({ lastSeq: cases.lastSeq, lastHash: cases.lastHash, organizations: cases.organizations })
+      .from(cases).where(sql`${cases.id} = ${caseId}`).for('update')
+    let lastSeq = current?.lastSeq ?? 0
+    let prevHash = current?.lastHash ?? GENESIS_HASH
+    const fresh = recorded.filter((r) => r.event.seq > lastSeq)
+    if (fresh.length === 0) return { lastSeq }
+    for (const { event, view } of fresh) {
+      if (event.seq !== lastSeq + 1) {
+        // Retryable: an earlier batch has not landed yet.
+        throw new Error(`case ${caseId}: event ${event.seq} arrived before ${lastSeq + 1}`)
+      }
+      const hash = eventHash(prevHash, caseId, event)
+      await tx.insert(caseEvents).values({
+        caseId, seq: event.seq, at: event.at, type: event.type, actor: event.actor, data: event.data, view, prevHash, hash,
+      }).onConflictDoNothing()
+      lastSeq = event.seq
+      prevHash = hash
+    }
+    const view = fresh[fresh.length - 1]!.view
+    const organizations = [...new Set([
+      ...(current?.organizations ?? []), view.handlingOrganizationId, ...(view.opinions ?? []).map((o) => o.organizationId),
+    ])]
+    const row = { ...indexColumns(view), lastSeq, lastHash: prevHash, organizations, view }
+    await tx.insert(cases).values({ id: caseId, ...row }).onConflictDoUpdate({
+      target: cases.id,
+      set: row,
+      setWhere: sql`${cases.lastSeq} < ${lastSeq}`,
+    })
+    return { lastSeq }
+  })
+}
+
+/** Postgres's SQLSTATE of an error, also when drizzle wraps it (as its `cause`). */
+function sqlState(err: unknown): string | undefined {
+  for (let e = err; e instanceof Error; e = e.cause) {
+    const code = (e as { code?: unknown }).code
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code
+  }
+  return undefined
+}
 
 /** The columns lists filter and sort on, derived from the view. */
 function indexColumns(view: CaseView) {

@@ -87,9 +87,15 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
     if (!application) throw new Error('the case is being submitted')
     return application.view(now())
   })
+  // Text the read side cannot store would freeze the case at its first event: refuse it at the door.
+  const refused = input.kind === 'new' ? refusalOf(() => ApplicationCase.checkSubmission(input)) : undefined
   setHandler(submittedUpdate, async () => {
     await condition(() => ready && !busy)
     return application!.view(now())
+  }, {
+    validator: () => {
+      if (refused) throw asFailure(refused)
+    },
   })
   setHandler(actionUpdate, (command) => exclusively(async (app) => {
     try {
@@ -136,6 +142,7 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
 
   let app: ApplicationCase
   if (input.kind === 'new') {
+    if (refused) throw asFailure(refused)
     const submitted = await submit(input)
     application = app = submitted.application
     await exclusively(() => project(app, submitted.recorded), true)
@@ -193,8 +200,23 @@ async function signalChild(childId: string, message: 'settle' | { dueAt: string;
   }
 }
 
-/** Business refusals leave the workflow as typed, non-retryable failures the API can map. */
+/**
+ * Refusals (every domain error is one) leave the workflow as typed, non-retryable failures the API
+ * can map, with the paths of what was wrong as details.
+ */
 function asFailure(err: unknown): unknown {
-  if (err instanceof Refusal) return ApplicationFailure.nonRetryable(err.message, err.code)
+  if (err instanceof Refusal) {
+    return ApplicationFailure.create({ message: err.message, type: err.code, nonRetryable: true, details: [err.details] })
+  }
   return err
+}
+
+function refusalOf(check: () => void): Refusal | undefined {
+  try {
+    check()
+    return undefined
+  } catch (err) {
+    if (err instanceof Refusal) return err
+    throw err
+  }
 }
