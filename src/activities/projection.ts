@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity'
 import { sql } from 'drizzle-orm'
 import type { Database } from '../db/client.ts'
 import { eventHash, GENESIS_HASH } from '../db/hash-chain.ts'
+import { projectDeadlines } from '../db/deadlines.ts'
 import { caseEvents, cases } from '../db/schema.ts'
 import { priorityRank, type CaseView, type RecordedEvent } from '../domain/case-view.ts'
 
@@ -63,11 +64,12 @@ function writeEvents(database: Database, caseId: string, recorded: RecordedEvent
       ...(current?.organizations ?? []), view.handlingOrganizationId, ...(view.opinions ?? []).map((o) => o.organizationId),
     ])]
     const row = { ...indexColumns(view), lastSeq, lastHash: prevHash, organizations, view }
-    await tx.insert(cases).values({ id: caseId, ...row }).onConflictDoUpdate({
+    const advanced = await tx.insert(cases).values({ id: caseId, ...row }).onConflictDoUpdate({
       target: cases.id,
       set: row,
       setWhere: sql`${cases.lastSeq} < ${lastSeq}`,
-    })
+    }).returning({ id: cases.id })
+    if (advanced.length > 0) await projectDeadlines(tx, caseId, fresh)
     return { lastSeq }
   })
 }
