@@ -151,7 +151,22 @@ def flatmap_body(ctx, body):
     # (Path and query values that swaps made valid again are re-checked by schemathesis itself.)
     if ctx.operation is None or not _matches_schema(ctx.operation, body):
         return st.just(body)
-    return _with_hostile_leaf(body, HOSTILE_BODY_STRINGS)
+    steered = _submission_of_seeded_item(body) if ctx.operation.path == "/v1/applications" else None
+    chosen = st.just(body) if steered is None else st.sampled_from([body, steered])
+    return chosen.flatmap(lambda value: _with_hostile_leaf(value, HOSTILE_BODY_STRINGS))
+
+
+def _submission_of_seeded_item(body):
+    """The generated application, for the seeded item, on one of its channels, with its materials."""
+    if "serviceItemCode" not in SEEDED or not isinstance(body, dict):
+        return None
+    codes = SEEDED["materialCodes"]
+    return {
+        **body,
+        "serviceItemCode": SEEDED["serviceItemCode"],
+        "channel": body.get("channel") if body.get("channel") in SEEDED["channels"] else SEEDED["channels"][0],
+        "materials": [{**m, "code": codes[i % len(codes)]} for i, m in enumerate(body.get("materials") or [])],
+    }
 
 
 def _matches_schema(operation, body) -> bool:

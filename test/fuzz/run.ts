@@ -1,6 +1,8 @@
 // `npm run test:fuzz`: the whole system on a real socket (its own Temporal dev server, a fresh
-// database), a small seeded directory, then schemathesis over /openapi.json with an admin key.
-// Fails on any 5xx, and on any 4xx that is not application/problem+json with a contract code.
+// database), a small seeded directory, then schemathesis over /openapi.json with an admin key
+// (and a window's and a department's for the two operations an admin may not call).
+// Fails on any 5xx, on any 4xx that is not application/problem+json with a contract code, and on
+// any answer the OpenAPI document does not describe (see CHECKS).
 // Extra arguments go to `schemathesis run` (e.g. `npm run test:fuzz -- --max-examples 200`).
 // Postgres: a fresh database on TEST_DATABASE_URL when set, else an embedded one.
 import { DefaultLogger } from '@temporalio/worker'
@@ -58,22 +60,36 @@ try {
   system = await startSystem(config, { role: 'all', logger, pathVar: process.env.PATH })
   const url = system.url!
   const seeded = await seed(url, adminKey)
-  console.log(`fuzzing ${url}/openapi.json (seeded case ${seeded.caseId})`)
+  console.log(`fuzzing ${url}/openapi.json (seeded case ${seeded.ids.caseId})`)
 
-  exitCode = await runSchemathesis(schemathesis, [
-    'run', `${url}/openapi.json`,
-    '--header', `Authorization: Bearer ${adminKey}`,
-    '--checks', CHECKS.join(','),
-    ...BUDGET,
-    '--generation-database', 'none',
-    '--request-timeout', '20',
-    ...(process.env.CI ? ['--no-color'] : []),
-    ...process.argv.slice(2),
-  ], {
-    SCHEMATHESIS_HOOKS: join(PROJECT_ROOT, 'test', 'fuzz', 'hooks.py'),
-    BANJIAN_FUZZ_PROBLEMS: JSON.stringify(PROBLEMS),
-    BANJIAN_FUZZ_SEEDED: JSON.stringify(seeded),
-  })
+  // Every operation as the administrator; then the two an administrator may not call (it gets
+  // 403 before any validation), as the roles that do, and with more examples (each is one
+  // operation): a window submits, a department acts on the seeded case.
+  const passes = [
+    { as: 'admin', key: adminKey, also: [] },
+    { as: 'window', key: seeded.windowKey, also: ['--include-path-regex', '^/v1/applications$', '--max-examples', '200'] },
+    { as: 'department', key: seeded.departmentKey, also: ['--include-path-regex', '^/v1/cases/\\{id\\}/actions$', '--max-examples', '200'] },
+  ]
+  exitCode = 0
+  for (const pass of passes) {
+    console.log(`\n=== as ${pass.as} ===`)
+    const code = await runSchemathesis(schemathesis, [
+      'run', `${url}/openapi.json`,
+      '--header', `Authorization: Bearer ${pass.key}`,
+      '--checks', CHECKS.join(','),
+      ...BUDGET,
+      ...pass.also,
+      '--generation-database', 'none',
+      '--request-timeout', '20',
+      ...(process.env.CI ? ['--no-color'] : []),
+      ...process.argv.slice(2),
+    ], {
+      SCHEMATHESIS_HOOKS: join(PROJECT_ROOT, 'test', 'fuzz', 'hooks.py'),
+      BANJIAN_FUZZ_PROBLEMS: JSON.stringify(PROBLEMS),
+      BANJIAN_FUZZ_SEEDED: JSON.stringify(seeded.ids),
+    })
+    if (code !== 0) exitCode = code
+  }
 } finally {
   await system?.stop()
   if (exitCode !== 0) await printServerErrors(serverLog)

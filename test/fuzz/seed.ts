@@ -1,11 +1,22 @@
 // A small, realistic directory for the fuzzer to reach deep paths with: an organisation tree, a
 // published service item, and one case that has been accepted (so it has a history).
 
-export interface Seeded {
+/** Ids the hooks steer path parameters to (test/fuzz/hooks.py). */
+export interface SeededIds {
   organizationId: string
   serviceItemCode: string
   caseId: string
   year: number
+  /** The seeded item's material codes and channels, for submissions that get past the guide. */
+  materialCodes: string[]
+  channels: string[]
+}
+
+export interface Seeded {
+  ids: SeededIds
+  /** A window of the service centre, and a department key of the seeded case's handler. */
+  windowKey: string
+  departmentKey: string
 }
 
 const ITEM_CODE = '440100-BIZ-001'
@@ -60,5 +71,11 @@ export async function seed(baseUrl: string, adminKey: string): Promise<Seeded> {
   }, { 'idempotency-key': 'fuzz-seed-application' })
   const caseId = submitted.id as string
   await call(departmentKey, 'POST', `/v1/cases/${caseId}/actions`, { action: 'accept' })
-  return { organizationId: 'gz-amr', serviceItemCode: ITEM_CODE, caseId, year: new Date().getUTCFullYear() }
+  return {
+    ids: {
+      organizationId: 'gz-amr', serviceItemCode: ITEM_CODE, caseId, year: new Date().getUTCFullYear(),
+      materialCodes: ['application-form', 'id-card', 'lease', 'photo'], channels: ['window', 'online'],
+    },
+    windowKey, departmentKey,
+  }
 }
