@@ -70,7 +70,7 @@ const routeBoundary = {
 }
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.data/**', '.tools/**', 'coverage/**', 'migrations/**'] },
+  { ignores: ['node_modules/**', '.data/**', '.tools/**', 'coverage/**', 'migrations/**', '.stryker-tmp/**', 'reports/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
