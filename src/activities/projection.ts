@@ -5,13 +5,12 @@ import { eventHash, GENESIS_HASH } from '../db/hash-chain.ts'
 import { projectDeadlines } from '../db/deadlines.ts'
 import { caseEvents, cases } from '../db/schema.ts'
 import { priorityRank, type CaseView, type RecordedEvent } from '../domain/case-view.ts'
+import { kindDefinition } from '../domain/kinds.ts'
 
 export interface RecordCaseEventsInput {
   caseId: string
   recorded: RecordedEvent[]
 }
-
-const CLOSED = new Set(['rejected', 'withdrawn', 'completed', 'closed', 'declined', 'paid'])
 
 /**
  * Writes a case's new events and its current view in one transaction. Idempotent: events the
@@ -61,7 +60,7 @@ function writeEvents(database: Database, caseId: string, recorded: RecordedEvent
     }
     const view = fresh[fresh.length - 1]!.view
     const organizations = [...new Set([
-      ...(current?.organizations ?? []), view.handlingOrganizationId, ...(view.opinions ?? []).map((o) => o.organizationId),
+      ...(current?.organizations ?? []), ...participantsOf(view),
     ])]
     const row = { ...indexColumns(view), lastSeq, lastHash: prevHash, organizations, view }
     const advanced = await tx.insert(cases).values({ id: caseId, ...row }).onConflictDoUpdate({
@@ -96,11 +95,23 @@ function indexColumns(view: CaseView) {
     priorityRank: priorityRank(view.priority),
     overdue: view.overdue,
     warned: view.warned,
-    open: !CLOSED.has(view.status),
+    open: isOpen(view),
     provisional: running.some((d) => d.provisional),
     nextDueAt,
     flags: view.flags,
     createdAt: view.createdAt,
     updatedAt: view.updatedAt,
   }
+}
+
+/** The kind says what "open" means (a completed application awaiting its call-back still is). */
+function isOpen(view: CaseView): boolean {
+  const definition = kindDefinition(view.kind)
+  if (!definition) throw new Error(`case ${view.id}: no kind ${view.kind}`)
+  return definition.isOpen(view)
+}
+
+/** The kind says who takes part; the handling organisation always does. */
+function participantsOf(view: CaseView): string[] {
+  return [view.handlingOrganizationId, ...(kindDefinition(view.kind)?.participants(view) ?? [])]
 }

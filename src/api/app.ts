@@ -107,7 +107,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
       components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
       security: [{ apiKey: [] }],
     },
-    transformObject: ({ openapiObject }) => documentProblemMediaType(openapiObject),
+    transformObject: (document) => documentProblemMediaType('openapiObject' in document ? document.openapiObject : document.swaggerObject),
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())

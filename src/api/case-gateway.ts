@@ -3,20 +3,21 @@ import {
   WorkflowUpdateFailedError,
 } from '@temporalio/client'
 import { ApplicationFailure } from '@temporalio/common'
-import type { ApplicationCommand } from '../domain/application/application-case.ts'
+import type { CaseCommand } from '../domain/case/action.ts'
 import type { CaseView } from '../domain/case-view.ts'
 import { isRefusalCode } from '../domain/refusal.ts'
 import { startCalendarPropagation } from '../infra/calendar-propagation.ts'
 import type { TaskQueues } from '../infra/temporal.ts'
-import { actionUpdate, type ApplicationWorkflowInput, submittedUpdate } from '../workflows/application/contract.ts'
-import type { applicationWorkflow } from '../workflows/application/workflow.ts'
+import { CASE_WORKFLOWS, type NewCases, type StartableKind } from '../workflows/case-kinds.ts'
+import { actionUpdate, submittedUpdate } from '../workflows/case/contract.ts'
 import { problem } from './problem.ts'
 
 /** What the API asks of Temporal: start cases, send them commands, hand out calendar versions. Nothing else. */
 export interface CaseGateway {
-  /** Starts the case (or finds it started) and returns it once its submission is recorded. */
-  submitApplication(input: Extract<ApplicationWorkflowInput, { kind: 'new' }>): Promise<CaseView | 'closed'>
-  act(caseId: string, command: ApplicationCommand): Promise<CaseView>
+  /** Starts a case of any kind (or finds it started) and returns it once its first event is recorded. */
+  startCase<K extends StartableKind>(kind: K, input: NewCases[K]): Promise<CaseView | 'closed'>
+  /** Sends a command to a case of any kind; its workflow checks it with the kind's own rules. */
+  act(caseId: string, command: CaseCommand): Promise<CaseView>
   /** Starts (or finds) the workflow that hands calendar version `version` to the open cases it may move. */
   propagateCalendar(version: number): Promise<void>
   ping(): Promise<void>
@@ -25,15 +26,16 @@ export interface CaseGateway {
 /** For an app that must never reach Temporal (read benchmarks, tests of reads): every call fails, saying `why`. */
 export function refusingGateway(why: string): CaseGateway {
   const refuse = () => Promise.reject(new Error(why))
-  return { submitApplication: refuse, act: refuse, propagateCalendar: refuse, ping: refuse }
+  return { startCase: refuse, act: refuse, propagateCalendar: refuse, ping: refuse }
 }
 
 export function createCaseGateway(client: Client, queues: TaskQueues): CaseGateway {
   return {
-    async submitApplication(input) {
-      const start = new WithStartWorkflowOperation<typeof applicationWorkflow>('applicationWorkflow', {
+    async startCase(kind, input) {
+      const { workflowType, queue } = CASE_WORKFLOWS[kind]
+      const start = new WithStartWorkflowOperation<(input: NewCases[typeof kind]) => Promise<void>>(workflowType, {
         workflowId: input.caseId,
-        taskQueue: queues.applications,
+        taskQueue: queueOf(queues, queue),
         args: [input],
         workflowIdConflictPolicy: 'USE_EXISTING',
         // A closed case keeps its id forever: a retried submission must not start it again.
@@ -67,4 +69,11 @@ function translate(err: unknown): unknown {
   }
   if (err instanceof WorkflowNotFoundError) return problem('invalid_transition', 'the case is closed')
   return err
+}
+
+/** The task queue of a kind's workflows under this deployment's prefix. */
+function queueOf(queues: TaskQueues, queue: string): string {
+  const name = Object.values(queues).find((q) => q.endsWith(`-${queue}`))
+  if (!name) throw new Error(`no task queue ${queue} among ${Object.values(queues).join(', ')}`)
+  return name
 }

@@ -64,7 +64,7 @@ export async function applicationRoutes(app: App): Promise<void> {
       : newCaseId('A')
     const year = new Date().getUTCFullYear()
     const [calendar, limits] = await Promise.all([app.calendar.window(year - 1, year + 2), readLimits(db)])
-    const result = await app.deps.gateway.submitApplication({
+    const result = await app.deps.gateway.startCase('application', {
       kind: 'new',
       caseId,
       guide,

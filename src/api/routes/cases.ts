@@ -1,7 +1,8 @@
 import type { SwaggerTransform } from '@fastify/swagger'
 import { Type } from 'typebox'
-import { APPLICATION_ACTIONS, isApplicationAction, parseActionParams } from '../../domain/application/actions.ts'
+import { type ActionSpec, parseActionParams } from '../../domain/case/action.ts'
 import { CaseEvent, CaseKindSchema, CaseView } from '../../domain/case-view.ts'
+import { ACTION_NAMES, CASE_KIND_DEFINITIONS, kindDefinition, kindsTaking } from '../../domain/kinds.ts'
 import { Refusal } from '../../domain/refusal.ts'
 import { Actor } from '../../domain/roles.ts'
 import type { App } from '../app.ts'
@@ -32,9 +33,14 @@ const HistoryEvent = Type.Object({
   prevHash: Type.String(),
 })
 
-/** The action body: `{ action, ...parameters }`, one shape per action (documented as oneOf). */
-const ActionBody = Type.Union(Object.entries(APPLICATION_ACTIONS).map(([name, spec]) =>
-  Type.Object({ action: Type.Literal(name), ...spec.params.properties }, { additionalProperties: false })))
+const pascal = (name: string) => name.split(/[_-]/).map((word) => word[0]!.toUpperCase() + word.slice(1)).join('')
+
+/** The action body: `{ action, ...parameters }`, one shape per action of each kind (documented as oneOf). */
+const ACTION_BODIES = Object.values(CASE_KIND_DEFINITIONS).flatMap((definition) => Object.entries(definition.actions).map(([name, spec]) => ({
+  action: name,
+  component: `${pascal(definition.kind)}${pascal(name)}Action`,
+  schema: Type.Object({ action: Type.Literal(name), ...spec.params.properties }, { additionalProperties: false }),
+})))
 
 /**
  * OpenAPI shows the action body as one component per action, told apart by `action`, so that
@@ -45,13 +51,13 @@ const documentActionBody: SwaggerTransform = ({ schema, url, ...document }) => {
   if (!('openapiObject' in document)) return { schema, url }
   const components = (document.openapiObject.components ??= {}).schemas ??= {}
   const mapping: Record<string, string> = {}
-  for (const variant of ActionBody.anyOf) {
-    const action = variant.properties.action.const
-    const name = `Application${action.split('_').map((word) => word[0]!.toUpperCase() + word.slice(1)).join('')}Action`
-    components[name] = JSON.parse(JSON.stringify(variant))
-    mapping[action] = `#/components/schemas/${name}`
+  for (const { action, component, schema: variant } of ACTION_BODIES) {
+    components[component] = JSON.parse(JSON.stringify(variant))
+    // Kinds that share an action's name share its shape (supervise, rate): one mapping entry.
+    mapping[action] ??= `#/components/schemas/${component}`
   }
-  const body = { oneOf: Object.values(mapping).map(($ref) => ({ $ref })), discriminator: { propertyName: 'action', mapping } }
+  const oneOf = ACTION_BODIES.map(({ component }) => ({ $ref: `#/components/schemas/${component}` }))
+  const body = { oneOf, discriminator: { propertyName: 'action', mapping } }
   return { schema: { ...schema, body }, url }
 }
 
@@ -123,21 +129,34 @@ export async function caseRoutes(app: App): Promise<void> {
   }, async (request) => {
     const principal = principalOf(request)
     const { action, ...params } = request.body as { action: string } & Record<string, unknown>
-    if (!isApplicationAction(action)) {
-      throw problem('validation_failed', `unknown action ${action}; one of ${Object.keys(APPLICATION_ACTIONS).join(', ')}`,
-        [{ path: 'body/action', message: `must be one of ${Object.keys(APPLICATION_ACTIONS).join(', ')}` }])
+    // A name no kind knows is refused before any case is read, with the names there are.
+    if (!ACTION_NAMES.includes(action)) {
+      throw problem('validation_failed', `unknown action ${action}; one of ${ACTION_NAMES.join(', ')}`,
+        [{ path: 'body/action', message: `must be one of ${ACTION_NAMES.join(', ')}` }])
     }
-    const spec = APPLICATION_ACTIONS[action]
-    // The very parser the case's Update validator runs: what passes here cannot fail in the workflow.
-    try {
-      parseActionParams(action, params)
-    } catch (err) {
-      if (!(err instanceof Refusal)) throw err
-      throw problem(err.code, err.message, err.details.map((d) => ({ path: `body${d.path}`, message: d.message })))
+    /** The very parser the case's Update validator runs, then the roles: what passes cannot fail in the workflow. */
+    const checkAgainst = (spec: ActionSpec<never>) => {
+      try {
+        parseActionParams(action, spec.params, params)
+      } catch (err) {
+        if (!(err instanceof Refusal)) throw err
+        throw problem(err.code, err.message, err.details.map((d) => ({ path: `body${d.path}`, message: d.message })))
+      }
+      requireRole(request, spec.roles)
     }
-    requireRole(request, spec.roles)
+    // An action only one kind takes is checked before the case is read, as cheaply as can be.
+    const takers = kindsTaking(action)
+    if (takers.length === 1) checkAgainst(takers[0]!.actions[action]!)
     const existing = await app.cases.find(request.params.id, principal)
     if (!existing) throw problem('not_found', `case ${request.params.id} does not exist`)
+    // Otherwise the case's kind says which actions it takes, and with which parameters.
+    const actions = kindDefinition(existing.kind)?.actions ?? {}
+    const spec = actions[action]
+    if (!spec) {
+      throw problem('validation_failed', `a case of kind ${existing.kind} does not ${action}; one of ${Object.keys(actions).join(', ')}`,
+        [{ path: 'body/action', message: `must be one of ${Object.keys(actions).join(', ')}` }])
+    }
+    if (takers.length > 1) checkAgainst(spec)
     const { toOrganizationId, organizationIds } = params as { toOrganizationId?: string; organizationIds?: string[] }
     const named = [...(toOrganizationId ? [toOrganizationId] : []), ...(organizationIds ?? [])]
     const unknown = await app.organizations.missing(named)
@@ -160,4 +179,3 @@ export async function caseRoutes(app: App): Promise<void> {
   })
 }
 
-export const actionBodySchema = ActionBody

@@ -1,55 +1,202 @@
-import { Type, type Static, type TObject, type TSchema } from 'typebox'
-import { Value } from 'typebox/value'
-import { limitProblem, LimitSchema } from '../limit-schema.ts'
-import { Refusal, type RefusalDetail } from '../refusal.ts'
-import { Actor, type Role } from '../roles.ts'
-import { unsafeTextPath } from '../safe-text.ts'
-
-const Text = (maxLength = 2000) => Type.String({ minLength: 1, maxLength })
-const Strict = <T extends Parameters<typeof Type.Object>[0]>(properties: T) => Type.Object(properties, { additionalProperties: false })
+import { Type, type Static } from 'typebox'
+import { actionOf, Strict, Text } from '../case/action.ts'
+import { ratingActions } from '../case/rating.ts'
+import { supervisionActions } from '../case/supervision.ts'
+import { LimitSchema } from '../limit-schema.ts'
+import { Refusal } from '../refusal.ts'
+import type { ApplicationCase } from './application-case.ts'
 
 export const SUSPENSION_REASONS = ['hearing', 'inspection', 'testing', 'appraisal', 'expert_review', 'public_notice', 'other'] as const
 export const DELIVERY_METHODS = ['window', 'mail', 'electronic'] as const
 
+const OPEN = ['submitted', 'supplement_requested', 'accepted', 'suspended'] as const
+const DECIDED = ['approved', 'denied', 'result_issued'] as const
+
+const action = actionOf<ApplicationCase>()
+
+/** A material code the item's guide does not list. */
+function refuseUnknownMaterials(app: ApplicationCase, codes: string[]): void {
+  const known = new Set(app.state.guide.materials.map((m) => m.code))
+  const unknown = codes.filter((code) => !known.has(code))
+  if (unknown.length > 0) throw new Refusal('validation_failed', `not materials of ${app.state.guide.code}: ${unknown.join(', ')}`)
+}
+
 /**
- * Every action on an application: who may take it and what it takes (API.md "Applications").
- * parseCommand reads parameters against these schemas, for the API and the workflow alike; the
- * case decides whether its state allows the action (application-case.ts).
+ * Every action on an application (API.md "Applications"), whole: who may take it, what it takes,
+ * in which statuses, what the case must allow besides, and what it does. The same parser reads
+ * the parameters at the HTTP edge and in the workflow's Update validator (case/action.ts).
  */
 export const APPLICATION_ACTIONS = {
-  accept: { roles: ['window', 'department'], params: Strict({}) },
-  reject: { roles: ['window', 'department'], params: Strict({ reason: Text() }) },
-  request_supplement: {
+  accept: action({
+    roles: ['window', 'department'], params: Strict({}), allowedIn: ['submitted'], handlerOnly: ['department'],
+    apply: (app, _params, actor, at) => app.acceptAt(at, 'accepted', actor, at),
+  }),
+  reject: action({
+    roles: ['window', 'department'], params: Strict({ reason: Text() }), allowedIn: ['submitted', 'supplement_requested'],
+    handlerOnly: ['department'],
+    apply(app, { reason }, actor, at) {
+      app.state.status = 'rejected'
+      app.state.decision = { outcome: 'rejected', note: reason, at }
+      app.book.cancelAll()
+      app.record('rejected', actor, at, { reason })
+    },
+  }),
+  request_supplement: action({
     roles: ['window', 'department'],
     params: Strict({ missing: Type.Array(Text(100), { minItems: 1, maxItems: 200, uniqueItems: true }), note: Text() }),
-  },
-  supplement: {
+    allowedIn: ['submitted'], handlerOnly: ['department'],
+    check: (app, { missing }) => refuseUnknownMaterials(app, missing),
+    apply(app, { missing, note }, actor, at) {
+      const { state } = app
+      // DOMAIN rule 6: everything missing is named at once; a second notice breaks that promise.
+      const violation = state.supplementRequests.length > 0
+      if (violation && !state.flags.includes('one_time_notice_violation')) state.flags.push('one_time_notice_violation')
+      state.supplementRequests.push({ missing, note, at })
+      state.status = 'supplement_requested'
+      app.book.settle('acceptance', 'met')
+      app.record('supplement_requested', actor, at, { missing, note, ...(violation ? { violation: 'one_time_notice' } : {}) })
+    },
+  }),
+  supplement: action({
     roles: ['window'],
     params: Strict({ materials: Type.Array(Strict({ code: Text(100), ref: Text(1000) }), { minItems: 1, maxItems: 200 }) }),
-  },
-  transfer: { roles: ['department', 'supervisor'], params: Strict({ toOrganizationId: Text(100), reason: Text() }) },
-  request_opinions: {
+    allowedIn: ['supplement_requested'],
+    check: (app, { materials }) => refuseUnknownMaterials(app, materials.map((m) => m.code)),
+    apply(app, { materials }, actor, at) {
+      const { state } = app
+      const byCode = new Map(state.submission.materials.map((m) => [m.code, m]))
+      for (const m of materials) byCode.set(m.code, { code: m.code, ref: m.ref, source: 'applicant' })
+      state.submission = { ...state.submission, materials: [...byCode.values()] }
+      state.missingMaterials = state.missingMaterials.filter((code) => !byCode.has(code))
+      state.status = 'submitted'
+      // The acceptance limit runs again from the day the supplement arrived.
+      app.startAcceptanceClock(at)
+      app.record('supplemented', actor, at, { materials: materials.map((m) => m.code), missingMaterials: state.missingMaterials })
+    },
+  }),
+  transfer: action({
+    roles: ['department', 'supervisor'], params: Strict({ toOrganizationId: Text(100), reason: Text() }), allowedIn: OPEN,
+    handlerOnly: ['department'],
+    check(app, { toOrganizationId }) {
+      if (toOrganizationId === app.state.handlingOrganizationId) throw new Refusal('conflict', `the case is already handled by ${toOrganizationId}`)
+    },
+    apply(app, { toOrganizationId, reason }, actor, at) {
+      const from = app.state.handlingOrganizationId
+      app.state.handlingOrganizationId = toOrganizationId
+      app.record('transferred', actor, at, { from, to: toOrganizationId, reason })
+    },
+  }),
+  request_opinions: action({
     roles: ['department'],
     params: Strict({ organizationIds: Type.Array(Text(100), { minItems: 1, maxItems: 50, uniqueItems: true }), within: LimitSchema }),
-  },
-  give_opinion: { roles: ['department'], params: Strict({ opinion: Text(), agree: Type.Boolean() }) },
-  suspend: { roles: ['department'], params: Strict({ reason: Type.Enum(SUSPENSION_REASONS), note: Text() }) },
-  resume: { roles: ['department'], params: Strict({ note: Type.Optional(Text()) }) },
-  extend: {
+    allowedIn: ['accepted'], handlerOnly: ['department'],
+    check(app, { organizationIds }) {
+      if (organizationIds.includes(app.state.handlingOrganizationId)) {
+        throw new Refusal('validation_failed', 'the handling organisation does not give itself an opinion')
+      }
+      const pending = organizationIds.filter((org) => app.pendingOpinion(org))
+      if (pending.length > 0) throw new Refusal('conflict', `opinions already requested from ${pending.join(', ')}`)
+    },
+    apply(app, { organizationIds, within }, actor, at) {
+      for (const organizationId of organizationIds) {
+        app.state.opinions.push({ organizationId, requestedAt: at })
+        app.book.start('opinion', opinionKey(organizationId), { limit: within, startAt: at }, { external: true })
+      }
+      app.record('opinions_requested', actor, at, { organizationIds, within })
+    },
+  }),
+  give_opinion: action({
+    roles: ['department'], params: Strict({ opinion: Text(), agree: Type.Boolean() }), allowedIn: ['accepted', 'suspended'],
+    check(app, _params, actor) {
+      if (!app.pendingOpinion(actor.organizationId)) throw new Refusal('invalid_transition', `no opinion is awaited from ${actor.organizationId}`)
+    },
+    apply(app, { opinion, agree }, actor, at) {
+      const entry = app.state.opinions.find((o) => o.organizationId === actor.organizationId && !o.givenAt)!
+      Object.assign(entry, { opinion, agree, givenAt: at })
+      app.book.settle(opinionKey(actor.organizationId), 'met')
+      app.record('opinion_given', actor, at, { organizationId: actor.organizationId, opinion, agree })
+    },
+  }),
+  suspend: action({
+    roles: ['department'], params: Strict({ reason: Type.Enum(SUSPENSION_REASONS), note: Text() }), allowedIn: ['accepted'],
+    handlerOnly: ['department'],
+    apply(app, { reason, note }, actor, at) {
+      app.state.status = 'suspended'
+      app.state.suspension = { reason, note, since: at }
+      // Art. 45: time in special procedures is not counted.
+      app.book.pause(['promised', 'statutory'], at)
+      app.record('suspended', actor, at, { reason, note })
+    },
+  }),
+  resume: action({
+    roles: ['department'], params: Strict({ note: Type.Optional(Text()) }), allowedIn: ['suspended'], handlerOnly: ['department'],
+    apply(app, { note }, actor, at) {
+      const since = app.state.suspension?.since
+      app.state.status = 'accepted'
+      delete app.state.suspension
+      app.book.resume(['promised', 'statutory'], at)
+      app.record('resumed', actor, at, { since, ...(note ? { note } : {}) })
+    },
+  }),
+  extend: action({
     roles: ['department'],
     params: Strict({ workingDays: Type.Integer({ minimum: 1, maximum: 365 }), approvedBy: Text(200), reason: Text() }),
-  },
-  approve: { roles: ['department'], params: Strict({ note: Type.Optional(Text()) }) },
-  deny: { roles: ['department'], params: Strict({ reason: Text() }) },
-  issue_result: { roles: ['department'], params: Strict({ certificateNo: Type.Optional(Text(200)) }) },
-  deliver: { roles: ['window'], params: Strict({ method: Type.Enum(DELIVERY_METHODS) }) },
-  withdraw: { roles: ['window'], params: Strict({ reason: Text() }) },
-  rate: { roles: ['window'], params: Strict({ score: Type.Integer({ minimum: 1, maximum: 5 }), comment: Type.Optional(Text()) }) },
-  rectify: { roles: ['department'], params: Strict({ note: Text() }) },
-  call_back: { roles: ['window', 'supervisor'], params: Strict({ satisfied: Type.Boolean(), note: Type.Optional(Text()) }) },
-  supervise: { roles: ['supervisor'], params: Strict({ note: Text(), respondWithin: LimitSchema }) },
-  respond_supervision: { roles: ['department'], params: Strict({ note: Text() }) },
-} as const satisfies Record<string, { roles: readonly Role[]; params: TObject }>
+    allowedIn: ['accepted', 'suspended'], handlerOnly: ['department'],
+    check(app, { workingDays }) {
+      const { guide, extension } = app.state
+      if (extension) throw new Refusal('invalid_transition', 'the case was extended once already; a second extension is not allowed')
+      if (!('workingDays' in guide.statutoryLimit)) throw new Refusal('unprocessable', 'only working-day limits can be extended')
+      if (workingDays > guide.maxExtensionWorkingDays) {
+        throw new Refusal('unprocessable', `at most ${guide.maxExtensionWorkingDays} working days of extension for ${guide.code}`)
+      }
+    },
+    apply(app, { workingDays, approvedBy, reason }, actor, at) {
+      app.state.extension = { workingDays, approvedBy, reason, at }
+      app.book.extend('statutory', workingDays, at)
+      app.book.extend('promised', workingDays, at)
+      app.record('extended', actor, at, { workingDays, approvedBy, reason })
+    },
+  }),
+  approve: action({
+    roles: ['department'], params: Strict({ note: Type.Optional(Text()) }), allowedIn: ['accepted'], handlerOnly: ['department'],
+    check: (app) => app.refuseWhileAwaitingOpinions(),
+    apply: (app, { note }, actor, at) => app.decide(true, actor, at, note),
+  }),
+  deny: action({
+    roles: ['department'], params: Strict({ reason: Text() }), allowedIn: ['accepted'], handlerOnly: ['department'],
+    check: (app) => app.refuseWhileAwaitingOpinions(),
+    apply: (app, { reason }, actor, at) => app.decide(false, actor, at, reason),
+  }),
+  issue_result: action({
+    roles: ['department'], params: Strict({ certificateNo: Type.Optional(Text(200)) }), allowedIn: ['approved'],
+    handlerOnly: ['department'],
+    apply(app, { certificateNo }, actor, at) {
+      app.state.status = 'result_issued'
+      app.state.result = { ...app.state.result, issuedAt: at, ...(certificateNo ? { certificateNo } : {}) }
+      app.record('result_issued', actor, at, certificateNo ? { certificateNo } : {})
+    },
+  }),
+  deliver: action({
+    roles: ['window'], params: Strict({ method: Type.Enum(DELIVERY_METHODS) }), allowedIn: ['result_issued', 'denied'],
+    apply(app, { method }, actor, at) {
+      app.state.status = 'completed'
+      app.state.result = { ...app.state.result, deliveredAt: at, method }
+      app.book.settle('result', 'met')
+      app.startRatingPeriod(at)
+      app.record('delivered', actor, at, { method })
+    },
+  }),
+  withdraw: action({
+    roles: ['window'], params: Strict({ reason: Text() }), allowedIn: OPEN,
+    apply(app, { reason }, actor, at) {
+      app.state.status = 'withdrawn'
+      app.book.cancelAll()
+      app.record('withdrawn', actor, at, { reason })
+    },
+  }),
+  ...ratingActions(['completed']),
+  ...supervisionActions({ supervise: [...OPEN, ...DECIDED], respond: [...OPEN, ...DECIDED, 'completed'] }),
+}
 
 export type ApplicationAction = keyof typeof APPLICATION_ACTIONS
 export type ActionParams<A extends ApplicationAction> = Static<(typeof APPLICATION_ACTIONS)[A]['params']>
@@ -58,80 +205,4 @@ export function isApplicationAction(name: string): name is ApplicationAction {
   return Object.hasOwn(APPLICATION_ACTIONS, name)
 }
 
-/** A command whose action is known and whose actor and parameters have been read. */
-export type ParsedCommand = {
-  [A in ApplicationAction]: { action: A; params: ActionParams<A>; actor: Actor }
-}[ApplicationAction]
-
-export const UNSAFE_TEXT = 'must not contain U+0000 or an unpaired UTF-16 surrogate'
-/** Enough to find the mistake; a huge body must not make a huge refusal. */
-const MAX_DETAILS = 10
-
-/**
- * The one parser of an action's parameters, used by the HTTP edge and by the workflow's Update
- * validator alike: returns them typed, or throws a Refusal('validation_failed') whose details
- * carry the JSON pointer of each problem (`/within/duration`). Whatever it returns, the case can
- * apply without failing: limits parse, text can be stored.
- */
-export function parseActionParams<A extends ApplicationAction>(action: A, params: unknown): ActionParams<A> {
-  const schema: TObject = APPLICATION_ACTIONS[action].params
-  refuseUnsafeText(params, '', `parameters of ${action}`)
-  if (Value.Check(schema, params)) return params as ActionParams<A>
-  const limits = limitProblems(schema, params)
-  // A limit the parser explained needs no schema noise about it (union branches, the pattern).
-  const explained = new Set(limits.map((l) => l.path.split('/')[1]))
-  const details = [...limits, ...firstErrors(schema, params).filter((d) => !explained.has(d.path.split('/')[1]))].slice(0, MAX_DETAILS)
-  throw new Refusal('validation_failed',
-    `parameters of ${action} are not valid: ${details.map((d) => `${d.path || '/'} ${d.message}`).join('; ')}`, details)
-}
-
-/** Reads a whole command as it reaches a case: a known action, a well-formed actor, valid parameters. */
-export function parseCommand(command: unknown): ParsedCommand {
-  // First, so that no refusal below ever quotes text that cannot leave the workflow.
-  refuseUnsafeText(command, '', 'the command')
-  const { action, actor, params } = (typeof command === 'object' && command !== null ? command : {}) as Record<string, unknown>
-  if (typeof action !== 'string' || !isApplicationAction(action)) {
-    const name = typeof action === 'string' ? [...action].slice(0, 50).join('') : String(action)
-    throw new Refusal('validation_failed', `unknown action ${name}; one of ${Object.keys(APPLICATION_ACTIONS).join(', ')}`,
-      [{ path: '/action', message: `must be one of ${Object.keys(APPLICATION_ACTIONS).join(', ')}` }])
-  }
-  if (!Value.Check(Actor, actor)) {
-    throw new Refusal('validation_failed', 'the command has no valid actor', firstErrors(Actor, actor).map((d) => ({ ...d, path: `/actor${d.path}` })))
-  }
-  try {
-    return { action, actor, params: parseActionParams(action, params) } as ParsedCommand
-  } catch (err) {
-    if (!(err instanceof Refusal)) throw err
-    throw new Refusal(err.code, err.message, err.details.map((d) => ({ ...d, path: `/params${d.path}` })))
-  }
-}
-
-/** Refuses text Postgres or JSON cannot carry (U+0000, a lone surrogate) without quoting it. */
-export function refuseUnsafeText(value: unknown, prefix: string, what: string): void {
-  const path = unsafeTextPath(value)
-  if (path !== undefined) {
-    throw new Refusal('validation_failed', `${what}: ${prefix}${path || '/'} ${UNSAFE_TEXT}`, [{ path: `${prefix}${path}`, message: UNSAFE_TEXT }])
-  }
-}
-
-/** The parser's own word on each limit parameter (why `P1.5W2D` is no duration), before the schema's. */
-function limitProblems(schema: TObject, params: unknown): RefusalDetail[] {
-  if (typeof params !== 'object' || params === null) return []
-  return Object.entries(schema.properties).flatMap(([name, field]) => {
-    if (field !== LimitSchema || !Object.hasOwn(params, name)) return []
-    const problem = limitProblem((params as Record<string, unknown>)[name])
-    return problem ? [{ path: `/${name}${problem.path}`, message: problem.message }] : []
-  })
-}
-
-function firstErrors(schema: TSchema, value: unknown): RefusalDetail[] {
-  const details: RefusalDetail[] = []
-  for (const error of Value.Errors(schema, value)) {
-    // A union reports each branch; "must match a schema in anyOf" adds nothing to what they said.
-    if (error.keyword === 'anyOf' || error.keyword === 'boolean') continue
-    if (details.some((d) => d.path === error.instancePath && d.message === error.message)) continue
-    details.push({ path: error.instancePath, message: error.message })
-    if (details.length === MAX_DETAILS) break
-  }
-  return details
-}
+export const opinionKey = (organizationId: string) => `opinion:${organizationId}`

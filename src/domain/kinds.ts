@@ -1,0 +1,40 @@
+import { APPLICATION_ACTIONS } from './application/actions.ts'
+import { isOpenApplication } from './application/application-case.ts'
+import type { ActionTable } from './case/action.ts'
+import type { CaseKind, CaseView } from './case-view.ts'
+
+/**
+ * What the edges need to know of a case kind: its actions (for the HTTP edge's parser and the
+ * OpenAPI document), what "open" means and who takes part (for the read side). A new kind is a
+ * folder of its own rules plus one entry here (README "Adding a case kind").
+ */
+export interface CaseKindDefinition {
+  kind: CaseKind
+  // The kind's own case class is known only inside its folder; the edges parse, never apply.
+  actions: ActionTable<never>
+  /** Whether a case in this state still has something to wait for; closed cases leave the queues. */
+  isOpen(view: CaseView): boolean
+  /** Organisations that take part in the case and so see it in their lists. */
+  participants(view: CaseView): string[]
+}
+
+export const CASE_KIND_DEFINITIONS: Readonly<Partial<Record<CaseKind, CaseKindDefinition>>> = {
+  application: {
+    kind: 'application',
+    actions: APPLICATION_ACTIONS,
+    isOpen: isOpenApplication,
+    participants: (view) => [view.handlingOrganizationId, ...(view.opinions ?? []).map((o) => o.organizationId)],
+  },
+}
+
+export function kindDefinition(kind: string): CaseKindDefinition | undefined {
+  return Object.hasOwn(CASE_KIND_DEFINITIONS, kind) ? CASE_KIND_DEFINITIONS[kind as CaseKind] : undefined
+}
+
+/** Every action any kind takes: a name in none of them is refused before any case is read. */
+export const ACTION_NAMES: readonly string[] = [...new Set(Object.values(CASE_KIND_DEFINITIONS).flatMap((d) => Object.keys(d.actions)))]
+
+/** The kinds that take an action of this name. */
+export function kindsTaking(action: string): CaseKindDefinition[] {
+  return Object.values(CASE_KIND_DEFINITIONS).filter((d) => Object.hasOwn(d.actions, action))
+}

@@ -1,0 +1,17 @@
+import type { CaseKind } from '../domain/case-view.ts'
+import { APPLICATION_QUEUE, type NewApplication } from './application/contract.ts'
+
+/**
+ * Each case kind's workflow: its type name and the task queue it runs on, so that the gateway
+ * starts any kind the same way and the busiest kind can get workers of its own. A new kind adds
+ * its entry here and its start input to NewCases (README "Adding a case kind").
+ */
+export const CASE_WORKFLOWS = {
+  application: { workflowType: 'applicationWorkflow', queue: APPLICATION_QUEUE },
+} as const satisfies Partial<Record<CaseKind, { workflowType: string; queue: string }>>
+
+/** What starts a case of each kind. */
+export interface NewCases {
+  application: NewApplication
+}
+export type StartableKind = keyof typeof CASE_WORKFLOWS & keyof NewCases

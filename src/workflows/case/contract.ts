@@ -1,0 +1,26 @@
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow'
+import type { CalendarData } from '../../domain/calendar.ts'
+import type { CaseCommand } from '../../domain/case/action.ts'
+import type { CaseView } from '../../domain/case-view.ts'
+
+// The messages every case workflow answers, whatever its kind. Their names are in recorded
+// histories: never rename them.
+
+/** Resolves once the case's first event is recorded: Update-with-Start returns the case as created. */
+export const submittedUpdate = defineUpdate<CaseView>('submitted')
+/** Every command on a case. The validator refuses what the state does not allow. */
+export const actionUpdate = defineUpdate<CaseView, [CaseCommand]>('action')
+export const viewQuery = defineQuery<CaseView>('view')
+/** A calendar year was published or replaced: recompute the deadlines. */
+export const calendarChangedSignal = defineSignal<[CalendarData]>('calendarChanged')
+
+/** Deadlines watched by child workflows: what each child was last told. */
+export type Watches = Record<string, { dueAt: string; warnAt: string; open: boolean }>
+
+/** A case carried over continue-as-new: its state, its calendar and its watches. */
+export interface ContinuedCase<S> {
+  kind: 'continued'
+  state: S
+  calendar: CalendarData
+  watches: Watches
+}

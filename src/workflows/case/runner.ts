@@ -1,0 +1,222 @@
+import {
+  allHandlersFinished, ApplicationFailure, condition, continueAsNew, getExternalWorkflowHandle, ParentClosePolicy,
+  patched, proxyActivities, setHandler, sleep, startChild, upsertSearchAttributes, workflowInfo,
+} from '@temporalio/workflow'
+import type { Activities } from '../../activities/index.ts'
+import type { CalendarData } from '../../domain/calendar.ts'
+import { WorkingCalendar } from '../../domain/calendar.ts'
+import type { CaseCore, CoreState } from '../../domain/case/core.ts'
+import type { CaseKind, RecordedEvent } from '../../domain/case-view.ts'
+import { Refusal } from '../../domain/refusal.ts'
+import {
+  deadlineMovedSignal, deadlineReachedSignal, deadlineSettledSignal, watchWorkflowId,
+} from '../deadline-watch/contract.ts'
+import { deadlineWatchWorkflow } from '../deadline-watch/workflow.ts'
+import { caseKindKey, handlingOrgKey, provisionalKey, statusKey } from '../search-attributes.ts'
+import {
+  actionUpdate, calendarChangedSignal, type ContinuedCase, submittedUpdate, viewQuery, type Watches,
+} from './contract.ts'
+
+const { recordCaseEvents } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+})
+
+const now = () => new Date(Date.now()).toISOString()
+
+/** What the runner needs of a kind: how a case of it starts and how it resumes after continue-as-new. */
+export interface RunnableKind<C extends CaseCore<S>, S extends CoreState, New extends { kind: 'new'; calendar: CalendarData }> {
+  kind: CaseKind
+  /** Refuses (a Refusal) a new case whose first event could never be recorded. */
+  checkNew(input: New): void
+  /** The case and its first events; may call activities (pre-review) before it reads the time. */
+  create(input: New, now: () => string): Promise<{ kase: C; recorded: RecordedEvent[] }>
+  resume(state: S, calendar: CalendarData): C
+}
+
+/**
+ * One case of any kind, from its first event until it is closed. Workflow id = case id. Commands,
+ * timers and signals change the case one at a time, so events are numbered in order; every change
+ * reaches the read side (and the search attributes) before its command answers.
+ */
+export async function runCase<C extends CaseCore<S>, S extends CoreState, New extends { kind: 'new'; calendar: CalendarData }>(
+  kind: RunnableKind<C, S, New>, input: New | ContinuedCase<S>,
+): Promise<void> {
+  let calendar: CalendarData = input.calendar
+  let current: C | undefined
+  const watches: Watches = input.kind === 'continued' ? input.watches : {}
+  let busy = false
+  // Set once the first event is on the read side; nothing else is recorded before it.
+  let ready = input.kind === 'continued'
+
+  async function exclusively<T>(work: (kase: C) => Promise<T>, first = false): Promise<T> {
+    await condition(() => !busy && current !== undefined && (ready || first))
+    busy = true
+    try {
+      return await work(current!)
+    } finally {
+      busy = false
+    }
+  }
+
+  async function project(kase: C, recorded: RecordedEvent[]): Promise<void> {
+    if (recorded.length === 0) return
+    await recordCaseEvents({ caseId: kase.state.id, recorded })
+    const view = recorded[recorded.length - 1]!.view
+    upsertSearchAttributes([
+      { key: caseKindKey, value: kind.kind },
+      { key: statusKey, value: kase.state.status },
+      { key: handlingOrgKey, value: kase.state.handlingOrganizationId },
+      { key: provisionalKey, value: view.deadlines.some((d) => d.provisional && (d.state === 'running' || d.state === 'paused')) },
+    ])
+    await reconcileWatches(kase)
+  }
+
+  /** Starts, moves or stops the child workflows that watch external deadlines. */
+  async function reconcileWatches(kase: C): Promise<void> {
+    for (const d of kase.externalDeadlines) {
+      const seen = watches[d.key]
+      const open = d.state === 'running' || d.state === 'paused'
+      const childId = watchWorkflowId(kase.state.id, d.key)
+      if (!seen && open) {
+        await startChild(deadlineWatchWorkflow, {
+          workflowId: childId,
+          args: [{ parentId: kase.state.id, key: d.key, dueAt: d.dueAt, warnAt: d.warnAt, warned: d.warned }],
+          // The child must outlive continue-as-new of its case; the case settles it explicitly.
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+          workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+        })
+        watches[d.key] = { dueAt: d.dueAt, warnAt: d.warnAt, open: true }
+      } else if (seen?.open && !open) {
+        watches[d.key] = { ...seen, open: false }
+        if (d.state !== 'missed') await signalChild(childId, 'settle')
+      } else if (seen?.open && (seen.dueAt !== d.dueAt || seen.warnAt !== d.warnAt)) {
+        watches[d.key] = { dueAt: d.dueAt, warnAt: d.warnAt, open: true }
+        await signalChild(childId, { dueAt: d.dueAt, warnAt: d.warnAt })
+      }
+    }
+  }
+
+  setHandler(viewQuery, () => {
+    if (!current) throw new Error('the case is being created')
+    return current.view(now())
+  })
+  // Text the read side cannot store would freeze the case at its first event: refuse it at the door.
+  const refused = input.kind === 'new' ? refusalOf(() => kind.checkNew(input)) : undefined
+  setHandler(submittedUpdate, async () => {
+    await condition(() => ready && !busy)
+    return current!.view(now())
+  }, {
+    validator: () => {
+      if (refused) throw asFailure(refused)
+    },
+  })
+  setHandler(actionUpdate, (command) => exclusively(async (kase) => {
+    try {
+      await project(kase, kase.apply(command, now()))
+      return kase.view(now())
+    } catch (err) {
+      throw asFailure(err)
+    }
+  }), {
+    validator: (command) => {
+      if (!current) throw ApplicationFailure.nonRetryable('the case is being submitted', 'conflict')
+      try {
+        current.check(command)
+      } catch (err) {
+        throw asFailure(err)
+      }
+    },
+  })
+  setHandler(calendarChangedSignal, (data) => exclusively(async (kase) => {
+    if (data.version <= calendar.version) return
+    calendar = data
+    await project(kase, kase.recalendar(WorkingCalendar.from(data), now()))
+  }))
+  setHandler(deadlineReachedSignal, ({ key, change }) => exclusively(async (kase) => {
+    await project(kase, kase.markExternal(key, change, now()))
+    if (change === 'missed' && watches[key]) watches[key] = { ...watches[key], open: false }
+  }))
+
+  /**
+   * Waits until no command is in flight and the last answer has gone out in a workflow task of its
+   * own: the server may hand an update completed in the same task as continue-as-new to the new run
+   * a second time (temporalio/temporal#6375), which would apply one action twice.
+   */
+  async function quiesce(): Promise<void> {
+    const idle = () => allHandlersFinished() && !busy
+    await condition(idle)
+    if (!patched('continue-as-new-in-own-task')) return
+    for (;;) {
+      await sleep(1)
+      if (idle()) return
+      await condition(idle)
+    }
+  }
+
+  let kase: C
+  if (input.kind === 'new') {
+    if (refused) throw asFailure(refused)
+    const created = await kind.create(input, now)
+    current = kase = created.kase
+    await exclusively(() => project(kase, created.recorded), true)
+    ready = true
+  } else {
+    current = kase = kind.resume(input.state, calendar)
+  }
+
+  while (kase.isOpen) {
+    const wakeMs = kase.nextWakeMs()
+    const seen = kase.state.seq
+    const changed = () => kase.state.seq !== seen || kase.nextWakeMs() !== wakeMs || !kase.isOpen
+    if (wakeMs === undefined) await condition(changed)
+    else await condition(changed, Math.max(1, wakeMs - Date.now()))
+    if (kase.isOpen) await exclusively(async () => project(kase, kase.advance(now())))
+    if (workflowInfo().continueAsNewSuggested) {
+      await quiesce()
+      const carried: ContinuedCase<S> = { kind: 'continued', state: kase.state, calendar, watches }
+      await continueAsNew<(input: ContinuedCase<S>) => Promise<void>>(carried)
+    }
+  }
+  // The case ended: stop any watch still running, then let in-flight commands answer.
+  await exclusively(async () => {
+    for (const [key, watch] of Object.entries(watches)) {
+      if (watch.open) {
+        watches[key] = { ...watch, open: false }
+        await signalChild(watchWorkflowId(kase.state.id, key), 'settle')
+      }
+    }
+  })
+  await condition(allHandlersFinished)
+}
+
+async function signalChild(childId: string, message: 'settle' | { dueAt: string; warnAt: string }): Promise<void> {
+  const child = getExternalWorkflowHandle(childId)
+  try {
+    if (message === 'settle') await child.signal(deadlineSettledSignal)
+    else await child.signal(deadlineMovedSignal, message)
+  } catch {
+    // The watch already finished (it reported the deadline missed): nothing left to tell it.
+  }
+}
+
+/**
+ * Refusals (every domain error is one) leave the workflow as typed, non-retryable failures the API
+ * can map, with the paths of what was wrong as details.
+ */
+function asFailure(err: unknown): unknown {
+  if (err instanceof Refusal) {
+    return ApplicationFailure.create({ message: err.message, type: err.code, nonRetryable: true, details: [err.details] })
+  }
+  return err
+}
+
+function refusalOf(check: () => void): Refusal | undefined {
+  try {
+    check()
+    return undefined
+  } catch (err) {
+    if (err instanceof Refusal) return err
+    throw err
+  }
+}
