@@ -1,4 +1,4 @@
-import type { HistoryAndWorkflowId } from '@temporalio/client'
+import type { Client, HistoryAndWorkflowId } from '@temporalio/client'
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js'
 import { Worker, type ReplayWorkerOptions } from '@temporalio/worker'
 import { and, asc, count, eq, inArray, like, or, sql, type SQL } from 'drizzle-orm'
@@ -8,6 +8,7 @@ import { caseEvents, cases, workflowHistories } from '../db/schema.ts'
 import type { Actor } from '../domain/roles.ts'
 import { WORKFLOWS_PATH } from '../infra/temporal.ts'
 import { watchWorkflowId } from '../workflows/deadline-watch/contract.ts'
+import { checkReadSide, type ReadSideReport } from './read-side-lag.ts'
 
 /** Rows read per query: enough to be quick, few enough that a million cases never sit in memory. */
 const HISTORY_BATCH = 50
@@ -16,11 +17,13 @@ const EVENT_BATCH = 2000
 export interface AuditReport {
   histories: { checked: number; failed: Array<{ workflowId: string; runId: string; error: string }> }
   chains: { cases: number; events: number; broken: Array<{ caseId: string; seq: number; problem: string }> }
+  /** Each case's read side against its workflow; only when a Temporal client was given. */
+  readSide?: ReadSideReport
 }
 
 export interface AuditProgress {
-  phase: 'histories' | 'chains'
-  /** Histories replayed, or events checked. */
+  phase: 'histories' | 'chains' | 'read side'
+  /** Histories replayed, events checked, or cases compared with their workflows. */
   done: number
   total: number
 }
@@ -31,24 +34,40 @@ export interface VerifyOptions {
   workflowBundle?: ReplayWorkerOptions['workflowBundle']
   /** Only this case: its runs, its deadline watches' runs and its hash chain. */
   caseId?: string
+  /** The cluster the cases run on: with it, every case's read side is compared with its workflow. */
+  client?: Client
+  /** How long a projection in flight may take before its case counts as lagging (default 2 s). */
+  settleMs?: number
   onProgress?: (progress: AuditProgress) => void
 }
 
 /**
- * Replays every archived workflow history against the current workflow code (determinism) and
- * checks every case's hash chain. Reports what failed; throws only when it cannot check at all.
+ * Replays every archived workflow history against the current workflow code (determinism),
+ * checks every case's hash chain and, given a Temporal client, that no case's read side lags its
+ * workflow. Reports what failed; throws only when it cannot check at all.
  * Replay needs a Temporal Runtime: the caller installs one, or the SDK's default is used.
  */
 export async function verifyAudit(options: VerifyOptions): Promise<AuditReport> {
-  return {
+  const { client, database, caseId, settleMs } = options
+  const report: AuditReport = {
     histories: await replayArchivedHistories(options),
     chains: await checkHashChains(options),
   }
+  if (client) {
+    const onProgress = options.onProgress
+    report.readSide = await checkReadSide({
+      client, database, ...(caseId === undefined ? {} : { caseId }), ...(settleMs === undefined ? {} : { settleMs }),
+      ...(onProgress ? { onProgress: (done: number, total: number) => onProgress({ phase: 'read side', done, total }) } : {}),
+    })
+  }
+  return report
 }
 
 /** True when nothing in the report failed. */
 export function auditPassed(report: AuditReport): boolean {
+  const readSide = report.readSide
   return report.histories.failed.length === 0 && report.chains.broken.length === 0
+    && (readSide === undefined || (readSide.lagging.length === 0 && readSide.unverified.length === 0))
 }
 
 /** Histories of one case: its own runs and those of its deadline watches (`<case id>~<key>`). */

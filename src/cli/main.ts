@@ -6,7 +6,7 @@ import { ROLES } from '../domain/roles.ts'
 import { InstanceRunning } from '../infra/instance-lock.ts'
 import { openDatabase, type Database } from '../db/client.ts'
 import {
-  installRuntime, openCommandDatabase, prepareDatabase, propagateCalendarFromCommand, startSystem, type Role,
+  commandTemporalTarget, installRuntime, openCommandDatabase, prepareDatabase, propagateCalendarFromCommand, startSystem, type ProcessRole,
 } from '../system.ts'
 import {
   createKeyCommand, listKeysCommand, publishCalendarCommand, revokeKeyCommand, showCalendarCommand,
@@ -15,15 +15,15 @@ import { runAuditVerify } from './audit-verify.ts'
 
 const program = new Command('banjian').description('办件 — case handling for city government services')
 
-function parseRole(value: string): Role {
+function parseRole(value: string): ProcessRole {
   if (value === 'all' || value === 'api' || value === 'worker') return value
   throw new InvalidArgumentError('must be all, api or worker')
 }
 
 program.command('start')
   .description('start the API and the worker; with no configuration, also an embedded Postgres and Temporal dev server')
-  .option('--role <role>', 'all | api | worker', parseRole, 'all' as Role)
-  .action(async (options: { role: Role }) => {
+  .option('--role <role>', 'all | api | worker', parseRole, 'all' as ProcessRole)
+  .action(async (options: { role: ProcessRole }) => {
     const config = parseConfig()
     const log = pino({ level: config.LOG_LEVEL })
     installRuntime()
@@ -58,9 +58,11 @@ program.command('migrate')
 const audit = program.command('audit').description('check the audit record')
 
 audit.command('verify')
-  .description('replay the archived Temporal histories against the current workflow code and check every hash chain')
+  .description('replay the archived Temporal histories against the current workflow code, check every hash chain, '
+    + 'and compare every case\'s read side with its workflow')
   .option('--case <id>', 'only this case (its runs, its deadline watches and its chain)')
-  .action(async (options: { case?: string }) => {
+  .option('--skip-read-side', 'do not compare the read side with the workflows (when Temporal is not running)')
+  .action(async (options: { case?: string; skipReadSide?: boolean }) => {
     // Replay failures are reported in the summary, one line each; the SDK's own logs (core's
     // forwarded to its logger) would only repeat them over the progress bar.
     installRuntime({
@@ -69,7 +71,8 @@ audit.command('verify')
     })
     await onDatabase(async (database) => {
       try {
-        return await runAuditVerify({ database, ...(options.case ? { caseId: options.case } : {}) })
+        const temporal = options.skipReadSide ? undefined : commandTemporalTarget(parseConfig())
+        return await runAuditVerify({ database, ...(options.case ? { caseId: options.case } : {}), ...(temporal ? { temporal } : {}) })
       } catch (err) {
         if (!isUndefinedTable(err)) throw err
         console.error('the database lacks the audit tables of this banjian version: run `banjian migrate` (or `start`) first')

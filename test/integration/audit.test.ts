@@ -193,13 +193,18 @@ describe('banjian audit verify', () => {
     await archive()
     const url = `${inject('databaseUrl')}?options=${encodeURIComponent(`-c search_path=${sys.db.schemaName}`)}`
     const cli = () => run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'audit', 'verify', '--case', id], {
-      cwd: PROJECT_ROOT, env: { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn' }, timeout: 90_000,
+      cwd: PROJECT_ROOT, timeout: 90_000, env: {
+        ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn',
+        // The cluster the case ran on, to compare its read side with its workflow.
+        TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: inject('temporalNamespace'),
+      },
     }).then(({ stdout }) => ({ code: 0, stdout }), (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: `${err.stdout}${err.stderr}` }))
 
     const good = await cli()
     expect(good).toEqual({ code: 0, stdout: expect.stringContaining('audit verified') })
     expect(good.stdout).toContain('histories: 1 replayed against the current workflow code, 0 failed')
     expect(good.stdout).toContain('hash chains: 1 cases, 6 events, 0 problems')
+    expect(good.stdout).toContain('read side: 1 cases against their workflows, 0 lagging, 0 unverifiable')
 
     await tamper('case_events', 'UPDATE case_events SET actor = jsonb_set(actor, \'{organizationId}\', \'"gz-hr"\') WHERE case_id = $1 AND seq = 2', [id])
     const bad = await cli()
