@@ -14,6 +14,10 @@ export interface TrackedDeadline {
   provisional: boolean
   /** Watched by a child workflow of its own (opinions, rectification), not by the case's timers. */
   external?: boolean
+  /** When it was met or cancelled. */
+  settledAt?: string
+  /** Working days it took, pauses left out (working-day limits only): what on-time reports average. */
+  workingDaysUsed?: number
 }
 
 export type DeadlineTransition = { deadline: TrackedDeadline; change: 'warned' | 'missed' }
@@ -44,15 +48,15 @@ export class DeadlineBook {
     return deadline
   }
 
-  /** Stops a running or paused deadline as `met` or `cancelled`. */
-  settle(key: string, state: 'met' | 'cancelled'): void {
+  /** Stops a running or paused deadline as `met` or `cancelled` at `at`, with the working days it took. */
+  settle(key: string, state: 'met' | 'cancelled', at: string): void {
     const d = this.get(key)
-    if (d && (d.state === 'running' || d.state === 'paused')) d.state = state
+    if (d && (d.state === 'running' || d.state === 'paused')) this.close(d, state, at)
   }
 
   /** Cancels every deadline still open (the case ended). */
-  cancelAll(): void {
-    for (const d of this.items) if (d.state === 'running' || d.state === 'paused') d.state = 'cancelled'
+  cancelAll(at: string): void {
+    for (const d of this.items) if (d.state === 'running' || d.state === 'paused') this.close(d, 'cancelled', at)
   }
 
   pause(keys: string[], at: string): void {
@@ -140,12 +144,21 @@ export class DeadlineBook {
       const view: DeadlineView = {
         kind: d.kind, key: d.key, dueAt: d.dueAt, warnAt: d.warnAt, state: d.state, provisional: d.provisional, warned: d.warned,
       }
+      if (d.settledAt !== undefined) view.settledAt = d.settledAt
+      if (d.workingDaysUsed !== undefined) view.workingDaysUsed = d.workingDaysUsed
       if (d.state === 'running' || d.state === 'paused') {
         const left = computeDeadline(this.calendar, d.spec, now).workingDaysLeft
         if (left !== undefined && 'workingDays' in d.spec.limit) view.workingDaysLeft = left
       }
       return view
     })
+  }
+
+  private close(d: TrackedDeadline, state: 'met' | 'cancelled', at: string): void {
+    const used = 'workingDays' in d.spec.limit ? computeDeadline(this.calendar, d.spec, at).workingDaysUsed : undefined
+    d.state = state
+    d.settledAt = at
+    if (used !== undefined) d.workingDaysUsed = used
   }
 
   private open(keys: string[]): TrackedDeadline[] {

@@ -25,7 +25,7 @@ export interface DeadlineSpec {
   warnBefore?: Limit;
 }
 
-export type DeadlineState = 'running' | 'warning' | 'overdue' | 'paused'
+export type ClockState = 'running' | 'warning' | 'overdue' | 'paused'
 
 export interface ComputedDeadline {
   /** The instant the limit expires (for working-day limits 24:00 local = 16:00Z). */
@@ -39,7 +39,7 @@ export interface ComputedDeadline {
   /** A pause is open: the clock stands still and dueAt assumes it resumes at `now`. */
   paused: boolean;
   /** The fields below are present only when `now` is given. */
-  state?: DeadlineState;
+  state?: ClockState;
   /** Working days after now's local date up to dueDate; 0 on the due day and when overdue. */
   workingDaysLeft?: number;
   /** Working days after the start date up to and including now's date, less paused ones. */

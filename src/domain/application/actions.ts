@@ -37,7 +37,7 @@ export const APPLICATION_ACTIONS = {
     apply(app, { reason }, actor, at) {
       app.state.status = 'rejected'
       app.state.decision = { outcome: 'rejected', note: reason, at }
-      app.book.cancelAll()
+      app.book.cancelAll(at)
       app.record('rejected', actor, at, { reason })
     },
   }),
@@ -53,7 +53,7 @@ export const APPLICATION_ACTIONS = {
       if (violation && !state.flags.includes('one_time_notice_violation')) state.flags.push('one_time_notice_violation')
       state.supplementRequests.push({ missing, note, at })
       state.status = 'supplement_requested'
-      app.book.settle('acceptance', 'met')
+      app.book.settle('acceptance', 'met', at)
       app.record('supplement_requested', actor, at, { missing, note, ...(violation ? { violation: 'one_time_notice' } : {}) })
     },
   }),
@@ -113,7 +113,7 @@ export const APPLICATION_ACTIONS = {
     apply(app, { opinion, agree }, actor, at) {
       const entry = app.state.opinions.find((o) => o.organizationId === actor.organizationId && !o.givenAt)!
       Object.assign(entry, { opinion, agree, givenAt: at })
-      app.book.settle(opinionKey(actor.organizationId), 'met')
+      app.book.settle(opinionKey(actor.organizationId), 'met', at)
       app.record('opinion_given', actor, at, { organizationId: actor.organizationId, opinion, agree })
     },
   }),
@@ -181,7 +181,7 @@ export const APPLICATION_ACTIONS = {
     apply(app, { method }, actor, at) {
       app.state.status = 'completed'
       app.state.result = { ...app.state.result, deliveredAt: at, method }
-      app.book.settle('result', 'met')
+      app.book.settle('result', 'met', at)
       app.startRatingPeriod(at)
       app.record('delivered', actor, at, { method })
     },
@@ -190,7 +190,7 @@ export const APPLICATION_ACTIONS = {
     roles: ['window'], params: Strict({ reason: Text() }), allowedIn: OPEN,
     apply(app, { reason }, actor, at) {
       app.state.status = 'withdrawn'
-      app.book.cancelAll()
+      app.book.cancelAll(at)
       app.record('withdrawn', actor, at, { reason })
     },
   }),

@@ -154,7 +154,7 @@ export class ApplicationCase extends CaseCore<ApplicationState> {
   acceptAt(clockStart: string, type: 'accepted' | 'deemed_accepted', actor: Actor, at: string): void {
     const { guide } = this.state
     this.state.status = 'accepted'
-    this.book.settle('acceptance', type === 'accepted' ? 'met' : 'cancelled')
+    this.book.settle('acceptance', type === 'accepted' ? 'met' : 'cancelled', at)
     const warnBefore = guide.warnBefore
     this.book.start('promised', 'promised', { limit: guide.promisedLimit, startAt: clockStart, warnBefore })
     this.book.start('statutory', 'statutory', { limit: guide.statutoryLimit, startAt: clockStart, warnBefore })
@@ -165,8 +165,8 @@ export class ApplicationCase extends CaseCore<ApplicationState> {
     const { state } = this
     state.status = approved ? 'approved' : 'denied'
     state.decision = { outcome: state.status, at, ...(note ? { note } : {}) }
-    this.book.settle('promised', 'met')
-    this.book.settle('statutory', 'met')
+    this.book.settle('promised', 'met', at)
+    this.book.settle('statutory', 'met', at)
     // Art. 44: the result is issued and delivered within its own limit of the decision.
     this.book.start('result', 'result', { limit: state.guide.resultLimit, startAt: at, warnBefore: state.guide.warnBefore })
     this.record(state.status, actor, at, note ? { [approved ? 'note' : 'reason']: note } : {})

@@ -114,7 +114,8 @@ export abstract class CaseCore<S extends CoreState> {
   /** The fields every kind's view shares. */
   protected coreView(now: string) {
     const { state } = this
-    const deadlines = this.book.views(now)
+    // Each deadline says who owes its step: supervisors' lists and on-time reports count by it.
+    const deadlines = this.book.views(now).map((view, i) => ({ ...view, organizationId: this.ownerOf(this.book.items[i]!) }))
     return {
       id: state.id,
       status: state.status,

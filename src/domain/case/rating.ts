@@ -42,7 +42,7 @@ export function rate(kase: RatedCase, score: number, defaulted: boolean, actor: 
   const { state } = kase
   const level = RATING_LEVELS[score - 1]!
   state.rating = { score, level, at, defaulted, ...(comment ? { comment } : {}) }
-  kase.book.settle('rating', 'met')
+  kase.book.settle('rating', 'met', at)
   kase.record('rated', actor, at, { score, level, defaulted, ...(comment ? { comment } : {}) })
   if (score <= 2) {
     state.rectification = { openedAt: at }
@@ -86,7 +86,7 @@ export function ratingActions(endedIn: readonly string[]) {
       },
       apply(kase, { note }, actor, at) {
         kase.state.rectification = { ...kase.state.rectification!, rectifiedAt: at, note }
-        kase.book.settle('rectification', 'met')
+        kase.book.settle('rectification', 'met', at)
         kase.record('rectified', actor, at, { note })
       },
     }),

@@ -43,7 +43,7 @@ export function supervisionActions(allowedIn: { supervise: readonly string[]; re
       apply(kase, { note }, actor, at) {
         const order = openOrder(kase)!
         Object.assign(order, { respondedAt: at, response: note })
-        kase.book.settle(order.deadlineKey!, 'met')
+        kase.book.settle(order.deadlineKey!, 'met', at)
         kase.record('supervision_responded', actor, at, { id: order.id, note })
       },
     }),
