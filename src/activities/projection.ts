@@ -4,7 +4,7 @@ import type { Database } from '../db/client.ts'
 import { eventHash, GENESIS_HASH } from '../db/hash-chain.ts'
 import { projectDeadlines } from '../db/deadlines.ts'
 import { caseEvents, cases } from '../db/schema.ts'
-import { priorityRank, type CaseView, type RecordedEvent } from '../domain/case-view.ts'
+import { isPending, priorityRank, type CaseView, type RecordedEvent } from '../domain/case-view.ts'
 import { kindDefinition } from '../domain/kinds.ts'
 
 export interface RecordCaseEventsInput {
@@ -84,7 +84,7 @@ function sqlState(err: unknown): string | undefined {
 
 /** The columns lists filter and sort on, derived from the view. */
 function indexColumns(view: CaseView) {
-  const running = view.deadlines.filter((d) => d.state === 'running' || d.state === 'paused')
+  const running = view.deadlines.filter(isPending)
   const nextDueAt = running.map((d) => d.dueAt).sort()[0] ?? 'infinity'
   return {
     kind: view.kind,

@@ -8,6 +8,11 @@ export const CaseKindSchema = Type.Enum(CASE_KINDS)
 export const DEADLINE_STATES = ['running', 'paused', 'met', 'missed', 'cancelled'] as const
 export type DeadlineState = (typeof DEADLINE_STATES)[number]
 
+/** A deadline still counting (running) or standing still (paused): not yet met, missed or cancelled. */
+export function isPending(deadline: { state: DeadlineState }): boolean {
+  return deadline.state === 'running' || deadline.state === 'paused'
+}
+
 export const DeadlineView = Type.Object({
   kind: Type.String(),
   /** Distinguishes deadlines of one kind (one per opinion or supervision order). */
@@ -63,13 +68,12 @@ export const Supervision = Type.Object({
 export type Supervision = Static<typeof Supervision>
 
 /** A case as every endpoint returns it (API.md "Cases"), with the application's own fields. */
-export const CaseView = Type.Object({
+/** What every case kind shows (API.md "Cases", "What every case kind shares"). */
+export const CaseCoreView = Type.Object({
   id: Type.String(),
   kind: CaseKindSchema,
   status: Type.String(),
   version: Type.Integer(),
-  serviceItemCode: Type.Optional(Type.String()),
-  serviceItemVersion: Type.Optional(Type.Integer()),
   applicant: Type.Optional(Applicant),
   channel: Type.String(),
   receivedBy: Type.String(),
@@ -81,6 +85,21 @@ export const CaseView = Type.Object({
   flags: Type.Array(Type.String()),
   createdAt: Type.String(),
   updatedAt: Type.String(),
+  supervisions: Type.Optional(Type.Array(Supervision)),
+  // Kinds that are rated once they end (the kernel's rating.ts).
+  rating: Type.Optional(Type.Object({
+    score: Type.Integer(), level: Type.String(), comment: Type.Optional(Type.String()), at: Type.String(), defaulted: Type.Boolean(),
+  })),
+  rectification: Type.Optional(Type.Object({
+    openedAt: Type.String(), rectifiedAt: Type.Optional(Type.String()), note: Type.Optional(Type.String()),
+    callBack: Type.Optional(Type.Object({ satisfied: Type.Boolean(), note: Type.Optional(Type.String()), at: Type.String() })),
+  })),
+})
+
+/** The application's own fields (API.md "Applications"). */
+export const ApplicationViewFields = Type.Object({
+  serviceItemCode: Type.Optional(Type.String()),
+  serviceItemVersion: Type.Optional(Type.Integer()),
   materials: Type.Optional(Type.Array(AttachedMaterial)),
   missingMaterials: Type.Optional(Type.Array(Type.String())),
   submittedOnBehalfBy: Type.Optional(Type.String()),
@@ -96,15 +115,10 @@ export const CaseView = Type.Object({
     certificateNo: Type.Optional(Type.String()), issuedAt: Type.Optional(Type.String()),
     deliveredAt: Type.Optional(Type.String()), method: Type.Optional(Type.String()),
   })),
-  rating: Type.Optional(Type.Object({
-    score: Type.Integer(), level: Type.String(), comment: Type.Optional(Type.String()), at: Type.String(), defaulted: Type.Boolean(),
-  })),
-  rectification: Type.Optional(Type.Object({
-    openedAt: Type.String(), rectifiedAt: Type.Optional(Type.String()), note: Type.Optional(Type.String()),
-    callBack: Type.Optional(Type.Object({ satisfied: Type.Boolean(), note: Type.Optional(Type.String()), at: Type.String() })),
-  })),
-  supervisions: Type.Optional(Type.Array(Supervision)),
 })
+
+/** A case as every endpoint returns it: the shared core plus each kind's own (optional) fields. */
+export const CaseView = Type.Object({ ...CaseCoreView.properties, ...ApplicationViewFields.properties })
 export type CaseView = Static<typeof CaseView>
 
 export const CaseEvent = Type.Object({

@@ -1,5 +1,5 @@
 import type { WorkingCalendar } from './calendar.ts'
-import type { DeadlineState, DeadlineView } from './case-view.ts'
+import { type DeadlineState, type DeadlineView, isPending } from './case-view.ts'
 import { computeDeadline, type DeadlineSpec } from './deadline-clock.ts'
 
 /** One deadline of a case, as plain data (it travels through continue-as-new). */
@@ -35,7 +35,7 @@ export class DeadlineBook {
 
   isOpen(key: string): boolean {
     const d = this.get(key)
-    return d !== undefined && (d.state === 'running' || d.state === 'paused')
+    return d !== undefined && isPending(d)
   }
 
   start(kind: string, key: string, spec: DeadlineSpec, options: { external?: boolean } = {}): TrackedDeadline {
@@ -51,12 +51,12 @@ export class DeadlineBook {
   /** Stops a running or paused deadline as `met` or `cancelled` at `at`, with the working days it took. */
   settle(key: string, state: 'met' | 'cancelled', at: string): void {
     const d = this.get(key)
-    if (d && (d.state === 'running' || d.state === 'paused')) this.close(d, state, at)
+    if (d && isPending(d)) this.close(d, state, at)
   }
 
   /** Cancels every deadline still open (the case ended). */
   cancelAll(at: string): void {
-    for (const d of this.items) if (d.state === 'running' || d.state === 'paused') this.close(d, 'cancelled', at)
+    for (const d of this.items) if (isPending(d)) this.close(d, 'cancelled', at)
   }
 
   pause(keys: string[], at: string): void {
@@ -91,11 +91,11 @@ export class DeadlineBook {
   /** A new calendar (a year published or replaced): every open deadline is recomputed. */
   recalendar(calendar: WorkingCalendar, at: string): void {
     this.calendar = calendar
-    for (const d of this.items) if (d.state === 'running' || d.state === 'paused') this.recompute(d, at)
+    for (const d of this.items) if (isPending(d)) this.recompute(d, at)
   }
 
   get hasProvisional(): boolean {
-    return this.items.some((d) => (d.state === 'running' || d.state === 'paused') && d.provisional)
+    return this.items.some((d) => isPending(d) && d.provisional)
   }
 
   /** The next instant at which a running deadline warns or falls due. */
@@ -146,7 +146,7 @@ export class DeadlineBook {
       }
       if (d.settledAt !== undefined) view.settledAt = d.settledAt
       if (d.workingDaysUsed !== undefined) view.workingDaysUsed = d.workingDaysUsed
-      if (d.state === 'running' || d.state === 'paused') {
+      if (isPending(d)) {
         const left = computeDeadline(this.calendar, d.spec, now).workingDaysLeft
         if (left !== undefined && 'workingDays' in d.spec.limit) view.workingDaysLeft = left
       }
@@ -162,7 +162,7 @@ export class DeadlineBook {
   }
 
   private open(keys: string[]): TrackedDeadline[] {
-    return this.items.filter((d) => keys.includes(d.key) && (d.state === 'running' || d.state === 'paused'))
+    return this.items.filter((d) => keys.includes(d.key) && isPending(d))
   }
 
   private recompute(d: TrackedDeadline, now: string): void {

@@ -1,5 +1,5 @@
 import type { WorkingCalendar } from '../calendar.ts'
-import type { CaseEvent, CaseView, RecordedEvent, Supervision } from '../case-view.ts'
+import { type CaseEvent, type CaseView, isPending, type RecordedEvent, type Supervision } from '../case-view.ts'
 import { DeadlineBook, type DeadlineTransition, type TrackedDeadline } from '../deadline-book.ts'
 import { Refusal } from '../refusal.ts'
 import type { Actor } from '../roles.ts'
@@ -124,7 +124,7 @@ export abstract class CaseCore<S extends CoreState> {
       handlingOrganizationId: state.handlingOrganizationId,
       deadlines,
       overdue: state.overdue,
-      warned: deadlines.some((d) => d.warned && (d.state === 'running' || d.state === 'paused')),
+      warned: deadlines.some((d) => d.warned && isPending(d)),
       flags: [...state.flags],
       createdAt: state.createdAt,
       updatedAt: state.updatedAt,

@@ -6,7 +6,7 @@ import type { Activities } from '../../activities/index.ts'
 import type { CalendarData } from '../../domain/calendar.ts'
 import { WorkingCalendar } from '../../domain/calendar.ts'
 import type { CaseCore, CoreState } from '../../domain/case/core.ts'
-import type { CaseKind, RecordedEvent } from '../../domain/case-view.ts'
+import { type CaseKind, isPending, type RecordedEvent } from '../../domain/case-view.ts'
 import { Refusal } from '../../domain/refusal.ts'
 import {
   deadlineMovedSignal, deadlineReachedSignal, deadlineSettledSignal, watchWorkflowId,
@@ -67,7 +67,7 @@ export async function runCase<C extends CaseCore<S>, S extends CoreState, New ex
       { key: caseKindKey, value: kind.kind },
       { key: statusKey, value: kase.state.status },
       { key: handlingOrgKey, value: kase.state.handlingOrganizationId },
-      { key: provisionalKey, value: view.deadlines.some((d) => d.provisional && (d.state === 'running' || d.state === 'paused')) },
+      { key: provisionalKey, value: view.deadlines.some((d) => d.provisional && isPending(d)) },
     ])
     await reconcileWatches(kase)
   }
@@ -76,7 +76,7 @@ export async function runCase<C extends CaseCore<S>, S extends CoreState, New ex
   async function reconcileWatches(kase: C): Promise<void> {
     for (const d of kase.externalDeadlines) {
       const seen = watches[d.key]
-      const open = d.state === 'running' || d.state === 'paused'
+      const open = isPending(d)
       const childId = watchWorkflowId(kase.state.id, d.key)
       if (!seen && open) {
         await startChild(deadlineWatchWorkflow, {
