@@ -1,36 +1,76 @@
-import { Runtime, type RuntimeOptions, type Worker } from '@temporalio/worker'
+import type { Client } from '@temporalio/client'
+import { type NativeConnection, Runtime, type RuntimeOptions, type Worker, type WorkerOptions } from '@temporalio/worker'
 import { join, resolve } from 'node:path'
 import pino, { type Logger } from 'pino'
 import { buildApp, type App } from './api/app.ts'
 import { createCaseGateway } from './api/case-gateway.ts'
 import { startArchiveLoop } from './audit/history-archive.ts'
 import { type Config, usesExternalTemporal } from './config.ts'
-import { bootstrapAccess } from './db/bootstrap.ts'
-import { seedOfficialCalendar } from './db/calendar.ts'
 import { openDatabase, type Database } from './db/client.ts'
-import { applyMigrations } from './db/migrate.ts'
+import { prepareSchema } from './db/prepare.ts'
 import { startCalendarPropagation } from './infra/calendar-propagation.ts'
-import { startDevServer } from './infra/dev-server.ts'
+import { type DevServerOptions, startDevServer } from './infra/dev-server.ts'
 import { embeddedPgUrl, startEmbeddedPg } from './infra/embedded-pg.ts'
 import { type InstanceLock, InstanceRunning, lockDataDir } from './infra/instance-lock.ts'
 import { resolveTemporalBinary } from './infra/temporal-binaries.ts'
-import { connectClient, createWorkers, externalTarget, taskQueues, type TemporalTarget } from './infra/temporal.ts'
+import {
+  connectClient, createWorkers, externalTarget, taskQueues, type TaskQueues, type TemporalTarget,
+} from './infra/temporal.ts'
 
-export type Role = 'all' | 'api' | 'worker'
+export type ProcessRole = 'all' | 'api' | 'worker'
 
+/** An in-memory dev server of the system's own (benchmarks, scripts), stopped with it. */
+export interface OwnDevServer {
+  devServer: Pick<DevServerOptions, 'port' | 'namespace' | 'retentionDays' | 'extraDynamicConfig'>
+}
+
+/** What tests, benchmarks and scripts swap; everything else comes from the config. */
+export interface AssembleOverrides {
+  /** Which parts run in this process: the API and the workers (default), or one of them. */
+  role?: ProcessRole
+  /** The system's logger, also the API's; `false` logs nothing. Default: pino at LOG_LEVEL. */
+  logger?: Logger | false
+  /** Where to look for the `temporal` CLI when BANJIAN_TEMPORAL_CLI does not say. */
+  pathVar?: string
+  /** An open, prepared database (a test's or a script's schema), used as is and left open. Default: DATABASE_URL, else the embedded Postgres. */
+  database?: Database
+  /** Default: the cluster the TEMPORAL_* settings name, else the embedded dev server in the data directory. */
+  temporal?: TemporalTarget | OwnDevServer
+  /** Default: BANJIAN_TASK_QUEUE_PREFIX. */
+  taskQueuePrefix?: string
+  /** A prebuilt workflow bundle (tests bundle once per run); default: bundled from source. */
+  workflowBundle?: WorkerOptions['workflowBundle']
+  /** Where the API listens (default BANJIAN_HOST:BANJIAN_PORT); `false`: built and ready for `inject` only. */
+  listen?: { host: string; port: number } | false
+  /** Archive closed runs' histories into Postgres (default, where workers run). */
+  archive?: boolean
+}
+
+/** The parts of a running banjian, as `assemble` built them. */
 export interface RunningSystem {
+  /** The API; absent where only workers run. */
+  app: App | undefined
+  /** Where the API listens, when it does. */
   url: string | undefined
+  database: Database
   target: TemporalTarget
-  databaseUrl: string
-  /** Stops everything in order: API, workers, connections, then the embedded servers. */
+  queues: TaskQueues
+  client: Client
+  /** The workers' connection, absent where only the API runs: more workers may share it. */
+  workerConnection: NativeConnection | undefined
+  /** Stops everything in order: API, workers, connections, then what it started (servers, pools, the lock). */
   stop(): Promise<void>
 }
 
 const EMBEDDED_NAMESPACE = 'banjian'
 
-/** Starts banjian: Postgres and Temporal (embedded unless configured), migrations, worker and API. */
-export async function startSystem(config: Config, options: { role: Role; logger?: Logger; pathVar?: string }): Promise<RunningSystem> {
-  const log = options.logger ?? pino({ level: config.LOG_LEVEL })
+/**
+ * The one composition of banjian, used by `start`, tests, benchmarks and scripts: Postgres and
+ * Temporal (embedded unless configured or given), migrations, workers and the API.
+ */
+export async function assemble(config: Config, overrides: AssembleOverrides = {}): Promise<RunningSystem> {
+  const role = overrides.role ?? 'all'
+  const log = overrides.logger === false ? pino({ level: 'silent' }) : overrides.logger ?? pino({ level: config.LOG_LEVEL })
   const stack: Array<{ name: string; stop: () => Promise<unknown> }> = []
   const stopAll = async () => {
     for (const { name, stop } of stack.reverse()) {
@@ -47,61 +87,84 @@ export async function startSystem(config: Config, options: { role: Role; logger?
     // The embedded servers in the data directory are this process's alone: a second start there
     // would take them for stale and stop them.
     let lock: InstanceLock | undefined
-    if (!config.DATABASE_URL || !usesExternalTemporal(config)) {
+    if ((!overrides.database && !config.DATABASE_URL) || (!overrides.temporal && !usesExternalTemporal(config))) {
       lock = await lockDataDir(dataDir)
       stack.push({ name: 'data directory lock', stop: lock.release })
     }
-    let databaseUrl = config.DATABASE_URL
-    if (!databaseUrl) {
-      const embedded = await startEmbeddedDatabase(config, log)
-      stack.push({ name: 'embedded postgres', stop: embedded.stop })
-      databaseUrl = embedded.url
+    let database = overrides.database
+    if (!database) {
+      let databaseUrl = config.DATABASE_URL
+      if (!databaseUrl) {
+        const embedded = await startEmbeddedDatabase(config, log)
+        stack.push({ name: 'embedded postgres', stop: embedded.stop })
+        databaseUrl = embedded.url
+      }
+      const opened = openDatabase({ url: databaseUrl })
+      stack.push({ name: 'database pool', stop: opened.close })
+      await prepareDatabase(opened, config, log)
+      database = opened
     }
-    const database = openDatabase({ url: databaseUrl })
-    stack.push({ name: 'database pool', stop: database.close })
-    await prepareDatabase(database, config, log)
 
-    let target: TemporalTarget
-    if (usesExternalTemporal(config)) {
-      target = externalTarget(config.temporalEnv)
-    } else {
-      const cliPath = await resolveTemporalBinary('cli', { explicitPath: config.BANJIAN_TEMPORAL_CLI, pathVar: options.pathVar })
-      const server = await startDevServer({
-        cliPath, dbFilename: join(dataDir, 'temporal.sqlite'), port: config.BANJIAN_TEMPORAL_PORT,
-        uiPort: config.BANJIAN_TEMPORAL_UI_PORT, namespace: EMBEDDED_NAMESPACE, retentionDays: config.BANJIAN_RETENTION_DAYS,
-      })
-      stack.push({ name: 'temporal dev server', stop: server.stop })
-      target = { address: server.address, namespace: server.namespace }
-      log.info({ address: server.address, ui: server.uiUrl ?? 'headless' }, 'temporal dev server started')
-    }
-    const queues = taskQueues(config.BANJIAN_TASK_QUEUE_PREFIX)
+    const target = await connectTarget(config, overrides, dataDir, log, stack)
+    const queues = taskQueues(overrides.taskQueuePrefix ?? config.BANJIAN_TASK_QUEUE_PREFIX)
     const client = await connectClient(target)
     stack.push({ name: 'temporal client', stop: () => client.connection.close() })
 
-    if (options.role !== 'api') {
-      const { workers, connection } = await createWorkers({ target, queues, deps: { database } })
+    let workerConnection: NativeConnection | undefined
+    if (role !== 'api') {
+      const { workers, connection } = await createWorkers({
+        target, queues, deps: { database }, ...(overrides.workflowBundle ? { workflowBundle: overrides.workflowBundle } : {}),
+      })
+      workerConnection = connection
       stack.push({ name: 'worker connection', stop: () => connection.close() })
       const running = workers.map((w) => w.run())
       stack.push({ name: 'workers', stop: () => shutdownWorkers(workers, running) })
       log.info({ queues: Object.values(queues) }, 'workers running')
-      // Closed runs' histories into Postgres (audit), before the cluster's retention deletes them.
-      const archiver = startArchiveLoop({ client, database, intervalMs: config.BANJIAN_ARCHIVE_INTERVAL_SECONDS * 1000, log })
-      stack.push({ name: 'history archiver', stop: archiver.stop })
+      if (overrides.archive ?? true) {
+        // Closed runs' histories into Postgres (audit), before the cluster's retention deletes them.
+        const archiver = startArchiveLoop({ client, database, intervalMs: config.BANJIAN_ARCHIVE_INTERVAL_SECONDS * 1000, log })
+        stack.push({ name: 'history archiver', stop: archiver.stop })
+      }
     }
 
+    let app: App | undefined
     let url: string | undefined
-    if (options.role !== 'worker') {
-      const app: App = await buildApp({ database, gateway: createCaseGateway(client, queues) }, { logger: log })
-      stack.push({ name: 'http api', stop: () => app.close() })
-      url = await app.listen({ host: config.BANJIAN_HOST, port: config.BANJIAN_PORT })
-      lock?.describe({ url })
-      log.info({ url, docs: `${url}/docs` }, 'banjian API listening')
+    if (role !== 'worker') {
+      const built = await buildApp({ database, gateway: createCaseGateway(client, queues) }, overrides.logger === false ? {} : { logger: log })
+      app = built
+      stack.push({ name: 'http api', stop: () => built.close() })
+      const listen = overrides.listen ?? { host: config.BANJIAN_HOST, port: config.BANJIAN_PORT }
+      if (listen) {
+        url = await built.listen(listen)
+        lock?.describe({ url })
+        log.info({ url, docs: `${url}/docs` }, 'banjian API listening')
+      } else {
+        await built.ready()
+      }
     }
-    return { url, target, databaseUrl, stop: stopAll }
+    return { app, url, database, target, queues, client, workerConnection, stop: stopAll }
   } catch (err) {
     await stopAll()
     throw err
   }
+}
+
+/** The Temporal to work on: as given, the configured cluster, or a dev server started here. */
+async function connectTarget(config: Config, overrides: AssembleOverrides, dataDir: string, log: Logger,
+  stack: Array<{ name: string; stop: () => Promise<unknown> }>): Promise<TemporalTarget> {
+  const given = overrides.temporal
+  if (given && !('devServer' in given)) return given
+  if (!given && usesExternalTemporal(config)) return externalTarget(config.temporalEnv)
+  const cliPath = await resolveTemporalBinary('cli', { explicitPath: config.BANJIAN_TEMPORAL_CLI, pathVar: overrides.pathVar })
+  const server = await startDevServer(given
+    ? { cliPath, uiPort: 0, ...given.devServer }
+    : {
+      cliPath, dbFilename: join(dataDir, 'temporal.sqlite'), port: config.BANJIAN_TEMPORAL_PORT,
+      uiPort: config.BANJIAN_TEMPORAL_UI_PORT, namespace: EMBEDDED_NAMESPACE, retentionDays: config.BANJIAN_RETENTION_DAYS,
+    })
+  stack.push({ name: 'temporal dev server', stop: server.stop })
+  log.info({ address: server.address, ui: server.uiUrl ?? 'headless' }, 'temporal dev server started')
+  return { address: server.address, namespace: server.namespace }
 }
 
 /** The embedded Postgres under `<data dir>/pg`, started (initialised on first use) for this process. */
@@ -176,9 +239,7 @@ export async function propagateCalendarFromCommand(config: Config, version: numb
 
 /** Migrations, the official calendar and the first administrator key. */
 export async function prepareDatabase(database: Database, config: Config, log: Logger): Promise<void> {
-  await applyMigrations(database)
-  await seedOfficialCalendar(database.db)
-  const { generatedKey } = await bootstrapAccess(database.db, config.BANJIAN_ADMIN_KEY)
+  const { generatedKey } = await prepareSchema(database, { adminKey: config.BANJIAN_ADMIN_KEY })
   if (generatedKey) {
     // Printed once: only its hash is kept.
     process.stdout.write(`\nAdministrator API key (shown once, keep it): ${generatedKey}\n\n`)

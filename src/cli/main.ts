@@ -6,7 +6,7 @@ import { ROLES } from '../domain/roles.ts'
 import { InstanceRunning } from '../infra/instance-lock.ts'
 import { openDatabase, type Database } from '../db/client.ts'
 import {
-  commandTemporalTarget, installRuntime, openCommandDatabase, prepareDatabase, propagateCalendarFromCommand, startSystem, type Role,
+  assemble, commandTemporalTarget, installRuntime, openCommandDatabase, prepareDatabase, propagateCalendarFromCommand, type ProcessRole,
 } from '../system.ts'
 import {
   createKeyCommand, listKeysCommand, publishCalendarCommand, revokeKeyCommand, showCalendarCommand,
@@ -15,19 +15,19 @@ import { runAuditVerify } from './audit-verify.ts'
 
 const program = new Command('banjian').description('办件 — case handling for city government services')
 
-function parseRole(value: string): Role {
+function parseRole(value: string): ProcessRole {
   if (value === 'all' || value === 'api' || value === 'worker') return value
   throw new InvalidArgumentError('must be all, api or worker')
 }
 
 program.command('start')
   .description('start the API and the worker; with no configuration, also an embedded Postgres and Temporal dev server')
-  .option('--role <role>', 'all | api | worker', parseRole, 'all' as Role)
-  .action(async (options: { role: Role }) => {
+  .option('--role <role>', 'all | api | worker', parseRole, 'all' as ProcessRole)
+  .action(async (options: { role: ProcessRole }) => {
     const config = parseConfig()
     const log = pino({ level: config.LOG_LEVEL })
     installRuntime()
-    const system = await startSystem(config, { role: options.role, logger: log, pathVar: process.env.PATH })
+    const system = await assemble(config, { role: options.role, logger: log, pathVar: process.env.PATH })
     let stopping = false
     const stop = async (signal: string) => {
       if (stopping) return

@@ -17,7 +17,7 @@ import { PROBLEMS } from '../../src/api/problem.ts'
 import { parseConfig } from '../../src/config.ts'
 import { freePort } from '../../src/infra/ports.ts'
 import { PROJECT_ROOT } from '../../src/infra/temporal-binaries.ts'
-import { installRuntime, startSystem, type RunningSystem } from '../../src/system.ts'
+import { assemble, installRuntime, type RunningSystem } from '../../src/system.ts'
 import { installSchemathesis } from '../../scripts/install-schemathesis.ts'
 import { seed } from './seed.ts'
 
@@ -57,7 +57,7 @@ try {
   })
   installRuntime({ logger: new DefaultLogger('WARN') })
   const logger = pino({ level: config.LOG_LEVEL }, pino.destination({ dest: serverLog, sync: true }))
-  system = await startSystem(config, { role: 'all', logger, pathVar: process.env.PATH })
+  system = await assemble(config, { logger, pathVar: process.env.PATH })
   const url = system.url!
   const seeded = await seed(url, adminKey)
   console.log(`fuzzing ${url}/openapi.json (seeded case ${seeded.ids.caseId})`)
