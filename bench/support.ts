@@ -7,20 +7,13 @@ import cliProgress from 'cli-progress'
 import { randomBytes } from 'node:crypto'
 import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
-import { buildApp } from '../src/api/app.ts'
-import { createCaseGateway } from '../src/api/case-gateway.ts'
 import { parseConfig } from '../src/config.ts'
-import { bootstrapAccess } from '../src/db/bootstrap.ts'
-import { seedOfficialCalendar } from '../src/db/calendar.ts'
-import { openDatabase, quoteIdent } from '../src/db/client.ts'
-import { applyMigrations } from '../src/db/migrate.ts'
+import { openScratchDatabase } from '../src/db/prepare.ts'
 import type { CaseView } from '../src/domain/case-view.ts'
 import type { ServiceItemDraft } from '../src/domain/service-item.ts'
-import { startDevServer } from '../src/infra/dev-server.ts'
-import { resolveTemporalBinary } from '../src/infra/temporal-binaries.ts'
-import { connectClient, createWorkers, taskQueues } from '../src/infra/temporal.ts'
-import type { bareWorkflow } from './bare-workflow.ts'
 import { freePort } from '../src/infra/ports.ts'
+import { assemble } from '../src/system.ts'
+import type { bareWorkflow } from './bare-workflow.ts'
 
 const ADMIN_KEY = `bench-admin-${randomBytes(8).toString('hex')}`
 const BARE_QUEUE = 'bench-bare'
@@ -135,36 +128,26 @@ export async function withBenchSystem(work: (system: BenchSystem) => Promise<voi
 
   const cleanups: Array<() => Promise<unknown>> = []
   try {
-    const cliPath = await resolveTemporalBinary('cli', { explicitPath: config.BANJIAN_TEMPORAL_CLI, pathVar: process.env.PATH })
-    const server = await startDevServer({ cliPath, port: await freePort(), uiPort: 0, namespace: 'bench', retentionDays: 1 })
-    cleanups.push(server.stop)
-    const target = { address: server.address, namespace: server.namespace }
-
-    const schemaName = `bench_${randomBytes(5).toString('hex')}`
-    const database = openDatabase({ url: databaseUrl, schemaName })
-    cleanups.push(() => database.close())
-    cleanups.push(() => database.pool.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schemaName)} CASCADE`))
-    await applyMigrations(database, schemaName)
-    await seedOfficialCalendar(database.db)
-    await bootstrapAccess(database.db, ADMIN_KEY)
-
-    const queues = taskQueues('bench')
-    const { workers, connection } = await createWorkers({ target, queues, deps: { database } })
-    cleanups.push(() => connection.close())
-    const bare = await Worker.create({ connection, namespace: target.namespace, taskQueue: BARE_QUEUE, workflowsPath: BARE_WORKFLOW_PATH })
-    const running = [...workers, bare].map((w) => w.run())
-    cleanups.push(async () => {
-      for (const w of [...workers, bare]) w.shutdown()
-      await Promise.allSettled(running)
+    const scratch = await openScratchDatabase({ url: databaseUrl, schemaName: `bench_${randomBytes(5).toString('hex')}`, adminKey: ADMIN_KEY })
+    cleanups.push(scratch.drop)
+    const system = await assemble(config, {
+      logger: false, pathVar: process.env.PATH, database: scratch.database,
+      temporal: { devServer: { port: await freePort(), namespace: 'bench', retentionDays: 1 } },
+      taskQueuePrefix: 'bench', listen: { host: '127.0.0.1', port: 0 }, archive: false,
     })
-    const client = await connectClient(target)
-    cleanups.push(() => client.connection.close())
-    const app = await buildApp({ database, gateway: createCaseGateway(client, queues) })
-    cleanups.push(() => app.close())
-    const url = await app.listen({ host: '127.0.0.1', port: 0 })
+    cleanups.push(system.stop)
+    const { client, target, url } = system
+    const bare = await Worker.create({
+      connection: system.workerConnection!, namespace: target.namespace, taskQueue: BARE_QUEUE, workflowsPath: BARE_WORKFLOW_PATH,
+    })
+    const running = bare.run()
+    cleanups.push(async () => {
+      bare.shutdown()
+      await Promise.allSettled([running])
+    })
 
     const http: BenchSystem['http'] = async (key, method, path, body, headers = {}) => {
-      const response = await fetch(`${url}${path}`, {
+      const response = await fetch(`${url!}${path}`, {
         method, headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       })

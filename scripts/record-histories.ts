@@ -2,11 +2,12 @@
 // workflow code on every run. Re-record only for a deliberate, released change to workflow code
 // (see test/fixtures/histories/README.md); otherwise guard the change with `patched()`.
 //
-// Usage: DATABASE_URL=postgres://… node --import tsx scripts/record-histories.ts [--overwrite]
+// Usage: DATABASE_URL=postgres://… node --import tsx scripts/record-histories.ts [--overwrite] [--out <dir>]
 //        (or TEST_DATABASE_URL; a fresh schema is created and dropped). It starts its own
 //        in-memory Temporal dev servers and drives the cases through the HTTP API (inject).
 //        Only histories that have no file yet are written (and only the scenarios that produce
-//        them are run); `--overwrite` re-records every one.
+//        them are run); `--overwrite` re-records every one. `--out` records into another directory
+//        (default test/fixtures/histories), e.g. to compare a recording with the committed one.
 import type { Client } from '@temporalio/client'
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js'
 import { DefaultLogger, Runtime } from '@temporalio/worker'
@@ -15,21 +16,18 @@ import { access, mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
-import { buildApp, type App } from '../src/api/app.ts'
-import { createCaseGateway } from '../src/api/case-gateway.ts'
-import { parseConfig } from '../src/config.ts'
-import { bootstrapAccess } from '../src/db/bootstrap.ts'
-import { loadCalendarWindow, seedOfficialCalendar } from '../src/db/calendar.ts'
-import { openDatabase, quoteIdent, type Database } from '../src/db/client.ts'
-import { applyMigrations } from '../src/db/migrate.ts'
+import type { App } from '../src/api/app.ts'
+import { type Config, parseConfig } from '../src/config.ts'
+import { loadCalendarWindow } from '../src/db/calendar.ts'
+import type { Database } from '../src/db/client.ts'
+import { openScratchDatabase } from '../src/db/prepare.ts'
 import type { ApplicationAction } from '../src/domain/application/actions.ts'
 import { opinionKey } from '../src/domain/application/application-case.ts'
 import type { CalendarData } from '../src/domain/calendar.ts'
 import type { CaseView } from '../src/domain/case-view.ts'
 import type { ServiceItemDraft } from '../src/domain/service-item.ts'
-import { startDevServer } from '../src/infra/dev-server.ts'
-import { PROJECT_ROOT, resolveTemporalBinary } from '../src/infra/temporal-binaries.ts'
-import { connectClient, createWorkers, taskQueues } from '../src/infra/temporal.ts'
+import { PROJECT_ROOT } from '../src/infra/temporal-binaries.ts'
+import { assemble } from '../src/system.ts'
 import { calendarChangedSignal } from '../src/workflows/application/contract.ts'
 import { watchWorkflowId } from '../src/workflows/deadline-watch/contract.ts'
 import { freePort } from '../src/infra/ports.ts'
@@ -56,26 +54,16 @@ async function runCleanups(cleanups: Cleanups): Promise<void> {
 }
 
 /** A dev server, a worker and the API on one schema; `prefix` keeps task queues and data apart. */
-async function startStack(cliPath: string, database: Database, prefix: string, cleanups: Cleanups,
+async function startStack(config: Config, database: Database, prefix: string, cleanups: Cleanups,
   extraDynamicConfig: Record<string, unknown> = {}): Promise<Stack> {
-  const server = await startDevServer({
-    cliPath, port: await freePort(), uiPort: 0, namespace: 'banjian-record', retentionDays: 1, extraDynamicConfig,
+  const system = await assemble(config, {
+    logger: false, pathVar: process.env.PATH, database,
+    temporal: { devServer: { port: await freePort(), namespace: 'banjian-record', retentionDays: 1, extraDynamicConfig } },
+    taskQueuePrefix: prefix, listen: false, archive: false,
   })
-  cleanups.push(server.stop)
-  const target = { address: server.address, namespace: server.namespace }
-  const queues = taskQueues(prefix)
-  const { workers, connection } = await createWorkers({ target, queues, deps: { database } })
-  cleanups.push(() => connection.close())
-  const running = workers.map((w) => w.run())
-  cleanups.push(async () => {
-    for (const w of workers) w.shutdown()
-    await Promise.allSettled(running)
-  })
-  const client = await connectClient(target)
-  cleanups.push(() => client.connection.close())
-  const app = await buildApp({ database, gateway: createCaseGateway(client, queues) })
-  cleanups.push(() => app.close())
-  return { app, client, keys: await seed(app, prefix) }
+  cleanups.push(system.stop)
+  const app = system.app!
+  return { app, client: system.client, keys: await seed(app, prefix) }
 }
 
 async function call<T>(app: Injector, key: string, method: 'GET' | 'POST' | 'PUT', url: string, body?: unknown,
@@ -298,12 +286,12 @@ function withHolidays(calendar: CalendarData, dates: string[]): CalendarData {
   return { version: calendar.version + 1, years }
 }
 
-async function save(client: Client, recordings: Recording[], wanted: ReadonlySet<string>): Promise<void> {
-  await mkdir(OUT_DIR, { recursive: true })
+async function save(client: Client, recordings: Recording[], wanted: ReadonlySet<string>, dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true })
   for (const { name, workflowId, runId } of recordings) {
     if (!wanted.has(name)) continue
     const history = await client.workflow.getHandle(workflowId, runId).fetchHistory()
-    await writeFile(join(OUT_DIR, `${name}.json`), `${historyToJSON(history)}\n`)
+    await writeFile(join(dir, `${name}.json`), `${historyToJSON(history)}\n`)
     console.log(`recorded ${name}.json (${history.events?.length ?? 0} events)`)
   }
 }
@@ -319,13 +307,15 @@ const GROUPS: Array<{ names: string[]; earlyContinueAsNew: boolean; run(stack: S
   { names: ['continued-as-new', 'continued-as-new-own-task', 'continued-run'], earlyContinueAsNew: true, run: continueAsNewScenario },
 ]
 
-const exists = (name: string) => access(join(OUT_DIR, `${name}.json`)).then(() => true, () => false)
+const exists = (dir: string, name: string) => access(join(dir, `${name}.json`)).then(() => true, () => false)
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { overwrite: { type: 'boolean', default: false } }, strict: true })
+  const { values } = parseArgs({
+    options: { overwrite: { type: 'boolean', default: false }, out: { type: 'string', default: OUT_DIR } }, strict: true,
+  })
   const wanted = new Set<string>()
   for (const name of GROUPS.flatMap((g) => g.names)) {
-    if (values.overwrite || !(await exists(name))) wanted.add(name)
+    if (values.overwrite || !(await exists(values.out, name))) wanted.add(name)
     else console.log(`kept ${name}.json (already recorded; --overwrite re-records it)`)
   }
   const groups = GROUPS.filter((g) => g.names.some((name) => wanted.has(name)))
@@ -335,28 +325,23 @@ async function main(): Promise<void> {
   const databaseUrl = config.DATABASE_URL ?? process.env.TEST_DATABASE_URL
   if (!databaseUrl) throw new Error('set DATABASE_URL or TEST_DATABASE_URL to a Postgres this script may create a schema in')
   Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] })
-  const cliPath = await resolveTemporalBinary('cli', { explicitPath: config.BANJIAN_TEMPORAL_CLI, pathVar: process.env.PATH })
 
   const cleanups: Cleanups = []
   try {
-    const schemaName = `record_${randomBytes(5).toString('hex')}`
-    const database = openDatabase({ url: databaseUrl, schemaName, max: 4 })
-    cleanups.push(() => database.close())
-    cleanups.push(() => database.pool.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schemaName)} CASCADE`))
-    await applyMigrations(database, schemaName)
-    await seedOfficialCalendar(database.db)
-    await bootstrapAccess(database.db, ADMIN_KEY)
+    const scratch = await openScratchDatabase({ url: databaseUrl, schemaName: `record_${randomBytes(5).toString('hex')}`, adminKey: ADMIN_KEY, max: 4 })
+    cleanups.push(scratch.drop)
+    const { database } = scratch
 
     const plain = groups.filter((g) => !g.earlyContinueAsNew)
     if (plain.length > 0) {
-      const stack = await startStack(cliPath, database, 'record', cleanups)
-      for (const group of plain) await save(stack.client, await group.run(stack, database), wanted)
-      await runCleanups(cleanups.splice(2))
+      const stack = await startStack(config, database, 'record', cleanups)
+      for (const group of plain) await save(stack.client, await group.run(stack, database), wanted, values.out)
+      await runCleanups(cleanups.splice(1))
     }
     if (groups.some((g) => g.earlyContinueAsNew)) {
       // The accepted case has ~34 events; suggesting continue-as-new at 28 makes accept trigger it.
-      const early = await startStack(cliPath, database, 'record-can', cleanups, { 'limit.historyCount.suggestContinueAsNew': 28 })
-      for (const group of groups.filter((g) => g.earlyContinueAsNew)) await save(early.client, await group.run(early, database), wanted)
+      const early = await startStack(config, database, 'record-can', cleanups, { 'limit.historyCount.suggestContinueAsNew': 28 })
+      for (const group of groups.filter((g) => g.earlyContinueAsNew)) await save(early.client, await group.run(early, database), wanted, values.out)
     }
   } finally {
     await runCleanups(cleanups)

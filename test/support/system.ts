@@ -1,14 +1,13 @@
-import { Client } from '@temporalio/client'
-import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker'
+import type { Client } from '@temporalio/client'
+import { DefaultLogger, Runtime } from '@temporalio/worker'
 import { randomBytes } from 'node:crypto'
 import { inject } from 'vitest'
 import { buildApp, type App } from '../../src/api/app.ts'
-import { createCaseGateway, refusingGateway } from '../../src/api/case-gateway.ts'
-import { bootstrapAccess } from '../../src/db/bootstrap.ts'
-import { seedOfficialCalendar } from '../../src/db/calendar.ts'
-import { openDatabase, quoteIdent, type Database } from '../../src/db/client.ts'
-import { applyMigrations } from '../../src/db/migrate.ts'
-import { connectClient, createWorkers, taskQueues, type TaskQueues, type TemporalTarget } from '../../src/infra/temporal.ts'
+import { refusingGateway } from '../../src/api/case-gateway.ts'
+import { parseConfig } from '../../src/config.ts'
+import { openScratchDatabase, type ScratchDatabase } from '../../src/db/prepare.ts'
+import type { TaskQueues, TemporalTarget } from '../../src/infra/temporal.ts'
+import { assemble } from '../../src/system.ts'
 
 export const ADMIN_KEY = 'test-admin-key-0123456789'
 
@@ -21,27 +20,11 @@ function quietRuntime(): void {
 
 export const uniqueName = (prefix: string) => `${prefix}${randomBytes(5).toString('hex')}`
 
-export interface TestDatabase {
-  database: Database
-  schemaName: string
-  drop(): Promise<void>
-}
+export type TestDatabase = ScratchDatabase
 
 /** A fresh schema on the test Postgres, migrated and seeded, for one test file. */
-export async function createTestDatabase(): Promise<TestDatabase> {
-  const schemaName = uniqueName('t_')
-  const database = openDatabase({ url: inject('databaseUrl'), schemaName, max: 8 })
-  await applyMigrations(database, schemaName)
-  await seedOfficialCalendar(database.db)
-  await bootstrapAccess(database.db, ADMIN_KEY)
-  return {
-    database,
-    schemaName,
-    async drop() {
-      await database.pool.query(`DROP SCHEMA ${quoteIdent(schemaName)} CASCADE`)
-      await database.close()
-    },
-  }
+export function createTestDatabase(): Promise<TestDatabase> {
+  return openScratchDatabase({ url: inject('databaseUrl'), schemaName: uniqueName('t_'), adminKey: ADMIN_KEY, max: 8 })
 }
 
 /** The API on a fresh schema, with a gateway that refuses every Temporal call (`why` says so). */
@@ -92,25 +75,21 @@ export interface TestSystemOptions {
 export async function startTestSystem(options: TestSystemOptions = {}): Promise<TestSystem> {
   quietRuntime()
   const db = await createTestDatabase()
-  if (options.calendarPublishedThrough !== undefined) await pinCalendarThrough(db, options.calendarPublishedThrough)
-  const target = testTarget()
-  const queues = taskQueues(uniqueName('q'))
-  const { workers, connection } = await createWorkers({
-    target, queues, deps: { database: db.database }, workflowBundle: { codePath: inject('workflowBundlePath') },
-  })
-  const running = workers.map((w: Worker) => w.run())
-  const client = await connectClient(target)
-  const app = await buildApp({ database: db.database, gateway: createCaseGateway(client, queues) })
-  await app.ready()
-  return {
-    app, client, queues, db,
-    async stop() {
-      await app.close()
-      for (const w of workers) w.shutdown()
-      await Promise.allSettled(running)
-      await connection.close()
-      await client.connection.close()
-      await db.drop()
-    },
+  try {
+    if (options.calendarPublishedThrough !== undefined) await pinCalendarThrough(db, options.calendarPublishedThrough)
+    const system = await assemble(parseConfig({}), {
+      logger: false, database: db.database, temporal: testTarget(), taskQueuePrefix: uniqueName('q'),
+      workflowBundle: { codePath: inject('workflowBundlePath') }, listen: false, archive: false,
+    })
+    return {
+      app: system.app!, client: system.client, queues: system.queues, db,
+      async stop() {
+        await system.stop()
+        await db.drop()
+      },
+    }
+  } catch (err) {
+    await db.drop()
+    throw err
   }
 }
