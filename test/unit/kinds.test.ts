@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest'
+import { APPLICATION_ACTIONS } from '../../src/domain/application/actions.ts'
+import { isOpenApplication } from '../../src/domain/application/application-case.ts'
+import type { CaseView } from '../../src/domain/case-view.ts'
+import { ACTION_NAMES, CASE_KIND_DEFINITIONS, kindDefinition, kindsTaking } from '../../src/domain/kinds.ts'
+
+// The kind registry (src/domain/kinds.ts): what the edges and the read side ask of a kind.
+
+const view = (fields: Partial<CaseView>) => ({ handlingOrganizationId: 'gz-amr', status: 'accepted', ...fields }) as CaseView
+
+describe('the kind registry', () => {
+  it('has the application, with its actions and its own meaning of "open"', () => {
+    const application = kindDefinition('application')
+    expect(application).toBe(CASE_KIND_DEFINITIONS.application)
+    expect(application?.kind).toBe('application')
+    expect(application?.actions).toBe(APPLICATION_ACTIONS)
+    expect(application?.isOpen).toBe(isOpenApplication)
+    expect(application?.isOpen(view({ status: 'withdrawn' }))).toBe(false)
+  })
+
+  it('knows no other kind yet, and nothing inherited', () => {
+    for (const name of ['escalation', 'complaint', 'nothing', 'toString', '__proto__', 'constructor']) expect(kindDefinition(name)).toBeUndefined()
+  })
+
+  it('makes the handling organisation and every organisation asked for an opinion participants', () => {
+    const { participants } = kindDefinition('application')!
+    expect(participants(view({}))).toEqual(['gz-amr'])
+    expect(participants(view({ opinions: [] }))).toEqual(['gz-amr'])
+    expect(participants(view({
+      opinions: [{ organizationId: 'gz-hr', requestedAt: 'x' }, { organizationId: 'gz-tax', requestedAt: 'x', givenAt: 'y', agree: true, opinion: 'ok' }],
+    }))).toEqual(['gz-amr', 'gz-hr', 'gz-tax'])
+  })
+
+  it('lists every action name of every kind once, and the kinds taking each', () => {
+    expect([...ACTION_NAMES].sort()).toEqual(Object.keys(APPLICATION_ACTIONS).sort())
+    expect(new Set(ACTION_NAMES).size).toBe(ACTION_NAMES.length)
+    expect(kindsTaking('accept').map((d) => d.kind)).toEqual(['application'])
+    expect(kindsTaking('rate').map((d) => d.kind)).toEqual(['application'])
+    expect(kindsTaking('fly')).toEqual([])
+    expect(kindsTaking('toString')).toEqual([])
+  })
+})
