@@ -228,10 +228,10 @@ export function commandTemporalTarget(config: Config): TemporalTarget {
 }
 
 /** Starts a calendar version's propagation from a one-off command, on commandTemporalTarget. */
-export async function propagateCalendarFromCommand(config: Config, version: number): Promise<void> {
+export async function propagateCalendarFromCommand(config: Config, version: number): Promise<string> {
   const client = await connectClient(commandTemporalTarget(config), { connectTimeout: '5 seconds' })
   try {
-    await startCalendarPropagation(client, taskQueues(config.BANJIAN_TASK_QUEUE_PREFIX).calendar, version)
+    return await startCalendarPropagation(client, taskQueues(config.BANJIAN_TASK_QUEUE_PREFIX).calendar, version)
   } finally {
     await client.connection.close()
   }

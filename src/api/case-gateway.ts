@@ -55,7 +55,9 @@ export function createCaseGateway(client: Client, queues: TaskQueues): CaseGatew
         throw translate(err)
       }
     },
-    propagateCalendar: (version) => startCalendarPropagation(client, queues.calendar, version),
+    async propagateCalendar(version) {
+      await startCalendarPropagation(client, queues.calendar, version)
+    },
     async ping() {
       await client.workflowService.getSystemInfo({})
     },

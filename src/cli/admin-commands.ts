@@ -9,7 +9,6 @@ import { publishCalendarYear, readCalendarYear } from '../db/calendar.ts'
 import type { Database } from '../db/client.ts'
 import { CalendarDaySchema, calendarYearProblems, CalendarYearNumber } from '../domain/calendar-year.ts'
 import { Role, ROLES } from '../domain/roles.ts'
-import { calendarPropagationId } from '../workflows/calendar-propagation/contract.ts'
 
 type Out = (line: string) => void
 
@@ -58,7 +57,7 @@ const CalendarFile = Type.Union([Type.Array(CalendarDaySchema), Type.Object({ da
  * reached, the version stays unpropagated and the next API start starts it.
  */
 export async function publishCalendarCommand(database: Database, year: number, file: string, out: Out,
-  propagate: (version: number) => Promise<void>): Promise<number> {
+  propagate: (version: number) => Promise<string>): Promise<number> {
   if (!Value.Check(CalendarYearNumber, year)) {
     out(`${year} is not a year the calendar covers`)
     return 2
@@ -83,8 +82,8 @@ export async function publishCalendarCommand(database: Database, year: number, f
   const published = await publishCalendarYear(database.db, { year, days, changedBy: 'cli' })
   out(`published ${year} as calendar version ${published.version} (${published.days.length} exceptions to Monday–Friday)`)
   try {
-    await propagate(published.version)
-    out(`workflow ${calendarPropagationId(published.version)} hands it to the open cases it may move`)
+    const workflowId = await propagate(published.version)
+    out(`workflow ${workflowId} hands it to the open cases it may move`)
   } catch (err) {
     out(`Temporal could not be reached (${err instanceof Error ? err.message : String(err)}): the next API start hands it to the open cases it may move`)
   }

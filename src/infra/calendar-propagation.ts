@@ -7,23 +7,24 @@ import type { calendarPropagationWorkflow } from '../workflows/calendar-propagat
 export type PropagationOptions = Pick<CalendarPropagationInput, 'pageSize' | 'retryAfterMs'>
 
 /**
- * Starts the propagation of calendar version `version`, or finds it: the id is the version's, a
+ * Starts the propagation of calendar version `version`, or finds it, and gives its workflow id: the id is the version's, a
  * running one is used as it is, and one that finished is not run again (one that failed or was
  * terminated is). So the API, a retry and the CLI may all call it.
  */
-export async function startCalendarPropagation(client: Client, taskQueue: string, version: number, options: PropagationOptions = {}): Promise<void> {
+export async function startCalendarPropagation(client: Client, taskQueue: string, version: number, options: PropagationOptions = {}): Promise<string> {
+  const workflowId = calendarPropagationId(taskQueue, version)
   try {
     await client.workflow.start<typeof calendarPropagationWorkflow>('calendarPropagationWorkflow', {
-      workflowId: calendarPropagationId(version),
+      workflowId,
       taskQueue,
       args: [{ version, reached: 0, missed: 0, ...options }],
       workflowIdConflictPolicy: 'USE_EXISTING',
       workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
     })
   } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) return
-    throw err
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err
   }
+  return workflowId
 }
 
 /**

@@ -118,11 +118,11 @@ describe('banjian calendar', () => {
       },
     })
     const version = Number(/calendar version (\d+)/.exec(stdout)![1])
-    expect(stdout).toContain(`workflow ${calendarPropagationId(version)} hands it to the open cases it may move`)
+    expect(stdout).toContain(`workflow ${calendarPropagationId(taskQueues(prefix).calendar, version)} hands it to the open cases it may move`)
     const client = await connectClient(testTarget())
     try {
       // No worker serves this prefix: the workflow waits on its queue, and the test ends it.
-      const handle = client.workflow.getHandle(calendarPropagationId(version))
+      const handle = client.workflow.getHandle(calendarPropagationId(taskQueues(prefix).calendar, version))
       expect(await handle.describe()).toMatchObject({ taskQueue: taskQueues(prefix).calendar, status: { name: 'RUNNING' } })
       await handle.terminate('test: nothing to hand out')
     } finally {

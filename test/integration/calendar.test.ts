@@ -93,8 +93,8 @@ const openProvisional = async () =>
   (await sys.db.database.pool.query('SELECT id FROM cases WHERE open AND provisional ORDER BY id')).rows.map((r) => r.id as string)
 const propagatedAt = async (version: number) => (await sys.db.database.pool.query(
   'SELECT propagated_at FROM calendar_versions WHERE version = $1', [version])).rows[0].propagated_at as Date | null
-const propagationResult = (version: number) =>
-  sys.client.workflow.getHandle<() => Promise<CalendarPropagationResult>>(calendarPropagationId(version)).result()
+const propagationResult = (version: number, queue = sys.queues.calendar) =>
+  sys.client.workflow.getHandle<() => Promise<CalendarPropagationResult>>(calendarPropagationId(queue, version)).result()
 
 /** A worker of its own for calendar propagations, handing cases the calendar through `signal`. */
 async function calendarWorker(signal: CalendarSignal) {
@@ -271,13 +271,13 @@ describe('PUT /v1/calendar/{year}', () => {
     })
     try {
       await startCalendarPropagation(sys.client, worker.taskQueue, version, { pageSize: 3 })
-      expect(await propagationResult(version)).toEqual({ version, passes: 1, reached: ids.length })
+      expect(await propagationResult(version, worker.taskQueue)).toEqual({ version, passes: 1, reached: ids.length })
     } finally {
       await worker.stop()
     }
     // Each case once, in keyset pages of 3: a full page continues as new, the short one ends the pass.
     expect(handed.map((h) => h.id).sort()).toEqual(ids)
-    expect(await runsOf(calendarPropagationId(version))).toBe(Math.floor(ids.length / 3) + 1)
+    expect(await runsOf(calendarPropagationId(worker.taskQueue, version))).toBe(Math.floor(ids.length / 3) + 1)
     // Each with the current calendar over its window: from the year before it was created to the changed year.
     const createdYear = shanghaiYear(Date.parse(ended.createdAt))
     for (const h of handed) {
@@ -298,7 +298,7 @@ describe('PUT /v1/calendar/{year}', () => {
     })
     try {
       await startCalendarPropagation(sys.client, worker.taskQueue, version, { retryAfterMs: 200 })
-      expect(await propagationResult(version)).toEqual({ version, passes: 2, reached: ids.length })
+      expect(await propagationResult(version, worker.taskQueue)).toEqual({ version, passes: 2, reached: ids.length })
     } finally {
       await worker.stop()
     }
@@ -318,21 +318,23 @@ describe('PUT /v1/calendar/{year}', () => {
       handed.push(caseId)
       return signalThroughWorker(caseId, data)
     })
-    const handle = sys.client.workflow.getHandle(calendarPropagationId(version))
+    // The deployment under test is the one whose calendar queue this worker serves.
+    const gateway = createCaseGateway(sys.client, { ...sys.queues, calendar: worker.taskQueue })
+    const handle = sys.client.workflow.getHandle(calendarPropagationId(worker.taskQueue, version))
     try {
       await startCalendarPropagation(sys.client, worker.taskQueue, version)
       const { runId } = await handle.describe()
-      // The API (on its own queue), a retry and the CLI all find the running one.
+      // The API, a retry and the CLI all find the running one.
       await Promise.all([
-        sys.app.deps.gateway.propagateCalendar(version),
+        gateway.propagateCalendar(version),
         startCalendarPropagation(sys.client, worker.taskQueue, version),
-        startCalendarPropagation(sys.client, sys.queues.calendar, version),
+        startCalendarPropagation(sys.client, worker.taskQueue, version),
       ])
       expect(await handle.describe()).toMatchObject({ runId, status: { name: 'RUNNING' } })
       open()
-      expect(await propagationResult(version)).toMatchObject({ passes: 1, reached: ids.length })
+      expect(await propagationResult(version, worker.taskQueue)).toMatchObject({ passes: 1, reached: ids.length })
       // Finished: starting it again runs nothing.
-      await sys.app.deps.gateway.propagateCalendar(version)
+      await gateway.propagateCalendar(version)
       expect(await handle.describe()).toMatchObject({ runId, status: { name: 'COMPLETED' } })
     } finally {
       open()
@@ -350,7 +352,7 @@ describe('PUT /v1/calendar/{year}', () => {
     expect(await publishCalendarCommand(sys.db.database, year, file, (line) => lines.push(line),
       (v) => startCalendarPropagation(sys.client, sys.queues.calendar, v))).toBe(0)
     const version = Number(/calendar version (\d+)/.exec(lines[0]!)![1])
-    expect(lines[1]).toBe(`workflow ${calendarPropagationId(version)} hands it to the open cases it may move`)
+    expect(lines[1]).toBe(`workflow ${calendarPropagationId(sys.queues.calendar, version)} hands it to the open cases it may move`)
     expect(await propagationResult(version)).toEqual({ version, passes: 1, reached: ids.length })
     expect(await propagatedAt(version)).not.toBeNull()
   })

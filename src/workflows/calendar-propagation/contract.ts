@@ -3,8 +3,12 @@
 
 export const CALENDAR_QUEUE = 'calendar'
 
-/** One workflow per calendar version: whoever starts it again (the API, a retry, the CLI) finds it. */
-export const calendarPropagationId = (version: number) => `calendar-propagation-v${version}`
+/**
+ * One workflow per calendar version of a deployment: whoever starts it again (the API, a retry, the
+ * CLI) finds it. The calendar queue names the deployment (`<prefix>-calendar`): two deployments on
+ * one Temporal namespace number their calendar versions each from 1, and must not find each other's.
+ */
+export const calendarPropagationId = (calendarQueue: string, version: number) => `${calendarQueue}-v${version}`
 
 export const DEFAULT_PAGE_SIZE = 500
 export const DEFAULT_RETRY_AFTER_MS = 60_000
