@@ -36,6 +36,8 @@ describe('parseCommand', () => {
     // Only its own names: nothing inherited from Object.
     expect(parse({ action: 'toString', actor: HANDLER, params: {} })).toEqual(expected('toString'))
     expect(parse({ action: 42 })).toEqual(expected('42'))
+    // An array whose text is an action's name is still no name.
+    expect(parse({ action: ['note'], actor: HANDLER, params: { text: 'x' } })).toEqual(expected('note'))
     expect(parse({})).toEqual(expected('undefined'))
     expect(parse(null)).toEqual(expected('undefined'))
     expect(parse('note')).toEqual(expected('undefined'))
@@ -112,6 +114,10 @@ describe('parseActionParams', () => {
   it('reports a problem once though several union branches find it', () => {
     expect(refusal(() => parseActionParams('note', TINY_ACTIONS.note.params, { text: 'x', choice: 'a' }))?.details)
       .toEqual([{ path: '/choice', message: 'must be object' }])
+    // Two different problems at one path are both reported.
+    expect(refusal(() => parseActionParams('note', TINY_ACTIONS.note.params, { text: 'x', choice: {} }))?.details).toEqual([
+      { path: '/choice', message: 'must have required properties a' }, { path: '/choice', message: 'must have required properties b' },
+    ])
   })
 
   it('gives at most ten details, the limits first', () => {
