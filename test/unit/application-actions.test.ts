@@ -198,6 +198,30 @@ describe('deemed acceptance', () => {
   })
 })
 
+describe('who may act on a case', () => {
+  it('a department only while it handles the case, for every action that names handling', () => {
+    const handlerOnly: Array<[ApplicationCase, string, Record<string, unknown>]> = [
+      [submit().application, 'accept', {}],
+      [submit().application, 'reject', { reason: 'x' }],
+      [submit().application, 'request_supplement', { missing: ['form'], note: 'x' }],
+      [accepted(), 'transfer', { toOrganizationId: 'gz-tax', reason: 'x' }],
+      [accepted(), 'request_opinions', { organizationIds: ['gz-tax'], within: { workingDays: 1 } }],
+      [accepted(), 'suspend', { reason: 'hearing', note: 'x' }],
+      [walk([['accept', DEPT], ['suspend', DEPT, { reason: 'hearing', note: 'x' }]]), 'resume', {}],
+      [accepted(), 'extend', { workingDays: 1, approvedBy: 'x', reason: 'x' }],
+      [accepted(), 'approve', {}],
+      [accepted(), 'deny', { reason: 'x' }],
+      [approved(), 'issue_result', {}],
+    ]
+    for (const [application, action, params] of handlerOnly) {
+      expect(refusalOf(() => application.check(cmd(action, HR, params)))).toEqual({
+        code: 'forbidden', message: 'organisation gz-hr does not handle this case', paths: [],
+      })
+      expect(refusalOf(() => application.check(cmd(action, DEPT, params)))).toBeUndefined()
+    }
+  })
+})
+
 describe('reject', () => {
   it('ends the case with the reason and cancels its deadlines, from submitted or waiting for a supplement', () => {
     const { application } = submit()
@@ -225,6 +249,15 @@ describe('request_supplement and supplement', () => {
     ])
     expect(application.state).toMatchObject({ status: 'supplement_requested', flags: [], supplementRequests: [{ missing: ['form', 'photo'], note: 'both, signed', at: TUE }] })
     expect(deadlineOf(application.view(TUE), 'acceptance')).toMatchObject({ state: 'met', settledAt: TUE })
+  })
+
+  it('refuses an empty or repeated list of materials', () => {
+    const { application } = submit(guide)
+    expect(refusalOf(() => application.check(cmd('request_supplement', DEPT, { missing: [], note: 'x' })))?.paths).toEqual(['/params/missing'])
+    expect(refusalOf(() => application.check(cmd('request_supplement', DEPT, { missing: ['form', 'form'], note: 'x' })))?.paths).toEqual(['/params/missing'])
+    application.apply(cmd('request_supplement', DEPT, { missing: ['form'], note: 'x' }), MON)
+    expect(refusalOf(() => application.check(cmd('supplement', WINDOW, { materials: [] })))?.paths).toEqual(['/params/materials'])
+    expect(refusalOf(() => application.check(cmd('supplement', WINDOW, { materials: [{ code: 'form' }] })))?.paths).toEqual(['/params/materials/0'])
   })
 
   it('refuses a material the guide does not list', () => {
@@ -330,6 +363,21 @@ describe('opinions', () => {
     expect(refusalOf(() => application.check(cmd('give_opinion', HR, { opinion: 'again', agree: true })))?.code).toBe('invalid_transition')
   })
 
+  it('may be asked again once given; the decision then waits for the new one, given into its own entry', () => {
+    const application = accepted()
+    ask(application, ['gz-hr'])
+    application.apply(cmd('give_opinion', HR, { opinion: 'first', agree: true }), MON)
+    ask(application, ['gz-hr'], TUE)
+    expect(refusalOf(() => application.check(cmd('approve', DEPT)))?.message).toBe('waiting for opinions from gz-hr')
+    application.apply(cmd('give_opinion', HR, { opinion: 'second', agree: false }), WED)
+    expect(application.state.opinions.map((o) => [o.opinion, o.givenAt])).toEqual([['first', MON], ['second', WED]])
+    expect(refusalOf(() => application.check(cmd('approve', DEPT)))).toBeUndefined()
+    expect(refusalOf(() => application.check(cmd('request_opinions', DEPT, { organizationIds: [], within: { workingDays: 1 } })))?.paths)
+      .toEqual(['/params/organizationIds'])
+    expect(refusalOf(() => application.check(cmd('request_opinions', DEPT, { organizationIds: ['gz-tax', 'gz-tax'], within: { workingDays: 1 } })))?.paths)
+      .toEqual(['/params/organizationIds'])
+  })
+
   it('may be given while suspended', () => {
     const application = accepted()
     ask(application, ['gz-hr'])
@@ -376,6 +424,12 @@ describe('suspend and resume', () => {
     expect(deadlineOf(before, 'statutory')?.dueAt).toBe('2026-03-30T16:00:00.000Z')
     expect(deadlineOf(after, 'statutory')?.dueAt).toBe('2026-04-07T16:00:00.000Z')
     expect(deadlineOf(after, 'opinion:gz-hr')?.dueAt).toBe(deadlineOf(before, 'opinion:gz-hr')?.dueAt)
+  })
+
+  it('for any of the special procedures', () => {
+    for (const reason of ['hearing', 'inspection', 'testing', 'appraisal', 'expert_review', 'public_notice', 'other']) {
+      expect(refusalOf(() => accepted().check(cmd('suspend', DEPT, { reason, note: 'x' })))).toBeUndefined()
+    }
   })
 
   it('suspend only once accepted, for a listed reason; resume only when suspended, its note optional', () => {
@@ -429,6 +483,7 @@ describe('approve and deny', () => {
     expect(deadlineOf(view, 'statutory')).toMatchObject({ state: 'met', settledAt: TUE })
     expect(deadlineOf(view, 'result')).toMatchObject({ kind: 'result', state: 'running', dueAt: '2026-03-17T16:00:00.000Z' })
     expect(approved().state.decision).toEqual({ outcome: 'approved', at: MON })
+    expect(accepted().apply(cmd('approve', DEPT), TUE)[0]!.event.data).toEqual({})
     expect(approved().apply(cmd('issue_result', DEPT), TUE)).toHaveLength(1)
   })
 
@@ -500,6 +555,18 @@ describe('after delivery', () => {
     application.apply(cmd('rectify', DEPT, { note: 'done' }), WED)
     application.apply(cmd('call_back', WINDOW, { satisfied: true }), WED)
     expect(application.isOpen).toBe(false)
+  })
+
+  it('a supervisor may order an answer until the case is completed', () => {
+    const order = cmd('supervise', SUPERVISOR, { note: 'x', respondWithin: { workingDays: 1 } })
+    const decided = [approved(), issued(), walk([['accept', DEPT], ['deny', DEPT, { reason: 'no' }]])]
+    for (const application of [submit().application, accepted(), ...decided]) expect(refusalOf(() => application.check(order))).toBeUndefined()
+    for (const application of decided) {
+      application.apply(order, TUE)
+      expect(refusalOf(() => application.check(cmd('respond_supervision', DEPT, { note: 'ok' })))).toBeUndefined()
+    }
+    const rejected = walk([['reject', DEPT, { reason: 'x' }]])
+    expect(refusalOf(() => rejected.check(order))?.code).toBe('invalid_transition')
   })
 
   it('a supervision order is answered, but no new one is given', () => {
