@@ -65,6 +65,15 @@ describe('durations', () => {
     }
   })
 
+  it('tells a misplaced fraction from malformed text with many digits, in every component', () => {
+    for (const iso of ['P12.5W2D', 'P1.25W2D', 'P1.5DT1.25S', 'P1.5DT1.5S', 'PT12.5H30M', 'PT1.25H2M', 'PT1.5H30M', 'PT12.5M3S', 'PT1.25M3S']) {
+      expect(refusalOf(() => parseDurationMs(iso))?.message, iso).toBe(`"${iso}": only the last component may have a fraction`)
+    }
+    for (const iso of ['P1.5DT1.S', 'P1.5DT1.xS', 'PT1.5H.5M']) {
+      expect(refusalOf(() => parseDurationMs(iso))?.message, iso).toBe(`"${iso}" is not an ISO 8601 duration such as "PT2H", "P3D" or "P1DT12H"`)
+    }
+  })
+
   it('refuses what is no duration at all, with an example of one', () => {
     for (const iso of ['', 'P', 'PT', 'P1DT', 'P1D2W', '2H', 'PT-1H', 'pt2h', ' P1D', 'P1D ', 'P1H', 'PT1D', 'P1.D', 'P.5D', 'PT1.5']) {
       const refusal = refusalOf(() => parseDurationMs(iso))
