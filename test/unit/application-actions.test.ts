@@ -272,15 +272,19 @@ describe('request_supplement and supplement', () => {
 
   it('merges the supplement by code, lists what is still missing and runs the acceptance limit again', () => {
     const { application } = submit(guide, { materials: [{ code: 'form', ref: 'doc://old', source: 'shared' }] })
+    expect(application.state.missingMaterials).toEqual(['photo'])
     application.apply(cmd('request_supplement', WINDOW, { missing: ['form', 'photo'], note: 'x' }), MON)
     const recorded = application.apply(cmd('supplement', WINDOW, { materials: [{ code: 'form', ref: 'doc://new' }, { code: 'extra', ref: 'doc://e' }] }), TUE)
     expect(recorded.map((r) => [r.event.type, r.event.data])).toEqual([['supplemented', { materials: ['form', 'extra'], missingMaterials: ['photo'] }]])
     expect(application.state.submission.materials).toEqual([
       { code: 'form', ref: 'doc://new', source: 'applicant' }, { code: 'extra', ref: 'doc://e', source: 'applicant' },
     ])
-    expect(application.state.missingMaterials).toEqual(['photo'])
     expect(application.state.status).toBe('submitted')
     expect(deadlineOf(application.view(TUE), 'acceptance')).toMatchObject({ state: 'running', dueAt: '2026-03-10T16:00:00.000Z' })
+    application.apply(cmd('request_supplement', WINDOW, { missing: ['photo'], note: 'the photo' }), TUE)
+    const last = application.apply(cmd('supplement', WINDOW, { materials: [{ code: 'photo', ref: 'doc://p' }] }), WED)
+    expect(last[0]!.event.data).toEqual({ materials: ['photo'], missingMaterials: [] })
+    expect(application.state.missingMaterials).toEqual([])
   })
 
   it('a second notice breaks the one-time-notice promise: flagged once, however often', () => {
@@ -351,15 +355,18 @@ describe('opinions', () => {
 
   it('are given by the organisation asked, which meets its deadline', () => {
     const application = accepted()
-    ask(application, ['gz-hr'])
-    expect(refusalOf(() => application.check(cmd('give_opinion', TAX, { opinion: 'x', agree: true }))))
-      .toEqual({ code: 'invalid_transition', message: 'no opinion is awaited from gz-tax', paths: [] })
+    ask(application, ['gz-tax', 'gz-hr'])
+    expect(refusalOf(() => application.check(cmd('give_opinion', { organizationId: 'gz-police', role: 'department' }, { opinion: 'x', agree: true }))))
+      .toEqual({ code: 'invalid_transition', message: 'no opinion is awaited from gz-police', paths: [] })
     const recorded = application.apply(cmd('give_opinion', HR, { opinion: 'no objection', agree: false }), TUE)
     expect(recorded.map((r) => [r.event.type, r.event.actor, r.event.data])).toEqual([
       ['opinion_given', HR, { organizationId: 'gz-hr', opinion: 'no objection', agree: false }],
     ])
-    expect(application.state.opinions).toEqual([{ organizationId: 'gz-hr', requestedAt: MON, opinion: 'no objection', agree: false, givenAt: TUE }])
+    expect(application.state.opinions).toEqual([
+      { organizationId: 'gz-tax', requestedAt: MON }, { organizationId: 'gz-hr', requestedAt: MON, opinion: 'no objection', agree: false, givenAt: TUE },
+    ])
     expect(deadlineOf(application.view(TUE), 'opinion:gz-hr')).toMatchObject({ state: 'met', settledAt: TUE })
+    expect(deadlineOf(application.view(TUE), 'opinion:gz-tax')).toMatchObject({ state: 'running' })
     expect(refusalOf(() => application.check(cmd('give_opinion', HR, { opinion: 'again', agree: true })))?.code).toBe('invalid_transition')
   })
 
@@ -458,6 +465,7 @@ describe('extend', () => {
 
   it('once, within the item\'s maximum, and only for working-day limits', () => {
     const application = accepted()
+    for (const workingDays of [0, 366]) expect(refusalOf(() => application.check(extend(workingDays)))?.paths).toEqual(['/params/workingDays'])
     expect(refusalOf(() => application.check(extend(11))))
       .toEqual({ code: 'unprocessable', message: 'at most 10 working days of extension for ITEM-1', paths: [] })
     application.apply(extend(1), TUE)
