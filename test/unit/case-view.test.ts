@@ -101,6 +101,12 @@ describe('the case view', () => {
     expect(Value.Check(CaseView, withValue([...path], value))).toBe(false)
   })
 
+  it('takes shared materials and automatic supervisions, and no priority but the two flags', () => {
+    expect(Value.Check(CaseView, withValue(['materials', 0, 'source'], 'shared'))).toBe(true)
+    expect(Value.Check(CaseView, withValue(['supervisions', 0, 'kind'], 'automatic'))).toBe(true)
+    expect(Value.Check(CaseView, withValue(['priority'], { greenChannel: true, urgent: false, vip: true }))).toBe(false)
+  })
+
   it('names the deadline states and case kinds of the contract', () => {
     expect(DEADLINE_STATES).toEqual(['running', 'paused', 'met', 'missed', 'cancelled'])
     expect(CASE_KINDS).toEqual(['application', 'fulfilment', 'escalation', 'complaint'])

@@ -50,6 +50,11 @@ describe('refusals', () => {
     expect(new Refusal('forbidden', 'not yours').details).toEqual([])
   })
 
+  it('are recognised by code only as strings, not as objects that print like one', () => {
+    expect(isRefusalCode({ toString: () => 'forbidden' })).toBe(false)
+    expect(isRefusalCode(new String('forbidden'))).toBe(false)
+  })
+
   it('are recognised by code, and nothing else is', () => {
     for (const code of Object.keys(REFUSALS)) expect(isRefusalCode(code), code).toBe(true)
     for (const value of ['', 'not_found', 'toString', 'hasOwnProperty', '__proto__', 409, null, undefined, { code: 'forbidden' }]) {
