@@ -1,13 +1,20 @@
-import { describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { CalendarError, WorkingCalendar, dayOfDate, dateOfDay, parseInstant } from '../../src/domain/calendar.ts'
 import type { CalendarYear } from '../../src/domain/calendar.ts'
 import { OFFICIAL_YEARS, officialCalendarData, officialCalendarYears } from '../../src/domain/official-calendar.ts'
 
-const official = WorkingCalendar.from(officialCalendarData())
 const day = (date: string) => dayOfDate(date)
+// Built for each test, not as the file loads: what runs while a file loads is "static" to mutation
+// testing, which then reruns every test for each of its mutants (docs/mutation.md).
+let official: WorkingCalendar
 /** The official years through 2026 only: 2027 unpublished whatever the package ships. */
-const through2026 = officialCalendarYears().filter((y) => y.year <= 2026)
-const until2026 = WorkingCalendar.from({ version: 1, years: through2026 })
+let through2026: CalendarYear[]
+let until2026: WorkingCalendar
+beforeEach(() => {
+  official = WorkingCalendar.from(officialCalendarData())
+  through2026 = officialCalendarYears().filter((y) => y.year <= 2026)
+  until2026 = WorkingCalendar.from({ version: 1, years: through2026 })
+})
 
 describe('official calendar (chinese-days)', () => {
   it('covers every year from 2004 through at least 2026, one published entry per year', () => {

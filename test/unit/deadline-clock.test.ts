@@ -1,14 +1,18 @@
 // Expected values are worked out by hand from the official 2025/2026 calendars; all due instants
 // are 24:00 Asia/Shanghai = 16:00Z on the last working day.
-import { describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { WorkingCalendar } from '../../src/domain/calendar.ts'
 import { DeadlineError, addWorkingDays, computeDeadline } from '../../src/domain/deadline-clock.ts'
 import type { DeadlineSpec } from '../../src/domain/deadline-clock.ts'
 import { LimitError, parseDurationMs, validateLimit } from '../../src/domain/limit.ts'
 import { officialCalendarYears } from '../../src/domain/official-calendar.ts'
 
-// The official years through 2026: 2027 stays unpublished here whatever the package ships.
-const calendar = WorkingCalendar.from({ version: 1, years: officialCalendarYears().filter((y) => y.year <= 2026) })
+// The official years through 2026: 2027 stays unpublished here whatever the package ships. Built
+// for each test, not as the file loads (docs/mutation.md, static mutants).
+let calendar: WorkingCalendar
+beforeEach(() => {
+  calendar = WorkingCalendar.from({ version: 1, years: officialCalendarYears().filter((y) => y.year <= 2026) })
+})
 const due = (startAt: string, workingDays: number, extra: Partial<DeadlineSpec> = {}) =>
   computeDeadline(calendar, { limit: { workingDays }, startAt, ...extra }).dueAt
 
