@@ -89,7 +89,7 @@ describe('parseCommand', () => {
       return true
     }) })
     const actions = { poke: actionOf<unknown>()({ roles: ['window'], params: broken, allowedIn: ['open'], apply() {} }) }
-    expect(() => parseCommand(actions, { action: 'poke', actor: HANDLER, params: { x: 'boom' } })).toThrow(TypeError)
+    expect(() => parseCommand(actions, { action: 'poke', actor: HANDLER, params: { x: 'boom' } })).toThrow(new TypeError('the kind\'s own bug'))
   })
 })
 
