@@ -222,6 +222,29 @@ describe('dates and instants', () => {
     expect(dayOfDate('2028-02-29')).toBe(dayOfDate('2028-03-01') - 1)
   })
 
+  it('reads a date only when the whole text is one', () => {
+    for (const date of ['x2026-10-01', '2026-10-01x', '12026-10-01', '2026-10-011', '226-10-01', '2026-1-01', '2026/10/01', '2026-10-01T00:00']) {
+      expect(refusal(() => dayOfDate(date)), date).toEqual({ code: 'INVALID_DATE', message: `"${date}" is not a YYYY-MM-DD date` })
+    }
+  })
+
+  it('reads an instant only when the whole text is one, each separator in its place', () => {
+    expect(parseInstant('2026-02-13T02:00:00.000Z')).toBe(Date.UTC(2026, 1, 13, 2))
+    for (const bad of [
+      '2026/02-13T02:00:00.000Z', '2026-02/13T02:00:00.000Z', '2026-02-13 02:00:00.000Z', '2026-02-13T02-00:00.000Z',
+      '2026-02-13T02:00-00.000Z', '2026-02-13T02:00:00,000Z', '2026-02-13T02:00:00.000z', '2026-02-13T02:00:00.000+',
+      '2026-13-01T00:00:00.000Z', '2026-00-01T00:00:00.000Z', '2026-01-00T00:00:00.000Z', '2026-01-32T00:00:00.000Z',
+      '2026-01-01T00:60:00.000Z', '2026-01-01T00:00:60.000Z', '2026-01-01T25:00:00.000Z', '2026-0a-01T00:00:00.000Z',
+      'x2026-02-13T10:00:00+08:00', '2026-02-13T10:00:00+08:00x', '2026-02-13T10:00:00+0800', '2026-02-13T10+08:00',
+      '2026-02-13T10:00:0+08:00', '2026-02-13T10:00:00.+08:00', '2026-02-13T10:00:00.1234567890+08:00',
+      '26-02-13T10:00:00+08:00', '2026-2-13T10:00:00+08:00', '2026-02-13T1:00:00+08:00', '2026-02-13T10:00:00+8:00',
+    ]) {
+      expect(refusal(() => parseInstant(bad)), bad).toEqual({
+        code: 'INVALID_DATE', message: `"${bad}" is not an ISO 8601 instant with an offset, e.g. 2026-02-13T10:00:00+08:00`,
+      })
+    }
+  })
+
   it('places an instant in its Asia/Shanghai day, 24:00 ending it', () => {
     const d = day('2026-03-02')
     expect(dayOfMs(parseInstant('2026-03-02T00:00:00+08:00'))).toBe(d)
