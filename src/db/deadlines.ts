@@ -1,6 +1,6 @@
 import { and, asc, eq, gte, inArray, lt, or, sql, type SQL } from 'drizzle-orm'
 import type { PgColumn } from 'drizzle-orm/pg-core'
-import type { DeadlineState, RecordedEvent } from '../domain/case-view.ts'
+import type { DeadlineState, DeadlineView, RecordedEvent } from '../domain/case-view.ts'
 import type { Db, Tx } from './client.ts'
 import { deadlines } from './schema.ts'
 
@@ -13,24 +13,14 @@ const excluded = (column: PgColumn) => sql.raw(`excluded.${JSON.stringify(column
 interface Run { state: DeadlineState; startedAt: string; settledAt: string | null }
 
 /**
- * Writes every deadline of the case's last view, in the projection's transaction. When a run of a
- * deadline started and when it settled are the instants of the events that first showed it open
- * (again) and then settled, unless the view says. Idempotent: the same events write the same rows.
+ * Writes every deadline of the case's last view, in the projection's transaction: one upsert, and
+ * no read when the view says when each run started and settled. Idempotent: the same events write
+ * the same rows.
  */
 export async function projectDeadlines(tx: Tx, caseId: string, fresh: readonly RecordedEvent[]): Promise<void> {
   const view = fresh.at(-1)?.view
   if (!view || view.deadlines.length === 0) return
-  const stored = await tx.select({ key: deadlines.key, state: deadlines.state, startedAt: deadlines.startedAt, settledAt: deadlines.settledAt })
-    .from(deadlines).where(eq(deadlines.caseId, caseId))
-  const runs = new Map<string, Run>(stored.map(({ key, ...run }) => [key, run]))
-  for (const { event, view: then } of fresh) {
-    for (const d of then.deadlines) {
-      const before = runs.get(d.key)
-      const startedAt = !before || (isOpen(d.state) && !isOpen(before.state)) ? event.at : before.startedAt
-      const settledAt = isOpen(d.state) ? null : before && !isOpen(before.state) ? before.settledAt ?? event.at : event.at
-      runs.set(d.key, { state: d.state, startedAt, settledAt })
-    }
-  }
+  const runs = selfDescribing(view.deadlines) ? runsOf(view.deadlines) : await replayRuns(tx, caseId, fresh)
   const rows = view.deadlines.map((d) => {
     const run = runs.get(d.key)!
     const settled = !isOpen(d.state)
@@ -49,6 +39,34 @@ export async function projectDeadlines(tx: Tx, caseId: string, fresh: readonly R
     target: [deadlines.caseId, deadlines.key],
     set: Object.fromEntries(updated.map((name) => [name, excluded(deadlines[name])])),
   })
+}
+
+/** Views since this change carry each run's start and settlement: nothing needs reading back. */
+function selfDescribing(views: readonly DeadlineView[]): boolean {
+  return views.every((d) => d.startedAt !== undefined && (isOpen(d.state) || d.settledAt !== undefined))
+}
+
+function runsOf(views: readonly DeadlineView[]): Map<string, Run> {
+  return new Map(views.map((d) => [d.key, { state: d.state, startedAt: d.startedAt!, settledAt: d.settledAt ?? null }]))
+}
+
+/**
+ * For views written before deadlines carried `startedAt` (cases still running from then): the
+ * stored rows, then the fresh events in order, say when each run started and settled.
+ */
+async function replayRuns(tx: Tx, caseId: string, fresh: readonly RecordedEvent[]): Promise<Map<string, Run>> {
+  const stored = await tx.select({ key: deadlines.key, state: deadlines.state, startedAt: deadlines.startedAt, settledAt: deadlines.settledAt })
+    .from(deadlines).where(eq(deadlines.caseId, caseId))
+  const runs = new Map<string, Run>(stored.map(({ key, ...run }) => [key, run]))
+  for (const { event, view: then } of fresh) {
+    for (const d of then.deadlines) {
+      const before = runs.get(d.key)
+      const startedAt = !before || (isOpen(d.state) && !isOpen(before.state)) ? event.at : before.startedAt
+      const settledAt = isOpen(d.state) ? null : before && !isOpen(before.state) ? before.settledAt ?? event.at : event.at
+      runs.set(d.key, { state: d.state, startedAt, settledAt })
+    }
+  }
+  return runs
 }
 
 export interface Period {

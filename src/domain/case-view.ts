@@ -25,7 +25,9 @@ export const DeadlineView = Type.Object({
   workingDaysLeft: Type.Optional(Type.Integer()),
   /** Who owes the step (an opinion's organisation, a supervised one); absent: the handling organisation. */
   organizationId: Type.Optional(Type.String()),
-  /** When it was met, missed or cancelled. */
+  /** When this run of it started (a restarted deadline starts a new run). */
+  startedAt: Type.Optional(Type.String()),
+  /** When it was met or cancelled, or fell due unmet (missed). */
   settledAt: Type.Optional(Type.String()),
   /** Working days from start to settlement, for a working-day limit that is settled. */
   workingDaysUsed: Type.Optional(Type.Integer()),

@@ -14,7 +14,7 @@ export interface TrackedDeadline {
   provisional: boolean
   /** Watched by a child workflow of its own (opinions, rectification), not by the case's timers. */
   external?: boolean
-  /** When it was met or cancelled. */
+  /** When it was met or cancelled, or fell due unmet (missed: its due instant). */
   settledAt?: string
   /** Working days it took, pauses left out (working-day limits only): what on-time reports average. */
   workingDaysUsed?: number
@@ -118,6 +118,7 @@ export class DeadlineBook {
       d.warned = true
     } else {
       d.state = 'missed'
+      d.settledAt = d.dueAt
     }
     return { deadline: d, change }
   }
@@ -133,6 +134,7 @@ export class DeadlineBook {
       }
       if (Date.parse(d.dueAt) <= nowMs) {
         d.state = 'missed'
+        d.settledAt = d.dueAt
         changes.push({ deadline: d, change: 'missed' })
       }
     }
@@ -143,6 +145,7 @@ export class DeadlineBook {
     return this.items.map((d) => {
       const view: DeadlineView = {
         kind: d.kind, key: d.key, dueAt: d.dueAt, warnAt: d.warnAt, state: d.state, provisional: d.provisional, warned: d.warned,
+        startedAt: d.spec.startAt,
       }
       if (d.settledAt !== undefined) view.settledAt = d.settledAt
       if (d.workingDaysUsed !== undefined) view.workingDaysUsed = d.workingDaysUsed

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { and, asc, eq, inArray } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createProjectionActivities } from '../../src/activities/projection.ts'
-import { createDeadlineReads } from '../../src/db/deadlines.ts'
+import { createDeadlineReads, projectDeadlines } from '../../src/db/deadlines.ts'
 import { MIGRATIONS_FOLDER } from '../../src/db/migrate.ts'
 import { caseEvents, cases, deadlines } from '../../src/db/schema.ts'
 import type { CaseView } from '../../src/domain/case-view.ts'
@@ -84,10 +84,13 @@ describe('the deadlines projection', () => {
     await act(id, 'accept')
     await act(id, 'request_opinions', { organizationIds: ['gz-hr'], within: { duration: 'PT2S' } })
     await expect.poll(async () => (await row(id, 'opinion:gz-hr'))?.state, { timeout: 20_000, interval: 250 }).toBe('missed')
-    expect(await row(id, 'opinion:gz-hr')).toMatchObject({
+    const missed = (await row(id, 'opinion:gz-hr'))!
+    // Missed at its due instant, not when the report of it reached the case.
+    expect(missed).toMatchObject({
       kind: 'opinion', ownerOrganizationId: 'gz-hr', handlingOrganizationId: 'gz-amr',
-      startedAt: await eventAt(id, 'opinions_requested'), settledAt: await eventAt(id, 'deadline_missed'),
+      startedAt: await eventAt(id, 'opinions_requested'), settledAt: missed.dueAt,
     })
+    expect(Date.parse(missed.dueAt)).toBeLessThanOrEqual(Date.parse(await eventAt(id, 'deadline_missed')))
     const report = await createDeadlineReads(sys.db.database.db).onTimeByOwner({ ...around(), kinds: ['opinion'] })
     expect(report.find((r) => r.organizationId === 'gz-hr')).toMatchObject({ missed: expect.any(Number) })
     expect(report.find((r) => r.organizationId === 'gz-hr')!.missed).toBeGreaterThanOrEqual(1)
@@ -102,6 +105,27 @@ describe('the deadlines projection', () => {
     const { recordCaseEvents } = createProjectionActivities({ database: sys.db.database })
     expect(await recordCaseEvents({ caseId: id, recorded })).toEqual({ lastSeq: events.length })
     expect(await rowsOf(id)).toEqual(before)
+  })
+
+  it('reads runs back from its rows and the events when the views predate startedAt (cases running since then)', async () => {
+    const { id } = await submit()
+    await act(id, 'request_supplement', { missing: ['lease'], note: 'lease unsigned' })
+    await act(id, 'supplement', { materials: [{ code: 'lease', ref: 'doc://lease/2' }] }, dir.windowKey)
+    await act(id, 'accept')
+    const current = await rowsOf(id)
+    const events = await sys.db.database.db.select().from(caseEvents).where(eq(caseEvents.caseId, id)).orderBy(asc(caseEvents.seq))
+    const legacy = events.map(({ seq, at, type, actor, data, view }) => ({
+      event: { seq, at, type, actor, data },
+      view: { ...view, deadlines: view.deadlines.map(({ startedAt: _, ...d }) => d) },
+    }))
+    await sys.db.database.db.delete(deadlines).where(eq(deadlines.caseId, id))
+    // First the events up to the supplement, then the rest: the second batch reads the first's rows.
+    const split = legacy.findIndex((r) => r.event.type === 'supplemented') + 1
+    for (const batch of [legacy.slice(0, split), legacy.slice(split)]) {
+      await sys.db.database.db.transaction((tx) => projectDeadlines(tx, id, batch))
+    }
+    expect(await rowsOf(id)).toEqual(current)
+    expect(await row(id, 'acceptance')).toMatchObject({ state: 'met', startedAt: await eventAt(id, 'supplemented') })
   })
 
   it('takes the owner, the settlement and the working days used from the view when it names them', async () => {

@@ -317,7 +317,7 @@ describe('waking up', () => {
     expect(book.advance(ms(WARN) + 1)).toEqual([])
     expect(book.advance(ms(DUE) - 1)).toEqual([])
     expect(book.advance(ms(DUE))).toEqual([{ deadline: book.get('a'), change: 'missed' }])
-    expect(book.get('a')!.state).toBe('missed')
+    expect(book.get('a')!).toMatchObject({ state: 'missed', settledAt: DUE })
     expect(book.advance(ms(DUE) + 1)).toEqual([])
     expect(book.nextWakeMs()).toBeUndefined()
   })
@@ -358,7 +358,8 @@ describe('reports from a child workflow watching an external deadline', () => {
     const book = new DeadlineBook(calendar())
     const d = book.start('opinion', 'opinion', fiveDays, { external: true })
     expect(book.mark('opinion', 'missed')).toEqual({ deadline: d, change: 'missed' })
-    expect(d).toMatchObject({ state: 'missed', warned: false })
+    // Missed when it fell due, however late the watcher's report arrives.
+    expect(d).toMatchObject({ state: 'missed', warned: false, settledAt: d.dueAt })
   })
 })
 
@@ -374,15 +375,15 @@ describe('views', () => {
     // The 6th and the 10th are left (the 9th is a holiday).
     expect(days).toStrictEqual({
       kind: 'acceptance', key: 'days', dueAt: DUE, warnAt: WARN, state: 'running', provisional: false, warned: false,
-      workingDaysLeft: 2,
+      startedAt: fiveDays.startAt, workingDaysLeft: 2,
     })
     expect(hours).toStrictEqual({
       kind: 'reply', key: 'hours', dueAt: '2026-03-04T02:00:00.000Z', warnAt: '2026-03-03T16:24:00.000Z',
-      state: 'running', provisional: false, warned: false,
+      state: 'running', provisional: false, warned: false, startedAt: MONDAY,
     })
     expect(met).toStrictEqual({
       kind: 'acceptance', key: 'met', dueAt: DUE, warnAt: WARN, state: 'met', provisional: false, warned: false,
-      settledAt: SETTLED, workingDaysUsed: 3,
+      startedAt: fiveDays.startAt, settledAt: SETTLED, workingDaysUsed: 3,
     })
     // Paused since the 3rd: as of the 5th, the 3rd and 4th do not count, so it is due on the 12th.
     expect(paused).toMatchObject({ state: 'paused', workingDaysLeft: 4 })
