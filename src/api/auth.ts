@@ -3,7 +3,8 @@ import type { FastifyRequest } from 'fastify'
 import type { Database } from '../db/client.ts'
 import { hashKey, listenForKeyRevocations } from '../db/api-keys.ts'
 import { apiKeys } from '../db/schema.ts'
-import { ROLES, type Role } from '../domain/roles.ts'
+import type { CaseKind } from '../domain/case-view.ts'
+import { COMPREHENSIVE_WINDOW_KINDS, type OrganizationKind, ROLES, type Role } from '../domain/roles.ts'
 import { problem } from './problem.ts'
 
 export interface Principal {
@@ -91,3 +92,31 @@ export function principalOf(request: FastifyRequest): Principal {
 }
 
 export const ANY_ROLE: readonly Role[] = ROLES
+
+/** What the one-window rule asks about the caller's organisation. */
+export interface OrganizationKinds {
+  kindOf(id: string): Promise<OrganizationKind | undefined>
+}
+
+/** The actions by which a window hands out a result: under rule 38 only comprehensive windows take them. */
+export const RESULT_HANDOUTS: Partial<Record<CaseKind, readonly string[]>> = { application: ['deliver'] }
+
+/**
+ * DOMAIN rule 38 (一窗办理): a window key acts as a comprehensive window only for an organisation
+ * that is a service centre or a convenience centre; any other one hears 403. Other roles pass (their
+ * own rules apply). Read from the organisation each time, so a changed kind counts at once.
+ */
+export async function requireComprehensiveWindow(principal: Principal, organizations: OrganizationKinds, what: string): Promise<void> {
+  if (principal.role !== 'window') return
+  const kind = await organizations.kindOf(principal.organizationId)
+  if (kind && COMPREHENSIVE_WINDOW_KINDS.includes(kind)) return
+  throw problem('forbidden', `only a window of a ${COMPREHENSIVE_WINDOW_KINDS.join(' or ')} may ${what} (one window); `
+    + `organisation ${principal.organizationId} is ${kind ? `a ${kind}` : 'unknown'}`)
+}
+
+/** A route only comprehensive windows call (submitting applications), checked before its body is validated. */
+export function allowComprehensiveWindow(organizations: OrganizationKinds, what: string) {
+  return async (request: FastifyRequest): Promise<void> => {
+    await requireComprehensiveWindow(requireRole(request, ['window']), organizations, what)
+  }
+}

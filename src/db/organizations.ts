@@ -19,6 +19,11 @@ export function createOrganizationReads(db: Db) {
       const found = new Set(rows.map((r) => r.id))
       return ids.filter((id) => !found.has(id))
     },
+    /** The kind of organisation `id`, or undefined when there is none. */
+    async kindOf(id: string): Promise<OrganizationKind | undefined> {
+      const [row] = await db.select({ kind: organizations.kind }).from(organizations).where(eq(organizations.id, id))
+      return row?.kind
+    },
     /** Those of `ids` that exist but handle no cases, with their kind. */
     async handlingNoCases(ids: string[]): Promise<Array<{ id: string; kind: OrganizationKind }>> {
       if (ids.length === 0) return []

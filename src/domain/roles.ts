@@ -11,6 +11,12 @@ export const ORGANIZATION_KINDS = [
 export const OrganizationKind = Type.Enum(ORGANIZATION_KINDS)
 export type OrganizationKind = (typeof ORGANIZATION_KINDS)[number]
 
+/**
+ * DOMAIN rule 38 (一窗办理): the comprehensive windows, at service centres and convenience
+ * centres, are the only ones that receive applications and hand out results.
+ */
+export const COMPREHENSIVE_WINDOW_KINDS: readonly OrganizationKind[] = ['service-center', 'convenience-center']
+
 /** Who did something: recorded on every event. */
 export const Actor = Type.Object({
   organizationId: Type.String(),

@@ -6,7 +6,7 @@ import { caseLimits } from '../../domain/application/application-case.ts'
 import { Applicant, CaseView } from '../../domain/case-view.ts'
 import { Channel } from '../../domain/service-item.ts'
 import type { App } from '../app.ts'
-import { allow, principalOf } from '../auth.ts'
+import { allowComprehensiveWindow, principalOf } from '../auth.ts'
 import { claimIdempotencyKey } from '../idempotency.ts'
 import { presentCase } from '../present.ts'
 import { commonErrorResponses, problem, ProblemDetails } from '../problem.ts'
@@ -40,7 +40,7 @@ export async function applicationRoutes(app: App): Promise<void> {
   const { db } = app.deps.database
 
   app.post('/applications', {
-    preValidation: allow(['window']),
+    preValidation: allowComprehensiveWindow(app.organizations, 'submit applications'),
     schema: {
       tags: ['applications'], operationId: 'submitApplication', summary: 'Submit an application, starting its case',
       headers: IdempotencyHeaders, body: ApplicationBody,

@@ -6,7 +6,7 @@ import { ACTION_NAMES, CASE_KIND_DEFINITIONS, kindDefinition, kindsTaking } from
 import { Refusal } from '../../domain/refusal.ts'
 import { Actor } from '../../domain/roles.ts'
 import type { App } from '../app.ts'
-import { allow, ANY_ROLE, principalOf, requireRole } from '../auth.ts'
+import { allow, ANY_ROLE, principalOf, requireComprehensiveWindow, requireRole, RESULT_HANDOUTS } from '../auth.ts'
 import { presentCase } from '../present.ts'
 import { commonErrorResponses, problem, ProblemDetails } from '../problem.ts'
 import { Id, Instant, Page } from '../schemas/common.ts'
@@ -147,6 +147,10 @@ export async function caseRoutes(app: App): Promise<void> {
     // An action only one kind takes is checked before the case is read, as cheaply as can be.
     const takers = kindsTaking(action)
     if (takers.length === 1) checkAgainst(takers[0]!.actions[action]!)
+    // Rule 38: handing out a result is for comprehensive windows, whichever case it is.
+    if (takers.some((definition) => RESULT_HANDOUTS[definition.kind]?.includes(action))) {
+      await requireComprehensiveWindow(principal, app.organizations, `${action} results`)
+    }
     const existing = await app.cases.find(request.params.id, principal)
     if (!existing) throw problem('not_found', `case ${request.params.id} does not exist`)
     // Otherwise the case's kind says which actions it takes, and with which parameters.
