@@ -3,6 +3,7 @@ import {
   boolean, customType, index, integer, jsonb, pgTable, primaryKey, smallint, text, uniqueIndex,
 } from 'drizzle-orm/pg-core'
 import type { CaseView, DeadlineState } from '../domain/case-view.ts'
+import type { ReviewSubject, Signer } from '../domain/review.ts'
 import type { Actor, OrganizationKind, Role } from '../domain/roles.ts'
 
 /**
@@ -43,6 +44,10 @@ export const apiKeys = pgTable('api_keys', {
 export const serviceItems = pgTable('service_items', {
   code: text('code').primaryKey(),
   draft: jsonb('draft'),
+  /** Counts every save of a draft, across publications: a review approves one revision only. */
+  draftRevision: integer('draft_revision').notNull().default(0),
+  /** The key that saved the current draft (rule 40); null for drafts saved before authors were recorded. */
+  draftAuthor: jsonb('draft_author').$type<Signer>(),
   latestVersion: integer('latest_version'),
   createdAt: instant('created_at').notNull().default(sql`now()`),
   updatedAt: instant('updated_at').notNull().default(sql`now()`),
@@ -54,6 +59,22 @@ export const serviceItemVersions = pgTable('service_item_versions', {
   guide: jsonb('guide').notNull(),
   publishedAt: instant('published_at').notNull().default(sql`now()`),
 }, (t) => [primaryKey({ columns: [t.code, t.version] })])
+
+/**
+ * Reviews of drafts before publication (rules 2 and 40), of any reviewed subject (service guides;
+ * policies later), kept as given: the latest review of a revision is the one that counts.
+ */
+export const reviews = pgTable('reviews', {
+  id: integer('id').primaryKey().generatedAlwaysAsIdentity(),
+  subjectKind: text('subject_kind').$type<ReviewSubject['kind']>().notNull(),
+  subjectId: text('subject_id').notNull(),
+  revision: integer('revision').notNull(),
+  approved: boolean('approved').notNull(),
+  note: text('note').notNull(),
+  author: jsonb('author').$type<Signer>().notNull(),
+  reviewer: jsonb('reviewer').$type<Signer>().notNull(),
+  reviewedAt: instant('reviewed_at').notNull(),
+}, (t) => [index('reviews_subject_idx').on(t.subjectKind, t.subjectId, t.revision, t.id)])
 
 export const cases = pgTable('cases', {
   id: text('id').primaryKey(),
