@@ -3,6 +3,7 @@ import {
   boolean, customType, index, integer, jsonb, pgTable, primaryKey, smallint, text, uniqueIndex,
 } from 'drizzle-orm/pg-core'
 import type { CaseView, DeadlineState } from '../domain/case-view.ts'
+import type { Notice, NoticeType } from '../domain/notices.ts'
 import type { ReviewSubject, Signer } from '../domain/review.ts'
 import type { Actor, OrganizationKind, Role } from '../domain/roles.ts'
 
@@ -258,3 +259,28 @@ export const workflowArchiveProgress = pgTable('workflow_archive_progress', {
   archivedThrough: instant('archived_through').notNull(),
   updatedAt: instant('updated_at').notNull().default(sql`now()`),
 })
+
+/**
+ * Notices to applicants (suspension, extension, refusal, result), written by the projection in the
+ * transaction of the event they announce: one row per notice, keyed by case and event sequence, so
+ * a replayed projection writes no second row. A dispatcher claims due rows (FOR UPDATE SKIP LOCKED),
+ * sends them and marks them sent; a failed attempt waits `next_attempt_at` and is tried again.
+ */
+export const notificationOutbox = pgTable('notification_outbox', {
+  /** `<case id>:<event seq>`: also the sender's idempotency key. */
+  id: text('id').primaryKey(),
+  caseId: text('case_id').notNull(),
+  eventSeq: integer('event_seq').notNull(),
+  type: text('type').$type<NoticeType>().notNull(),
+  notice: jsonb('notice').$type<Notice>().notNull(),
+  createdAt: instant('created_at').notNull().default(sql`now()`),
+  /** Attempts made so far, the successful one included. */
+  attempts: integer('attempts').notNull().default(0),
+  nextAttemptAt: instant('next_attempt_at').notNull().default(sql`now()`),
+  lastError: text('last_error'),
+  /** Null until a sender took it. */
+  sentAt: instant('sent_at'),
+}, (t) => [
+  uniqueIndex('notification_outbox_event_idx').on(t.caseId, t.eventSeq),
+  index('notification_outbox_due_idx').on(t.nextAttemptAt, t.id).where(sql`${t.sentAt} IS NULL`),
+])

@@ -1,0 +1,81 @@
+import { Type, type Static } from 'typebox'
+import { Applicant, type RecordedEvent } from './case-view.ts'
+
+/**
+ * What an applicant is told, and on which event: a suspension (the clock stops, and why), the one
+ * extension (Art. 42: the applicant is told why), a refusal (rule 7: always with its written reason),
+ * and the result once it is issued and waits at the comprehensive window (or goes out by mail or
+ * electronically). Delivery itself is not announced: the applicant is there, or receives the result.
+ */
+export const NOTICE_TYPES = ['suspended', 'extended', 'rejected', 'denied', 'result_issued'] as const
+export type NoticeType = (typeof NOTICE_TYPES)[number]
+
+export const Notice = Type.Object({
+  /** `<case id>:<event seq>`: one notice per event, and the sender's idempotency key. */
+  id: Type.String(),
+  caseId: Type.String(),
+  seq: Type.Integer({ minimum: 1 }),
+  type: Type.Enum(NOTICE_TYPES),
+  /** When the event happened. */
+  at: Type.String(),
+  recipient: Applicant,
+  serviceItemCode: Type.Optional(Type.String()),
+  /** The event's own facts the applicant needs: a reason, a note, the extension, the certificate. */
+  details: Type.Record(Type.String(), Type.Unknown()),
+  /** One line of plain text, for senders that just pass text on. */
+  text: Type.String(),
+})
+export type Notice = Static<typeof Notice>
+
+const isNoticeType = (type: string): type is NoticeType => (NOTICE_TYPES as readonly string[]).includes(type)
+
+/** The notice an application's event owes its applicant, if any. */
+export function noticeOf(caseId: string, { event, view }: RecordedEvent): Notice | undefined {
+  if (view.kind !== 'application' || !view.applicant || !isNoticeType(event.type)) return undefined
+  const data = event.data
+  const details = noticeDetails(event.type, data, view)
+  return {
+    id: `${caseId}:${event.seq}`,
+    caseId,
+    seq: event.seq,
+    type: event.type,
+    at: event.at,
+    recipient: view.applicant,
+    ...(view.serviceItemCode ? { serviceItemCode: view.serviceItemCode } : {}),
+    details,
+    text: noticeText(caseId, event.type, details),
+  }
+}
+
+function noticeDetails(type: NoticeType, data: Record<string, unknown>, view: RecordedEvent['view']): Record<string, unknown> {
+  const pick = (...names: string[]) => Object.fromEntries(names.filter((n) => data[n] !== undefined).map((n) => [n, data[n]]))
+  switch (type) {
+    case 'suspended':
+      return pick('reason', 'note')
+    case 'extended': {
+      const statutory = view.deadlines.find((d) => d.key === 'statutory')
+      return { ...pick('workingDays', 'reason'), ...(statutory ? { newDueAt: statutory.dueAt } : {}) }
+    }
+    case 'rejected':
+    case 'denied':
+      return pick('reason')
+    case 'result_issued':
+      return { ...pick('certificateNo'), collectAt: view.receivedBy }
+  }
+}
+
+function noticeText(caseId: string, type: NoticeType, details: Record<string, unknown>): string {
+  const reason = typeof details.reason === 'string' ? details.reason : ''
+  switch (type) {
+    case 'suspended':
+      return `Application ${caseId} is suspended (${reason})${typeof details.note === 'string' ? `: ${details.note}` : ''}; the time limit stands still meanwhile.`
+    case 'extended':
+      return `The time limit of application ${caseId} is extended by ${String(details.workingDays)} working days: ${reason}.`
+    case 'rejected':
+      return `Application ${caseId} is not accepted: ${reason}.`
+    case 'denied':
+      return `Application ${caseId} is refused: ${reason}.`
+    case 'result_issued':
+      return `The result of application ${caseId} is ready${typeof details.certificateNo === 'string' ? ` (certificate ${details.certificateNo})` : ''}.`
+  }
+}
