@@ -28,8 +28,8 @@ const domainBoundary = levelsBelow('src/domain').map(({ depth, files }) => ({
         noNodeBuiltins,
         { regex: leaving(depth), message: 'src/domain imports nothing outside src/domain: the rules stay pure.' },
         {
-          regex: '^(?!\\.|typebox(/|$)|json-logic-js$|chinese-days/)',
-          message: 'src/domain uses only pure libraries (typebox, json-logic-js, chinese-days data).',
+          regex: '^(?!\\.|typebox(/|$)|json-logic-js$|chinese-days(/|$))',
+          message: 'src/domain uses only pure libraries (typebox, json-logic-js, chinese-days data and lunar dates).',
         },
       ],
     }],
@@ -51,6 +51,10 @@ const workflowBoundary = levelsBelow('src/workflows').map(({ depth, files }) => 
         {
           regex: `${leaving(depth)}(?!(domain|workflows|activities)/)`,
           message: 'Workflows import only src/domain, workflow code and activities\' types: never src/db, src/api or src/infra.',
+        },
+        {
+          regex: '^chinese-days(/|$)|(^|/)domain/(official-calendar|statutory-holidays)(\\.ts)?$',
+          message: 'Workflows get calendars as data (CalendarData), never the chinese-days package that src/db builds them from.',
         },
       ],
     }],

@@ -48,6 +48,9 @@ describe('src/domain imports nothing outside src/domain', () => {
     await expectAllowed('src/domain/probe.ts', "import { Type } from 'typebox'")
     await expectAllowed('src/domain/probe.ts', "import { Value } from 'typebox/value'")
     await expectAllowed('src/domain/probe.ts', "import jsonLogic from 'json-logic-js'")
+    await expectAllowed('src/domain/probe.ts', "import official from 'chinese-days/dist/chinese-days.json' with { type: 'json' }")
+    await expectAllowed('src/domain/probe.ts', "import chineseDays from 'chinese-days'")
+    await expectRefused('src/domain/probe.ts', "import x from 'chinese-days-extra'", /only pure libraries/)
   })
 })
 
@@ -77,6 +80,13 @@ describe('workflows import only the domain, workflow code and activities\' types
     await expectRefused('src/workflows/probe.ts', "import { connectClient } from '../infra/temporal.ts'", /never src\/db/)
     await expectRefused('src/workflows/probe/workflow.ts', "import { setTimeout } from 'node:timers/promises'", /Node built-ins/)
     await expectRefused('src/workflows/probe/workflow.ts', "import { Client } from '@temporalio/client'", /never call the client/)
+  })
+
+  it('rule 34: refuses the calendar\'s sources (chinese-days and the domain files built on it): workflows get calendars as data', async () => {
+    await expectRefused('src/workflows/probe/workflow.ts', "import { statutoryHolidays } from '../../domain/statutory-holidays.ts'", /calendars as data/)
+    await expectRefused('src/workflows/probe.ts', "import { officialCalendarData } from '../domain/official-calendar.ts'", /calendars as data/)
+    await expectRefused('src/workflows/probe/workflow.ts', "import chineseDays from 'chinese-days'", /calendars as data/)
+    await expectRefused('src/workflows/probe/workflow.ts', "import official from 'chinese-days/dist/chinese-days.json'", /calendars as data/)
   })
 
   it('allows the domain, other workflow code and the workflow SDK', async () => {
