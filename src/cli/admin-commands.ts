@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises'
 import { Type } from 'typebox'
 import { Value } from 'typebox/value'
 import { createApiKey, listApiKeys, revokeApiKey, UnknownOrganization } from '../db/api-keys.ts'
-import { publishCalendarYear, readCalendarYear } from '../db/calendar.ts'
+import { publishCalendarYear, readCountedCalendarYear } from '../db/calendar.ts'
 import type { Database } from '../db/client.ts'
 import { CalendarDaySchema, calendarYearProblems, CalendarYearNumber } from '../domain/calendar-year.ts'
 import { Role, ROLES } from '../domain/roles.ts'
@@ -44,8 +44,7 @@ export async function revokeKeyCommand(database: Database, id: string, out: Out)
 }
 
 export async function showCalendarCommand(database: Database, year: number, out: Out): Promise<number> {
-  const stored = await readCalendarYear(database.db, year)
-  out(JSON.stringify(stored ?? { year, published: false, days: [], version: null }, null, 2))
+  out(JSON.stringify(await readCountedCalendarYear(database.db, year), null, 2))
   return 0
 }
 

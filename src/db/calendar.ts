@@ -3,6 +3,7 @@ import type { CalendarData, CalendarDay, CalendarYear } from '../domain/calendar
 import { dayOfDate, endOfDayMs, formatInstant, startOfDayMs } from '../domain/calendar.ts'
 import { sortCalendarDays } from '../domain/calendar-year.ts'
 import { officialCalendarYears } from '../domain/official-calendar.ts'
+import { provisionalYear, withStatutoryHolidays } from '../domain/statutory-holidays.ts'
 import type { Db } from './client.ts'
 import { calendarVersions, calendarYears, cases } from './schema.ts'
 
@@ -32,14 +33,15 @@ export async function currentCalendarVersion(db: Db): Promise<number> {
 /**
  * The calendar a case carries: the years around `year` (a case's deadlines rarely reach further;
  * a deadline that does counts Monday–Friday and is marked provisional until a signal brings the
- * year). Keeps workflow inputs small.
+ * year). Keeps workflow inputs small. A year in it without the State Council's notice counts the
+ * statutory holidays (rule 34), worked out here and carried as data: workflows never compute them.
  */
 export async function loadCalendarWindow(db: Db, fromYear: number, toYear: number): Promise<CalendarData> {
   const version = await currentCalendarVersion(db)
   const rows = await db.select().from(calendarYears)
     .where(and(gte(calendarYears.year, fromYear), lte(calendarYears.year, toYear))).orderBy(asc(calendarYears.year))
   const years: CalendarYear[] = rows.map((r) => ({ year: r.year, published: r.published, days: r.days as CalendarDay[] }))
-  return { version, years }
+  return { version, years: withStatutoryHolidays(years, fromYear, toYear) }
 }
 
 /** Caches calendar windows by version; a process notices another's change within `ttlMs`. */
@@ -74,6 +76,16 @@ export interface StoredCalendarYear extends CalendarYear {
 export async function readCalendarYear(db: Db, year: number): Promise<StoredCalendarYear | undefined> {
   const [row] = await db.select().from(calendarYears).where(eq(calendarYears.year, year))
   return row ? { year: row.year, published: row.published, days: row.days as CalendarDay[], version: row.version } : undefined
+}
+
+/**
+ * A year as deadlines count it: as stored once published; until then with its statutory holidays
+ * (rule 34) and the version that last stored it, null if none did.
+ */
+export async function readCountedCalendarYear(db: Db, year: number): Promise<CalendarYear & { version: number | null }> {
+  const stored = await readCalendarYear(db, year)
+  if (stored?.published) return stored
+  return { ...provisionalYear(year, stored), version: stored?.version ?? null }
 }
 
 /**

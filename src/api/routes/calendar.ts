@@ -1,5 +1,5 @@
 import { Type } from 'typebox'
-import { countCasesToRecalendar, publishCalendarYear, readCalendarYear } from '../../db/calendar.ts'
+import { countCasesToRecalendar, publishCalendarYear, readCountedCalendarYear } from '../../db/calendar.ts'
 import type { CalendarData } from '../../domain/calendar.ts'
 import { CalendarError, INDEX_FIRST_YEAR, INDEX_LAST_YEAR, WorkingCalendar } from '../../domain/calendar.ts'
 import { CalendarDaySchema, calendarYearProblems, CalendarYearNumber } from '../../domain/calendar-year.ts'
@@ -13,7 +13,9 @@ import { Instant } from '../schemas/common.ts'
 const CalendarYearView = Type.Object({
   year: Type.Integer(),
   published: Type.Boolean(),
-  days: Type.Array(CalendarDaySchema, { description: 'the days that differ from the Monday–Friday rule, in date order' }),
+  days: Type.Array(CalendarDaySchema, {
+    description: 'the days that differ from the Monday–Friday rule, in date order; for a year not yet published, the statutory holidays that fall on weekdays (rule 34)',
+  }),
   version: Type.Union([Type.Integer(), Type.Null()], { description: 'the calendar version that last changed this year; null if never set' }),
 })
 
@@ -93,8 +95,7 @@ export async function calendarRoutes(app: App): Promise<void> {
       response: { 200: CalendarYearView, ...commonErrorResponses },
     },
   }, async (request) => {
-    const { year } = request.params
-    return (await readCalendarYear(db, year)) ?? { year, published: false, days: [], version: null }
+    return readCountedCalendarYear(db, request.params.year)
   })
 
   app.put('/calendar/:year', {
