@@ -18,6 +18,8 @@ afterAll(async () => sys?.stop())
 /** Valid parameters for every action, so a refusal can only come from the case's state. */
 const PARAMS: Record<ApplicationAction, Record<string, unknown>> = {
   accept: {},
+  revoke: { reason: 'deferred lease never came' },
+  check_commitment: { holds: true, note: 'licence checked' },
   reject: { reason: 'not competent' },
   request_supplement: { missing: ['lease'], note: 'lease unsigned' },
   supplement: { materials: [{ code: 'lease', ref: 'doc://lease/2' }] },
@@ -101,12 +103,37 @@ describe('the application lifecycle through the API', () => {
   })
 
   it('puts green-channel and urgent cases first in the overdue and warned queues', async () => {
-    const ordinary = await caseIn([])
-    const urgent = (await call(sys.app, dir.windowKey, 'POST', '/v1/applications', applicationBody({ priority: { urgent: true } }))).body as CaseView
-    const list = await call(sys.app, dir.departmentKey, 'GET', '/v1/cases?kind=application&status=submitted')
-    const ids = (list.body as { items: CaseView[] }).items.map((c) => c.id)
-    expect(ids.indexOf(urgent.id)).toBeLessThan(ids.indexOf(ordinary))
-  })
+    // Per queue three cases, the ordinary one first (so due first), whose opinion deadline warns
+    // and falls due soon: missed after 1 s for the overdue queue; for the warned queue, warned
+    // after 36 s (four fifths of 45 s) and still running for 9 s more.
+    const caseWithOpinionDue = async (priority: Record<string, boolean>, within: string) => {
+      const created = await call(sys.app, dir.windowKey, 'POST', '/v1/applications', applicationBody({ priority }))
+      const id = (created.body as CaseView).id
+      expect((await act(id, 'accept')).status).toBe(200)
+      expect((await act(id, 'request_opinions', dir.departmentKey, { organizationIds: ['gz-tax'], within: { duration: within } })).status).toBe(200)
+      return id
+    }
+    const queues = { warned: 'PT45S', overdue: 'PT1S' } as const
+    const cases: Record<string, { ordinary: string; green: string; urgent: string }> = {}
+    for (const [flag, within] of Object.entries(queues)) {
+      const ordinary = await caseWithOpinionDue({}, within)
+      const green = await caseWithOpinionDue({ greenChannel: true }, within)
+      cases[flag] = { ordinary, green, urgent: await caseWithOpinionDue({ urgent: true }, within) }
+    }
+    const queue = async (flag: string) =>
+      ((await call(sys.app, dir.departmentKey, 'GET', `/v1/cases?kind=application&${flag}=true&limit=200`)).body as { items: CaseView[] })
+        .items.map((c) => c.id)
+    for (const flag of ['overdue', 'warned']) {
+      const { ordinary, green, urgent } = cases[flag]!
+      let ids: string[] = []
+      await expect.poll(async () => {
+        ids = await queue(flag)
+        return [green, urgent, ordinary].every((id) => ids.includes(id))
+      }, { timeout: 60_000, interval: 250 }).toBe(true)
+      expect(ids.indexOf(green), flag).toBeLessThan(ids.indexOf(ordinary))
+      expect(ids.indexOf(urgent), flag).toBeLessThan(ids.indexOf(ordinary))
+    }
+  }, 120_000)
 
   it('lets a supervisor order, and the department respond to, a supervision', async () => {
     const id = await caseIn(['accept'])

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { App } from '../../src/api/app.ts'
 import { MAX_RULE_DEPTH } from '../../src/domain/rules.ts'
-import { call, itemDraft } from '../support/fixtures.ts'
+import { call, itemDraft, publishItem } from '../support/fixtures.ts'
 import { ADMIN_KEY, startAppWithoutTemporal, type TestDatabase } from '../support/system.ts'
 
 // What would freeze a case later is refused when it is written: a rule json-logic-js cannot
@@ -33,6 +33,12 @@ describe('saving an auto-approval rule', () => {
     expect(r.status).toBe(400)
     expect(r.body).toMatchObject({ code: 'validation_failed', errors: [{ path: 'body/autoApprove/and/1/no_such_op' }] })
     expect((await save('RULE-1', { no_such_op: [1] })).body).toMatchObject({ errors: [{ path: 'body/autoApprove/no_such_op' }] })
+    // Refused before it is stored: no draft exists, and a good draft is not replaced by a bad one.
+    expect((await call(app, ADMIN_KEY, 'GET', '/v1/service-items/RULE-1/draft')).status).toBe(404)
+    const good = { '==': [{ var: 'applicant.type' }, 'person'] }
+    expect((await save('RULE-1', good)).status).toBe(200)
+    expect((await save('RULE-1', { no_such_op: [1] })).status).toBe(400)
+    expect((await call(app, ADMIN_KEY, 'GET', '/v1/service-items/RULE-1/draft')).body).toMatchObject({ draft: { autoApprove: good } })
   })
 
   it(`refuses a rule nested deeper than ${MAX_RULE_DEPTH} levels`, async () => {
@@ -52,7 +58,7 @@ describe('saving an auto-approval rule', () => {
 
   it('saves and publishes a rule that evaluates', async () => {
     expect((await save('RULE-4', { in: ['lease', { var: 'materials' }] })).status).toBe(200)
-    const published = await call(app, ADMIN_KEY, 'POST', '/v1/service-items/RULE-4/publish')
+    const published = await publishItem(app, 'RULE-4')
     expect(published.status).toBe(200)
     expect(published.body).toMatchObject({ autoApprove: { in: ['lease', { var: 'materials' }] } })
   })

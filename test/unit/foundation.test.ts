@@ -70,7 +70,7 @@ describe('catalogue rules', () => {
     expect(guide).toMatchObject({ version: 3, acceptanceLimit: { workingDays: 5 }, resultLimit: { workingDays: 10 }, maxExtensionWorkingDays: 10 })
   })
 
-  it('checks JSONLogic rules before they are stored', () => {
+  it('finds unknown operators and non-operations in JSONLogic rules, and passes rules that evaluate', () => {
     expect(ruleProblems({ '>=': [{ var: 'age' }, 60] })).toEqual([])
     expect(ruleProblems({ frobnicate: [1] })).toHaveLength(1)
     expect(ruleProblems('yes')).toHaveLength(1)
