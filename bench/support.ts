@@ -112,7 +112,7 @@ const item: ServiceItemDraft = {
     { code: 'application-form', name: 'Application form', required: true },
     { code: 'id-card', name: 'Identity card', required: true, sharedSource: 'resident-id' },
   ],
-  channels: ['window'],
+  channels: ['window', 'online'],
 }
 
 
@@ -163,10 +163,12 @@ export async function withBenchSystem(work: (system: BenchSystem) => Promise<voi
     for (const [id, kind, parentId] of [['gz', 'government', 'root'], ['gz-center', 'service-center', 'gz'], ['gz-amr', 'department', 'gz']]) {
       await expect(200, ADMIN_KEY, 'PUT', `/v1/organizations/${id}`, { name: id, kind, parentId })
     }
-    await expect(200, ADMIN_KEY, 'PUT', `/v1/service-items/${ITEM_CODE}`, item)
-    await expect(200, ADMIN_KEY, 'POST', `/v1/service-items/${ITEM_CODE}/publish`)
     const key = async (organizationId: string, role: string) =>
       (await expect(201, ADMIN_KEY, 'POST', '/v1/api-keys', { organizationId, role })).key as string
+    await expect(200, ADMIN_KEY, 'PUT', `/v1/service-items/${ITEM_CODE}`, item)
+    // Another key than the draft's author reviews it (rule 40).
+    await expect(200, await key('gz', 'supervisor'), 'POST', `/v1/service-items/${ITEM_CODE}/review`, { approved: true, note: 'benchmark item' })
+    await expect(200, ADMIN_KEY, 'POST', `/v1/service-items/${ITEM_CODE}/publish`)
     const keys = { window: await key('gz-center', 'window'), department: await key('gz-amr', 'department') }
 
     await work({

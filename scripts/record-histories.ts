@@ -85,7 +85,7 @@ const draft = (name: string, overrides: Partial<ServiceItemDraft> = {}): Service
     { code: 'application-form', name: 'Application form', required: true },
     { code: 'id-card', name: 'Identity card', required: true, sharedSource: 'resident-id' },
   ],
-  channels: ['window'],
+  channels: ['window', 'online'],
   ...overrides,
 })
 
@@ -101,13 +101,16 @@ async function seed(app: Injector, prefix: string): Promise<Keys> {
   for (const [id, kind, parentId] of organizations) {
     await call(app, ADMIN_KEY, 'PUT', `/v1/organizations/${id}`, { name: id, kind, parentId })
   }
+  const key = async (organizationId: string, role: string) =>
+    (await call<{ key: string }>(app, ADMIN_KEY, 'POST', '/v1/api-keys', { organizationId, role, name: `record ${prefix}` })).key
+  // Another key than the drafts' author reviews them (rule 40).
+  const reviewer = await key('gz', 'supervisor')
   const items: Array<[string, Partial<ServiceItemDraft>]> = [[ITEM, {}], [FAST_ITEM, { acceptanceLimit: { duration: 'PT2S' } }]]
   for (const [code, overrides] of items) {
     await call(app, ADMIN_KEY, 'PUT', `/v1/service-items/${code}`, draft(`Recorded item ${code}`, overrides))
+    await call(app, reviewer, 'POST', `/v1/service-items/${code}/review`, { approved: true, note: 'recorded item' })
     await call(app, ADMIN_KEY, 'POST', `/v1/service-items/${code}/publish`)
   }
-  const key = async (organizationId: string, role: string) =>
-    (await call<{ key: string }>(app, ADMIN_KEY, 'POST', '/v1/api-keys', { organizationId, role, name: `record ${prefix}` })).key
   return { window: await key('gz-center', 'window'), department: await key('gz-amr', 'department'), opinion: await key('gz-hr', 'department') }
 }
 

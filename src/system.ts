@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client'
 import { type NativeConnection, Runtime, type RuntimeOptions, type Worker, type WorkerOptions } from '@temporalio/worker'
 import { join, resolve } from 'node:path'
 import pino, { type Logger } from 'pino'
+import { createLoggingSender, type NotificationSender, startNotificationDispatcher } from './activities/notifications.ts'
 import { buildApp, type App } from './api/app.ts'
 import { createCaseGateway } from './api/case-gateway.ts'
 import { startArchiveLoop } from './audit/history-archive.ts'
@@ -44,6 +45,11 @@ export interface AssembleOverrides {
   listen?: { host: string; port: number } | false
   /** Archive closed runs' histories into Postgres (default, where workers run). */
   archive?: boolean
+  /**
+   * Where workers run, the dispatcher of notices to applicants: how it sends (default: a log line
+   * per notice) and how often it looks for due ones; `false` runs none.
+   */
+  notifications?: false | { sender?: NotificationSender; intervalMs?: number; backoff?: { initialMs: number; maxMs: number } }
 }
 
 /** The parts of a running banjian, as `assemble` built them. */
@@ -124,6 +130,12 @@ export async function assemble(config: Config, overrides: AssembleOverrides = {}
         // Closed runs' histories into Postgres (audit), before the cluster's retention deletes them.
         const archiver = startArchiveLoop({ client, database, intervalMs: config.BANJIAN_ARCHIVE_INTERVAL_SECONDS * 1000, log })
         stack.push({ name: 'history archiver', stop: archiver.stop })
+      }
+      if (overrides.notifications !== false) {
+        // The outbox the projection fills, sent out at least once (src/activities/notifications.ts).
+        const { sender = createLoggingSender(log), intervalMs = 1_000, backoff } = overrides.notifications ?? {}
+        const dispatcher = startNotificationDispatcher({ database, sender, log, intervalMs, ...(backoff ? { backoff } : {}) })
+        stack.push({ name: 'notification dispatcher', stop: dispatcher.stop })
       }
     }
 

@@ -3,6 +3,8 @@ import { sql } from 'drizzle-orm'
 import type { Database } from '../db/client.ts'
 import { eventHash, GENESIS_HASH } from '../db/hash-chain.ts'
 import { projectDeadlines } from '../db/deadlines.ts'
+import { storeIssuedCertificates } from '../db/e-licences.ts'
+import { enqueueNotices } from '../db/notifications.ts'
 import { caseEvents, cases } from '../db/schema.ts'
 import { isPending, priorityRank, type CaseView, type RecordedEvent } from '../domain/case-view.ts'
 import { kindDefinition } from '../domain/kinds.ts'
@@ -13,8 +15,9 @@ export interface RecordCaseEventsInput {
 }
 
 /**
- * Writes a case's new events and its current view in one transaction. Idempotent: events the
- * read side already has are skipped, so a retried or repeated call changes nothing.
+ * Writes a case's new events and its current view in one transaction, with what they cause there:
+ * e-licences from issued results (rule 37) and the applicant's notices (the outbox). Idempotent:
+ * events the read side already has are skipped, so a retried or repeated call changes nothing.
  */
 export function createProjectionActivities(deps: { database: Database }) {
   return {
@@ -68,7 +71,11 @@ function writeEvents(database: Database, caseId: string, recorded: RecordedEvent
       set: row,
       setWhere: sql`${cases.lastSeq} < ${lastSeq}`,
     }).returning({ id: cases.id })
-    if (advanced.length > 0) await projectDeadlines(tx, caseId, fresh)
+    if (advanced.length > 0) {
+      await projectDeadlines(tx, caseId, fresh)
+      await storeIssuedCertificates(tx, fresh)
+      await enqueueNotices(tx, caseId, fresh)
+    }
     return { lastSeq }
   })
 }

@@ -1,23 +1,39 @@
 import { and, asc, eq, gt, isNotNull, sql } from 'drizzle-orm'
+import type { Signer } from '../domain/review.ts'
 import type { Guide, ServiceItemDraft } from '../domain/service-item.ts'
 import type { Db, Tx } from './client.ts'
 import { serviceItems, serviceItemVersions } from './schema.ts'
 
-/** A service item as administrators edit it: its draft (null once published) and latest version. */
+/**
+ * A service item as administrators edit it: its draft (null once published), the draft's revision
+ * (counting every save) and author, and its latest published version.
+ */
 export interface StoredServiceItem {
   code: string
   draft: ServiceItemDraft | null
+  revision: number
+  author: Signer | null
   latestVersion: number | null
 }
 
-const itemColumns = { code: serviceItems.code, draft: serviceItems.draft, latestVersion: serviceItems.latestVersion }
+const itemColumns = {
+  code: serviceItems.code, draft: serviceItems.draft, revision: serviceItems.draftRevision, author: serviceItems.draftAuthor,
+  latestVersion: serviceItems.latestVersion,
+}
 
-/** Creates the item or replaces its draft; its published versions stay as they are. */
-export async function saveServiceItemDraft(db: Db, code: string, draft: ServiceItemDraft): Promise<StoredServiceItem & { draft: ServiceItemDraft }> {
-  const [row] = await db.insert(serviceItems).values({ code, draft })
-    .onConflictDoUpdate({ target: serviceItems.code, set: { draft, updatedAt: sql`now()` } })
-    .returning({ code: serviceItems.code, latestVersion: serviceItems.latestVersion })
-  return { code: row!.code, draft, latestVersion: row!.latestVersion }
+/**
+ * Creates the item or replaces its draft as the next revision, written by `author`; its published
+ * versions stay as they are.
+ */
+export async function saveServiceItemDraft(db: Db, code: string, draft: ServiceItemDraft, author: Signer)
+  : Promise<StoredServiceItem & { draft: ServiceItemDraft; author: Signer }> {
+  const [row] = await db.insert(serviceItems).values({ code, draft, draftAuthor: author, draftRevision: 1 })
+    .onConflictDoUpdate({
+      target: serviceItems.code,
+      set: { draft, draftAuthor: author, draftRevision: sql`${serviceItems.draftRevision} + 1`, updatedAt: sql`now()` },
+    })
+    .returning({ code: serviceItems.code, revision: serviceItems.draftRevision, latestVersion: serviceItems.latestVersion })
+  return { code: row!.code, draft, revision: row!.revision, author, latestVersion: row!.latestVersion }
 }
 
 export async function findServiceItem(db: Db, code: string): Promise<StoredServiceItem | undefined> {
@@ -25,7 +41,7 @@ export async function findServiceItem(db: Db, code: string): Promise<StoredServi
   return row && { ...row, draft: row.draft as ServiceItemDraft | null }
 }
 
-/** The item, locked against another publication until `tx` ends. */
+/** The item, locked against another save, review or publication until `tx` ends. */
 export async function lockServiceItem(tx: Tx, code: string): Promise<StoredServiceItem | undefined> {
   const [row] = await tx.select(itemColumns).from(serviceItems).where(eq(serviceItems.code, code)).for('update')
   return row && { ...row, draft: row.draft as ServiceItemDraft | null }
@@ -34,7 +50,7 @@ export async function lockServiceItem(tx: Tx, code: string): Promise<StoredServi
 /** Records `guide` as its item's latest version and clears the draft it was published from. */
 export async function recordPublication(tx: Tx, guide: Guide): Promise<void> {
   await tx.insert(serviceItemVersions).values({ code: guide.code, version: guide.version, guide, publishedAt: guide.publishedAt })
-  await tx.update(serviceItems).set({ draft: null, latestVersion: guide.version, updatedAt: sql`now()` })
+  await tx.update(serviceItems).set({ draft: null, draftAuthor: null, latestVersion: guide.version, updatedAt: sql`now()` })
     .where(eq(serviceItems.code, guide.code))
 }
 

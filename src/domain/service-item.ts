@@ -2,6 +2,8 @@ import { Type, type Static } from 'typebox'
 import { autoApproveProblems } from './application/auto-approval.ts'
 import { parseDurationMs, type Limit } from './limit.ts'
 import { LimitSchema } from './limit-schema.ts'
+import { Signer } from './review.ts'
+import { isSafeText } from './safe-text.ts'
 
 export const CHANNELS = ['window', 'online', 'app', 'kiosk'] as const
 export const Channel = Type.Enum(CHANNELS)
@@ -13,6 +15,11 @@ export const Material = Type.Object({
   required: Type.Boolean(),
   /** Where the government already holds it (shared data, e-licence): never asked for again. */
   sharedSource: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+  /**
+   * Rule 35 (容缺受理): a required but non-core material the case may be accepted without, to be
+   * handed in by a deadline. Only a required material can be deferred.
+   */
+  deferrable: Type.Optional(Type.Boolean()),
 }, { additionalProperties: false })
 export type Material = Static<typeof Material>
 
@@ -23,12 +30,17 @@ export const ServiceItemDraft = Type.Object({
   processing: Type.Union([Type.Literal('instant'), Type.Literal('promised')]),
   acceptanceLimit: Type.Optional(LimitSchema),
   promisedLimit: LimitSchema,
-  statutoryLimit: LimitSchema,
+  /** Rule 10: 20 working days when left out (GUIDE_DEFAULTS). */
+  statutoryLimit: Type.Optional(LimitSchema),
   resultLimit: Type.Optional(LimitSchema),
   maxExtensionWorkingDays: Type.Optional(Type.Integer({ minimum: 0, maximum: 365 })),
   warnBefore: Type.Optional(LimitSchema),
   materials: Type.Array(Material, { maxItems: 200 }),
   channels: Type.Array(Channel, { minItems: 1, uniqueItems: true }),
+  /** Rule 39: why an item without the `online` channel is not offered online (required then, refused otherwise). */
+  offlineReason: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 })),
+  /** Rule 36 (告知承诺制): the applicant's written commitment may replace proof of the item's conditions. */
+  commitmentAllowed: Type.Optional(Type.Boolean()),
   autoApprove: Type.Optional(Type.Unknown({ description: 'JSONLogic over the application' })),
 }, { additionalProperties: false })
 export type ServiceItemDraft = Static<typeof ServiceItemDraft>
@@ -48,18 +60,41 @@ export const Guide = Type.Object({
   warnBefore: Type.Optional(LimitSchema),
   materials: Type.Array(Material),
   channels: Type.Array(Channel),
+  offlineReason: Type.Optional(Type.String()),
+  /** Absent in versions published before it existed: read as false. */
+  commitmentAllowed: Type.Optional(Type.Boolean()),
   autoApprove: Type.Optional(Type.Unknown()),
   publishedAt: Type.String(),
+  /**
+   * Rule 40: the key that wrote the draft and the one that approved it (never the same), and when
+   * it was approved. Absent only in versions published before guides were reviewed.
+   */
+  author: Type.Optional(Signer),
+  reviewer: Type.Optional(Signer),
+  reviewedAt: Type.Optional(Type.String()),
 })
 export type Guide = Static<typeof Guide>
 
+/** What a published guide gets for what its draft leaves out (API.md "Catalogue"). */
 export const GUIDE_DEFAULTS = {
   acceptanceLimit: { workingDays: 5 },
+  /** Rule 10 (Administrative Licensing Law Art. 42): the decision within 20 working days of acceptance. */
+  statutoryLimit: { workingDays: 20 },
   resultLimit: { workingDays: 10 },
   maxExtensionWorkingDays: 10,
 } as const satisfies Partial<Guide>
 
-/** Problems that make a draft unpublishable, as `{ path, message }` (empty when fine). */
+/**
+ * Rule 5 (Art. 32): the applicant hears within 5 working days at most whether the materials are
+ * complete. A duration is calendar time: P5D never ends later than 5 working days would.
+ */
+export const MAX_ACCEPTANCE_LIMIT = { workingDays: 5, duration: 'P5D' } as const
+
+/**
+ * Problems that make a draft unpublishable, as `{ path, message }` (empty when fine). The one
+ * check of a guide's content: at save (400) and again at publication (422), since a draft saved
+ * before a rule existed must not reach a case.
+ */
 export function draftProblems(draft: ServiceItemDraft): Array<{ path: string; message: string }> {
   const problems: Array<{ path: string; message: string }> = []
   for (const field of ['acceptanceLimit', 'promisedLimit', 'statutoryLimit', 'resultLimit', 'warnBefore'] as const) {
@@ -73,7 +108,14 @@ export function draftProblems(draft: ServiceItemDraft): Array<{ path: string; me
     }
   }
   if (problems.length === 0) {
-    const { promisedLimit: promised, statutoryLimit: statutory } = draft
+    const acceptance = draft.acceptanceLimit
+    if (acceptance && limitLength(acceptance) > limitLength(sameUnit(acceptance, MAX_ACCEPTANCE_LIMIT))) {
+      problems.push({
+        path: '/acceptanceLimit',
+        message: `the acceptance limit is at most ${MAX_ACCEPTANCE_LIMIT.workingDays} working days (as a duration, ${MAX_ACCEPTANCE_LIMIT.duration})`,
+      })
+    }
+    const { promisedLimit: promised, statutoryLimit: statutory = GUIDE_DEFAULTS.statutoryLimit } = draft
     if ('workingDays' in promised !== 'workingDays' in statutory) {
       problems.push({ path: '/promisedLimit', message: 'the promised and statutory limits must use the same unit' })
     } else if (limitLength(promised) > limitLength(statutory)) {
@@ -84,8 +126,24 @@ export function draftProblems(draft: ServiceItemDraft): Array<{ path: string; me
   draft.materials.forEach((m, i) => {
     if (codes.has(m.code)) problems.push({ path: `/materials/${i}/code`, message: `duplicate material code ${m.code}` })
     codes.add(m.code)
+    if (m.deferrable && !m.required) {
+      problems.push({ path: `/materials/${i}/deferrable`, message: `material ${m.code} is not required, so there is nothing to defer` })
+    }
   })
+  problems.push(...channelProblems(draft))
   return [...problems, ...ruleProblemsOf(draft)]
+}
+
+/** Rule 39: every item is offered online, or says why not; a reason beside `online` would be false. */
+function channelProblems(draft: Pick<ServiceItemDraft, 'channels' | 'offlineReason'>): Array<{ path: string; message: string }> {
+  const reason = draft.offlineReason
+  if (draft.channels.includes('online')) {
+    return reason === undefined ? [] : [{ path: '/offlineReason', message: 'the item is offered online: it has no offline reason' }]
+  }
+  if (reason === undefined || reason.trim() === '' || !isSafeText(reason)) {
+    return [{ path: '/offlineReason', message: 'an item not offered online (no "online" channel) must say why in offlineReason' }]
+  }
+  return []
 }
 
 /**
@@ -98,12 +156,24 @@ export function ruleProblemsOf(item: Pick<ServiceItemDraft, 'autoApprove' | 'cha
   return autoApproveProblems(item.autoApprove, item).map((p) => ({ path: `/autoApprove${p.path}`, message: p.message }))
 }
 
+/** The form of `bound` in the unit of `limit`. */
+function sameUnit(limit: Limit, bound: { workingDays: number; duration: string }): Limit {
+  return 'workingDays' in limit ? { workingDays: bound.workingDays } : { duration: bound.duration }
+}
+
 /** Comparable length of a limit within its own unit (working days, or milliseconds). */
 function limitLength(limit: Limit): number {
   return 'workingDays' in limit ? limit.workingDays : parseDurationMs(limit.duration)
 }
 
-export function publishGuide(code: string, version: number, draft: ServiceItemDraft, publishedAt: string): Guide {
+/** Who wrote the draft and who approved it (rule 40). */
+export interface GuideSignatures {
+  author: Signer
+  reviewer: Signer
+  reviewedAt: string
+}
+
+export function publishGuide(code: string, version: number, draft: ServiceItemDraft, publishedAt: string, signatures?: GuideSignatures): Guide {
   return {
     code,
     version,
@@ -112,13 +182,16 @@ export function publishGuide(code: string, version: number, draft: ServiceItemDr
     processing: draft.processing,
     acceptanceLimit: draft.acceptanceLimit ?? GUIDE_DEFAULTS.acceptanceLimit,
     promisedLimit: draft.promisedLimit,
-    statutoryLimit: draft.statutoryLimit,
+    statutoryLimit: draft.statutoryLimit ?? GUIDE_DEFAULTS.statutoryLimit,
     resultLimit: draft.resultLimit ?? GUIDE_DEFAULTS.resultLimit,
     maxExtensionWorkingDays: draft.maxExtensionWorkingDays ?? GUIDE_DEFAULTS.maxExtensionWorkingDays,
     ...(draft.warnBefore ? { warnBefore: draft.warnBefore } : {}),
     materials: draft.materials,
     channels: draft.channels,
+    ...(draft.offlineReason !== undefined ? { offlineReason: draft.offlineReason } : {}),
+    commitmentAllowed: draft.commitmentAllowed ?? false,
     ...(draft.autoApprove !== undefined ? { autoApprove: draft.autoApprove } : {}),
     publishedAt,
+    ...signatures,
   }
 }

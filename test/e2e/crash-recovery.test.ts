@@ -148,6 +148,10 @@ describe('a process killed mid-burst', () => {
       expect((await http(ADMIN_KEY, 'PUT', `/v1/organizations/${id}`, { name: id, kind, parentId })).status).toBe(200)
     }
     expect((await http(ADMIN_KEY, 'PUT', `/v1/service-items/${ITEM_CODE}`, itemDraft())).status).toBe(200)
+    // Reviewed by another key than the one that wrote the draft (rule 40), then published.
+    const reviewerKey = (await http(ADMIN_KEY, 'POST', '/v1/api-keys', { organizationId: 'gz', role: 'supervisor' })).body.key as string
+    const review = { approved: true, note: 'reviewed before the burst' }
+    expect((await http(reviewerKey, 'POST', `/v1/service-items/${ITEM_CODE}/review`, review)).status).toBe(200)
     expect((await http(ADMIN_KEY, 'POST', `/v1/service-items/${ITEM_CODE}/publish`)).status).toBe(200)
     const windowKey = (await http(ADMIN_KEY, 'POST', '/v1/api-keys', { organizationId: 'gz-center', role: 'window' })).body.key as string
 

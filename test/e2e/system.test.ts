@@ -216,6 +216,9 @@ describe('banjian started as a user starts it', () => {
     }
     keys = { window: await key('gz-center', 'window'), department: await key('gz-amr', 'department'), auditor: await key('root', 'auditor') }
     expect((await http(ADMIN_KEY, 'PUT', `/v1/service-items/${ITEM_CODE}`, itemDraft())).status).toBe(200)
+    // Reviewed by another key than the one that wrote the draft (rule 40), then published.
+    const review = { approved: true, note: 'reviewed end to end' }
+    expect((await http(await key('gz', 'supervisor'), 'POST', `/v1/service-items/${ITEM_CODE}/review`, review)).status).toBe(200)
     expect(await http(ADMIN_KEY, 'POST', `/v1/service-items/${ITEM_CODE}/publish`)).toMatchObject({ status: 200, body: { version: 1 } })
 
     const headers = { 'idempotency-key': submissionKey }

@@ -61,6 +61,8 @@ export async function seed(baseUrl: string, adminKey: string): Promise<Seeded> {
     ],
     channels: ['window', 'online'],
   })
+  // Another key than the draft's author reviews it (rule 40).
+  await call(await key('gz', 'supervisor'), 'POST', `/v1/service-items/${ITEM_CODE}/review`, { approved: true, note: 'fuzz item' })
   await call(adminKey, 'POST', `/v1/service-items/${ITEM_CODE}/publish`)
 
   const submitted = await call(windowKey, 'POST', '/v1/applications', {

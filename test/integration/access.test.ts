@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { App } from '../../src/api/app.ts'
-import { call, type Directory, seedDirectory } from '../support/fixtures.ts'
+import { approveDraft, call, type Directory, seedDirectory } from '../support/fixtures.ts'
 import { ADMIN_KEY, startAppWithoutTemporal, type TestDatabase } from '../support/system.ts'
 
 let db: TestDatabase
@@ -176,9 +176,10 @@ describe('API keys', () => {
   it('takes a bodiless POST sent with content-type application/json as no body', async () => {
     const draft = await call(app, ADMIN_KEY, 'PUT', '/v1/service-items/EMPTY-1', {
       name: 'Empty body', departmentId: 'gz-amr', processing: 'promised', promisedLimit: { workingDays: 1 },
-      statutoryLimit: { workingDays: 1 }, materials: [], channels: ['window'],
+      statutoryLimit: { workingDays: 1 }, materials: [], channels: ['window', 'online'],
     })
     expect(draft.status).toBe(200)
+    await approveDraft(app, 'EMPTY-1')
     const published = await app.inject({
       method: 'POST', url: '/v1/service-items/EMPTY-1/publish',
       headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },

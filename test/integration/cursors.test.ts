@@ -4,7 +4,7 @@ import { seedCases } from '../../scripts/seed-cases.ts'
 import type { App } from '../../src/api/app.ts'
 import { createCursors } from '../../src/api/cursor.ts'
 import { sharedSecret } from '../../src/db/secrets.ts'
-import { call, itemDraft } from '../support/fixtures.ts'
+import { call, itemDraft, publishItem } from '../support/fixtures.ts'
 import { ADMIN_KEY, startAppWithoutTemporal, type TestDatabase } from '../support/system.ts'
 
 let app: App
@@ -16,7 +16,7 @@ beforeAll(async () => {
   await seedCases(db.database, { count: 60, departments: 3 })
   for (const code of ['CUR-1', 'CUR-2', 'CUR-3']) {
     expect((await call(app, ADMIN_KEY, 'PUT', `/v1/service-items/${code}`, itemDraft({ departmentId: 'gz' }))).status).toBe(200)
-    expect((await call(app, ADMIN_KEY, 'POST', `/v1/service-items/${code}/publish`)).status).toBe(200)
+    expect((await publishItem(app, code)).status).toBe(200)
   }
 })
 

@@ -7,7 +7,7 @@ import { refusingGateway } from '../../src/api/case-gateway.ts'
 import { parseConfig } from '../../src/config.ts'
 import { openScratchDatabase, type ScratchDatabase } from '../../src/db/prepare.ts'
 import type { TaskQueues, TemporalTarget } from '../../src/infra/temporal.ts'
-import { assemble } from '../../src/system.ts'
+import { type AssembleOverrides, assemble } from '../../src/system.ts'
 
 export const ADMIN_KEY = 'test-admin-key-0123456789'
 
@@ -69,6 +69,8 @@ export async function pinCalendarThrough(db: TestDatabase, lastYear: number): Pr
 export interface TestSystemOptions {
   /** Pin the calendar (see pinCalendarThrough) before the app starts. */
   calendarPublishedThrough?: number
+  /** The notice dispatcher's sender and pace (default: the logging sender, every second). */
+  notifications?: AssembleOverrides['notifications']
 }
 
 /** The API and a worker on their own task queues, against the run's dev server and a fresh schema. */
@@ -80,6 +82,7 @@ export async function startTestSystem(options: TestSystemOptions = {}): Promise<
     const system = await assemble(parseConfig({}), {
       logger: false, database: db.database, temporal: testTarget(), taskQueuePrefix: uniqueName('q'),
       workflowBundle: { codePath: inject('workflowBundlePath') }, listen: false, archive: false,
+      ...(options.notifications !== undefined ? { notifications: options.notifications } : {}),
     })
     return {
       app: system.app!, client: system.client, queues: system.queues, db,

@@ -3,7 +3,7 @@
 import { Value } from 'typebox/value'
 import { describe, expect, it } from 'vitest'
 import {
-  CHANNELS, Guide, GUIDE_DEFAULTS, Material, draftProblems, publishGuide, ruleProblemsOf, ServiceItemDraft,
+  CHANNELS, Guide, GUIDE_DEFAULTS, MAX_ACCEPTANCE_LIMIT, Material, draftProblems, publishGuide, ruleProblemsOf, ServiceItemDraft,
 } from '../../src/domain/service-item.ts'
 
 const draft = (overrides: Partial<ServiceItemDraft> = {}): ServiceItemDraft => ({
@@ -106,6 +106,18 @@ describe('the auto-approval rule of a draft', () => {
     expect(problems.map((p) => p.path)).toEqual(['/promisedLimit', '/materials/1/code', '/autoApprove/frob'])
   })
 
+  it('comes after every other problem of the draft, each in the order of the fields', () => {
+    const problems = draftProblems(draft({
+      acceptanceLimit: { workingDays: 9 },
+      promisedLimit: { workingDays: 30 },
+      materials: [{ code: 'a', name: 'A', required: false, deferrable: true }, { code: 'a', name: 'A', required: true }],
+      channels: ['window'],
+      autoApprove: { frob: [] },
+    }))
+    expect(problems.map((p) => p.path))
+      .toEqual(['/acceptanceLimit', '/promisedLimit', '/materials/0/deferrable', '/materials/1/code', '/offlineReason', '/autoApprove/frob'])
+  })
+
   it('lets a good rule through', () => {
     expect(draftProblems(draft({ autoApprove: { '==': [{ var: 'applicant.type' }, 'person'] } }))).toEqual([])
   })
@@ -118,27 +130,138 @@ describe('publishing a guide', () => {
       code: 'ITEM-1', version: 3, name: 'Business licence registration', departmentId: 'gz-amr', processing: 'promised',
       acceptanceLimit: { workingDays: 5 }, promisedLimit: { workingDays: 5 }, statutoryLimit: { workingDays: 20 },
       resultLimit: { workingDays: 10 }, maxExtensionWorkingDays: 10,
-      materials: draft().materials, channels: ['window', 'online'], publishedAt: '2026-01-05T01:00:00.000Z',
+      materials: draft().materials, channels: ['window', 'online'], commitmentAllowed: false, publishedAt: '2026-01-05T01:00:00.000Z',
     })
     expect(Value.Check(Guide, guide)).toBe(true)
-    expect(GUIDE_DEFAULTS).toEqual({ acceptanceLimit: { workingDays: 5 }, resultLimit: { workingDays: 10 }, maxExtensionWorkingDays: 10 })
+    expect(GUIDE_DEFAULTS).toEqual({
+      acceptanceLimit: { workingDays: 5 }, statutoryLimit: { workingDays: 20 }, resultLimit: { workingDays: 10 }, maxExtensionWorkingDays: 10,
+    })
+  })
+
+  it('records who wrote the draft and who approved it', () => {
+    const author = { keyId: 'key_a', organizationId: 'root', role: 'admin' as const }
+    const reviewer = { keyId: 'key_s', organizationId: 'gz', role: 'supervisor' as const }
+    const guide = publishGuide('ITEM-1', 1, draft(), '2026-01-05T01:00:00.000Z', { author, reviewer, reviewedAt: '2026-01-05T00:59:00.000Z' })
+    expect(guide).toMatchObject({ author, reviewer, reviewedAt: '2026-01-05T00:59:00.000Z' })
+    expect(Value.Check(Guide, guide)).toBe(true)
+    expect(Value.Check(Guide, { ...guide, reviewer: { ...reviewer, role: 'emperor' } })).toBe(false)
   })
 
   it('keeps what the draft sets, the warning and the rule included', () => {
     const rule = { '==': [{ var: 'channel' }, 'online'] }
     const guide = publishGuide('ITEM-2', 1, draft({
       processing: 'instant', acceptanceLimit: { workingDays: 1 }, resultLimit: { duration: 'PT4H' }, maxExtensionWorkingDays: 0,
-      warnBefore: { workingDays: 2 }, autoApprove: rule,
+      warnBefore: { workingDays: 2 }, autoApprove: rule, channels: ['window'], offlineReason: 'needs the original seal', commitmentAllowed: true,
+      materials: [{ code: 'form', name: 'Form', required: true, deferrable: true }],
     }), '2026-01-05T01:00:00.000Z')
     expect(guide).toMatchObject({
       processing: 'instant', acceptanceLimit: { workingDays: 1 }, resultLimit: { duration: 'PT4H' }, maxExtensionWorkingDays: 0,
-      warnBefore: { workingDays: 2 }, autoApprove: rule,
+      warnBefore: { workingDays: 2 }, autoApprove: rule, channels: ['window'], offlineReason: 'needs the original seal', commitmentAllowed: true,
+      materials: [{ code: 'form', name: 'Form', required: true, deferrable: true }],
     })
     expect(Value.Check(Guide, guide)).toBe(true)
   })
 
   it('keeps a rule that is falsy, such as false', () => {
     expect(publishGuide('ITEM-3', 1, draft({ autoApprove: false }), '2026-01-05T01:00:00.000Z')).toHaveProperty('autoApprove', false)
+  })
+})
+
+describe('the acceptance limit', () => {
+  it('rule 5: is at most 5 working days, the default', () => {
+    expect(MAX_ACCEPTANCE_LIMIT).toEqual({ workingDays: 5, duration: 'P5D' })
+    expect(draftProblems(draft({ acceptanceLimit: { workingDays: 5 } }))).toEqual([])
+    expect(draftProblems(draft({ acceptanceLimit: { workingDays: 0 } }))).toEqual([])
+    expect(draftProblems(draft({ acceptanceLimit: { workingDays: 6 } }))).toEqual([{
+      path: '/acceptanceLimit', message: 'the acceptance limit is at most 5 working days (as a duration, P5D)',
+    }])
+    expect(publishGuide('ITEM-1', 1, draft(), '2026-01-05T01:00:00.000Z').acceptanceLimit).toEqual({ workingDays: 5 })
+  })
+
+  it('rule 5: as a duration, is at most P5D, which never ends after 5 working days', () => {
+    for (const ok of ['P5D', 'PT120H', 'PT2S', 'P4DT23H59M59S']) {
+      expect(draftProblems(draft({ acceptanceLimit: { duration: ok } })), ok).toEqual([])
+    }
+    for (const bad of ['P5DT1S', 'PT121H', 'P1W']) {
+      expect(draftProblems(draft({ acceptanceLimit: { duration: bad } })).map((p) => p.path), bad).toEqual(['/acceptanceLimit'])
+    }
+  })
+
+  it('rule 5: is bounded only once it can be read, and before the other limits are compared', () => {
+    expect(draftProblems(draft({ acceptanceLimit: { duration: 'P1M' } })).map((p) => p.path)).toEqual(['/acceptanceLimit/duration'])
+    expect(draftProblems(draft({ acceptanceLimit: { workingDays: 6 }, promisedLimit: { workingDays: 30 } })).map((p) => p.path))
+      .toEqual(['/acceptanceLimit', '/promisedLimit'])
+  })
+})
+
+describe('the statutory limit', () => {
+  it('rule 10: is 20 working days when the draft leaves it out', () => {
+    const { statutoryLimit: _, ...rest } = draft()
+    expect(Value.Check(ServiceItemDraft, rest)).toBe(true)
+    expect(draftProblems(rest)).toEqual([])
+    expect(publishGuide('ITEM-1', 1, rest, '2026-01-05T01:00:00.000Z').statutoryLimit).toEqual({ workingDays: 20 })
+    expect(publishGuide('ITEM-1', 1, draft({ statutoryLimit: { workingDays: 30 } }), '2026-01-05T01:00:00.000Z').statutoryLimit)
+      .toEqual({ workingDays: 30 })
+  })
+
+  it('rule 13: the default still bounds the promise, in its unit', () => {
+    const { statutoryLimit: _, ...rest } = draft()
+    expect(draftProblems({ ...rest, promisedLimit: { workingDays: 20 } })).toEqual([])
+    expect(draftProblems({ ...rest, promisedLimit: { workingDays: 21 } })).toEqual([EXCEEDS])
+    expect(draftProblems({ ...rest, promisedLimit: { duration: 'PT2H' } })).toEqual([SAME_UNIT])
+  })
+})
+
+describe('the channels of a draft', () => {
+  it('rule 39: an item offered online needs no reason', () => {
+    expect(draftProblems(draft({ channels: ['online'] }))).toEqual([])
+    expect(draftProblems(draft({ channels: ['kiosk', 'online', 'window'] }))).toEqual([])
+  })
+
+  it('rule 39: an item not offered online must say why', () => {
+    const WHY = { path: '/offlineReason', message: 'an item not offered online (no "online" channel) must say why in offlineReason' }
+    for (const channels of [['window'], ['window', 'app', 'kiosk']] as const) {
+      expect(draftProblems(draft({ channels: [...channels] })), channels.join()).toEqual([WHY])
+      expect(draftProblems(draft({ channels: [...channels], offlineReason: 'the original seal must be shown' }))).toEqual([])
+    }
+    for (const blank of ['', ' ', '\t\n\u3000', 'seal\u0000', '\ud800']) {
+      expect(draftProblems(draft({ channels: ['window'], offlineReason: blank })), JSON.stringify(blank)).toEqual([WHY])
+    }
+  })
+
+  it('rule 39: an item offered online has no offline reason', () => {
+    expect(draftProblems(draft({ offlineReason: 'stale' }))).toEqual([
+      { path: '/offlineReason', message: 'the item is offered online: it has no offline reason' },
+    ])
+  })
+
+  it('rule 39: the published guide shows the reason', () => {
+    const guide = publishGuide('ITEM-1', 1, draft({ channels: ['window'], offlineReason: 'the original seal must be shown' }), '2026-01-05T01:00:00.000Z')
+    expect(guide).toMatchObject({ channels: ['window'], offlineReason: 'the original seal must be shown' })
+    expect(publishGuide('ITEM-1', 1, draft(), '2026-01-05T01:00:00.000Z')).not.toHaveProperty('offlineReason')
+  })
+})
+
+describe('deferrable materials and written commitments', () => {
+  it('rule 35: a required material may be marked deferrable, and the guide shows it', () => {
+    const materials = [{ code: 'form', name: 'Form', required: true }, { code: 'lease', name: 'Lease', required: true, deferrable: true }]
+    expect(draftProblems(draft({ materials }))).toEqual([])
+    expect(publishGuide('ITEM-1', 1, draft({ materials }), '2026-01-05T01:00:00.000Z').materials).toEqual(materials)
+    expect(draftProblems(draft({ materials: [{ code: 'lease', name: 'Lease', required: true, deferrable: false }] }))).toEqual([])
+  })
+
+  it('rule 35: an optional material cannot be deferred', () => {
+    const materials = [{ code: 'form', name: 'Form', required: true }, { code: 'photo', name: 'Photo', required: false, deferrable: true }]
+    expect(draftProblems(draft({ materials }))).toEqual([
+      { path: '/materials/1/deferrable', message: 'material photo is not required, so there is nothing to defer' },
+    ])
+  })
+
+  it('rule 36: the item says whether a written commitment may replace proof; the guide shows it, false by default', () => {
+    expect(draftProblems(draft({ commitmentAllowed: true }))).toEqual([])
+    expect(publishGuide('ITEM-1', 1, draft({ commitmentAllowed: true }), '2026-01-05T01:00:00.000Z').commitmentAllowed).toBe(true)
+    expect(publishGuide('ITEM-1', 1, draft(), '2026-01-05T01:00:00.000Z').commitmentAllowed).toBe(false)
+    expect(Value.Check(ServiceItemDraft, draft({ commitmentAllowed: 'yes' as never }))).toBe(false)
   })
 })
 
@@ -161,6 +284,8 @@ describe('the wire shapes', () => {
       ['channel twice', { channels: ['window', 'window'] }], ['unknown channel', { channels: ['fax'] }],
       ['201 materials', { materials: Array.from({ length: 201 }, (_, i) => ({ code: `m${i}`, name: 'M', required: false })) }],
       ['bad limit', { promisedLimit: { workingDays: -1 } }], ['extra field', { colour: 'blue' }],
+      ['empty offline reason', { offlineReason: '' }], ['long offline reason', { offlineReason: 'x'.repeat(2001) }],
+      ['commitment not boolean', { commitmentAllowed: 1 }],
     ] as const) {
       expect(ok({ ...draft(), ...bad }), what).toBe(false)
     }
@@ -169,12 +294,13 @@ describe('the wire shapes', () => {
   it('bound a material', () => {
     const ok = (m: unknown) => Value.Check(Material, m)
     expect(ok({ code: 'c'.repeat(100), name: 'n'.repeat(500), required: true, sharedSource: 's'.repeat(100) })).toBe(true)
+    expect(ok({ code: 'c', name: 'N', required: true, deferrable: true })).toBe(true)
     for (const bad of [
       { code: '', name: 'N', required: true }, { code: 'c'.repeat(101), name: 'N', required: true },
       { code: 'c', name: '', required: true }, { code: 'c', name: 'n'.repeat(501), required: true },
       { code: 'c', name: 'N', required: 'yes' }, { code: 'c', name: 'N' },
       { code: 'c', name: 'N', required: true, sharedSource: '' }, { code: 'c', name: 'N', required: true, sharedSource: 's'.repeat(101) },
-      { code: 'c', name: 'N', required: true, copies: 2 },
+      { code: 'c', name: 'N', required: true, copies: 2 }, { code: 'c', name: 'N', required: true, deferrable: 'yes' },
     ]) {
       expect(ok(bad), JSON.stringify(bad)).toBe(false)
     }

@@ -1,18 +1,45 @@
 import { Type } from 'typebox'
 import { findGuide } from '../../db/guides.ts'
 import type { Tx } from '../../db/client.ts'
+import { latestReview, recordReview } from '../../db/reviews.ts'
 import {
   findServiceItem, listLatestGuides, lockServiceItem, recordPublication, saveServiceItemDraft,
 } from '../../db/service-items.ts'
-import { draftProblems, Guide, publishGuide, ruleProblemsOf, ServiceItemDraft } from '../../domain/service-item.ts'
+import { Refusal } from '../../domain/refusal.ts'
+import {
+  approvalFor, Review, ReviewDecision, REVIEWER_ROLES, reviewOf, type ReviewSubject, Signer,
+} from '../../domain/review.ts'
+import { draftProblems, Guide, publishGuide, ServiceItemDraft } from '../../domain/service-item.ts'
 import type { App } from '../app.ts'
-import { allow, ANY_ROLE, principalOf } from '../auth.ts'
+import { allow, ANY_ROLE, type Principal, principalOf } from '../auth.ts'
 import { createOnce } from '../idempotency.ts'
 import { commonErrorResponses, problem, ProblemDetails } from '../problem.ts'
 import { IdempotencyHeaders, INT4_MAX, ListQuery, Page } from '../schemas/common.ts'
 
 const Code = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$' })
-const Draft = Type.Object({ code: Type.String(), draft: ServiceItemDraft, latestVersion: Type.Union([Type.Integer(), Type.Null()]) })
+const Draft = Type.Object({
+  code: Type.String(),
+  draft: ServiceItemDraft,
+  /** Counts every save of the item's draft; a review approves one revision. */
+  revision: Type.Integer({ minimum: 0 }),
+  author: Type.Union([Signer, Type.Null()]),
+  latestVersion: Type.Union([Type.Integer(), Type.Null()]),
+  /** The latest review of this revision, null until it has one. */
+  review: Type.Union([Review, Type.Null()]),
+})
+
+const subjectOf = (code: string): ReviewSubject => ({ kind: 'service-item', id: code })
+const signerOf = ({ keyId, organizationId, role }: Principal): Signer => ({ keyId, organizationId, role })
+
+/** Runs a domain rule, turning its Refusal into the contract's problem. */
+function refusing<T>(rule: () => T): T {
+  try {
+    return rule()
+  } catch (err) {
+    if (err instanceof Refusal) throw problem(err.code, err.message)
+    throw err
+  }
+}
 
 export async function serviceItemRoutes(app: App): Promise<void> {
   const { db } = app.deps.database
@@ -34,7 +61,7 @@ export async function serviceItemRoutes(app: App): Promise<void> {
     }
     const [unknown] = await app.organizations.missing([draft.departmentId])
     if (unknown) throw problem('unprocessable', `organisation ${unknown} does not exist`)
-    return saveServiceItemDraft(db, request.params.code, draft)
+    return { ...await saveServiceItemDraft(db, request.params.code, draft, signerOf(principalOf(request))), review: null }
   })
 
   app.get('/service-items/:code/draft', {
@@ -46,13 +73,46 @@ export async function serviceItemRoutes(app: App): Promise<void> {
   }, async (request) => {
     const item = await findServiceItem(db, request.params.code)
     if (!item?.draft) throw problem('not_found', `service item ${request.params.code} has no draft`)
-    return { code: item.code, draft: item.draft, latestVersion: item.latestVersion }
+    const review = await latestReview(db, subjectOf(item.code), item.revision)
+    return { ...item, draft: item.draft, review: review ?? null }
+  })
+
+  app.post('/service-items/:code/review', {
+    preValidation: allow(REVIEWER_ROLES),
+    schema: {
+      tags: ['catalogue'], operationId: 'reviewServiceItem',
+      summary: 'Approve or send back the current draft of a service item; another key than its author must',
+      params: Type.Object({ code: Code }), headers: IdempotencyHeaders, body: ReviewDecision,
+      response: { 200: Review, ...commonErrorResponses, 404: ProblemDetails, 409: ProblemDetails },
+    },
+  }, async (request) => {
+    const principal = principalOf(request)
+    const { code } = request.params
+    const key = request.headers['idempotency-key']
+    const reviewDraft = async (tx: Tx): Promise<Review> => {
+      const item = await lockServiceItem(tx, code)
+      if (!item) throw problem('not_found', `service item ${code} does not exist`)
+      if (!item.draft) throw problem('conflict', `service item ${code} has no draft to review`)
+      const draft = { subject: subjectOf(code), revision: item.revision, author: item.author }
+      const review = refusing(() => reviewOf(draft, request.body, signerOf(principal), new Date().toISOString()))
+      await recordReview(tx, review)
+      return review
+    }
+    if (!key) return db.transaction(reviewDraft)
+    const first = await createOnce(db, {
+      organizationId: principal.organizationId, scope: `review:${code}`, key, body: { code, keyId: principal.keyId, ...request.body },
+      create: async (tx) => {
+        const review = await reviewDraft(tx)
+        return { id: String(review.revision), review }
+      },
+    })
+    return first.review
   })
 
   app.post('/service-items/:code/publish', {
     preValidation: allow(['admin']),
     schema: {
-      tags: ['catalogue'], operationId: 'publishServiceItem', summary: 'Publish the draft as the next version of the service guide',
+      tags: ['catalogue'], operationId: 'publishServiceItem', summary: 'Publish the reviewed draft as the next version of the service guide',
       params: Type.Object({ code: Code }), headers: IdempotencyHeaders,
       response: { 200: Guide, ...commonErrorResponses, 404: ProblemDetails, 409: ProblemDetails, 422: ProblemDetails },
     },
@@ -64,14 +124,17 @@ export async function serviceItemRoutes(app: App): Promise<void> {
       const item = await lockServiceItem(tx, code)
       if (!item) throw problem('not_found', `service item ${code} does not exist`)
       if (!item.draft) throw problem('conflict', `service item ${code} has no draft to publish`)
-      // Again at publication: a draft saved before rules were checked must not reach a case.
-      const unfit = ruleProblemsOf(item.draft as ServiceItemDraft)
+      // Again at publication: a draft saved before a rule was checked must not reach a case.
+      const unfit = draftProblems(item.draft)
       if (unfit.length > 0) {
-        throw problem('unprocessable', `the draft's rule cannot be published: ${unfit.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
+        throw problem('unprocessable', `the draft cannot be published: ${unfit.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
           unfit.map((p) => ({ path: `draft${p.path}`, message: p.message })))
       }
+      const latest = await latestReview(tx, subjectOf(code), item.revision)
+      const approval = refusing(() => approvalFor(item, latest))
       const version = (item.latestVersion ?? 0) + 1
-      const guide = publishGuide(code, version, item.draft as ServiceItemDraft, new Date().toISOString())
+      const guide = publishGuide(code, version, item.draft, new Date().toISOString(),
+        { author: approval.author, reviewer: approval.reviewer, reviewedAt: approval.reviewedAt })
       await recordPublication(tx, guide)
       return guide
     }

@@ -1,0 +1,53 @@
+import { and, asc, eq, isNull, lte, sql } from 'drizzle-orm'
+import type { RecordedEvent } from '../domain/case-view.ts'
+import { type Notice, noticeOf } from '../domain/notices.ts'
+import type { Tx } from './client.ts'
+import { notificationOutbox } from './schema.ts'
+
+/**
+ * The transactional outbox of notices to applicants. The projection writes a case's notices in the
+ * transaction that records their events, keyed by case and event sequence, so a notice exists
+ * exactly when its event does and a replayed projection adds no second row.
+ */
+export async function enqueueNotices(tx: Tx, caseId: string, fresh: readonly RecordedEvent[]): Promise<void> {
+  const notices = fresh.flatMap((recorded) => noticeOf(caseId, recorded) ?? [])
+  if (notices.length === 0) return
+  await tx.insert(notificationOutbox)
+    .values(notices.map((notice) => ({ id: notice.id, caseId, eventSeq: notice.seq, type: notice.type, notice })))
+    .onConflictDoNothing()
+}
+
+/**
+ * Up to `limit` unsent notices that are due, oldest due first, locked for this transaction. Rows
+ * another dispatcher holds are skipped, so concurrent dispatchers never take the same notice.
+ */
+export function claimDueNotices(tx: Tx, limit: number): Promise<Array<{ notice: Notice; attempts: number }>> {
+  return tx.select({ notice: notificationOutbox.notice, attempts: notificationOutbox.attempts }).from(notificationOutbox)
+    .where(and(isNull(notificationOutbox.sentAt), lte(notificationOutbox.nextAttemptAt, sql`now()`)))
+    .orderBy(asc(notificationOutbox.nextAttemptAt), asc(notificationOutbox.id))
+    .limit(limit)
+    .for('update', { skipLocked: true })
+}
+
+/** Sent: never claimed again. `last_error` keeps the last failure before it, if any. */
+export async function markNoticeSent(tx: Tx, id: string): Promise<void> {
+  await tx.update(notificationOutbox)
+    .set({ sentAt: sql`now()`, attempts: sql`${notificationOutbox.attempts} + 1` })
+    .where(eq(notificationOutbox.id, id))
+}
+
+/** A failed attempt: counted, its error kept, and the notice due again in `retryInMs`. */
+export async function markNoticeFailed(tx: Tx, id: string, error: string, retryInMs: number): Promise<void> {
+  await tx.update(notificationOutbox)
+    .set({
+      attempts: sql`${notificationOutbox.attempts} + 1`,
+      lastError: storableText(error.slice(0, 2000)),
+      nextAttemptAt: sql`now() + ${Math.max(0, Math.round(retryInMs))} * interval '1 millisecond'`,
+    })
+    .where(eq(notificationOutbox.id, id))
+}
+
+/** A sender's error message as Postgres can store it: no U+0000, no lone surrogate. */
+function storableText(text: string): string {
+  return text.replaceAll('\u0000', '\ufffd').replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd')
+}
