@@ -42,6 +42,8 @@ export const ServiceItemDraft = Type.Object({
   /** Rule 36 (告知承诺制): the applicant's written commitment may replace proof of the item's conditions. */
   commitmentAllowed: Type.Optional(Type.Boolean()),
   autoApprove: Type.Optional(Type.Unknown({ description: 'JSONLogic over the application' })),
+  /** Rule 37: the shared-data source an issued result's certificate joins (an e-licence). */
+  resultSource: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
 }, { additionalProperties: false })
 export type ServiceItemDraft = Static<typeof ServiceItemDraft>
 
@@ -64,6 +66,7 @@ export const Guide = Type.Object({
   /** Absent in versions published before it existed: read as false. */
   commitmentAllowed: Type.Optional(Type.Boolean()),
   autoApprove: Type.Optional(Type.Unknown()),
+  resultSource: Type.Optional(Type.String()),
   publishedAt: Type.String(),
   /**
    * Rule 40: the key that wrote the draft and the one that approved it (never the same), and when
@@ -191,6 +194,7 @@ export function publishGuide(code: string, version: number, draft: ServiceItemDr
     ...(draft.offlineReason !== undefined ? { offlineReason: draft.offlineReason } : {}),
     commitmentAllowed: draft.commitmentAllowed ?? false,
     ...(draft.autoApprove !== undefined ? { autoApprove: draft.autoApprove } : {}),
+    ...(draft.resultSource !== undefined ? { resultSource: draft.resultSource } : {}),
     publishedAt,
     ...signatures,
   }

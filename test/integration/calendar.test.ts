@@ -8,6 +8,7 @@ import { createCaseGateway } from '../../src/api/case-gateway.ts'
 import { publishCalendarCommand } from '../../src/cli/admin-commands.ts'
 import { publishCalendarYear } from '../../src/db/calendar.ts'
 import type { CaseView } from '../../src/domain/case-view.ts'
+import { provisionalYear } from '../../src/domain/statutory-holidays.ts'
 import { startCalendarPropagation } from '../../src/infra/calendar-propagation.ts'
 import { createWorkers, taskQueues } from '../../src/infra/temporal.ts'
 import {
@@ -52,16 +53,16 @@ const versionCount = async () =>
 
 const DAY_MS = 86_400_000
 const dateOf = (ms: number) => new Date(ms).toISOString().slice(0, 10)
-/** The first Monday of February: an illustrative calendar gives its week off. */
-const firstFebruaryMonday = (year: number) =>
-  [...Array(7).keys()].map((i) => Date.UTC(year, 1, 1 + i)).find((ms) => new Date(ms).getUTCDay() === 1)!
+/** The first Monday of March: an illustrative calendar gives its week off. No statutory holiday (rule 34) is ever in it. */
+const firstMarchMonday = (year: number) =>
+  [...Array(7).keys()].map((i) => Date.UTC(year, 2, 1 + i)).find((ms) => new Date(ms).getUTCDay() === 1)!
 
-/** An illustrative year (no State Council notice is in the seed for it): the weekdays among 1–3 January and of the first full week of February off. */
+/** An illustrative year (no State Council notice is in the seed for it): the weekdays among 1–3 January and of the first full week of March off. */
 function illustrativeDays(year: number): Array<{ date: string; working: boolean; name: string }> {
   const dates: string[] = []
   const weekday = (d: Date) => d.getUTCDay() !== 0 && d.getUTCDay() !== 6
   for (let d = 1; d <= 3; d++) if (weekday(new Date(Date.UTC(year, 0, d)))) dates.push(new Date(Date.UTC(year, 0, d)).toISOString().slice(0, 10))
-  for (let i = 0; i < 5; i++) dates.push(dateOf(firstFebruaryMonday(year) + i * DAY_MS))
+  for (let i = 0; i < 5; i++) dates.push(dateOf(firstMarchMonday(year) + i * DAY_MS))
   return dates.map((date) => ({ date, working: false, name: '节假日' }))
 }
 
@@ -145,10 +146,15 @@ describe('GET /v1/calendar/{year}', () => {
     }
   })
 
-  it('answers an unknown year as unpublished with no exceptions', async () => {
+  it('rule 34: answers a year never stored as unpublished, listing its statutory holidays on weekdays', async () => {
     const r = await call(sys.app, dir.windowKey, 'GET', `/v1/calendar/${FAR_YEAR}`)
     expect(r.status).toBe(200)
-    expect(r.body).toEqual({ year: FAR_YEAR, published: false, days: [], version: null })
+    expect(r.body).toEqual({ year: FAR_YEAR, published: false, days: provisionalYear(FAR_YEAR).days, version: null })
+    // Spring Festival's four days in a row hold at least two weekdays, National Day's three one.
+    const days = (r.body as CalendarYearBody).days
+    expect(days.filter((d) => d.name === '春节').length).toBeGreaterThanOrEqual(2)
+    expect(days.filter((d) => d.name?.includes('国庆节')).length).toBeGreaterThanOrEqual(1)
+    expect(days.every((d) => !d.working && ![0, 6].includes(new Date(`${d.date}T00:00:00Z`).getUTCDay()))).toBe(true)
   })
 
   it('refuses a missing key and a year that is not one', async () => {
@@ -174,6 +180,17 @@ describe('GET /v1/calendar/add', () => {
     expect(await add('2025-09-30T02:00:00Z', 'workingDays=0')).toMatchObject({ dueAt: '2025-09-30T16:00:00.000Z' })
     // 23:30 local on 30 September is still that day (UTC+8).
     expect(await add('2025-09-30T15:30:00Z', 'workingDays=1')).toMatchObject({ dueDate: '2025-10-09' })
+  })
+
+  it('rule 34: skips the statutory holidays of a year not yet published and marks the deadline provisional', async () => {
+    // The first statutory holiday on a weekday of next year, and the working day after it.
+    const holidays = provisionalYear(NEXT_YEAR).days.map((d) => d.date)
+    const holiday = Date.parse(`${holidays[0]}T00:00:00Z`)
+    let after = holiday + DAY_MS
+    while ([0, 6].includes(new Date(after).getUTCDay()) || holidays.includes(dateOf(after))) after += DAY_MS
+    expect(await add(`${dateOf(holiday - DAY_MS)}T02:00:00Z`, 'workingDays=1')).toMatchObject({
+      dueDate: dateOf(after), provisional: true,
+    })
   })
 
   it('adds a duration as calendar time', async () => {
@@ -370,9 +387,10 @@ describe('PUT /v1/calendar/{year}', () => {
     const ended = await submitProvisional()
     await sys.client.workflow.getHandle(ended.id).terminate('test: a workflow that is gone')
 
-    // From the Friday before the first Monday of February, one working day: that Monday while the
-    // year is unpublished (Monday–Friday), the Monday after once its illustrative calendar is out.
-    const monday = firstFebruaryMonday(NEXT_YEAR)
+    // From the Friday before the first Monday of March, one working day: that Monday while the year
+    // is unpublished (Monday–Friday and the statutory holidays, none then), the Monday after once its
+    // illustrative calendar is out.
+    const monday = firstMarchMonday(NEXT_YEAR)
     const probeFrom = `${dateOf(monday - 3 * DAY_MS)}T02:00:00Z`
     expect(await add(probeFrom, 'workingDays=1')).toMatchObject({ dueDate: dateOf(monday), provisional: true })
 

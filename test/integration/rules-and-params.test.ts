@@ -33,6 +33,12 @@ describe('saving an auto-approval rule', () => {
     expect(r.status).toBe(400)
     expect(r.body).toMatchObject({ code: 'validation_failed', errors: [{ path: 'body/autoApprove/and/1/no_such_op' }] })
     expect((await save('RULE-1', { no_such_op: [1] })).body).toMatchObject({ errors: [{ path: 'body/autoApprove/no_such_op' }] })
+    // Refused before it is stored: no draft exists, and a good draft is not replaced by a bad one.
+    expect((await call(app, ADMIN_KEY, 'GET', '/v1/service-items/RULE-1/draft')).status).toBe(404)
+    const good = { '==': [{ var: 'applicant.type' }, 'person'] }
+    expect((await save('RULE-1', good)).status).toBe(200)
+    expect((await save('RULE-1', { no_such_op: [1] })).status).toBe(400)
+    expect((await call(app, ADMIN_KEY, 'GET', '/v1/service-items/RULE-1/draft')).body).toMatchObject({ draft: { autoApprove: good } })
   })
 
   it(`refuses a rule nested deeper than ${MAX_RULE_DEPTH} levels`, async () => {
