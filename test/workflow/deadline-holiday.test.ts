@@ -1,23 +1,27 @@
 // Deadlines across a holiday, on the time-skipping server. Its clock starts at real "now" (or at
 // BANJIAN_TEST_EPOCH) and only moves forward (the real Spring Festival 2026 is behind it), so the
 // holiday is made to lie just ahead: a custom calendar with a Golden-Week-like holiday and a
-// make-up Saturday after it, every year it touches published.
+// make-up Saturday after it, every year it touches published. Rule 34's test loads its calendar as
+// the API does (src/db/calendar.ts), next year unpublished with its statutory holidays as data.
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes.js'
+import { readFile } from 'node:fs/promises'
 import { TestWorkflowEnvironment } from '@temporalio/testing'
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { createActivities } from '../../src/activities/index.ts'
+import { loadCalendarWindow, publishCalendarYear } from '../../src/db/calendar.ts'
 import { createCaseReads } from '../../src/db/cases.ts'
 import type { ApplicationCommand } from '../../src/domain/application/application-case.ts'
 import type { CalendarData, CalendarDay, CalendarYear } from '../../src/domain/calendar.ts'
-import { dateOfDay, dayOfMs, endOfDayMs, startOfDayMs, weekdayOf, yearOfDay } from '../../src/domain/calendar.ts'
+import { dateOfDay, dayOfDate, dayOfMs, endOfDayMs, startOfDayMs, WorkingCalendar, weekdayOf, yearOfDay } from '../../src/domain/calendar.ts'
 import type { CaseView } from '../../src/domain/case-view.ts'
 import { publishGuide, type ServiceItemDraft } from '../../src/domain/service-item.ts'
+import { provisionalYear } from '../../src/domain/statutory-holidays.ts'
 import {
-  actionUpdate, type ApplicationWorkflowInput, submittedUpdate, viewQuery,
+  actionUpdate, type ApplicationWorkflowInput, calendarChangedSignal, submittedUpdate, viewQuery,
 } from '../../src/workflows/application/contract.ts'
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes.ts'
-import { createTestDatabase, type TestDatabase, uniqueName } from '../support/system.ts'
+import { createTestDatabase, pinCalendarThrough, type TestDatabase, uniqueName } from '../support/system.ts'
 import { sleepToTestEpoch } from '../support/test-epoch.ts'
 
 let env: TestWorkflowEnvironment
@@ -190,5 +194,60 @@ describe('deadlines across a holiday (time-skipping)', () => {
     const missed = (await reads.history(accepted)).find((e) => e.type === 'deadline_missed')
     expect(missed?.data).toMatchObject({ kind: 'promised', dueAt: new Date(promisedDueMs).toISOString() })
     expect(Date.parse(missed!.at)).toBeGreaterThanOrEqual(promisedDueMs)
+  })
+
+  it('rule 34: the workflow bundle holds no chinese-days code (it names the packages it bundles): workflows get holidays as data', async () => {
+    const bundle = await readFile(inject('workflowBundlePath'), 'utf8')
+    expect(bundle).toContain('json-logic-js') // the check can see a package the domain imports
+    expect(bundle).not.toContain('chinese-days')
+    expect(bundle).not.toContain('statutory-holidays')
+  })
+
+  it('rule 34: a deadline over next year\'s statutory holiday skips it while the year is unpublished, and the published year wins when it comes', async () => {
+    // The calendar as the API loads it for a case: this year published, next year not (pinned, so
+    // whichever years the official data covers), next year's weekday statutory holidays as data.
+    const today = dayOfMs(await env.currentTimeMs())
+    const thisYear = yearOfDay(today)
+    const nextYear = thisYear + 1
+    await pinCalendarThrough(db, thisYear)
+    const loaded = await loadCalendarWindow(db.database.db, thisYear - 1, thisYear + 2)
+    expect(loaded.years.find((y) => y.year === nextYear)).toEqual(provisionalYear(nextYear))
+    const before = WorkingCalendar.from(loaded)
+
+    // A promised limit that ends just over next year's first statutory holiday on a weekday.
+    const holiday = dayOfDate(provisionalYear(nextYear).days[0]!.date)
+    const limit = before.workingDaysBetween(today + 1, holiday) + 1
+    const caseId = uniqueName('holiday-statutory-')
+    await startCase(caseId, loaded, { promisedLimit: { workingDays: limit }, statutoryLimit: { workingDays: limit + 20 } })
+    const accepted = await accept(caseId)
+    const acceptedDay = dayOfMs(Date.parse(accepted.updatedAt))
+    const provisionalDue = before.addWorkingDays(acceptedDay, limit)
+    expect(provisionalDue).toBeGreaterThan(holiday)
+    expect(before.isWorkingDay(holiday)).toBe(false)
+    expect(deadline(accepted, 'promised')).toMatchObject({ dueAt: new Date(endOfDayMs(provisionalDue)).toISOString(), provisional: true })
+    // Monday–Friday alone, as before rule 34, would have counted the holiday.
+    const mondayToFriday = WorkingCalendar.from({ ...loaded, years: loaded.years.filter((y) => y.published) })
+    expect(mondayToFriday.addWorkingDays(acceptedDay, limit)).toBeLessThan(provisionalDue)
+
+    // The State Council's notice (an illustration): the statutory holidays, a bridge day off after
+    // the first (the first working day after it so far) and a make-up Saturday after that.
+    const bridge = before.addWorkingDays(holiday, 1)
+    let makeUp = bridge + 1
+    while (weekdayOf(makeUp) !== 6) makeUp++
+    const notice: CalendarDay[] = [...provisionalYear(nextYear).days, { date: dateOfDay(bridge), working: false, name: '假日' },
+      { date: dateOfDay(makeUp), working: true, name: '假日调休' }].sort((a, b) => a.date.localeCompare(b.date))
+    expect(notice.every((d) => d.date.startsWith(`${nextYear}-`))).toBe(true)
+    await publishCalendarYear(db.database.db, { year: nextYear, changedBy: 'test', days: notice })
+    const published = await loadCalendarWindow(db.database.db, thisYear - 1, thisYear + 2)
+    expect(published.version).toBeGreaterThan(loaded.version)
+    expect(published.years.find((y) => y.year === nextYear)).toEqual({ year: nextYear, published: true, days: notice })
+    const after = WorkingCalendar.from(published)
+    expect(after.isWorkingDay(bridge)).toBe(false)
+    expect(after.isWorkingDay(makeUp)).toBe(true)
+    const finalDue = after.addWorkingDays(acceptedDay, limit)
+    expect(finalDue).toBeGreaterThan(provisionalDue)
+    await env.client.workflow.getHandle(caseId).signal(calendarChangedSignal, published)
+    const recomputed = await viewWhen(caseId, (v) => !deadline(v, 'promised').provisional, 'the promised deadline to become final')
+    expect(deadline(recomputed, 'promised')).toMatchObject({ dueAt: new Date(endOfDayMs(finalDue)).toISOString(), provisional: false })
   })
 })
