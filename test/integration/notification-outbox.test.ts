@@ -103,27 +103,42 @@ describe('the notification outbox', () => {
     await activities.recordCaseEvents({ caseId: id, recorded: lifecycle(id) })
     const flaky = `${id}:3`
     const fake = fakeSender((notice, attempt) => notice.id === flaky && attempt <= 2)
-    const backoff = { initialMs: 300, maxMs: 10_000 }
+    const backoff = { initialMs: 60_000, maxMs: 600_000 }
     const dispatch = () => dispatchDueNotices({ database: db.database, sender: fake.sender, log, backoff })
+    const row = async () => (await db.database.pool.query(
+      'SELECT attempts, sent_at, last_error, extract(epoch FROM next_attempt_at - now()) AS wait_s FROM notification_outbox WHERE id = $1',
+      [flaky])).rows[0] as { attempts: number; sent_at: Date | null; last_error: string | null; wait_s: string }
+    // Time passing, without waiting for it: the notice falls due now.
+    const fallDue = () => db.database.pool.query('UPDATE notification_outbox SET next_attempt_at = now() WHERE id = $1', [flaky])
 
     expect(await dispatch()).toMatchObject({ failed: 1 })
-    let row = (await outbox(id)).find((r) => r.id === flaky)!
-    expect(row).toMatchObject({ attempts: 1, sent_at: null, later: true })
-    expect(row.last_error).toContain('gateway down (attempt 1)')
+    let state = await row()
+    expect(state).toMatchObject({ attempts: 1, sent_at: null })
+    expect(state.last_error).toContain('gateway down (attempt 1)')
+    expect(Number(state.wait_s)).toBeGreaterThan(50)
+    expect(Number(state.wait_s)).toBeLessThanOrEqual(60)
     // Not due yet: the next round leaves it alone.
     await dispatch()
     expect(fake.attempts.get(flaky)).toBe(1)
 
-    await expect.poll(async () => {
-      await dispatch()
-      return (await outbox(id)).find((r) => r.id === flaky)!.sent_at
-    }, { timeout: 10_000, interval: 100 }).not.toBeNull()
-    row = (await outbox(id)).find((r) => r.id === flaky)!
-    expect(row.attempts).toBe(3)
-    expect(row.last_error).toContain('gateway down (attempt 2)')
+    await fallDue()
+    expect(await dispatch()).toMatchObject({ failed: 1 })
+    state = await row()
+    expect(state).toMatchObject({ attempts: 2, sent_at: null })
+    expect(state.last_error).toContain('gateway down (attempt 2)')
+    expect(Number(state.wait_s)).toBeGreaterThan(110)
+    expect(Number(state.wait_s)).toBeLessThanOrEqual(120)
+
+    await fallDue()
+    expect(await dispatch()).toMatchObject({ sent: 1, failed: 0 })
+    state = await row()
+    expect(state.attempts).toBe(3)
+    expect(state.sent_at).not.toBeNull()
+    expect(state.last_error).toContain('gateway down (attempt 2)')
     expect(fake.sent.filter((s) => s === flaky)).toHaveLength(1)
     expect(fake.keys).toEqual(fake.sent)
-    // Sent means done: later rounds send nothing again.
+    // Sent means done: later rounds send nothing again, even once it is "due".
+    await fallDue()
     await dispatch()
     expect(fake.sent.filter((s) => s.startsWith(`${id}:`)).sort()).toEqual([`${id}:3`, `${id}:5`, `${id}:6`])
   })
@@ -140,8 +155,10 @@ describe('the notification outbox', () => {
     const expected = ids.flatMap((id) => [`${id}:3`, `${id}:5`, `${id}:6`]).sort()
     const second: Database = openDatabase({ url: inject('databaseUrl'), schemaName: db.schemaName, max: 2 })
     try {
-      const one = fakeSender(() => false, 3)
-      const two = fakeSender(() => false, 3)
+      // Both connected before either starts, so that both get work.
+      await Promise.all([db.database.pool.query('SELECT 1'), second.pool.query('SELECT 1')])
+      const one = fakeSender(() => false, 5)
+      const two = fakeSender(() => false, 5)
       const counts = await Promise.all([
         dispatchDueNotices({ database: db.database, sender: one.sender, log, batchSize: 4 }),
         dispatchDueNotices({ database: second, sender: two.sender, log, batchSize: 4 }),
@@ -150,7 +167,7 @@ describe('the notification outbox', () => {
       expect(all).toEqual(expected)
       expect(one.sent.length).toBeGreaterThan(0)
       expect(two.sent.length).toBeGreaterThan(0)
-      expect(counts[0].sent + counts[1].sent).toBe(all.length)
+      expect(counts[0].sent + counts[1].sent).toBe(one.sent.length + two.sent.length)
       const rows = await db.database.pool.query('SELECT attempts, sent_at IS NOT NULL AS sent FROM notification_outbox WHERE id = ANY($1)', [expected])
       expect(rows.rows).toEqual(expected.map(() => ({ attempts: 1, sent: true })))
     } finally {
