@@ -229,6 +229,14 @@ describe('review before publication', () => {
     expect((await review('REV-8', keys.supervisor)).status).toBe(200)
   })
 
+  it('is described in the OpenAPI document like every route', async () => {
+    const document = (await app.inject({ method: 'GET', url: '/openapi.json' })).json()
+    const operation = document.paths['/v1/service-items/{code}/review'].post
+    expect(operation).toMatchObject({ operationId: 'reviewServiceItem', summary: expect.any(String), tags: ['catalogue'] })
+    expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['200', '403', '404', '409']))
+    expect(operation.requestBody.content['application/json'].schema.required).toEqual(['approved', 'note'])
+  })
+
   it('answers a review retried with its Idempotency-Key with the first answer, recording it once', async () => {
     expect((await save('REV-9', itemDraft())).status).toBe(200)
     const headers = { 'idempotency-key': 'review-rev-9' }
