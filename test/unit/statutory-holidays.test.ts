@@ -15,7 +15,7 @@ const officialThrough2026 = () => officialCalendarYears().filter((y) => y.year <
 /** The calendar a case loaded from 2025 to 2030 carries (src/db/calendar.ts loadCalendarWindow). */
 const loaded = (years: CalendarYear[] = officialThrough2026(), version = 1) =>
   WorkingCalendar.from({ version, years: withStatutoryHolidays(years, 2025, 2030) })
-const dates = (year: number, name: string) => statutoryHolidays(year).filter((d) => d.name.includes(name)).map((d) => d.date)
+const dates = (year: number, name: string) => statutoryHolidays(year).filter((d) => d.name?.includes(name)).map((d) => d.date)
 const isWeekend = (date: string) => [0, 6].includes(weekdayOf(dayOfDate(date)))
 
 describe('statutory holidays (全国年节及纪念日放假办法, 2025 revision)', () => {
@@ -68,7 +68,7 @@ describe('statutory holidays (全国年节及纪念日放假办法, 2025 revisio
     for (const [year, eve, qingming, dragonBoat, midAutumn] of LUNAR_REFERENCE) {
       const days = statutoryHolidays(year)
       const eveDay = dayOfDate(`${year}-${eve}`)
-      const spring = days.filter((d) => d.name.includes('春节')).map((d) => dayOfDate(d.date))
+      const spring = days.filter((d) => d.name?.includes('春节')).map((d) => dayOfDate(d.date))
       expect(spring, `${year}`).toEqual([eveDay, eveDay + 1, eveDay + 2, eveDay + 3])
       expect(dates(year, '清明节'), `${year}`).toEqual([`${year}-${qingming}`])
       expect(dates(year, '端午节'), `${year}`).toEqual([`${year}-${dragonBoat}`])
