@@ -69,7 +69,15 @@ export const Supervision = Type.Object({
 })
 export type Supervision = Static<typeof Supervision>
 
-/** A case as every endpoint returns it (API.md "Cases"), with the application's own fields. */
+/** One round of rectification after a bad rating, with the call-back that follows it. */
+const RectificationRound = Type.Object({
+  openedAt: Type.String(), rectifiedAt: Type.Optional(Type.String()), note: Type.Optional(Type.String()),
+  callBack: Type.Optional(Type.Object({ satisfied: Type.Boolean(), note: Type.Optional(Type.String()), at: Type.String() })),
+})
+
+/** A limit as shown (the wire shape of limit-schema.ts, without its parser). */
+const LimitView = Type.Union([Type.Object({ workingDays: Type.Integer() }), Type.Object({ duration: Type.String() })])
+
 /** What every case kind shows (API.md "Cases", "What every case kind shares"). */
 export const CaseCoreView = Type.Object({
   id: Type.String(),
@@ -91,10 +99,14 @@ export const CaseCoreView = Type.Object({
   // Kinds that are rated once they end (the kernel's rating.ts).
   rating: Type.Optional(Type.Object({
     score: Type.Integer(), level: Type.String(), comment: Type.Optional(Type.String()), at: Type.String(), defaulted: Type.Boolean(),
+    /** Who gave it (absent for the default rating) and through which channel. */
+    by: Type.Optional(Type.Enum(['applicant', 'staff'])), channel: Type.Optional(Type.String()),
   })),
   rectification: Type.Optional(Type.Object({
-    openedAt: Type.String(), rectifiedAt: Type.Optional(Type.String()), note: Type.Optional(Type.String()),
-    callBack: Type.Optional(Type.Object({ satisfied: Type.Boolean(), note: Type.Optional(Type.String()), at: Type.String() })),
+    ...RectificationRound.properties,
+    /** 2 for the second round a dissatisfied call-back opens; absent: the first. */
+    round: Type.Optional(Type.Integer()),
+    previousRounds: Type.Optional(Type.Array(RectificationRound)),
   })),
 })
 
@@ -117,6 +129,17 @@ export const ApplicationViewFields = Type.Object({
     certificateNo: Type.Optional(Type.String()), issuedAt: Type.Optional(Type.String()),
     deliveredAt: Type.Optional(Type.String()), method: Type.Optional(Type.String()),
   })),
+  /** Joint handling began (rule 10: statutory limit 45 working days, extension up to 15). */
+  jointHandling: Type.Optional(Type.Object({ since: Type.String() })),
+  /** Materials deferred at acceptance (容缺, rule 35); `receivedAt` once handed in. */
+  deferredMaterials: Type.Optional(Type.Array(Type.Object({ code: Type.String(), receivedAt: Type.Optional(Type.String()) }))),
+  /** The written commitment accepted in place of proof (告知承诺, rule 36), and the department's check of it. */
+  commitment: Type.Optional(Type.Object({
+    text: Type.String(), verifyWithin: LimitView, at: Type.String(),
+    check: Type.Optional(Type.Object({ holds: Type.Boolean(), note: Type.String(), at: Type.String() })),
+  })),
+  /** Why and when an approval was revoked, and on which grounds. */
+  revocation: Type.Optional(Type.Object({ reason: Type.String(), grounds: Type.Array(Type.String()), at: Type.String() })),
 })
 
 /** A case as every endpoint returns it: the shared core plus each kind's own (optional) fields. */

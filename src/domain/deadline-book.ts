@@ -1,6 +1,7 @@
 import type { WorkingCalendar } from './calendar.ts'
 import { type DeadlineState, type DeadlineView, isPending } from './case-view.ts'
 import { computeDeadline, type DeadlineSpec } from './deadline-clock.ts'
+import type { Limit } from './limit.ts'
 
 /** One deadline of a case, as plain data (it travels through continue-as-new). */
 export interface TrackedDeadline {
@@ -80,12 +81,27 @@ export class DeadlineBook {
     }
   }
 
+  /**
+   * Adds working days to an open deadline. One already met, missed or cancelled stays as it ended:
+   * an extension never revives a missed deadline nor moves the due instant it was missed at.
+   */
   extend(key: string, workingDays: number, at: string): void {
     const d = this.get(key)
-    if (!d) return
+    if (!d || !isPending(d)) return
     d.spec = { ...d.spec, extensionWorkingDays: (d.spec.extensionWorkingDays ?? 0) + workingDays }
-    this.recompute(d, at)
-    if (d.warned && Date.parse(d.warnAt) > Date.parse(at)) d.warned = false
+    this.recomputeMoved(d, at)
+  }
+
+  /**
+   * Gives an open deadline another limit, counted from its own start with its pauses and
+   * extension kept (joint handling: the statutory limit becomes 45 working days). Not a restart;
+   * one already met, missed or cancelled stays as it ended.
+   */
+  relimit(key: string, limit: Limit, at: string): void {
+    const d = this.get(key)
+    if (!d || !isPending(d)) return
+    d.spec = { ...d.spec, limit }
+    this.recomputeMoved(d, at)
   }
 
   /** A new calendar (a year published or replaced): every open deadline is recomputed. */
@@ -166,6 +182,12 @@ export class DeadlineBook {
 
   private open(keys: string[]): TrackedDeadline[] {
     return this.items.filter((d) => keys.includes(d.key) && isPending(d))
+  }
+
+  /** Recomputes a deadline whose limit changed; a warning it moved into the future is given again. */
+  private recomputeMoved(d: TrackedDeadline, at: string): void {
+    this.recompute(d, at)
+    if (d.warned && Date.parse(d.warnAt) > Date.parse(at)) d.warned = false
   }
 
   private recompute(d: TrackedDeadline, now: string): void {

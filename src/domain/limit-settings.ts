@@ -5,7 +5,7 @@ import type { Limit } from './limit.ts'
 export const LIMIT_SETTING_NAMES = [
   'escalation.accept', 'escalation.handle', 'escalation.feedback',
   'complaint.consultation', 'complaint.help', 'complaint.suggestion', 'complaint.complaint', 'complaint.report',
-  'rating.default', 'rating.rectification',
+  'rating.default', 'rating.rectification', 'application.deferred',
 ] as const
 export type LimitSettingName = (typeof LIMIT_SETTING_NAMES)[number]
 export type LimitSettings = Record<LimitSettingName, Limit>
@@ -24,6 +24,9 @@ export const DEFAULT_LIMIT_SETTINGS: Readonly<LimitSettings> = Object.freeze({
   // Rule 29: no rating within 7 days counts as "basically satisfied"; rule 30: rectification.
   'rating.default': { duration: 'P7D' },
   'rating.rectification': { workingDays: 15 },
+  // Rule 35 (容缺受理): to hand in the materials deferred at acceptance. No figure in the sources:
+  // a default of our own, the same 5 working days as the one-time notice (rule 5).
+  'application.deferred': { workingDays: 5 },
 })
 
 export function isLimitSettingName(name: string): name is LimitSettingName {

@@ -26,6 +26,7 @@ const DEFAULTS = {
   'complaint.report': { workingDays: 15 },
   'rating.default': { duration: 'P7D' },
   'rating.rectification': { workingDays: 15 },
+  'application.deferred': { workingDays: 5 },
 }
 
 describe('limit settings', () => {

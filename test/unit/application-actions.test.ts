@@ -228,9 +228,8 @@ describe('reject', () => {
     const recorded = application.apply(cmd('reject', DEPT, { reason: 'not our item' }), TUE)
     expect(recorded.map((r) => [r.event.type, r.event.actor, r.event.data])).toEqual([['rejected', DEPT, { reason: 'not our item' }]])
     expect(application.state.decision).toEqual({ outcome: 'rejected', note: 'not our item', at: TUE })
-    expect(application.view(TUE).deadlines.map((d) => [d.key, d.state, d.settledAt])).toEqual([['acceptance', 'cancelled', TUE]])
-    expect(application.isOpen).toBe(false)
-    expect(application.nextWakeMs()).toBeUndefined()
+    // Only the rating period (rule 29) runs on.
+    expect(application.view(TUE).deadlines.map((d) => [d.key, d.state, d.settledAt])).toEqual([['acceptance', 'cancelled', TUE], ['rating', 'running', undefined]])
     const waiting = walk([['request_supplement', WINDOW, { missing: ['form'], note: 'sign' }]])
     expect(waiting.apply(cmd('reject', WINDOW, { reason: 'gave up' }), TUE).map((r) => r.view.status)).toEqual(['rejected'])
     expect(refusalOf(() => accepted().check(cmd('reject', DEPT, { reason: 'x' })))?.code).toBe('invalid_transition')
@@ -255,7 +254,7 @@ describe('request_supplement and supplement', () => {
     const { application } = submit(guide)
     expect(refusalOf(() => application.check(cmd('request_supplement', DEPT, { missing: [], note: 'x' })))?.paths).toEqual(['/params/missing'])
     expect(refusalOf(() => application.check(cmd('request_supplement', DEPT, { missing: ['form', 'form'], note: 'x' })))?.paths).toEqual(['/params/missing'])
-    application.apply(cmd('request_supplement', DEPT, { missing: ['form'], note: 'x' }), MON)
+    application.apply(cmd('request_supplement', DEPT, { missing: ['form', 'photo'], note: 'x' }), MON)
     expect(refusalOf(() => application.check(cmd('supplement', WINDOW, { materials: [] })))?.paths).toEqual(['/params/materials'])
     expect(refusalOf(() => application.check(cmd('supplement', WINDOW, { materials: [{ code: 'form' }] })))?.paths).toEqual(['/params/materials/0'])
   })
@@ -264,7 +263,7 @@ describe('request_supplement and supplement', () => {
     const { application } = submit(guide)
     expect(refusalOf(() => application.check(cmd('request_supplement', DEPT, { missing: ['form', 'passport', 'visa'], note: 'x' }))))
       .toEqual({ code: 'validation_failed', message: 'not materials of ITEM-1: passport, visa', paths: [] })
-    application.apply(cmd('request_supplement', DEPT, { missing: ['form'], note: 'x' }), MON)
+    application.apply(cmd('request_supplement', DEPT, { missing: ['form', 'photo'], note: 'x' }), MON)
     expect(refusalOf(() => application.check(cmd('supplement', WINDOW, { materials: [{ code: 'passport', ref: 'r' }] })))?.message)
       .toBe('not materials of ITEM-1: passport')
     expect(refusalOf(() => application.check(cmd('supplement', DEPT, { materials: [{ code: 'form', ref: 'r' }] })))?.code).toBe('forbidden')
@@ -273,7 +272,7 @@ describe('request_supplement and supplement', () => {
   it('merges the supplement by code, lists what is still missing and runs the acceptance limit again', () => {
     const { application } = submit(guide, { materials: [{ code: 'form', ref: 'doc://old', source: 'shared' }] })
     expect(application.state.missingMaterials).toEqual(['photo'])
-    application.apply(cmd('request_supplement', WINDOW, { missing: ['form', 'photo'], note: 'x' }), MON)
+    application.apply(cmd('request_supplement', WINDOW, { missing: ['photo'], note: 'x' }), MON)
     const recorded = application.apply(cmd('supplement', WINDOW, { materials: [{ code: 'form', ref: 'doc://new' }, { code: 'extra', ref: 'doc://e' }] }), TUE)
     expect(recorded.map((r) => [r.event.type, r.event.data])).toEqual([['supplemented', { materials: ['form', 'extra'], missingMaterials: ['photo'] }]])
     expect(application.state.submission.materials).toEqual([
@@ -287,13 +286,13 @@ describe('request_supplement and supplement', () => {
     expect(application.state.missingMaterials).toEqual([])
   })
 
-  it('a second notice breaks the one-time-notice promise: flagged once, however often', () => {
-    const application = walk([['request_supplement', WINDOW, { missing: ['form'], note: 'first' }], ['supplement', WINDOW, { materials: [{ code: 'form', ref: 'r' }] }]], guide)
-    const second = application.apply(cmd('request_supplement', WINDOW, { missing: ['photo'], note: 'and this' }), TUE)
-    expect(second[0]!.event.data).toEqual({ missing: ['photo'], note: 'and this', violation: 'one_time_notice' })
+  it('rule 6: a later notice is flagged once, however often the promise is broken', () => {
+    const application = walk([['request_supplement', WINDOW, { missing: ['photo'], note: 'first' }], ['supplement', WINDOW, { materials: [{ code: 'photo', ref: 'r' }] }]], guide)
+    const second = application.apply(cmd('request_supplement', WINDOW, { missing: ['form'], note: 'and this' }), TUE)
+    expect(second[0]!.event.data).toEqual({ missing: ['form'], note: 'and this', violation: 'one_time_notice', namedLate: ['form'] })
     expect(second[0]!.view.flags).toEqual(['one_time_notice_violation'])
-    application.apply(cmd('supplement', WINDOW, { materials: [{ code: 'photo', ref: 'r' }] }), TUE)
-    application.apply(cmd('request_supplement', WINDOW, { missing: ['extra'], note: 'third' }), WED)
+    application.apply(cmd('supplement', WINDOW, { materials: [{ code: 'photo', ref: 'r2' }] }), TUE)
+    application.apply(cmd('request_supplement', WINDOW, { missing: ['form'], note: 'third' }), WED)
     expect(application.state.flags).toEqual(['one_time_notice_violation'])
     expect(application.state.supplementRequests.map((r) => r.note)).toEqual(['first', 'and this', 'third'])
   })
@@ -330,7 +329,7 @@ describe('opinions', () => {
     const application = accepted()
     const recorded = ask(application, ['gz-hr', 'gz-tax'])
     expect(recorded.map((r) => [r.event.type, r.event.data])).toEqual([
-      ['opinions_requested', { organizationIds: ['gz-hr', 'gz-tax'], within: { workingDays: 3 } }],
+      ['opinions_requested', { organizationIds: ['gz-hr', 'gz-tax'], within: { workingDays: 3 }, jointHandling: { statutoryLimit: { workingDays: 45 } } }],
     ])
     expect(application.state.opinions).toEqual([{ organizationId: 'gz-hr', requestedAt: MON }, { organizationId: 'gz-tax', requestedAt: MON }])
     expect(application.externalDeadlines.map((d) => [d.kind, d.key, d.dueAt])).toEqual([
@@ -414,7 +413,7 @@ describe('suspend and resume', () => {
     application.apply(cmd('request_opinions', DEPT, { organizationIds: ['gz-hr'], within: { workingDays: 3 } }), MON)
     const before = application.view(MON)
     const suspended = application.apply(cmd('suspend', DEPT, { reason: 'testing', note: 'to the lab' }), TUE)
-    expect(suspended.map((r) => [r.event.type, r.event.actor, r.event.data])).toEqual([['suspended', DEPT, { reason: 'testing', note: 'to the lab' }]])
+    expect(suspended.map((r) => [r.event.type, r.event.actor, r.event.data])).toEqual([['suspended', DEPT, { reason: 'testing', note: 'to the lab', statutoryPaused: true }]])
     expect(application.state.suspension).toEqual({ reason: 'testing', note: 'to the lab', since: TUE })
     const during = application.view(WED)
     expect(during.deadlines.map((d) => [d.key, d.state])).toEqual([
@@ -428,13 +427,14 @@ describe('suspend and resume', () => {
     // Tuesday to the next Tuesday: five working days paused.
     expect(deadlineOf(before, 'promised')?.dueAt).toBe('2026-03-09T16:00:00.000Z')
     expect(deadlineOf(after, 'promised')).toMatchObject({ state: 'running', dueAt: '2026-03-16T16:00:00.000Z' })
-    expect(deadlineOf(before, 'statutory')?.dueAt).toBe('2026-03-30T16:00:00.000Z')
-    expect(deadlineOf(after, 'statutory')?.dueAt).toBe('2026-04-07T16:00:00.000Z')
+    // Joint handling began with the opinions: 45 working days from acceptance, then 50.
+    expect(deadlineOf(before, 'statutory')?.dueAt).toBe('2026-05-08T16:00:00.000Z')
+    expect(deadlineOf(after, 'statutory')?.dueAt).toBe('2026-05-14T16:00:00.000Z')
     expect(deadlineOf(after, 'opinion:gz-hr')?.dueAt).toBe(deadlineOf(before, 'opinion:gz-hr')?.dueAt)
   })
 
   it('for any of the special procedures', () => {
-    for (const reason of ['hearing', 'inspection', 'testing', 'appraisal', 'expert_review', 'public_notice', 'other']) {
+    for (const reason of ['hearing', 'tender', 'auction', 'inspection', 'testing', 'quarantine', 'appraisal', 'expert_review', 'public_notice', 'other']) {
       expect(refusalOf(() => accepted().check(cmd('suspend', DEPT, { reason, note: 'x' })))).toBeUndefined()
     }
   })
@@ -604,8 +604,8 @@ describe('withdraw', () => {
     application.apply(cmd('request_opinions', DEPT, { organizationIds: ['gz-hr'], within: { workingDays: 3 } }), MON)
     const recorded = application.apply(cmd('withdraw', WINDOW, { reason: 'moved away' }), TUE)
     expect(recorded.map((r) => [r.event.type, r.event.actor, r.event.data])).toEqual([['withdrawn', WINDOW, { reason: 'moved away' }]])
-    expect(application.view(TUE).deadlines.map((d) => d.state)).toEqual(['met', 'cancelled', 'cancelled', 'cancelled'])
-    expect(application.isOpen).toBe(false)
+    // Only the rating period (rule 29) runs on.
+    expect(application.view(TUE).deadlines.map((d) => d.state)).toEqual(['met', 'cancelled', 'cancelled', 'cancelled', 'running'])
   })
 
   it('by a window, and not once decided', () => {

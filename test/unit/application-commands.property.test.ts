@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { Value } from 'typebox/value'
 import { describe, expect, it } from 'vitest'
-import { APPLICATION_ACTIONS, type ApplicationAction } from '../../src/domain/application/actions.ts'
+import { APPLICATION_ACTIONS, type ApplicationAction, SUSPENSION_REASONS } from '../../src/domain/application/actions.ts'
 import { ApplicationCase, type ApplicationCommand } from '../../src/domain/application/application-case.ts'
 import { formatInstant, parseInstant } from '../../src/domain/calendar.ts'
 import { parseDurationMs, validateLimit } from '../../src/domain/limit.ts'
@@ -246,5 +246,70 @@ describe('an auto-approval rule at run time', () => {
     fc.assert(fc.property(rule, fc.anything(), (r, data) => {
       expect(typeof ruleHolds(r, { applicant: data })).toBe('boolean')
     }), { numRuns: 1000 })
+  })
+})
+
+describe('deadlines under any sequence of actions and time', () => {
+  const LEASE_GUIDE = testGuide({
+    materials: [{ code: 'form', name: 'Form', required: true }, { code: 'lease', name: 'Lease', required: true, deferrable: true }],
+    commitmentAllowed: true,
+  })
+  const TAX: Actor = { organizationId: 'gz-tax', role: 'department' }
+  /** Commands that may well be allowed somewhere along a case's life, so that long lives come up. */
+  const plausible: fc.Arbitrary<Step> = fc.oneof(
+    fc.constantFrom<Step>(
+      ['accept', DEPT, {}], ['accept', DEPT, { deferred: ['lease'] }],
+      ['accept', DEPT, { commitment: { text: 'I hold the licence', verifyWithin: { workingDays: 3 } } }],
+      ['request_supplement', WINDOW, { missing: ['lease'], note: 'lease' }], ['request_supplement', DEPT, { missing: ['form', 'lease'], note: 'both' }],
+      ['supplement', WINDOW, { materials: [{ code: 'lease', ref: 'doc://lease' }] }], ['supplement', WINDOW, { materials: [{ code: 'form', ref: 'doc://f' }] }],
+      ['request_opinions', DEPT, { organizationIds: ['gz-hr', 'gz-tax'], within: { workingDays: 2 } }],
+      ['give_opinion', HR, { opinion: 'ok', agree: true }], ['give_opinion', TAX, { opinion: 'no', agree: false }],
+      ['resume', DEPT, {}], ['approve', DEPT, {}], ['deny', DEPT, { reason: 'no' }], ['issue_result', DEPT, {}],
+      ['deliver', WINDOW, { method: 'window' }], ['withdraw', WINDOW, { reason: 'moved' }], ['reject', DEPT, { reason: 'no' }],
+      ['rectify', DEPT, { note: 'fixed' }], ['call_back', WINDOW, { satisfied: false }], ['call_back', SUPERVISOR, { satisfied: true }],
+      ['supervise', SUPERVISOR, { note: 'hurry', respondWithin: { workingDays: 1 } }], ['respond_supervision', DEPT, { note: 'done' }],
+      ['revoke', DEPT, { reason: 'deferred lease or false commitment' }], ['check_commitment', DEPT, { holds: false, note: 'false' }],
+      ['check_commitment', DEPT, { holds: true, note: 'fine' }], ['transfer', DEPT, { toOrganizationId: 'gz-hr', reason: 'competent' }],
+    ),
+    fc.constantFrom(...SUSPENSION_REASONS).map((reason): Step => ['suspend', DEPT, { reason, note: 'x' }]),
+    fc.integer({ min: 1, max: 16 }).map((workingDays): Step => ['extend', DEPT, { workingDays, approvedBy: 'Director', reason: 'complex' }]),
+    fc.integer({ min: 1, max: 5 }).map((score): Step => ['rate', WINDOW, { score }]),
+  )
+  /** The time before a step: often none, sometimes long enough for any deadline to fall due. */
+  const gap = fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 3_600_000 }), fc.integer({ min: 1, max: 3 * 86_400_000 }),
+    fc.integer({ min: 1, max: 40 * 86_400_000 }))
+  const lives = fc.array(fc.record({ step: plausible, gapMs: gap, watcherReports: fc.boolean() }), { minLength: 1, maxLength: 30 })
+
+  it('rule 10: no sequence of actions moves a missed deadline back to running, nor grants a second extension', () => {
+    fc.assert(fc.property(fc.constantFrom(testGuide(), LEASE_GUIDE), lives, (guide, life) => {
+      const { application } = ApplicationCase.submit({
+        id: 'A-L', guide, submission: newApplication('A-L', { guide }).submission, actor: WINDOW, calendar, at: START,
+      })
+      const missed = new Map<string, string>()
+      let ms = parseInstant(START)
+      let extensions = 0
+      for (const { step: [action, actor, params], gapMs, watcherReports } of life) {
+        ms += gapMs
+        const at = formatInstant(ms)
+        const recorded = [...application.advance(at)]
+        // The watch of an external deadline (an opinion, a rectification) reports it missed once due.
+        if (watcherReports) {
+          for (const d of application.externalDeadlines) {
+            if (d.state === 'running' && Date.parse(d.dueAt) <= ms) recorded.push(...application.markExternal(d.key, 'missed', at))
+          }
+        }
+        if (!refused(() => application.check({ action, actor, params }))) recorded.push(...application.apply({ action, actor, params }, at))
+        extensions += recorded.filter((r) => r.event.type === 'extended').length
+        for (const d of application.book.items) {
+          if (missed.has(d.key)) expect([d.key, d.state, d.dueAt]).toEqual([d.key, 'missed', missed.get(d.key)])
+          if (d.state === 'missed') missed.set(d.key, d.dueAt)
+        }
+        expect(extensions).toBeLessThanOrEqual(1)
+        const granted = application.state.extension?.workingDays
+        for (const key of ['promised', 'statutory']) {
+          expect([undefined, granted]).toContain(application.book.get(key)?.spec.extensionWorkingDays)
+        }
+      }
+    }), { numRuns: 300 })
   })
 })

@@ -254,6 +254,48 @@ describe('extension (延期)', () => {
   })
 })
 
+describe('extending or relimiting only what is open', () => {
+  it('rule 10: an extension leaves a met, missed or cancelled deadline as it ended', () => {
+    const book = bookWith('missed', 'met', 'cancelled')
+    book.settle('met', 'met', SETTLED)
+    book.settle('cancelled', 'cancelled', SETTLED)
+    book.advance(ms(DUE))
+    expect(book.items.map((d) => d.state)).toEqual(['missed', 'met', 'cancelled'])
+    const missed = { ...book.get('missed')! }
+    const before = JSON.stringify(book.items.slice(1))
+    for (const key of ['missed', 'met', 'cancelled']) book.extend(key, 5, SETTLED)
+    expect(book.get('missed')).toEqual(missed)
+    expect(JSON.stringify(book.items.slice(1))).toBe(before)
+  })
+
+  it('rule 10: a new limit counts from the deadline\'s own start, keeps its pauses and extension, and warns again when moved ahead', () => {
+    const book = bookWith('a')
+    book.pause(['a'], '2026-03-03T10:00:00+08:00')
+    book.resume(['a'], '2026-03-04T10:00:00+08:00')
+    book.extend('a', 1, '2026-03-04T10:00:00+08:00')
+    book.advance(ms('2026-03-11T16:00:00.000Z'))
+    expect(book.get('a')).toMatchObject({ warned: true, dueAt: '2026-03-12T16:00:00.000Z' })
+    book.relimit('a', { workingDays: 7 }, '2026-03-12T10:00:00+08:00')
+    // 7 + 1 extended + 1 paused (the 3rd) working days after Monday 2 March, the 9th a holiday.
+    expect(book.get('a')).toMatchObject({
+      state: 'running', warned: false, dueAt: '2026-03-16T16:00:00.000Z',
+      spec: { startAt: MONDAY, limit: { workingDays: 7 }, extensionWorkingDays: 1, pauses: [{ from: '2026-03-03T10:00:00+08:00', to: '2026-03-04T10:00:00+08:00' }] },
+    })
+  })
+
+  it('rule 10: a new limit leaves a deadline that has ended, or none, alone', () => {
+    const book = bookWith('missed', 'met')
+    book.settle('met', 'met', SETTLED)
+    book.advance(ms(DUE))
+    expect(book.items.map((d) => d.state)).toEqual(['missed', 'met'])
+    const before = JSON.stringify(book.items)
+    book.relimit('missed', { workingDays: 45 }, SETTLED)
+    book.relimit('met', { workingDays: 45 }, SETTLED)
+    book.relimit('none', { workingDays: 45 }, SETTLED)
+    expect(JSON.stringify(book.items)).toBe(before)
+  })
+})
+
 describe('a new calendar', () => {
   it('recomputes open deadlines on it and leaves settled ones as they ended', () => {
     const book = bookWith('open', 'paused', 'met')

@@ -217,6 +217,7 @@ describe('limit settings', () => {
       'complaint.report': { workingDays: 15 },
       'rating.default': { duration: 'P7D' },
       'rating.rectification': { workingDays: 15 },
+      'application.deferred': { workingDays: 5 },
     })
     expect(Object.isFrozen(DEFAULT_LIMIT_SETTINGS)).toBe(true)
   })

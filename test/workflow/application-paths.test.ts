@@ -54,16 +54,23 @@ describe('application workflow paths (time-skipping)', () => {
     expect(history).not.toContain('deadline_missed')
   })
 
-  it('flags a second supplement request as a one-time-notice violation', async () => {
+  it('rule 6: flags a second supplement request naming what the first could have named', async () => {
     const id = uniqueName('supp-')
-    await startCase(ts, newApplication(id))
-    const first = await act(ts, id, 'request_supplement', WINDOW, { missing: ['form'], note: 'form unsigned' })
+    const guide = testGuide({ materials: [{ code: 'form', name: 'Form', required: true }, { code: 'photo', name: 'Photo', required: true }] })
+    await startCase(ts, newApplication(id, { guide }))
+    // Rule 5: the first notice names every missing material at once.
+    expect(await refusal(act(ts, id, 'request_supplement', WINDOW, { missing: ['form'], note: 'form unsigned' }))).toBe('unprocessable')
+    const first = await act(ts, id, 'request_supplement', WINDOW, { missing: ['photo'], note: 'photo missing' })
     expect(first.status).toBe('supplement_requested')
     expect(first.flags).not.toContain('one_time_notice_violation')
-    await act(ts, id, 'supplement', WINDOW, { materials: [{ code: 'form', ref: 'doc://form-signed' }] })
-    const second = await act(ts, id, 'request_supplement', DEPARTMENT, { missing: ['form'], note: 'also needs a stamp' })
-    expect(second.flags).toContain('one_time_notice_violation')
-    expect(second.supplementRequests).toHaveLength(2)
+    await act(ts, id, 'supplement', WINDOW, { materials: [{ code: 'photo', ref: 'doc://photo' }] })
+    // Asking for the photo again is no violation; the form was there at the first notice.
+    const again = await act(ts, id, 'request_supplement', DEPARTMENT, { missing: ['photo'], note: 'photo blurred' })
+    expect(again.flags).not.toContain('one_time_notice_violation')
+    await act(ts, id, 'supplement', WINDOW, { materials: [{ code: 'photo', ref: 'doc://photo-2' }] })
+    const late = await act(ts, id, 'request_supplement', DEPARTMENT, { missing: ['form'], note: 'also needs a stamp' })
+    expect(late.flags).toContain('one_time_notice_violation')
+    expect(late.supplementRequests).toHaveLength(3)
   })
 
   it('marks a transferred case overdue at its new department, with a supervision record on it', async () => {
@@ -181,15 +188,17 @@ describe('application workflow paths (time-skipping)', () => {
     expect(final).toMatchObject({ type: 'rated', data: { score: 3, level: 'basically_satisfied', defaulted: true } })
   })
 
-  it('withdraws a suspended case, cancelling its clocks and closing the workflow', async () => {
+  it('withdraws a suspended case, cancelling its clocks, and closes the workflow once it is rated', async () => {
     const id = uniqueName('withdraw-')
     await startCase(ts, newApplication(id))
     await act(ts, id, 'accept', DEPARTMENT)
     await act(ts, id, 'suspend', DEPARTMENT, { reason: 'hearing', note: 'public hearing' })
     const withdrawn = await act(ts, id, 'withdraw', WINDOW, { reason: 'applicant withdrew' })
     expect(withdrawn.status).toBe('withdrawn')
-    expect(withdrawn.deadlines.filter((d) => d.state === 'running' || d.state === 'paused')).toEqual([])
+    // Rule 29: only the rating period runs on; nobody rates, so the default closes the case.
+    expect(withdrawn.deadlines.filter((d) => d.state === 'running' || d.state === 'paused').map((d) => d.kind)).toEqual(['rating'])
     await ts.env.client.workflow.getHandle(id).result()
+    expect((await events(id)).slice(-2)).toEqual(['withdrawn', 'rated'])
     expect(await refusal(act(ts, id, 'resume', DEPARTMENT).catch((err: unknown) => {
       throw err
     })).catch(() => 'closed')).toBe('closed')

@@ -3,25 +3,29 @@ import { WorkingCalendar } from '../calendar.ts'
 import { type CaseCommand, refuseUnsafeText } from '../case/action.ts'
 import { CaseCore, SYSTEM_ACTOR } from '../case/core.ts'
 import {
-  awaitsRating, type CaseLimits, caseLimits, type RatedState, rateByDefault, startRatingPeriod,
+  awaitsRating, type CaseLimits, caseLimits, CURRENT_RULES, type RatedState, rateByDefault, rulesOf, startRatingPeriod,
 } from '../case/rating.ts'
-import type { Applicant, AttachedMaterial, CaseView, Priority, RecordedEvent } from '../case-view.ts'
+import {
+  type Applicant, type AttachedMaterial, type CaseView, type DeadlineState, isPending, type Priority, type RecordedEvent,
+} from '../case-view.ts'
 import type { DeadlineTransition, TrackedDeadline } from '../deadline-book.ts'
+import type { Limit } from '../limit.ts'
 import { Refusal } from '../refusal.ts'
 import type { Actor } from '../roles.ts'
 import { ruleHolds } from '../rules.ts'
 import type { Guide } from '../service-item.ts'
 import { APPLICATION_ACTIONS, opinionKey } from './actions.ts'
 import { approvalFacts } from './auto-approval.ts'
+import { ENDED_STATUSES, JOINT_HANDLING } from './terms.ts'
 
 export { type CaseLimits, caseLimits } from '../case/rating.ts'
-export { RATING_LEVELS } from '../case/rating.ts'
+export { CURRENT_RULES, RATING_LEVELS } from '../case/rating.ts'
 export { SYSTEM_ACTOR } from '../case/core.ts'
 export { opinionKey } from './actions.ts'
 
 export const APPLICATION_STATUSES = [
   'submitted', 'supplement_requested', 'accepted', 'rejected', 'suspended', 'approved', 'denied',
-  'result_issued', 'completed', 'withdrawn',
+  'result_issued', 'completed', 'withdrawn', 'revoked',
 ] as const
 export type ApplicationStatus = (typeof APPLICATION_STATUSES)[number]
 
@@ -46,7 +50,27 @@ export interface ApplicationState extends RatedState {
   suspension?: { reason: string; note: string; since: string }
   extension?: { workingDays: number; approvedBy: string; reason: string; at: string }
   result?: NonNullable<CaseView['result']>
+  /** Joint handling (并联审批) began: the statutory limit is 45 working days, an extension up to 15 (rule 10). */
+  jointHandling?: NonNullable<CaseView['jointHandling']>
+  /**
+   * What the first supplement request could have named (rule 6): the materials present or listed
+   * missing when it was given, and those handed in with a supplement since.
+   */
+  oneTimeNotice?: { couldName: string[]; arrivedSince: string[] }
+  /** Materials deferred at acceptance (容缺, rule 35), each with when it arrived. */
+  deferredMaterials?: NonNullable<CaseView['deferredMaterials']>
+  /** The written commitment accepted in place of proof (告知承诺, rule 36), and its check. */
+  commitment?: NonNullable<CaseView['commitment']>
+  revocation?: NonNullable<CaseView['revocation']>
 }
+
+/** What acceptance may carry besides (rules 35 and 36). */
+export interface AcceptanceTerms {
+  deferred?: string[]
+  commitment?: { text: string; verifyWithin: Limit }
+}
+
+export { ENDED_STATUSES, JOINT_HANDLING, STATUTORY_PAUSES } from './terms.ts'
 
 /** A command as it reaches an application (any case: the kernel's command). */
 export type ApplicationCommand = CaseCommand
@@ -67,6 +91,8 @@ export class ApplicationCase extends CaseCore<ApplicationState> {
   static submit(input: {
     id: string; guide: Guide; submission: ApplicationSubmission; actor: Actor; calendar: CalendarData; at: string
     limits?: CaseLimits
+    /** The rules the case follows (default: the current ones); the workflow keeps older cases on theirs. */
+    rulesVersion?: number
   }): { application: ApplicationCase; recorded: RecordedEvent[] } {
     ApplicationCase.checkSubmission(input)
     const { guide, submission, at } = input
@@ -89,6 +115,7 @@ export class ApplicationCase extends CaseCore<ApplicationState> {
       supplementRequests: [],
       opinions: [],
       supervisions: [],
+      rulesVersion: input.rulesVersion ?? CURRENT_RULES,
     }
     const application = new ApplicationCase(state, WorkingCalendar.from(input.calendar))
     application.startAcceptanceClock(at)
@@ -139,6 +166,8 @@ export class ApplicationCase extends CaseCore<ApplicationState> {
     const optional = {
       submittedOnBehalfBy: state.submission.submittedOnBehalfBy, decision: state.decision, suspension: state.suspension,
       extension: state.extension, result: state.result, rating: state.rating, rectification: state.rectification,
+      jointHandling: state.jointHandling, deferredMaterials: state.deferredMaterials, commitment: state.commitment,
+      revocation: state.revocation,
     }
     for (const [key, value] of Object.entries(optional)) if (value !== undefined) Object.assign(view, { [key]: value })
     return structuredCloneable(view)
@@ -151,14 +180,46 @@ export class ApplicationCase extends CaseCore<ApplicationState> {
     this.book.start('acceptance', 'acceptance', { limit: guide.acceptanceLimit, startAt: at, warnBefore: guide.warnBefore })
   }
 
-  acceptAt(clockStart: string, type: 'accepted' | 'deemed_accepted', actor: Actor, at: string): void {
-    const { guide } = this.state
+  /** The rules this case follows (see CURRENT_RULES). */
+  get rules(): number {
+    return rulesOf(this.state)
+  }
+
+  acceptAt(clockStart: string, type: 'accepted' | 'deemed_accepted', actor: Actor, at: string, terms: AcceptanceTerms = {}): void {
+    const { guide, limits } = this.state
     this.state.status = 'accepted'
     this.book.settle('acceptance', type === 'accepted' ? 'met' : 'cancelled', at)
     const warnBefore = guide.warnBefore
     this.book.start('promised', 'promised', { limit: guide.promisedLimit, startAt: clockStart, warnBefore })
     this.book.start('statutory', 'statutory', { limit: guide.statutoryLimit, startAt: clockStart, warnBefore })
-    this.record(type, actor, at, { clockStart })
+    // Rules 35 and 36: these run beside the others, and past the decision.
+    const { deferred, commitment } = terms
+    if (deferred) {
+      this.state.deferredMaterials = deferred.map((code) => ({ code }))
+      const limit = limits.deferredMaterials ?? caseLimits().deferredMaterials!
+      this.book.start('deferred_materials', 'deferred_materials', { limit, startAt: at, warnBefore })
+    }
+    if (commitment) {
+      this.state.commitment = { text: commitment.text, verifyWithin: commitment.verifyWithin, at }
+      this.book.start('verification', 'verification', { limit: commitment.verifyWithin, startAt: at })
+    }
+    this.record(type, actor, at, { clockStart, ...(deferred ? { deferred } : {}), ...(commitment ? { commitment } : {}) })
+  }
+
+  /** Deferred materials still outstanding. */
+  outstandingDeferred(): string[] {
+    return (this.state.deferredMaterials ?? []).filter((m) => m.receivedAt === undefined).map((m) => m.code)
+  }
+
+  /** Why the approval may be revoked now (rules 35 and 36); empty when it may not. */
+  revocationGrounds(): string[] {
+    return revocationGrounds(this.state)
+  }
+
+  /** The longest extension this case may get: the item's, or joint handling's when longer (rule 10). */
+  get maxExtensionWorkingDays(): number {
+    const own = this.state.guide.maxExtensionWorkingDays
+    return this.state.jointHandling ? Math.max(own, JOINT_HANDLING.maxExtensionWorkingDays) : own
   }
 
   decide(approved: boolean, actor: Actor, at: string, note: string | undefined): void {
@@ -167,6 +228,8 @@ export class ApplicationCase extends CaseCore<ApplicationState> {
     state.decision = { outcome: state.status, at, ...(note ? { note } : {}) }
     this.book.settle('promised', 'met', at)
     this.book.settle('statutory', 'met', at)
+    // A denial leaves nothing to revoke: deferred materials and a commitment's check are moot.
+    if (!approved) for (const key of ['deferred_materials', 'verification']) this.book.settle(key, 'cancelled', at)
     // Art. 44: the result is issued and delivered within its own limit of the decision.
     this.book.start('result', 'result', { limit: state.guide.resultLimit, startAt: at, warnBefore: state.guide.warnBefore })
     this.record(state.status, actor, at, note ? { [approved ? 'note' : 'reason']: note } : {})
@@ -200,6 +263,12 @@ export class ApplicationCase extends CaseCore<ApplicationState> {
       if (change === 'missed') rateByDefault(this, at)
       return 'handled'
     }
+    if (deadline.kind === 'deferred_materials' && change === 'missed') {
+      // The applicant owed them, not the department: no overdue mark, no supervision. The approval
+      // may now be revoked (rule 35).
+      this.record('deferred_materials_missed', SYSTEM_ACTOR, at, { outstanding: this.outstandingDeferred() })
+      return 'handled'
+    }
     return 'default'
   }
 
@@ -225,12 +294,33 @@ export class ApplicationCase extends CaseCore<ApplicationState> {
   }
 }
 
-/** Closed once rejected or withdrawn, or completed with nothing left to rate or call back. */
-export function isOpenApplication(state: { status: string } & Pick<ApplicationState, 'rating' | 'rectification'>): boolean {
+/** What says whether an application is open: its state, or its view. */
+type OpenFacts = { status: string; deadlines?: ReadonlyArray<{ kind: string; state: DeadlineState }> }
+  & Pick<ApplicationState, 'rating' | 'rectification' | 'decision' | 'deferredMaterials' | 'commitment'>
+
+/**
+ * Open until its service has ended (completed, rejected, withdrawn, revoked) and nothing is left:
+ * no rating or call-back awaited once a rating period began (a completed case always has one),
+ * no deferred materials or commitment check still running, and no ground to revoke an approval
+ * that the department has not acted on.
+ */
+export function isOpenApplication(state: OpenFacts): boolean {
   const { status } = state
-  if (status === 'rejected' || status === 'withdrawn') return false
-  if (status !== 'completed') return true
-  return awaitsRating(state)
+  if (!(ENDED_STATUSES as readonly string[]).includes(status)) return true
+  const deadlines = state.deadlines ?? []
+  if (deadlines.some((d) => (d.kind === 'deferred_materials' || d.kind === 'verification') && isPending(d))) return true
+  if (status !== 'revoked' && revocationGrounds(state).length > 0) return true
+  return (status === 'completed' || deadlines.some((d) => d.kind === 'rating')) && awaitsRating(state)
+}
+
+/** Grounds to revoke an approval: deferred materials not handed in by their deadline (rule 35), a commitment found false (rule 36). */
+export function revocationGrounds(state: OpenFacts): string[] {
+  if (state.decision?.outcome !== 'approved' || state.status === 'revoked') return []
+  const grounds: string[] = []
+  const deferredMissed = (state.deadlines ?? []).some((d) => d.kind === 'deferred_materials' && d.state === 'missed')
+  if (deferredMissed && (state.deferredMaterials ?? []).some((m) => m.receivedAt === undefined)) grounds.push('deferred_materials_missing')
+  if (state.commitment?.check?.holds === false) grounds.push('commitment_false')
+  return grounds
 }
 
 /** A deep copy, so a recorded view never changes when the state moves on. */

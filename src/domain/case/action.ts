@@ -62,10 +62,12 @@ const MAX_DETAILS = 10
 export function parseActionParams(action: string, schema: TObject, params: unknown): Record<string, unknown> {
   refuseUnsafeText(params, '', `parameters of ${action}`)
   if (Value.Check(schema, params)) return params as Record<string, unknown>
-  const limits = limitProblems(schema, params)
+  const limits = limitProblems(schema, params, '')
   // A limit the parser explained needs no schema noise about it (union branches, the pattern).
-  const explained = new Set(limits.map((l) => l.path.split('/')[1]))
-  const details = [...limits, ...firstErrors(schema, params).filter((d) => !explained.has(d.path.split('/')[1]))].slice(0, MAX_DETAILS)
+  const explained = limits.map((l) => l.limitPath)
+  const unexplained = (d: RefusalDetail) => !explained.some((path) => d.path === path || d.path.startsWith(`${path}/`))
+  const details = [...limits.map(({ path, message }) => ({ path, message })), ...firstErrors(schema, params).filter(unexplained)]
+    .slice(0, MAX_DETAILS)
   throw new Refusal('validation_failed',
     `parameters of ${action} are not valid: ${details.map((d) => `${d.path || '/'} ${d.message}`).join('; ')}`, details)
 }
@@ -102,14 +104,24 @@ export function refuseUnsafeText(value: unknown, prefix: string, what: string): 
   }
 }
 
-/** The parser's own word on each limit parameter (why `P1.5W2D` is no duration), before the schema's. */
-function limitProblems(schema: TObject, params: unknown): RefusalDetail[] {
-  if (typeof params !== 'object' || params === null) return []
+/**
+ * The parser's own word on each limit parameter (why `P1.5W2D` is no duration), before the
+ * schema's; also inside a parameter that is an object of its own (`commitment.verifyWithin`).
+ */
+function limitProblems(schema: TObject, params: unknown, prefix: string): Array<RefusalDetail & { limitPath: string }> {
+  if (typeof params !== 'object' || params === null || Array.isArray(params)) return []
   return Object.entries(schema.properties).flatMap(([name, field]) => {
-    if (field !== LimitSchema || !Object.hasOwn(params, name)) return []
-    const problem = limitProblem((params as Record<string, unknown>)[name])
-    return problem ? [{ path: `/${name}${problem.path}`, message: problem.message }] : []
+    if (!Object.hasOwn(params, name)) return []
+    const value = (params as Record<string, unknown>)[name]
+    const limitPath = `${prefix}/${name}`
+    if (field !== LimitSchema) return isObjectSchema(field) ? limitProblems(field, value, limitPath) : []
+    const problem = limitProblem(value)
+    return problem ? [{ path: `${limitPath}${problem.path}`, message: problem.message, limitPath }] : []
   })
+}
+
+function isObjectSchema(schema: TSchema): schema is TObject {
+  return typeof (schema as { properties?: unknown }).properties === 'object' && (schema as { properties?: unknown }).properties !== null
 }
 
 function firstErrors(schema: TSchema, value: unknown): RefusalDetail[] {

@@ -1,4 +1,4 @@
-import { proxyActivities } from '@temporalio/workflow'
+import { patched, proxyActivities } from '@temporalio/workflow'
 import type { Activities } from '../../activities/index.ts'
 import { ApplicationCase, type ApplicationState } from '../../domain/application/application-case.ts'
 import { runCase, type RunnableKind } from '../case/runner.ts'
@@ -14,7 +14,12 @@ const application: RunnableKind<ApplicationCase, ApplicationState, NewApplicatio
   kind: 'application',
   checkNew: (input) => ApplicationCase.checkSubmission(input),
   async create(input, now) {
-    const submitted = await submit(input, now)
+    // A case keeps the rules it was started under: histories recorded before the rules of issue 9
+    // (rating after any ending, a second rectification, joint handling's 45 days, Art. 45's pauses,
+    // the one-time notice's checks) replay under the rules they were made with.
+    // A later version of the rules adds a patch of its own in front of this one.
+    const rulesVersion = patched('application-rules-2') ? 2 : 1
+    const submitted = await submit(input, now, rulesVersion)
     return { kase: submitted.application, recorded: submitted.recorded }
   },
   resume: (state, calendar) => ApplicationCase.resume(state, calendar),
@@ -26,7 +31,7 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
 }
 
 /** Pre-review (shared data attached) and the submission itself. */
-async function submit(input: NewApplication, now: () => string) {
+async function submit(input: NewApplication, now: () => string, rulesVersion: number) {
   const wanted = input.guide.materials
     .filter((m) => m.sharedSource && !input.submission.materials.some((given) => given.code === m.code))
     .map((m) => ({ code: m.code, source: m.sharedSource! }))
@@ -36,6 +41,6 @@ async function submit(input: NewApplication, now: () => string) {
   return ApplicationCase.submit({
     id: input.caseId, guide: input.guide, actor: input.actor, calendar: input.calendar, at: now(),
     submission: { ...input.submission, materials: [...input.submission.materials, ...shared] },
-    ...(input.limits ? { limits: input.limits } : {}),
+    ...(input.limits ? { limits: input.limits } : {}), rulesVersion,
   })
 }
