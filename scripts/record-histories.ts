@@ -92,6 +92,8 @@ const draft = (name: string, overrides: Partial<ServiceItemDraft> = {}): Service
 const ITEM = 'REC-1'
 /** Its acceptance limit passes in real time, so the case is deemed accepted while we watch. */
 const FAST_ITEM = 'REC-FAST'
+/** A lease that may be handed in after acceptance (容缺, rule 35). */
+const DEFER_ITEM = 'REC-DEFER'
 
 async function seed(app: Injector, prefix: string): Promise<Keys> {
   const organizations = [
@@ -105,7 +107,8 @@ async function seed(app: Injector, prefix: string): Promise<Keys> {
     (await call<{ key: string }>(app, ADMIN_KEY, 'POST', '/v1/api-keys', { organizationId, role, name: `record ${prefix}` })).key
   // Another key than the drafts' author reviews them (rule 40).
   const reviewer = await key('gz', 'supervisor')
-  const items: Array<[string, Partial<ServiceItemDraft>]> = [[ITEM, {}], [FAST_ITEM, { acceptanceLimit: { duration: 'PT2S' } }]]
+  const items: Array<[string, Partial<ServiceItemDraft>]> = [[ITEM, {}], [FAST_ITEM, { acceptanceLimit: { duration: 'PT2S' } }],
+    [DEFER_ITEM, { materials: [...draft(DEFER_ITEM).materials, { code: 'lease', name: 'Lease', required: true, deferrable: true }] }]]
   for (const [code, overrides] of items) {
     await call(app, ADMIN_KEY, 'PUT', `/v1/service-items/${code}`, draft(`Recorded item ${code}`, overrides))
     await call(app, reviewer, 'POST', `/v1/service-items/${code}/review`, { approved: true, note: 'recorded item' })
@@ -249,6 +252,44 @@ async function laterPathScenarios(stack: Stack): Promise<Recording[]> {
   return out
 }
 
+/**
+ * The rules of issue 9 (cases started under patch `application-rules-2`): a withdrawn case waits
+ * for its rating; a deferred material that never came and the approval revoked; a dissatisfied
+ * call-back and the second rectification with its watch.
+ */
+async function rulesTwoScenarios(stack: Stack): Promise<Recording[]> {
+  const d = driver(stack)
+  const { app, keys } = stack
+  const out: Recording[] = []
+
+  const withdrawn = await d.submit()
+  await d.act(withdrawn.id, 'withdraw', { reason: 'moved away' }, keys.window)
+  out.push({ name: 'withdrawn-rating', workflowId: withdrawn.id })
+
+  // The deferral limit passes in real time: 2 seconds for this case only.
+  await call(app, ADMIN_KEY, 'PUT', '/v1/settings/limits', { 'application.deferred': { duration: 'PT2S' } })
+  const deferred = await d.submit(DEFER_ITEM)
+  await call(app, ADMIN_KEY, 'PUT', '/v1/settings/limits', { 'application.deferred': { workingDays: 5 } })
+  await d.act(deferred.id, 'accept', { deferred: ['lease'] })
+  await d.act(deferred.id, 'approve', { note: 'conditions met, lease to follow' })
+  await d.waitForEvent(deferred.id, 'deferred_materials_missed')
+  await d.act(deferred.id, 'revoke', { reason: 'the lease never came' })
+  out.push({ name: 'deferred-revoked', workflowId: deferred.id })
+
+  const second = await d.submit()
+  await d.complete(second.id)
+  await d.act(second.id, 'rate', { score: 1 }, keys.window)
+  await d.act(second.id, 'rectify', { note: 'apologised' })
+  await d.act(second.id, 'call_back', { satisfied: false, note: 'not enough' }, keys.window)
+  out.push(
+    { name: 'second-rectification', workflowId: second.id },
+    { name: 'second-rectification-watch', workflowId: watchWorkflowId(second.id, 'rectification:2') },
+  )
+
+  for (const r of out) await d.waitUntilIdle(r.workflowId)
+  return out
+}
+
 /** On a server that suggests continue-as-new early: the closing run and the run that carries on. */
 async function continueAsNewScenario(stack: Stack): Promise<Recording[]> {
   const d = driver(stack)
@@ -308,6 +349,11 @@ const GROUPS: Array<{ names: string[]; earlyContinueAsNew: boolean; run(stack: S
     run: laterPathScenarios,
   },
   { names: ['continued-as-new', 'continued-as-new-own-task', 'continued-run'], earlyContinueAsNew: true, run: continueAsNewScenario },
+  {
+    names: ['withdrawn-rating', 'deferred-revoked', 'second-rectification', 'second-rectification-watch'],
+    earlyContinueAsNew: false,
+    run: rulesTwoScenarios,
+  },
 ]
 
 const exists = (dir: string, name: string) => access(join(dir, `${name}.json`)).then(() => true, () => false)

@@ -11,6 +11,9 @@ const SCENARIOS = [
   'submitted', 'resubmitted', 'accepted', 'deemed-accepted', 'calendar-changed', 'continued-as-new',
   'continued-as-new-own-task', 'continued-run',
   'joint-opinions', 'opinion-watch-given', 'opinion-watch-missed', 'rated', 'rectification-opened', 'rectification-watch', 'rectified',
+  // Under the first rules (before patch application-rules-2): closed at once, never rated.
+  'withdrawn-closed-rules-1', 'rejected-closed-rules-1',
+  'withdrawn-rating', 'deferred-revoked', 'second-rectification', 'second-rectification-watch',
 ]
 
 async function loadHistories(): Promise<Map<string, unknown>> {
