@@ -176,6 +176,41 @@ describe('application workflow paths (time-skipping)', () => {
     expect((await events(id)).slice(-6)).toEqual(['rectification_opened', 'deadline_warned', 'deadline_missed', 'supervision_opened', 'rectified', 'called_back'])
   })
 
+  it('rule 35: a deferred material that never comes is missed on time, the approval revoked, and the case closes once rated', async () => {
+    const id = uniqueName('deferred-')
+    const guide = testGuide({ materials: [{ code: 'form', name: 'Form', required: true }, { code: 'lease', name: 'Lease', required: true, deferrable: true }] })
+    await startCase(ts, newApplication(id, { guide }))
+    const accepted = await act(ts, id, 'accept', DEPARTMENT, { deferred: ['lease'] })
+    expect(accepted.deferredMaterials).toEqual([{ code: 'lease' }])
+    await act(ts, id, 'approve', DEPARTMENT)
+    expect(await refusal(act(ts, id, 'revoke', DEPARTMENT, { reason: 'too early' }))).toBe('invalid_transition')
+    await until(deadline(accepted, 'deferred_materials').dueAt, SECOND)
+    const missed = await view(ts, id)
+    expect(deadline(missed, 'deferred_materials').state).toBe('missed')
+    expect(missed.overdue).toBe(false)
+    const revoked = await act(ts, id, 'revoke', DEPARTMENT, { reason: 'the lease never came' })
+    expect(revoked).toMatchObject({ status: 'revoked', revocation: { grounds: ['deferred_materials_missing'] } })
+    await act(ts, id, 'rate', WINDOW, { score: 3, by: 'staff' })
+    await ts.env.client.workflow.getHandle(id).result()
+    expect(await events(id)).toEqual(expect.arrayContaining(['deferred_materials_missed', 'revoked', 'rated']))
+  })
+
+  it('rule 30: a dissatisfied call-back opens a second rectification with its own watch, and then a supervision record', async () => {
+    const id = uniqueName('second-')
+    await startCase(ts, newApplication(id))
+    for (const [action, actor, params] of [
+      ['accept', DEPARTMENT, {}], ['approve', DEPARTMENT, {}], ['issue_result', DEPARTMENT, {}], ['deliver', WINDOW, { method: 'window' }],
+      ['rate', WINDOW, { score: 2 }], ['rectify', DEPARTMENT, { note: 'apologised' }],
+    ] as const) await act(ts, id, action, actor, params)
+    const reopened = await act(ts, id, 'call_back', WINDOW, { satisfied: false })
+    expect(reopened.rectification).toMatchObject({ round: 2, previousRounds: [expect.objectContaining({ note: 'apologised' })] })
+    await act(ts, id, 'rectify', DEPARTMENT, { note: 'counter reorganised' })
+    expect(await ts.env.client.workflow.getHandle(watchWorkflowId(id, 'rectification:2')).result()).toBe('settled')
+    const last = await act(ts, id, 'call_back', SUPERVISOR, { satisfied: false })
+    expect(last.supervisions).toEqual([expect.objectContaining({ kind: 'automatic', reason: 'dissatisfied after a second rectification' })])
+    await ts.env.client.workflow.getHandle(id).result()
+  })
+
   it('rates a case "basically satisfied" when nobody rates it in time, and then closes it', async () => {
     const id = uniqueName('default-')
     await startCase(ts, newApplication(id, { guide: testGuide({ processing: 'instant' }) }))
