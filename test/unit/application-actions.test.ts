@@ -64,6 +64,16 @@ describe('submission', () => {
     expect(submit().recorded[0]!.event.data).not.toHaveProperty('submittedOnBehalfBy')
   })
 
+  it('rule 18: records who submitted on the applicant\'s behalf, in the first event and the view; nothing when nobody did', () => {
+    const helped = submit(undefined, { submittedOnBehalfBy: 'agent-7' })
+    expect(helped.recorded[0]!.event.data).toMatchObject({ submittedOnBehalfBy: 'agent-7' })
+    expect(helped.recorded[0]!.view.submittedOnBehalfBy).toBe('agent-7')
+    expect(helped.application.view(TUE).submittedOnBehalfBy).toBe('agent-7')
+    const alone = submit()
+    expect(alone.recorded[0]!.event.data).not.toHaveProperty('submittedOnBehalfBy')
+    expect(alone.application.view(MON)).not.toHaveProperty('submittedOnBehalfBy')
+  })
+
   it('flags a green-channel or urgent application as priority', () => {
     expect(submit(undefined, { priority: { greenChannel: true, urgent: false } }).application.state.flags).toEqual(['priority'])
     expect(submit(undefined, { priority: { greenChannel: false, urgent: true } }).application.state.flags).toEqual(['priority'])
@@ -223,7 +233,7 @@ describe('who may act on a case', () => {
 })
 
 describe('reject', () => {
-  it('ends the case with the reason and cancels its deadlines, from submitted or waiting for a supplement', () => {
+  it('rule 7: ends the case with the reason and cancels its deadlines, from submitted or waiting for a supplement', () => {
     const { application } = submit()
     const recorded = application.apply(cmd('reject', DEPT, { reason: 'not our item' }), TUE)
     expect(recorded.map((r) => [r.event.type, r.event.actor, r.event.data])).toEqual([['rejected', DEPT, { reason: 'not our item' }]])
@@ -234,6 +244,15 @@ describe('reject', () => {
     expect(waiting.apply(cmd('reject', WINDOW, { reason: 'gave up' }), TUE).map((r) => r.view.status)).toEqual(['rejected'])
     expect(refusalOf(() => accepted().check(cmd('reject', DEPT, { reason: 'x' })))?.code).toBe('invalid_transition')
     expect(refusalOf(() => submit().application.check(cmd('reject', HR, { reason: 'x' })))?.code).toBe('forbidden')
+  })
+
+  it('rule 7: is refused without a written reason, and nothing is recorded', () => {
+    const { application } = submit()
+    const before = JSON.stringify(application.state)
+    for (const params of [{}, { reason: '' }]) {
+      expect(refusalOf(() => application.apply(cmd('reject', DEPT, params), TUE))).toMatchObject({ code: 'validation_failed', message: expect.stringContaining('reason') })
+    }
+    expect(JSON.stringify(application.state)).toBe(before)
   })
 })
 
@@ -481,7 +500,7 @@ describe('extend', () => {
 })
 
 describe('approve and deny', () => {
-  it('decide, meet the processing clocks and start the result limit', () => {
+  it('rule 11: decide, meet the processing clocks and start the result limit', () => {
     const application = accepted()
     const recorded = application.apply(cmd('approve', DEPT, { note: 'all in order' }), TUE)
     expect(recorded.map((r) => [r.event.type, r.event.actor, r.event.data])).toEqual([['approved', DEPT, { note: 'all in order' }]])
@@ -586,7 +605,7 @@ describe('after delivery', () => {
 })
 
 describe('other deadlines of an application', () => {
-  it('warn, and when missed make the case overdue with supervision on the handler', () => {
+  it('rule 31: warn, and when missed make the case overdue with supervision on the handler', () => {
     const application = accepted()
     expect(types(application.advance('2026-03-06T16:00:00.000Z'))).toEqual(['deadline_warned'])
     const missed = application.advance('2026-03-09T16:00:00.000Z')

@@ -36,7 +36,7 @@ describe('ApplicationCase', () => {
     expect(accepted[0]!.view.status).toBe('accepted')
   })
 
-  it('counts acceptance in working days from the day after submission (Mon + 5 = next Mon 24:00)', () => {
+  it('rule 9: counts acceptance in working days from the day after submission (Mon + 5 = next Mon 24:00)', () => {
     const { application } = submitted()
     expect(application.view(AT).deadlines[0]).toMatchObject({ kind: 'acceptance', dueAt: '2026-03-09T16:00:00.000Z', state: 'running' })
   })
@@ -63,7 +63,7 @@ describe('ApplicationCase', () => {
     expect(incomplete.application.state.missingMaterials).toEqual(['form'])
   })
 
-  it('approves automatically when the item\'s JSONLogic rule holds', () => {
+  it('rule 20: approves automatically when the item\'s JSONLogic rule holds', () => {
     const rule = { '==': [{ var: 'applicant.type' }, 'person'] }
     const yes = submitted(testGuide({ autoApprove: rule }))
     expect(yes.application.state.status).toBe('approved')

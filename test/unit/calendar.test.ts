@@ -28,7 +28,7 @@ describe('official calendar (chinese-days)', () => {
     expect(official.isPublished(OFFICIAL_YEARS.last + 1)).toBe(false)
   })
 
-  it('has exactly the 2026 make-up working days of rule 15', () => {
+  it('rule 15: has exactly the 2026 make-up working days', () => {
     const y2026 = officialCalendarYears().find((y) => y.year === 2026)!
     expect(y2026.days.filter((d) => d.working).map((d) => d.date)).toEqual([
       '2026-01-04', '2026-02-14', '2026-02-28', '2026-05-09', '2026-09-20', '2026-10-10',

@@ -131,7 +131,7 @@ describe('deadlines in the kernel', () => {
     expect(TinyCase.open().nextWakeMs()).toBeUndefined()
   })
 
-  it('record deadline_warned by the system when a warning comes, and nothing before it', () => {
+  it('rule 31: record deadline_warned by the system when a warning comes, and nothing before it', () => {
     const kase = withClock()
     expect(kase.advance(TUESDAY_NOON)).toEqual([])
     const warned = kase.advance(WEDNESDAY_NOON)
@@ -143,7 +143,7 @@ describe('deadlines in the kernel', () => {
     expect(kase.advance(WEDNESDAY_NOON)).toEqual([])
   })
 
-  it('make the case overdue when missed and open an automatic supervision on whoever owed the step', () => {
+  it('rule 32: make the case overdue when missed and open an automatic supervision on whoever owed the step', () => {
     const kase = withClock()
     kase.advance(WEDNESDAY_NOON)
     const missed = kase.advance(THURSDAY_NOON)

@@ -15,7 +15,7 @@ function ordered(respondWithin: Record<string, unknown> = { workingDays: 2 }) {
 }
 
 describe('supervise', () => {
-  it('orders the handling organisation to answer within the limit given', () => {
+  it('rule 32: orders the handling organisation to answer within the limit given', () => {
     const kase = TinyCase.open()
     const recorded = kase.apply(command('supervise', CHIEF, { note: 'why so slow?', respondWithin: { workingDays: 2 } }), TINY_AT)
     expect(recorded.map((r) => [r.event.type, r.event.actor, r.event.data])).toEqual([['supervision_ordered', CHIEF, {

@@ -146,7 +146,7 @@ describe('the event record', () => {
 })
 
 describe('presentation rules', () => {
-  it('queues the green channel and urgent cases first (rule 16)', () => {
+  it('rule 16: queues the green channel and urgent cases first', () => {
     expect(priorityRank({ greenChannel: true, urgent: true })).toBe(0)
     expect(priorityRank({ greenChannel: true, urgent: false })).toBe(1)
     expect(priorityRank({ greenChannel: false, urgent: true })).toBe(1)

@@ -310,7 +310,7 @@ describe('a new calendar', () => {
     expect(book.views('2026-03-06T10:00:00+08:00')[0]!.workingDaysLeft).toBe(1)
   })
 
-  it('makes a deadline final once its year is published, so the case is no longer provisional', () => {
+  it('rule 15: makes a deadline final once its year is published, so the case is no longer provisional', () => {
     const book = new DeadlineBook(calendar())
     book.start('result', 'late', { limit: { workingDays: 5 }, startAt: '2026-12-28T10:00:00+08:00' })
     book.start('result', 'early', fiveDays)

@@ -39,18 +39,18 @@ describe('working-day limits across official holidays', () => {
     ['2025-12-31T15:00:00+08:00', 2, '2026-01-05T16:00:00.000Z'],
     ['2025-12-30T15:59:59Z', 1, '2025-12-31T16:00:00.000Z'], // 23:59:59 local on the 30th
     ['2025-12-30T16:00:00Z', 1, '2026-01-04T16:00:00.000Z'], // 00:00 local on the 31st
-  ])('from %s, %i working days → %s', (startAt, n, expected) => {
+  ])('rule 8: from %s, %i working days → %s', (startAt, n, expected) => {
     expect(due(startAt, n)).toBe(expected)
   })
 
-  it('gives a Saturday start the same deadline as a Friday start', () => {
+  it('rule 9: gives a Saturday start the same deadline as a Friday start', () => {
     for (const n of [1, 2, 10, 20]) {
       expect(due('2026-03-07T10:00:00+08:00', n)).toBe(due('2026-03-06T10:00:00+08:00', n))
     }
     expect(due('2026-03-07T10:00:00+08:00', 1)).toBe('2026-03-09T16:00:00.000Z')
   })
 
-  it('marks a deadline reaching into unpublished 2027 as provisional', () => {
+  it('rule 15: marks a deadline reaching into unpublished 2027 as provisional', () => {
     const at = (n: number) => computeDeadline(calendar, { limit: { workingDays: n }, startAt: '2026-12-15T10:00:00+08:00' })
     expect(at(5)).toMatchObject({ dueAt: '2026-12-22T16:00:00.000Z', provisional: false })
     expect(at(12)).toMatchObject({ dueAt: '2026-12-31T16:00:00.000Z', provisional: false })
@@ -75,7 +75,7 @@ describe('duration limits are calendar time', () => {
     ['PT2H', '2026-03-06T16:30:00+08:00', '2026-03-06T10:30:00.000Z'],
     ['P1DT12H', '2026-03-06T15:00:00+08:00', '2026-03-07T19:00:00.000Z'],
     ['PT5S', '2026-02-16T12:00:00+08:00', '2026-02-16T04:00:05.000Z'], // on a holiday, too
-  ])('%s from %s → %s', (duration, startAt, expected) => {
+  ])('rule 14: %s from %s → %s', (duration, startAt, expected) => {
     expect(computeDeadline(calendar, { limit: { duration }, startAt }).dueAt).toBe(expected)
   })
 

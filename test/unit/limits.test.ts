@@ -129,7 +129,7 @@ describe('limits', () => {
     }
   })
 
-  it('refuses anything but one of workingDays or duration', () => {
+  it('rule 14: refuses anything but one of workingDays or duration', () => {
     for (const value of [null, undefined, 'P1D', 5, true]) {
       expect(refusalOf(() => validateLimit(value))).toMatchObject({
         reason: 'INVALID_LIMIT', message: 'a limit is { workingDays: n } or { duration: "PT2H" }',

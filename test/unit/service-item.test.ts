@@ -58,7 +58,7 @@ describe('the limits of a draft', () => {
     expect(draftProblems(draft({ statutoryLimit: { duration: 'P30D' } }))).toEqual([SAME_UNIT])
   })
 
-  it('keep the promise within the statutory limit', () => {
+  it('rule 13: keep the promise within the statutory limit', () => {
     expect(draftProblems(draft({ promisedLimit: { workingDays: 21 } }))).toEqual([EXCEEDS])
     expect(draftProblems(draft({ promisedLimit: { duration: 'PT2H1S' }, statutoryLimit: { duration: 'PT2H' } }))).toEqual([EXCEEDS])
     expect(draftProblems(draft({ promisedLimit: { duration: 'P2D' }, statutoryLimit: { duration: 'PT47H' } }))).toEqual([EXCEEDS])

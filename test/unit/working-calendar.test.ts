@@ -245,7 +245,7 @@ describe('dates and instants', () => {
     }
   })
 
-  it('places an instant in its Asia/Shanghai day, 24:00 ending it', () => {
+  it('rule 9: places an instant in its Asia/Shanghai day, 24:00 ending it', () => {
     const d = day('2026-03-02')
     expect(dayOfMs(parseInstant('2026-03-02T00:00:00+08:00'))).toBe(d)
     expect(dayOfMs(parseInstant('2026-03-01T23:59:59.999+08:00'))).toBe(d - 1)
