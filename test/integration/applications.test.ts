@@ -39,6 +39,17 @@ describe('POST /v1/applications', () => {
     expect(described.taskQueue).toBe(sys.queues.applications)
   })
 
+  it('rule 18: records who submitted on the applicant\'s behalf, in the case and the first event of its history', async () => {
+    const created = await submit(applicationBody({ submittedOnBehalfBy: 'helper-07 (帮办代办)' }))
+    expect(created.status).toBe(201)
+    const { id, submittedOnBehalfBy } = created.body as CaseView
+    expect(submittedOnBehalfBy).toBe('helper-07 (帮办代办)')
+    expect((await call(sys.app, dir.departmentKey, 'GET', `/v1/cases/${id}`)).body).toMatchObject({ submittedOnBehalfBy: 'helper-07 (帮办代办)' })
+    const history = (await call(sys.app, ADMIN_KEY, 'GET', `/v1/cases/${id}/history`)).body as { events: Array<{ type: string; data: Record<string, unknown> }> }
+    expect(history.events[0]).toMatchObject({ type: 'submitted', data: { submittedOnBehalfBy: 'helper-07 (帮办代办)' } })
+    expect((await submit()).body).not.toHaveProperty('submittedOnBehalfBy')
+  })
+
   it('yields one case for the same Idempotency-Key sent 20 times at once', async () => {
     const headers = { 'idempotency-key': 'window-req-20x' }
     const answers = await Promise.all(Array.from({ length: 20 }, () => submit(applicationBody(), headers)))

@@ -102,7 +102,7 @@ describe('the application lifecycle through the API', () => {
     expect((someoneElse.body as CaseView).missingMaterials).toEqual(['id-card'])
   })
 
-  it('puts green-channel and urgent cases first in the overdue and warned queues', async () => {
+  it('rule 16: puts green-channel and urgent cases first in the overdue and warned queues', async () => {
     // Per queue three cases, the ordinary one first (so due first), whose opinion deadline warns
     // and falls due soon: missed after 1 s for the overdue queue; for the warned queue, warned
     // after 36 s (four fifths of 45 s) and still running for 9 s more.

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { CaseView } from '../../src/domain/case-view.ts'
-import { applicationBody, call, type Directory, seedDirectory } from '../support/fixtures.ts'
+import { applicationBody, call, type Directory, itemDraft, publishItem, seedDirectory } from '../support/fixtures.ts'
 import { ADMIN_KEY, startTestSystem, type TestSystem } from '../support/system.ts'
 
 // DOMAIN rule 38 (一窗办理): only comprehensive windows, at service centres and convenience
@@ -81,5 +81,91 @@ describe('one window', () => {
     const refused = await call(sys.app, keys['gz-amr']!, 'POST', `/v1/cases/${id}/actions`, { action: 'deliver', method: 'mail' })
     expect(refused).toMatchObject({ status: 403, body: { code: 'forbidden' } })
     expect((await call(sys.app, dir.windowKey, 'POST', `/v1/cases/${id}/actions`, { action: 'deliver', method: 'mail' })).status).toBe(200)
+  })
+})
+
+// Rules 1–4 (seed §(二)): one catalogue. Every window and channel submits under the one published
+// guide of an item, whichever centre receives the case; a case keeps the version it was submitted
+// under; public utilities publish guides of their own like departments.
+describe('one catalogue', () => {
+  const guideOf = async (code: string) => (await call(sys.app, dir.windowKey, 'GET', `/v1/service-items/${code}`)).body as { version: number }
+  const publish = async (code: string, draft: ReturnType<typeof itemDraft>) => {
+    expect((await call(sys.app, ADMIN_KEY, 'PUT', `/v1/service-items/${code}`, draft)).status).toBe(200)
+    const published = await publishItem(sys.app, code)
+    expect(published.status, JSON.stringify(published.body)).toBe(200)
+    return published.body as { version: number; departmentId: string }
+  }
+
+  it('rule 1: the window and the online channel submit under the same published guide, its latest version, never a draft', async () => {
+    const code = 'ONE-CAT-1'
+    await publish(code, itemDraft({ channels: ['window', 'online'] }))
+    const second = await publish(code, itemDraft({ channels: ['window', 'online'], promisedLimit: { workingDays: 3 } }))
+    expect(second.version).toBe(2)
+    // A draft saved since is nobody's guide until it is published.
+    expect((await call(sys.app, ADMIN_KEY, 'PUT', `/v1/service-items/${code}`, itemDraft({ channels: ['window', 'online'], promisedLimit: { workingDays: 1 } }))).status).toBe(200)
+    expect((await guideOf(code)).version).toBe(2)
+    const cases: CaseView[] = []
+    for (const channel of ['window', 'online']) {
+      const r = await call(sys.app, dir.windowKey, 'POST', '/v1/applications', applicationBody({ serviceItemCode: code, channel }))
+      expect(r.status, JSON.stringify(r.body)).toBe(201)
+      cases.push(r.body as CaseView)
+    }
+    expect(cases.map((c) => [c.channel, c.serviceItemCode, c.serviceItemVersion])).toEqual([['window', code, 2], ['online', code, 2]])
+    expect(cases[1]!.missingMaterials).toEqual(cases[0]!.missingMaterials)
+  })
+
+  it('rule 2: a case keeps the guide version it was submitted under when a new one is published', async () => {
+    const code = 'ONE-CAT-2'
+    await publish(code, itemDraft({ promisedLimit: { workingDays: 10 } }))
+    const submitted = async () => {
+      const r = await call(sys.app, dir.windowKey, 'POST', '/v1/applications', applicationBody({ serviceItemCode: code }))
+      expect(r.status, JSON.stringify(r.body)).toBe(201)
+      return (r.body as CaseView).id
+    }
+    const early = await submitted()
+    await publish(code, itemDraft({ promisedLimit: { workingDays: 2 } }))
+    const late = await submitted()
+    const accept = async (id: string) => {
+      const r = await call(sys.app, dir.departmentKey, 'POST', `/v1/cases/${id}/actions`, { action: 'accept' })
+      expect(r.status, JSON.stringify(r.body)).toBe(200)
+      const view = r.body as CaseView
+      return { version: view.serviceItemVersion, promisedDue: Date.parse(view.deadlines.find((d) => d.kind === 'promised')!.dueAt) }
+    }
+    const [first, second] = [await accept(early), await accept(late)]
+    expect([first.version, second.version]).toEqual([1, 2])
+    // Version 1's 10 working days end after version 2's 2, counted from moments later.
+    expect(first.promisedDue).toBeGreaterThan(second.promisedDue)
+  })
+
+  it('rule 3: one item code gives one guide, materials and handler, whichever centre receives the case', async () => {
+    const code = 'ONE-CAT-3'
+    const { version } = await publish(code, itemDraft())
+    const cases: CaseView[] = []
+    for (const key of [dir.windowKey, keys['gz-conv']!]) {
+      const r = await call(sys.app, key, 'POST', '/v1/applications', applicationBody({ serviceItemCode: code }))
+      expect(r.status, JSON.stringify(r.body)).toBe(201)
+      cases.push(r.body as CaseView)
+    }
+    expect(cases.map((c) => c.receivedBy)).toEqual(['gz-center', 'gz-conv'])
+    const sameness = (c: CaseView) => [c.serviceItemCode, c.serviceItemVersion, c.handlingOrganizationId, c.missingMaterials]
+    expect(sameness(cases[0]!)).toEqual([code, version, 'gz-amr', ['id-card']])
+    expect(sameness(cases[1]!)).toEqual(sameness(cases[0]!))
+  })
+
+  it('rule 4: a public utility publishes a guide, and its own department key handles the cases under it', async () => {
+    const code = 'ONE-CAT-4'
+    const guide = await publish(code, itemDraft({ name: 'Electricity connection', departmentId: 'gz-power' }))
+    expect(guide.departmentId).toBe('gz-power')
+    const created = await call(sys.app, dir.windowKey, 'POST', '/v1/applications', applicationBody({ serviceItemCode: code }))
+    expect(created.status, JSON.stringify(created.body)).toBe(201)
+    const id = (created.body as CaseView).id
+    expect((created.body as CaseView).handlingOrganizationId).toBe('gz-power')
+    const utility = await call(sys.app, ADMIN_KEY, 'POST', '/v1/api-keys', { organizationId: 'gz-power', role: 'department' })
+    expect(utility.status).toBe(201)
+    // Market regulation neither handles it nor sees it.
+    expect((await call(sys.app, dir.departmentKey, 'POST', `/v1/cases/${id}/actions`, { action: 'accept' })).status).toBe(404)
+    const accepted = await call(sys.app, (utility.body as { key: string }).key, 'POST', `/v1/cases/${id}/actions`, { action: 'accept' })
+    expect(accepted.status, JSON.stringify(accepted.body)).toBe(200)
+    expect((accepted.body as CaseView).status).toBe('accepted')
   })
 })
