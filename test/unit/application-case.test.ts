@@ -41,6 +41,19 @@ describe('ApplicationCase', () => {
     expect(application.view(AT).deadlines[0]).toMatchObject({ kind: 'acceptance', dueAt: '2026-03-09T16:00:00.000Z', state: 'running' })
   })
 
+  it('rule 17: assumes no opening hours: a case received on a holiday evening is taken and accepted then, its limits counted from the next working day', () => {
+    const holidayEvening = '2026-02-16T12:30:00.000Z' // Monday 20:30 in Guangzhou, in the Spring Festival holiday
+    const guide = testGuide()
+    const { application } = ApplicationCase.submit({
+      id: 'A-17', guide, submission: newApplication('A-17', { guide }).submission, actor: WINDOW, calendar: calendarWith(), at: holidayEvening,
+    })
+    // 24–27 February, then the make-up Saturday the 28th: the fifth working day.
+    expect(application.view(holidayEvening).deadlines[0]).toMatchObject({ kind: 'acceptance', dueAt: '2026-02-28T16:00:00.000Z', state: 'running' })
+    const sundayNight = '2026-02-22T14:00:00.000Z' // Sunday 22:00, still in the holiday
+    expect(application.apply(command('accept', DEPT), sundayNight).map((r) => r.view.status)).toEqual(['accepted'])
+    expect(application.view(sundayNight).deadlines.find((d) => d.kind === 'promised')).toMatchObject({ dueAt: '2026-02-28T16:00:00.000Z' })
+  })
+
   it('refuses without changing anything: wrong role, wrong organisation, wrong state', () => {
     const { application } = submitted()
     const before = JSON.stringify(application.state)
