@@ -93,7 +93,7 @@ describe('ApplicationCase', () => {
     expect(acceptance.dueAt).toBe('2026-03-11T16:00:00.000Z')
   })
 
-  it('deems the case accepted when the acceptance deadline passes, with clocks from submission', () => {
+  it('rule 5: deems the case accepted when the acceptance deadline passes, with clocks from submission', () => {
     const { application } = submitted()
     const wake = application.nextWakeMs()!
     expect(new Date(wake).toISOString()).toBe('2026-03-06T16:00:00.000Z') // warning: one working day before
