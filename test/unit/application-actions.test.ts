@@ -249,7 +249,7 @@ describe('reject', () => {
   it('rule 7: is refused without a written reason, and nothing is recorded', () => {
     const { application } = submit()
     const before = JSON.stringify(application.state)
-    for (const params of [{}, { reason: '' }]) {
+    for (const params of [{}, { reason: '' }, { reason: ' \t\n\u3000' }]) {
       expect(refusalOf(() => application.apply(cmd('reject', DEPT, params), TUE))).toMatchObject({ code: 'validation_failed', message: expect.stringContaining('reason') })
     }
     expect(JSON.stringify(application.state)).toBe(before)

@@ -108,7 +108,9 @@ describe('parseActionParams', () => {
       .toEqual([{ path: '/within', message: 'workingDays must be an integer from 0 to 3650, got 4000' }])
     // A limit the schema admits is not explained, and other problems are still reported.
     expect(refusal(() => parseActionParams('clock', TINY_ACTIONS.clock.params, { key: '', within: { workingDays: 4 } }))?.details)
-      .toEqual([{ path: '/key', message: 'must not have fewer than 1 characters' }])
+      .toEqual([{ path: '/key', message: 'must contain a character other than white space' }])
+    expect(refusal(() => parseActionParams('clock', TINY_ACTIONS.clock.params, { key: ' \u3000 ', within: { workingDays: 4 } }))?.details)
+      .toEqual([{ path: '/key', message: 'must contain a character other than white space' }])
   })
 
   it('reports a problem once though several union branches find it', () => {

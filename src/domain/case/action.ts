@@ -6,7 +6,11 @@ import { Actor, type Role } from '../roles.ts'
 import { unsafeTextPath } from '../safe-text.ts'
 
 /** Free text of a parameter: never empty, bounded. */
-export const Text = (maxLength = 2000) => Type.String({ minLength: 1, maxLength })
+/** At least one character that is not white space: a reason of blanks is no reason (rule 7). */
+const WRITTEN = '\\S'
+const NOT_WRITTEN = 'must contain a character other than white space'
+/** Written text, up to `maxLength` characters. */
+export const Text = (maxLength = 2000) => Type.String({ maxLength, pattern: WRITTEN })
 /** A parameter object that refuses unknown fields. */
 export const Strict = <T extends TProperties>(properties: T) => Type.Object(properties, { additionalProperties: false })
 
@@ -129,8 +133,9 @@ function firstErrors(schema: TSchema, value: unknown): RefusalDetail[] {
   for (const error of Value.Errors(schema, value)) {
     // A union reports each branch; "must match a schema in anyOf" adds nothing to what they said.
     if (error.keyword === 'anyOf' || error.keyword === 'boolean') continue
-    if (details.some((d) => d.path === error.instancePath && d.message === error.message)) continue
-    details.push({ path: error.instancePath, message: error.message })
+    const message = error.keyword === 'pattern' && (error.params as { pattern?: unknown }).pattern === WRITTEN ? NOT_WRITTEN : error.message
+    if (details.some((d) => d.path === error.instancePath && d.message === message)) continue
+    details.push({ path: error.instancePath, message })
     if (details.length === MAX_DETAILS) break
   }
   return details
