@@ -102,7 +102,9 @@ describe('statutory holidays (全国年节及纪念日放假办法, 2025 revisio
     expect(withStatutoryHolidays([], 2020, 2024)).toEqual([])
   })
 
-  it('rule 34: the holidays do not depend on the host\'s time zone (the package writes some dates in local time)', () => {
+  // Setting TZ moves this process's zone under vitest's forks pool (npm test), not in a worker
+  // thread, whose process.env is a copy (Stryker's runner): there the zones cannot be tried.
+  it.skipIf(!zoneFollowsTz())('rule 34: the holidays do not depend on the host\'s time zone (the package writes some dates in local time)', () => {
     const zone = process.env.TZ
     try {
       for (const tz of ['America/New_York', 'Pacific/Pago_Pago', 'Pacific/Kiritimati', 'Asia/Shanghai', 'UTC']) {
@@ -240,3 +242,15 @@ describe('an unpublished year counts its statutory holidays', () => {
     expect(addWorkingDays(calendar, '2026-02-13T10:00:00+08:00', 1)).toMatchObject({ dueDate: '2026-02-14', provisional: false })
   })
 })
+
+/** Whether assigning process.env.TZ changes the zone Date uses in this process. */
+function zoneFollowsTz(): boolean {
+  const zone = process.env.TZ
+  try {
+    process.env.TZ = 'America/New_York'
+    return new Date(Date.UTC(2027, 3, 5)).getDate() === 4
+  } finally {
+    if (zone === undefined) delete process.env.TZ
+    else process.env.TZ = zone
+  }
+}
