@@ -51,7 +51,7 @@ function noticeDetails(type: NoticeType, data: Record<string, unknown>, view: Re
   const pick = (...names: string[]) => Object.fromEntries(names.filter((n) => data[n] !== undefined).map((n) => [n, data[n]]))
   switch (type) {
     case 'suspended':
-      return pick('reason', 'note')
+      return pick('reason', 'note', 'statutoryPaused')
     case 'extended': {
       const statutory = view.deadlines.find((d) => d.key === 'statutory')
       return { ...pick('workingDays', 'reason'), ...(statutory ? { newDueAt: statutory.dueAt } : {}) }
@@ -68,7 +68,9 @@ function noticeText(caseId: string, type: NoticeType, details: Record<string, un
   const reason = typeof details.reason === 'string' ? details.reason : ''
   switch (type) {
     case 'suspended':
-      return `Application ${caseId} is suspended (${reason})${typeof details.note === 'string' ? `: ${details.note}` : ''}; the time limit stands still meanwhile.`
+      return `Application ${caseId} is suspended (${reason})${typeof details.note === 'string' ? `: ${details.note}` : ''}; ${
+        // Only Art. 45's procedures stop the statutory clock (rule 12); any suspension stops the promised one.
+        details.statutoryPaused === false ? 'the promised time limit stands still meanwhile, the statutory one runs on.' : 'the time limit stands still meanwhile.'}`
     case 'extended':
       return `The time limit of application ${caseId} is extended by ${String(details.workingDays)} working days: ${reason}.`
     case 'rejected':
