@@ -55,7 +55,7 @@ describe('notices to applicants, end to end', () => {
     ])
     const notices = await noticesOf(id, 3)
     expect(notices).toEqual([
-      ['suspended', { reason: 'inspection', note: 'site visit on Monday' }],
+      ['suspended', { reason: 'inspection', note: 'site visit on Monday', statutoryPaused: true }],
       ['extended', { workingDays: 5, reason: 'complex premises', newDueAt: expect.any(String) }],
       ['denied', { reason: 'fire safety conditions not met' }],
     ])
