@@ -41,6 +41,20 @@ function refusing<T>(rule: () => T): T {
   }
 }
 
+/** The item locked for this transaction, with a draft to `act` on: 404 with no item, 409 with no draft. */
+async function lockDraft(tx: Tx, code: string, act: 'review' | 'publish') {
+  const item = await lockServiceItem(tx, code)
+  if (!item) throw problem('not_found', `service item ${code} does not exist`)
+  if (!item.draft) throw problem('conflict', `service item ${code} has no draft to ${act}`)
+  return { ...item, draft: item.draft }
+}
+
+/** Refuses a draft with its problems, each at its path under `at` (`body` when saved, `draft` when published). */
+function refuseDraft(problems: ReturnType<typeof draftProblems>, code: 'validation_failed' | 'unprocessable', at: 'body' | 'draft', lead = ''): never {
+  throw problem(code, `${lead}${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
+    problems.map((p) => ({ path: `${at}${p.path}`, message: p.message })))
+}
+
 export async function serviceItemRoutes(app: App): Promise<void> {
   const { db } = app.deps.database
   const cursors = app.cursors.of('service-items', Type.Tuple([Code]))
@@ -55,10 +69,7 @@ export async function serviceItemRoutes(app: App): Promise<void> {
   }, async (request) => {
     const draft = request.body
     const problems = draftProblems(draft)
-    if (problems.length > 0) {
-      throw problem('validation_failed', problems.map((p) => `${p.path}: ${p.message}`).join('; '),
-        problems.map((p) => ({ path: `body${p.path}`, message: p.message })))
-    }
+    if (problems.length > 0) refuseDraft(problems, 'validation_failed', 'body')
     const [unknown] = await app.organizations.missing([draft.departmentId])
     if (unknown) throw problem('unprocessable', `organisation ${unknown} does not exist`)
     return { ...await saveServiceItemDraft(db, request.params.code, draft, signerOf(principalOf(request))), review: null }
@@ -90,9 +101,7 @@ export async function serviceItemRoutes(app: App): Promise<void> {
     const { code } = request.params
     const key = request.headers['idempotency-key']
     const reviewDraft = async (tx: Tx): Promise<Review> => {
-      const item = await lockServiceItem(tx, code)
-      if (!item) throw problem('not_found', `service item ${code} does not exist`)
-      if (!item.draft) throw problem('conflict', `service item ${code} has no draft to review`)
+      const item = await lockDraft(tx, code, 'review')
       const draft = { subject: subjectOf(code), revision: item.revision, author: item.author }
       const review = refusing(() => reviewOf(draft, request.body, signerOf(principal), new Date().toISOString()))
       await recordReview(tx, review)
@@ -121,15 +130,10 @@ export async function serviceItemRoutes(app: App): Promise<void> {
     const { code } = request.params
     const key = request.headers['idempotency-key']
     const publishDraft = async (tx: Tx): Promise<Guide> => {
-      const item = await lockServiceItem(tx, code)
-      if (!item) throw problem('not_found', `service item ${code} does not exist`)
-      if (!item.draft) throw problem('conflict', `service item ${code} has no draft to publish`)
+      const item = await lockDraft(tx, code, 'publish')
       // Again at publication: a draft saved before a rule was checked must not reach a case.
       const unfit = draftProblems(item.draft)
-      if (unfit.length > 0) {
-        throw problem('unprocessable', `the draft cannot be published: ${unfit.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
-          unfit.map((p) => ({ path: `draft${p.path}`, message: p.message })))
-      }
+      if (unfit.length > 0) refuseDraft(unfit, 'unprocessable', 'draft', 'the draft cannot be published: ')
       const latest = await latestReview(tx, subjectOf(code), item.revision)
       const approval = refusing(() => approvalFor(item, latest))
       const version = (item.latestVersion ?? 0) + 1
