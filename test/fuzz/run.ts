@@ -7,6 +7,7 @@
 // Postgres: a fresh database on TEST_DATABASE_URL when set, else an embedded one.
 import { DefaultLogger } from '@temporalio/worker'
 import { spawn } from 'node:child_process'
+import { createInterface } from 'node:readline'
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -19,6 +20,7 @@ import { freePort } from '../../src/infra/ports.ts'
 import { PROJECT_ROOT } from '../../src/infra/temporal-binaries.ts'
 import { assemble, installRuntime, type RunningSystem } from '../../src/system.ts'
 import { installSchemathesis } from '../../scripts/install-schemathesis.ts'
+import { countCases, relabelRule } from './report.ts'
 import { seed } from './seed.ts'
 
 /**
@@ -71,8 +73,9 @@ try {
     { as: 'department', key: seeded.departmentKey, also: ['--include-path-regex', '^/v1/cases/\\{id\\}/actions$', '--max-examples', '200'] },
   ]
   exitCode = 0
+  const tally = { passed: 0, failed: 0 }
   for (const pass of passes) {
-    console.log(`\n=== as ${pass.as} ===`)
+    console.log(`\n--- as ${pass.as} ---`)
     const code = await runSchemathesis(schemathesis, [
       'run', `${url}/openapi.json`,
       '--header', `Authorization: Bearer ${pass.key}`,
@@ -83,13 +86,14 @@ try {
       '--request-timeout', '20',
       ...(process.env.CI ? ['--no-color'] : []),
       ...process.argv.slice(2),
-    ], {
+    ], tally, {
       SCHEMATHESIS_HOOKS: join(PROJECT_ROOT, 'test', 'fuzz', 'hooks.py'),
       BANJIAN_FUZZ_PROBLEMS: JSON.stringify(PROBLEMS),
       BANJIAN_FUZZ_SEEDED: JSON.stringify(seeded.ids),
     })
     if (code !== 0) exitCode = code
   }
+  console.log(`\nfuzz: ${tally.passed} passed, ${tally.failed} failed`)
 } finally {
   await system?.stop()
   if (exitCode !== 0) await printServerErrors(serverLog)
@@ -98,9 +102,18 @@ try {
 }
 process.exit(exitCode)
 
-function runSchemathesis(command: string, args: string[], env: Record<string, string>): Promise<number> {
+/** Runs schemathesis, passing its report through (see report.ts), and adds its test cases to `tally`. */
+function runSchemathesis(
+  command: string, args: string[], tally: { passed: number; failed: number }, env: Record<string, string>,
+): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: scratch, stdio: 'inherit', env: { ...process.env, ...env } })
+    const child = spawn(command, args, { cwd: scratch, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } })
+    let casesNext = false
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      console.log(relabelRule(line))
+      if (casesNext) Object.assign(tally, countCases(line, tally))
+      casesNext = line.trim() === 'Test cases:'
+    })
     child.once('error', reject)
     child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)))
   })
