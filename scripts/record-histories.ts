@@ -290,6 +290,15 @@ async function rulesTwoScenarios(stack: Stack): Promise<Recording[]> {
   return out
 }
 
+/** The rules named in the start input (`rulesVersion`), so no patch marker: withdrawn, rating period running. */
+async function rulesInInputScenario(stack: Stack): Promise<Recording[]> {
+  const d = driver(stack)
+  const withdrawn = await d.submit()
+  await d.act(withdrawn.id, 'withdraw', { reason: 'moved away' }, stack.keys.window)
+  await d.waitUntilIdle(withdrawn.id)
+  return [{ name: 'withdrawn-rating-rules-in-input', workflowId: withdrawn.id }]
+}
+
 /** On a server that suggests continue-as-new early: the closing run and the run that carries on. */
 async function continueAsNewScenario(stack: Stack): Promise<Recording[]> {
   const d = driver(stack)
@@ -354,6 +363,7 @@ const GROUPS: Array<{ names: string[]; earlyContinueAsNew: boolean; run(stack: S
     earlyContinueAsNew: false,
     run: rulesTwoScenarios,
   },
+  { names: ['withdrawn-rating-rules-in-input'], earlyContinueAsNew: false, run: rulesInInputScenario },
 ]
 
 const exists = (dir: string, name: string) => access(join(dir, `${name}.json`)).then(() => true, () => false)

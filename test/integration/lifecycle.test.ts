@@ -172,6 +172,19 @@ describe('the application lifecycle through the API', () => {
       .toBeLessThan(((await call(sys.app, dir.departmentKey, 'GET', '/v1/cases?handlingOrganizationId=gz-amr&limit=200')).body as { items: unknown[] }).items.length)
   })
 
+  it('starts an application under the current rules named in its input, with no patch marker in its history', async () => {
+    const created = await call(sys.app, dir.windowKey, 'POST', '/v1/applications', applicationBody())
+    const id = (created.body as CaseView).id
+    const events = (await sys.client.workflow.getHandle(id).fetchHistory()).events ?? []
+    // A patch marker would also upsert TemporalChangeVersion: one more visibility write per submission.
+    expect(events.some((e) => e.markerRecordedEventAttributes)).toBe(false)
+    expect(events.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes)).toHaveLength(1)
+    // The case follows the second rules (rule 29): withdrawn, it waits for its rating.
+    expect((await act(id, 'withdraw', dir.windowKey)).status).toBe(200)
+    const view = (await call(sys.app, ADMIN_KEY, 'GET', `/v1/cases/${id}`)).body as CaseView
+    expect(view.deadlines.some((d) => d.kind === 'rating' && d.state === 'running')).toBe(true)
+  })
+
   it('runs a case from submission to delivery and rating, and replays it at any instant', async () => {
     const created = (await call(sys.app, dir.windowKey, 'POST', '/v1/applications', applicationBody())).body as CaseView
     const id = created.id

@@ -13,7 +13,7 @@ const SCENARIOS = [
   'joint-opinions', 'opinion-watch-given', 'opinion-watch-missed', 'rated', 'rectification-opened', 'rectification-watch', 'rectified',
   // Under the first rules (before patch application-rules-2): closed at once, never rated.
   'withdrawn-closed-rules-1', 'rejected-closed-rules-1',
-  'withdrawn-rating', 'deferred-revoked', 'second-rectification', 'second-rectification-watch',
+  'withdrawn-rating', 'deferred-revoked', 'withdrawn-rating-rules-in-input', 'second-rectification', 'second-rectification-watch',
 ]
 
 async function loadHistories(): Promise<Map<string, unknown>> {

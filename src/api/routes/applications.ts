@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { Type, type Static } from 'typebox'
 import { findGuide } from '../../db/guides.ts'
 import { readLimits } from '../../db/settings.ts'
-import { caseLimits } from '../../domain/application/application-case.ts'
+import { caseLimits, CURRENT_RULES } from '../../domain/application/application-case.ts'
 import { Applicant, CaseView } from '../../domain/case-view.ts'
 import { Channel } from '../../domain/service-item.ts'
 import type { App } from '../app.ts'
@@ -70,6 +70,7 @@ export async function applicationRoutes(app: App): Promise<void> {
       guide,
       calendar,
       limits: caseLimits(limits),
+      rulesVersion: CURRENT_RULES,
       actor: { organizationId: principal.organizationId, role: principal.role, keyId: principal.keyId },
       submission: {
         applicant: body.applicant,

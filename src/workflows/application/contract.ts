@@ -19,6 +19,11 @@ export interface NewApplication {
   actor: Actor
   calendar: CalendarData
   limits?: CaseLimits
+  /**
+   * The rules the case is started under (`CURRENT_RULES` when the API starts it). Absent in inputs
+   * written before it was carried here: the workflow then asks `patched('application-rules-2')`.
+   */
+  rulesVersion?: number
 }
 
 export type ApplicationWorkflowInput = NewApplication | ContinuedCase<ApplicationState>

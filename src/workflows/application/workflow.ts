@@ -14,11 +14,13 @@ const application: RunnableKind<ApplicationCase, ApplicationState, NewApplicatio
   kind: 'application',
   checkNew: (input) => ApplicationCase.checkSubmission(input),
   async create(input, now) {
-    // A case keeps the rules it was started under: histories recorded before the rules of issue 9
-    // (rating after any ending, a second rectification, joint handling's 45 days, Art. 45's pauses,
-    // the one-time notice's checks) replay under the rules they were made with.
-    // A later version of the rules adds a patch of its own in front of this one.
-    const rulesVersion = patched('application-rules-2') ? 2 : 1
+    // A case keeps the rules it was started under. The API names them in the start input, so a new
+    // case records no patch marker: patched() also upserts TemporalChangeVersion, one more
+    // visibility write per submission. Inputs without them are older: histories recorded before the
+    // rules of issue 9 (rating after any ending, a second rectification, joint handling's 45 days,
+    // Art. 45's pauses, the one-time notice's checks) replay under rules 1, those recorded after it
+    // with the marker under rules 2.
+    const rulesVersion = input.rulesVersion ?? (patched('application-rules-2') ? 2 : 1)
     const submitted = await submit(input, now, rulesVersion)
     return { kase: submitted.application, recorded: submitted.recorded }
   },
