@@ -20,7 +20,7 @@ import { freePort } from '../../src/infra/ports.ts'
 import { PROJECT_ROOT } from '../../src/infra/temporal-binaries.ts'
 import { assemble, installRuntime, type RunningSystem } from '../../src/system.ts'
 import { installSchemathesis } from '../../scripts/install-schemathesis.ts'
-import { countCases, relabelRule } from './report.ts'
+import { type CaseTally, countCases, relabelRule } from './report.ts'
 import { seed } from './seed.ts'
 
 /**
@@ -73,7 +73,7 @@ try {
     { as: 'department', key: seeded.departmentKey, also: ['--include-path-regex', '^/v1/cases/\\{id\\}/actions$', '--max-examples', '200'] },
   ]
   exitCode = 0
-  const tally = { passed: 0, failed: 0 }
+  const tally: CaseTally = { passed: 0, failed: 0 }
   for (const pass of passes) {
     console.log(`\n--- as ${pass.as} ---`)
     const code = await runSchemathesis(schemathesis, [
@@ -103,9 +103,7 @@ try {
 process.exit(exitCode)
 
 /** Runs schemathesis, passing its report through (see report.ts), and adds its test cases to `tally`. */
-function runSchemathesis(
-  command: string, args: string[], tally: { passed: number; failed: number }, env: Record<string, string>,
-): Promise<number> {
+function runSchemathesis(command: string, args: string[], tally: CaseTally, env: Record<string, string>): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: scratch, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } })
     let casesNext = false
@@ -115,7 +113,8 @@ function runSchemathesis(
       casesNext = line.trim() === 'Test cases:'
     })
     child.once('error', reject)
-    child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)))
+    // 'close', not 'exit': the report's last lines (its "Test cases:") may still be in the pipe at exit.
+    child.once('close', (code, signal) => resolve(code ?? (signal ? 1 : 0)))
   })
 }
 
