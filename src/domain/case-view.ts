@@ -55,7 +55,11 @@ export const AttachedMaterial = Type.Object({
 })
 export type AttachedMaterial = Static<typeof AttachedMaterial>
 
-/** A supervision record: opened automatically on a missed deadline, or ordered by a supervisor (督办). */
+/**
+ * A supervision record: opened automatically on a missed deadline, or ordered by a supervisor (督办).
+ * `organizationId` owes the answer; an automatic record is watched by its parent
+ * (`supervisorOrganizationId`) and, unanswered by `dueAt`, opens the next `level` one step up.
+ */
 export const Supervision = Type.Object({
   id: Type.String(),
   kind: Type.Enum(['automatic', 'order']),
@@ -63,7 +67,14 @@ export const Supervision = Type.Object({
   reason: Type.String(),
   openedAt: Type.String(),
   orderedBy: Type.Optional(Type.String()),
+  /** The missed deadline an automatic record is about; an order's own deadline. */
   deadlineKey: Type.Optional(Type.String()),
+  /** 1 for the record on whoever owed the step, 2 on its parent, and so on (absent on records from before levels). */
+  level: Type.Optional(Type.Integer({ minimum: 1 })),
+  supervisorOrganizationId: Type.Optional(Type.String()),
+  /** The record's own deadline: its key, and when the answer is due. */
+  respondKey: Type.Optional(Type.String()),
+  dueAt: Type.Optional(Type.String()),
   respondedAt: Type.Optional(Type.String()),
   response: Type.Optional(Type.String()),
 })
@@ -88,6 +99,8 @@ export const CaseCoreView = Type.Object({
   channel: Type.String(),
   receivedBy: Type.String(),
   handlingOrganizationId: Type.String(),
+  /** Escalations and complaints: the organisation that owns the case for its whole life (rule 27). */
+  ownerOrganizationId: Type.Optional(Type.String()),
   priority: Priority,
   deadlines: Type.Array(DeadlineView),
   overdue: Type.Boolean(),
