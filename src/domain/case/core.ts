@@ -1,6 +1,7 @@
 import type { WorkingCalendar } from '../calendar.ts'
 import { type CaseEvent, type CaseView, isPending, type RecordedEvent, type Supervision } from '../case-view.ts'
 import { DeadlineBook, type DeadlineTransition, type TrackedDeadline } from '../deadline-book.ts'
+import type { Limit } from '../limit.ts'
 import { Refusal } from '../refusal.ts'
 import type { Actor } from '../roles.ts'
 import { type ActionTable, type CaseCommand, parseCommand, type ParsedCommand } from './action.ts'
@@ -22,6 +23,13 @@ export interface CoreState {
   createdAt: string
   updatedAt: string
   supervisions: Supervision[]
+  /**
+   * Automatic supervision climbs the organisation tree (API.md "What every case kind shares"): a
+   * record must be answered within `respondWithin`, or the next level opens on the parent.
+   * `parents` is the part of the tree this case has looked up (an organisation's parent; null at
+   * the root). Absent in cases started before levels existed: their records stay single-level.
+   */
+  supervision?: { respondWithin: Limit; parents: Record<string, string | null> }
 }
 
 /** A deadline became warned or missed; the kind may act on it itself and say so. */
