@@ -576,6 +576,45 @@ describe('supervision on a work order', () => {
   })
 })
 
+describe('levelled supervision on a work order (API.md "What every case kind shares")', () => {
+  it('a missed reply opens a level-1 record on the owner, watched by its parent, which the owner\'s hotline or window answers', () => {
+    for (const answerer of [HOTLINE, OWNER_WINDOW]) {
+      const kase = dispatched()
+      act(kase, 'sign', AMR)
+      const due = deadline(kase, 'reply').dueAt
+      expect(kase.unplacedBy(Date.parse(due))).toEqual(['gz-12345'])
+      kase.place({ 'gz-12345': 'gz' })
+      kase.advance(due)
+      expect(kase.state.supervisions).toEqual([expect.objectContaining({
+        kind: 'automatic', level: 1, organizationId: 'gz-12345', supervisorOrganizationId: 'gz', deadlineKey: 'reply', respondKey: 'supervision:S1',
+      })])
+      expect(deadline(kase, 'supervision:S1')).toMatchObject({ state: 'running', organizationId: 'gz-12345' })
+      // Not the unit handling the order, nor a hotline elsewhere: nothing awaits their answer.
+      expect(refused(kase, 'respond_supervision', AMR, { note: 'n' })?.code).toBe('invalid_transition')
+      expect(refused(kase, 'respond_supervision', OTHER_HOTLINE, { note: 'n' })?.code).toBe('invalid_transition')
+      expect(refused(kase, 'respond_supervision', AUDITOR, { note: 'n' })?.code).toBe('forbidden')
+      const recorded = act(kase, 'respond_supervision', answerer, { note: '已督促答复' }, due)
+      expect(types(recorded)).toEqual(['supervision_responded'])
+      expect(kase.state.supervisions[0]).toMatchObject({ respondedAt: due, response: '已督促答复' })
+      expect(deadline(kase, 'supervision:S1').state).toBe('met')
+    }
+  })
+
+  it('a missed sign opens the record on the unit dispatched to, which answers it as a department', () => {
+    const kase = dispatched()
+    kase.advance(deadline(kase, 'sign:1').dueAt)
+    expect(kase.state.supervisions[0]).toMatchObject({ level: 1, organizationId: 'gz-amr', deadlineKey: 'sign:1' })
+    expect(refused(kase, 'respond_supervision', HOTLINE, { note: 'n' })?.code).toBe('invalid_transition')
+    act(kase, 'respond_supervision', AMR, { note: '已签收' })
+    expect(kase.state.supervisions[0]?.respondedAt).toBe(LATER)
+  })
+
+  it('takes respond_supervision from the kernel, with the owner\'s roles added', () => {
+    expect(COMPLAINT_ACTIONS.respond_supervision.roles).toEqual(['department', 'supervisor', 'hotline', 'window'])
+    expect(COMPLAINT_ACTIONS.supervise.roles).toEqual(['supervisor'])
+  })
+})
+
 describe('the complaint kind at the edges', () => {
   it('is registered with its actions, its meaning of open, and its participants', () => {
     const definition = kindDefinition('complaint')

@@ -11,6 +11,8 @@ const OWNER_ROLES = ['hotline', 'window'] as const
 
 const action = actionOf<ComplaintCase>()
 
+const supervision = supervisionActions({ supervise: OPEN_STATUSES, respond: OPEN_STATUSES })
+
 /**
  * Every action on a work order (API.md "Complaints"), whole: who may take it, what it takes, in
  * which statuses, what the order must allow besides, and what it does. The same parser reads the
@@ -130,7 +132,10 @@ export const COMPLAINT_ACTIONS = {
       kase.record('closed', actor, at, { via: 'close', note })
     },
   }),
-  ...supervisionActions({ supervise: OPEN_STATUSES, respond: OPEN_STATUSES }),
+  ...supervision,
+  // The owner owes the reply (rule 27): a missed one opens a record on it, which its hotline or
+  // window answers. Each answers only the records on its own organisation (the kernel's check).
+  respond_supervision: { ...supervision.respond_supervision, roles: [...supervision.respond_supervision.roles, ...OWNER_ROLES] },
 }
 
 export type ComplaintAction = keyof typeof COMPLAINT_ACTIONS
