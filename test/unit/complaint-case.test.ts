@@ -186,7 +186,9 @@ describe('rule 26: receiving a work order', () => {
     expect(attempt({ ...FILING, content: '   ' })).toMatchObject({ code: 'validation_failed', paths: ['/content'] })
     expect(attempt({ ...FILING, citizen: { phone: '1' } })).toMatchObject({ code: 'validation_failed', paths: ['/citizen'] })
     expect(attempt({ ...FILING, extra: 1 })?.code).toBe('validation_failed')
-    expect(attempt({ ...FILING, content: 'a\u0000b' })).toMatchObject({ code: 'validation_failed', paths: ['/filing/content'] })
+    expect(attempt({ ...FILING, content: 'a\u0000b' })).toMatchObject({
+      code: 'validation_failed', paths: ['/filing/content'], message: 'the work order: /filing/content must not contain U+0000 or an unpaired UTF-16 surrogate',
+    })
     expect(attempt({ ...FILING, citizen: { name: '\ud800' } })).toMatchObject({ code: 'validation_failed', paths: ['/filing/citizen/name'] })
     expect(attempt(FILING, { ...complaintLimits(FILING), reply: { duration: 'P1M' } })?.code).toBe('validation_failed')
     expect(attempt(FILING, { ...complaintLimits(FILING), sign: { workingDays: -1 } })?.code).toBe('validation_failed')
@@ -206,18 +208,18 @@ describe('rule 26: receiving a work order', () => {
 
 describe('rule 27: first-responder ownership', () => {
   it('only the owner dispatches, replies, calls back and closes: another hotline or window is forbidden', () => {
-    const cases: Array<[string, () => ComplaintCase, Record<string, unknown>]> = [
-      ['dispatch', received, { toOrganizationId: 'gz-amr' }],
-      ['reply', responded, { message: 'm' }],
-      ['callback', () => replied(), { satisfied: true }],
-      ['close', () => replied(), { note: 'n' }],
-      ['respond', received, { answer: 'a' }],
+    const cases: Array<[string, () => ComplaintCase, Record<string, unknown>, string]> = [
+      ['dispatch', received, { toOrganizationId: 'gz-amr' }, 'dispatch'],
+      ['reply', responded, { message: 'm' }, 'reply to'],
+      ['callback', () => replied(), { satisfied: true }, 'call back on'],
+      ['close', () => replied(), { note: 'n' }, 'close'],
+      ['respond', received, { answer: 'a' }, 'respond to'],
     ]
-    for (const [action, make, params] of cases) {
+    for (const [action, make, params, what] of cases) {
       for (const stranger of [OTHER_HOTLINE, OTHER_WINDOW]) {
-        const refusal = refused(make(), action, stranger, params)
-        expect(refusal?.code, `${action} by ${stranger.organizationId}`).toBe('forbidden')
-        expect(refusal?.message).toContain('only gz-12345, which received this work order, may')
+        expect(refused(make(), action, stranger, params), `${action} by ${stranger.organizationId}`).toEqual({
+          code: 'forbidden', message: `only gz-12345, which received this work order, may ${what} it`, paths: [],
+        })
       }
       // Its hotline and its window are the owner alike.
       for (const owner of [HOTLINE, OWNER_WINDOW]) expect(refusalOf(() => make().check({ action, actor: owner, params }))).toBeUndefined()
@@ -310,7 +312,9 @@ describe('dispatch', () => {
     expect(refused(dispatched(), 'dispatch', HOTLINE, { toOrganizationId: 'gz-amr' })).toEqual({
       code: 'conflict', message: 'the work order is already dispatched to gz-amr', paths: [],
     })
-    expect(refused(received(), 'dispatch', HOTLINE, { toOrganizationId: 'gz-12345' })?.code).toBe('unprocessable')
+    expect(refused(received(), 'dispatch', HOTLINE, { toOrganizationId: 'gz-12345' })).toEqual({
+      code: 'unprocessable', message: 'the owner does not dispatch a work order to itself; it may respond to it directly', paths: [],
+    })
     expect(refused(dispatched(), 'dispatch', HOTLINE, { toOrganizationId: 'gz-12345' })?.code).toBe('unprocessable')
     // A unit that returned it may be sent it again: it is no longer dispatched to it.
     const back = dispatched()
@@ -506,6 +510,7 @@ describe('reply, callback and close: the closed loop (rule 28)', () => {
   it('reopens to received when the owner answered it itself, with no sign deadline', () => {
     const kase = replied(true)
     const recorded = act(kase, 'callback', OWNER_WINDOW, { satisfied: false })
+    expect(types(recorded)).toEqual(['called_back', 'reopened'])
     expect(recorded[1]!.event.data).toEqual({ round: 2, replyKey: 'reply:2' })
     expect(kase.view(LATER)).toMatchObject({ status: 'received', handlingOrganizationId: 'gz-12345', flags: ['reopened'], dispatches: [] })
     expect(keys(kase)).toEqual([['reply', 'met'], ['reply:2', 'running']])
@@ -546,11 +551,14 @@ describe('deadlines and who owes them (rules 28, 31, 32)', () => {
     expect(kase.state.supervisions).toEqual([expect.objectContaining({ organizationId: 'gz-12345', deadlineKey: 'reply' })])
   })
 
-  it('a missed handle deadline is supervised on the unit it was dispatched to, after a re-dispatch too', () => {
+  it('a missed handle deadline is supervised on the unit it was dispatched to, and stays owed by it after a return', () => {
     const kase = dispatched({ duration: 'PT1H' })
     act(kase, 'sign', AMR)
     kase.advance('2026-03-02T04:00:00.000Z')
     expect(kase.state.supervisions).toEqual([expect.objectContaining({ organizationId: 'gz-amr', deadlineKey: 'handle:1' })])
+    act(kase, 'return', AMR, { reason: 'r' }, '2026-03-02T05:00:00.000Z')
+    expect(deadline(kase, 'handle:1')).toMatchObject({ state: 'missed', organizationId: 'gz-amr' })
+    expect(deadline(kase, 'sign:1')).toMatchObject({ state: 'met', organizationId: 'gz-amr' })
   })
 
   it('a supervision order\'s deadline is owed by the handling organisation, as the kernel has it', () => {

@@ -42,7 +42,7 @@ export const COMPLAINT_ACTIONS = {
   sign: action({
     roles: ['department'], params: Strict({}), allowedIn: ['dispatched'], handlerOnly: ['department'],
     check(kase) {
-      if (kase.currentDispatch?.signedAt !== undefined) throw new Refusal('invalid_transition', 'the work order has been signed for already')
+      if (kase.currentDispatch!.signedAt !== undefined) throw new Refusal('invalid_transition', 'the work order has been signed for already')
     },
     apply(kase, _params, actor, at) {
       const dispatch = kase.currentDispatch!
@@ -76,8 +76,9 @@ export const COMPLAINT_ACTIONS = {
     apply(kase, { answer }, actor, at) {
       const { state } = kase
       state.answer = { text: answer, by: actor.organizationId, at }
-      // An answer is the surest acknowledgement: a sign deadline still running is met by it.
-      if (state.status === 'dispatched') kase.settleDispatch('met', at)
+      // An answer is the surest acknowledgement: a sign deadline still running is met by it (the
+      // owner answers only when no dispatch is in force: nothing is left running then).
+      kase.settleDispatch('met', at)
       state.status = 'responded'
       kase.record('responded', actor, at, { answer })
     },

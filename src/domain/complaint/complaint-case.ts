@@ -109,11 +109,13 @@ export class ComplaintCase extends CaseCore<ComplaintState> {
       content: filing.content,
       urgent: filing.urgent === true,
       dispatches: state.dispatches,
+      answer: state.answer,
+      reply: state.reply,
       callbacks: state.callbacks,
+      closure: state.closure,
     }
-    const optional = { answer: state.answer, reply: state.reply, closure: state.closure }
-    for (const [key, value] of Object.entries(optional)) if (value !== undefined) Object.assign(view, { [key]: value })
-    // A deep copy, so a recorded view never changes when the state moves on.
+    // A deep copy, so a recorded view never changes when the state moves on (and without the
+    // fields not given yet: JSON leaves out what is undefined).
     return JSON.parse(JSON.stringify(view)) as CaseView
   }
 
@@ -148,10 +150,9 @@ export class ComplaintCase extends CaseCore<ComplaintState> {
     this.state.handlingOrganizationId = this.state.ownerOrganizationId
   }
 
-  /** Ends the current dispatch's own clocks (a re-dispatch or a return). */
+  /** Ends the last dispatch's own clocks still running (a re-dispatch, a return, an answer); none when there was none. */
   settleDispatch(state: 'met' | 'cancelled', at: string): void {
     const n = this.state.dispatches.length
-    if (n === 0) return
     this.book.settle(signKey(n), state, at)
     this.book.settle(handleKey(n), state, at)
   }
@@ -173,10 +174,7 @@ export class ComplaintCase extends CaseCore<ComplaintState> {
   /** The reply is the owner's to give; signing and handling are owed by the unit dispatched to. */
   protected override ownerOf(deadline: TrackedDeadline): string {
     if (deadline.kind === 'reply') return this.state.ownerOrganizationId
-    if (deadline.kind === 'sign' || deadline.kind === 'handle') {
-      const dispatch = this.state.dispatches[dispatchOfKey(deadline.key) - 1]
-      if (dispatch) return dispatch.organizationId
-    }
+    if (deadline.kind === 'sign' || deadline.kind === 'handle') return this.state.dispatches[dispatchOfKey(deadline.key) - 1]!.organizationId
     return super.ownerOf(deadline)
   }
 }
