@@ -94,6 +94,8 @@ const ITEM = 'REC-1'
 const FAST_ITEM = 'REC-FAST'
 /** A lease that may be handed in after acceptance (容缺, rule 35). */
 const DEFER_ITEM = 'REC-DEFER'
+/** Promised in two seconds: its promise is missed at once, and supervised. */
+const LATE_ITEM = 'REC-LATE'
 
 async function seed(app: Injector, prefix: string): Promise<Keys> {
   const organizations = [
@@ -108,7 +110,8 @@ async function seed(app: Injector, prefix: string): Promise<Keys> {
   // Another key than the drafts' author reviews them (rule 40).
   const reviewer = await key('gz', 'supervisor')
   const items: Array<[string, Partial<ServiceItemDraft>]> = [[ITEM, {}], [FAST_ITEM, { acceptanceLimit: { duration: 'PT2S' } }],
-    [DEFER_ITEM, { materials: [...draft(DEFER_ITEM).materials, { code: 'lease', name: 'Lease', required: true, deferrable: true }] }]]
+    [DEFER_ITEM, { materials: [...draft(DEFER_ITEM).materials, { code: 'lease', name: 'Lease', required: true, deferrable: true }] }],
+    [LATE_ITEM, { promisedLimit: { duration: 'PT2S' }, statutoryLimit: { duration: 'P30D' } }]]
   for (const [code, overrides] of items) {
     await call(app, ADMIN_KEY, 'PUT', `/v1/service-items/${code}`, draft(`Recorded item ${code}`, overrides))
     await call(app, reviewer, 'POST', `/v1/service-items/${code}/review`, { approved: true, note: 'recorded item' })
@@ -349,6 +352,30 @@ async function save(client: Client, recordings: Recording[], wanted: ReadonlySet
   }
 }
 
+/**
+ * Supervision that climbs the tree: the promise missed, level 1 on gz-amr unanswered, level 2 on
+ * gz, level 3 on the root, unanswered too; then gz-amr answers its own. Supervision records must be
+ * answered within two seconds here.
+ */
+async function supervisionLevelsScenario(stack: Stack): Promise<Recording[]> {
+  const d = driver(stack)
+  await call(stack.app, ADMIN_KEY, 'PUT', '/v1/settings/limits', { 'supervision.respond': { duration: 'PT2S' } })
+  try {
+    const late = await d.submit(LATE_ITEM)
+    await d.accept(late.id)
+    await waitFor(async () => {
+      const events = (await call<{ events: Array<{ type: string; data: Record<string, unknown> }> }>(stack.app, stack.keys.department, 'GET',
+        `/v1/cases/${late.id}/history`)).events
+      return events.some((e) => e.type === 'deadline_missed' && e.data.key === 'supervision:S3')
+    }, `${late.id}: level 3 unanswered`)
+    await d.act(late.id, 'respond_supervision', { note: 'decision tomorrow' })
+    await d.waitUntilIdle(late.id)
+    return [{ name: 'supervision-levels', workflowId: late.id }]
+  } finally {
+    await call(stack.app, ADMIN_KEY, 'PUT', '/v1/settings/limits', { 'supervision.respond': { workingDays: 3 } })
+  }
+}
+
 /** Which scenarios write which files, and on which kind of server. */
 const GROUPS: Array<{ names: string[]; earlyContinueAsNew: boolean; run(stack: Stack, database: Database): Promise<Recording[]> }> = [
   { names: ['submitted', 'resubmitted', 'accepted', 'deemed-accepted', 'calendar-changed'], earlyContinueAsNew: false, run: applicationScenarios },
@@ -364,6 +391,7 @@ const GROUPS: Array<{ names: string[]; earlyContinueAsNew: boolean; run(stack: S
     run: rulesTwoScenarios,
   },
   { names: ['withdrawn-rating-rules-in-input'], earlyContinueAsNew: false, run: rulesInInputScenario },
+  { names: ['supervision-levels'], earlyContinueAsNew: false, run: supervisionLevelsScenario },
 ]
 
 const exists = (dir: string, name: string) => access(join(dir, `${name}.json`)).then(() => true, () => false)

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import type { Database } from '../db/client.ts'
-import { claimDueNotices, markNoticeFailed, markNoticeSent } from '../db/notifications.ts'
+import { claimDueNotices, markNoticeFailed, markNoticesSent } from '../db/notifications.ts'
 import { maskIdNumber } from '../domain/case-view.ts'
 import type { Notice } from '../domain/notices.ts'
 import { type Repeating, repeatEvery } from '../infra/repeat.ts'
@@ -62,12 +62,14 @@ export async function dispatchDueNotices(options: DispatchOptions): Promise<{ se
     if (signal?.aborted) return counts
     const claimed = await database.db.transaction(async (tx) => {
       const due = await claimDueNotices(tx, batchSize)
+      // Marked sent together at the end of the batch, in the transaction that holds their locks.
+      const sent: string[] = []
       for (const { notice, attempts } of due) {
         // Stopping leaves the rest of the batch due, for the next dispatcher.
         if (signal?.aborted) break
         try {
           await sendWithin(sender, notice, sendTimeoutMs, signal)
-          await markNoticeSent(tx, notice.id)
+          sent.push(notice.id)
           counts.sent++
         } catch (err) {
           // Stopped mid-send: no failure to count; the notice stays due (and may go out twice).
@@ -77,6 +79,7 @@ export async function dispatchDueNotices(options: DispatchOptions): Promise<{ se
           options.log.warn({ err, noticeId: notice.id, attempts: attempts + 1 }, 'sending a notice failed; it will be retried')
         }
       }
+      await markNoticesSent(tx, sent)
       return due.length
     })
     if (claimed < batchSize) return counts

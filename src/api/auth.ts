@@ -2,7 +2,7 @@ import { and, eq, isNull } from 'drizzle-orm'
 import type { FastifyRequest } from 'fastify'
 import type { Database } from '../db/client.ts'
 import { hashKey, listenForKeyRevocations } from '../db/api-keys.ts'
-import { apiKeys } from '../db/schema.ts'
+import { apiKeys, organizations } from '../db/schema.ts'
 import type { CaseKind } from '../domain/case-view.ts'
 import { COMPREHENSIVE_WINDOW_KINDS, type OrganizationKind, ROLES, type Role } from '../domain/roles.ts'
 import { problem } from './problem.ts'
@@ -11,6 +11,11 @@ export interface Principal {
   keyId: string
   organizationId: string
   role: Role
+  /**
+   * The organisation's kind, read with the key: what the one-window rule asks (rule 38). A change
+   * of kind is announced like a revocation, so a cached answer never outlives it.
+   */
+  organizationKind?: OrganizationKind
 }
 
 declare module 'fastify' {
@@ -48,9 +53,13 @@ export function createKeyLookup(database: Pick<Database, 'db' | 'pool'>, ttlMs =
       const cached = cache.get(hash)
       if (cached && cached.expires > Date.now()) return cached.principal
       const readAt = generation
-      const [row] = await database.db.select({ id: apiKeys.id, organizationId: apiKeys.organizationId, role: apiKeys.role })
-        .from(apiKeys).where(and(eq(apiKeys.keyHash, hash), isNull(apiKeys.revokedAt)))
-      const principal = row ? { keyId: row.id, organizationId: row.organizationId, role: row.role as Role } : undefined
+      const [row] = await database.db.select({
+        id: apiKeys.id, organizationId: apiKeys.organizationId, role: apiKeys.role, organizationKind: organizations.kind,
+      }).from(apiKeys).innerJoin(organizations, eq(organizations.id, apiKeys.organizationId))
+        .where(and(eq(apiKeys.keyHash, hash), isNull(apiKeys.revokedAt)))
+      const principal = row
+        ? { keyId: row.id, organizationId: row.organizationId, role: row.role as Role, organizationKind: row.organizationKind }
+        : undefined
       if (revocations.listening() && readAt === generation) {
         if (cache.size > 10_000) cache.clear()
         cache.set(hash, { principal, expires: Date.now() + ttlMs })
@@ -104,11 +113,12 @@ export const RESULT_HANDOUTS: Partial<Record<CaseKind, readonly string[]>> = { a
 /**
  * DOMAIN rule 38 (一窗办理): a window key acts as a comprehensive window only for an organisation
  * that is a service centre or a convenience centre; any other one hears 403. Other roles pass (their
- * own rules apply). Read from the organisation each time, so a changed kind counts at once.
+ * own rules apply). The kind comes with the key (a changed kind clears every cached key at once),
+ * else from the organisation.
  */
 export async function requireComprehensiveWindow(principal: Principal, organizations: OrganizationKinds, what: string): Promise<void> {
   if (principal.role !== 'window') return
-  const kind = await organizations.kindOf(principal.organizationId)
+  const kind = principal.organizationKind ?? await organizations.kindOf(principal.organizationId)
   if (kind && COMPREHENSIVE_WINDOW_KINDS.includes(kind)) return
   throw problem('forbidden', `only a window of a ${COMPREHENSIVE_WINDOW_KINDS.join(' or ')} may ${what} (one window); `
     + `organisation ${principal.organizationId} is ${kind ? `a ${kind}` : 'unknown'}`)

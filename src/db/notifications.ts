@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull, lte, sql } from 'drizzle-orm'
+import { and, asc, eq, inArray, isNull, lte, sql } from 'drizzle-orm'
 import type { RecordedEvent } from '../domain/case-view.ts'
 import { type Notice, noticeOf } from '../domain/notices.ts'
 import type { Tx } from './client.ts'
@@ -29,11 +29,12 @@ export function claimDueNotices(tx: Tx, limit: number): Promise<Array<{ notice: 
     .for('update', { skipLocked: true })
 }
 
-/** Sent: never claimed again. `last_error` keeps the last failure before it, if any. */
-export async function markNoticeSent(tx: Tx, id: string): Promise<void> {
+/** Sent: never claimed again. `last_error` keeps the last failure before it, if any. One statement for a batch. */
+export async function markNoticesSent(tx: Tx, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return
   await tx.update(notificationOutbox)
     .set({ sentAt: sql`now()`, attempts: sql`${notificationOutbox.attempts} + 1` })
-    .where(eq(notificationOutbox.id, id))
+    .where(inArray(notificationOutbox.id, [...ids]))
 }
 
 /** A failed attempt: counted, its error kept, and the notice due again in `retryInMs`. */

@@ -1,6 +1,7 @@
 import { and, asc, eq, gt, inArray, notInArray, sql } from 'drizzle-orm'
 import type { OrganizationKind } from '../domain/roles.ts'
 import type { Db } from './client.ts'
+import { KEY_REVOKED_CHANNEL } from './api-keys.ts'
 import { organizations } from './schema.ts'
 
 /**
@@ -77,7 +78,7 @@ export async function saveOrganization(db: Db, organization: { id: string; name:
       if (parent.path.includes(`/${id}/`)) throw new TreeChangeRefused(`${parentId} lies under ${id}: that would make a cycle`)
       path = `${parent.path}${id}/`
     }
-    const [before] = await tx.select({ path: organizations.path }).from(organizations).where(eq(organizations.id, id))
+    const [before] = await tx.select({ path: organizations.path, kind: organizations.kind }).from(organizations).where(eq(organizations.id, id))
     const [row] = await tx.insert(organizations).values({ id, name, kind, parentId: parentId ?? null, path })
       .onConflictDoUpdate({ target: organizations.id, set: { name, kind, parentId: parentId ?? null, path, updatedAt: sql`now()` } })
       .returning(columns)
@@ -86,6 +87,9 @@ export async function saveOrganization(db: Db, organization: { id: string; name:
       await tx.execute(sql`UPDATE organizations SET path = ${path} || substr(path, ${before.path.length + 1})
         WHERE starts_with(path, ${before.path}) AND id <> ${id}`)
     }
+    // Keys are cached with their organisation's kind (the one-window rule reads it): a new kind
+    // clears every process's cache, as a revocation does, when and only if this commits.
+    if (before && before.kind !== kind) await tx.execute(sql`SELECT pg_notify(${KEY_REVOKED_CHANNEL}, ${`organization:${id}`})`)
     return row!
   })
 }

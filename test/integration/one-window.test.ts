@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { KEY_REVOKED_CHANNEL } from '../../src/db/api-keys.ts'
 import type { CaseView } from '../../src/domain/case-view.ts'
 import { applicationBody, call, type Directory, itemDraft, publishItem, seedDirectory } from '../support/fixtures.ts'
 import { ADMIN_KEY, startTestSystem, type TestSystem } from '../support/system.ts'
@@ -44,6 +45,30 @@ describe('one window', () => {
       }
     }
     expect({ cases: await countCases(), keys: await countIdempotencyKeys() }).toEqual(before)
+  })
+
+  it('rule 38: a window whose organisation stops being a centre is refused at once, though its key was cached', async () => {
+    const r = await call(sys.app, ADMIN_KEY, 'PUT', '/v1/organizations/gz-moving', { name: 'moving', kind: 'convenience-center', parentId: 'gz' })
+    expect(r.status).toBe(200)
+    const key = ((await call(sys.app, ADMIN_KEY, 'POST', '/v1/api-keys', { organizationId: 'gz-moving', role: 'window' })).body as { key: string }).key
+    expect((await call(sys.app, key, 'POST', '/v1/applications', applicationBody())).status).toBe(201)
+    await call(sys.app, ADMIN_KEY, 'PUT', '/v1/organizations/gz-moving', { name: 'moving', kind: 'public-utility', parentId: 'gz' })
+    const refused = await call(sys.app, key, 'POST', '/v1/applications', applicationBody())
+    expect({ status: refused.status, code: refused.body.code }).toEqual({ status: 403, code: 'forbidden' })
+    expect(refused.body.detail).toContain('organisation gz-moving is a public-utility')
+    // And another process hears it: the change is announced on the channel keys are revoked on.
+    const heard = new Promise<string>((resolve) => {
+      void sys.db.database.pool.connect().then(async (listener) => {
+        listener.once('notification', (message) => {
+          resolve(message.payload ?? '')
+          void listener.query('UNLISTEN *').finally(() => listener.release())
+        })
+        await listener.query(`LISTEN ${KEY_REVOKED_CHANNEL}`)
+        await call(sys.app, ADMIN_KEY, 'PUT', '/v1/organizations/gz-moving', { name: 'moving', kind: 'service-center', parentId: 'gz' })
+      })
+    })
+    expect(await heard).toBe('organization:gz-moving')
+    expect((await call(sys.app, key, 'POST', '/v1/applications', applicationBody())).status).toBe(201)
   })
 
   it('rule 38: takes submissions from the windows of service centres and convenience centres', async () => {

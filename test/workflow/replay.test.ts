@@ -14,6 +14,8 @@ const SCENARIOS = [
   // Under the first rules (before patch application-rules-2): closed at once, never rated.
   'withdrawn-closed-rules-1', 'rejected-closed-rules-1',
   'withdrawn-rating', 'deferred-revoked', 'withdrawn-rating-rules-in-input', 'second-rectification', 'second-rectification-watch',
+  // Supervision climbing the tree (the parents looked up by activity when a step falls due).
+  'supervision-levels',
 ]
 
 async function loadHistories(): Promise<Map<string, unknown>> {

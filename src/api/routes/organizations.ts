@@ -44,7 +44,11 @@ export async function organizationRoutes(app: App): Promise<void> {
     },
   }, async (request) => {
     try {
-      return await saveOrganization(db, { id: request.params.id, ...request.body })
+      const saved = await saveOrganization(db, { id: request.params.id, ...request.body })
+      // Cached keys carry their organisation's kind: this process forgets them now; the others
+      // hear the change announced (saveOrganization).
+      app.keys.forget()
+      return saved
     } catch (err) {
       if (err instanceof TreeChangeRefused) throw problem('unprocessable', err.message)
       throw err
