@@ -139,7 +139,7 @@ export function allowWorkOrderReceivers(organizations: OrganizationKinds) {
   return async (request: FastifyRequest): Promise<void> => {
     const principal = requireRole(request, ['hotline', 'window'])
     if (principal.role === 'window') return requireComprehensiveWindow(principal, organizations, 'receive work orders')
-    const kind = await organizations.kindOf(principal.organizationId)
+    const kind = principal.organizationKind ?? await organizations.kindOf(principal.organizationId)
     if (kind !== 'hotline') {
       throw problem('forbidden', `only the hotline receives work orders by hotline key (one window); organisation ${principal.organizationId} is `
         + `${kind ? `a ${kind}` : 'unknown'}`)
