@@ -1,6 +1,7 @@
 // Lifecycle throughput: whole applications through the HTTP API — submit, accept, approve,
-// issue_result, deliver, each step by the role the contract requires — against bare Temporal
-// workflows started and completed on the same dev server in the same run (bench/intake's baseline).
+// issue_result, deliver, each step by the role the contract requires — and whole 12345 work orders
+// — file, dispatch, sign, respond, reply, callback — against bare Temporal workflows started and
+// completed on the same dev server in the same run (bench/intake's baseline).
 // Usage: node --import tsx bench/lifecycle.ts [N] [concurrency]   (defaults 150 and 8)
 // Needs Postgres in DATABASE_URL or TEST_DATABASE_URL; works in a fresh schema it drops at the end.
 import type { ApplicationAction } from '../src/domain/application/actions.ts'
@@ -15,6 +16,32 @@ const STEPS: Array<[ApplicationAction, 'department' | 'window', Record<string, u
   ['issue_result', 'department', { certificateNo: 'BENCH' }, 'result_issued'],
   ['deliver', 'window', { method: 'window' }, 'completed'],
 ]
+
+/** A work order's steps after filing, by the window that received it (its owner) or the unit dispatched to. */
+const COMPLAINT_STEPS: Array<[string, 'department' | 'window', Record<string, unknown>, string]> = [
+  ['dispatch', 'window', { toOrganizationId: 'gz-amr' }, 'dispatched'],
+  ['sign', 'department', {}, 'dispatched'],
+  ['respond', 'department', { answer: 'handled' }, 'responded'],
+  ['reply', 'window', { message: 'told the citizen' }, 'replied'],
+  ['callback', 'window', { satisfied: true }, 'closed'],
+]
+
+/** One full work order, filed at the comprehensive window (rule 38) and closed on a satisfied callback. */
+async function fullComplaint(system: BenchSystem, tag: string, i: number, steps?: Map<string, number[]>): Promise<void> {
+  const timed = async <T>(name: string, step: () => Promise<T>): Promise<T> => {
+    const began = performance.now()
+    const out = await step()
+    if (steps) steps.set(name, [...(steps.get(name) ?? []), performance.now() - began])
+    return out
+  }
+  const { id } = await timed('file', () => system.expect(201, system.keys.window, 'POST', '/v1/complaints', {
+    type: 'complaint', channel: 'window', content: `bench ${tag} ${i}`, citizen: { name: `市民${i}` },
+  }, { 'idempotency-key': `bench-complaint-${tag}-${i}` }))
+  for (const [action, role, params, status] of COMPLAINT_STEPS) {
+    const view = await timed(action, () => system.expect(200, system.keys[role], 'POST', `/v1/cases/${id}/actions`, { action, ...params }))
+    if (view.status !== status) throw new Error(`${id}: ${action} left the work order ${view.status}, not ${status}`)
+  }
+}
 
 /** One full case; each step's latency goes into `steps` when given. */
 async function fullCase(system: BenchSystem, tag: string, i: number, steps?: Map<string, number[]>): Promise<void> {
@@ -35,16 +62,25 @@ async function fullCase(system: BenchSystem, tag: string, i: number, steps?: Map
 await withBenchSystem(async (system) => {
   await measure('warm-up', size.warmUp, size.concurrency, async (i) => {
     await fullCase(system, 'warm', i)
+    await fullComplaint(system, 'warm', i)
     await system.runBare('warm', i)
   })
   const steps = new Map<string, number[]>()
+  const complaintSteps = new Map<string, number[]>()
   const api = summarize(await measure('API full cases', size.n, size.concurrency, (i) => fullCase(system, 'run', i, steps)))
+  const complaints = summarize(await measure('API full work orders', size.n, size.concurrency, (i) => fullComplaint(system, 'run', i, complaintSteps)))
   const raw = summarize(await measure('bare workflows', size.n, size.concurrency, (i) => system.runBare('run', i)))
 
+  const ms = (latencies: number[], p: number) => percentile([...latencies].sort((a, b) => a - b), p).toFixed(1)
+  const perStep = (timings: Map<string, number[]>) => [...timings].map(([name, l]) => `${name} ${ms(l, 50)}/${ms(l, 95)}`).join(', ')
   report('lifecycle', size, [
     ['API full cases', 'submit → accept → approve → issue_result → deliver', api],
     ['bare workflows', 'client start + result', raw],
   ])
-  const ms = (latencies: number[], p: number) => percentile([...latencies].sort((a, b) => a - b), p).toFixed(1)
-  console.log(`  per step p50/p95 ms: ${[...steps].map(([name, l]) => `${name} ${ms(l, 50)}/${ms(l, 95)}`).join(', ')}`)
+  console.log(`  per step p50/p95 ms: ${perStep(steps)}`)
+  report('lifecycle (complaints)', size, [
+    ['API full work orders', 'file → dispatch → sign → respond → reply → callback', complaints],
+    ['bare workflows', 'client start + result', raw],
+  ])
+  console.log(`  per step p50/p95 ms: ${perStep(complaintSteps)}`)
 })

@@ -18,6 +18,7 @@ import { documentProblemMediaType, HttpProblem, problem } from './problem.ts'
 import { applicationRoutes } from './routes/applications.ts'
 import { calendarRoutes } from './routes/calendar.ts'
 import { caseRoutes } from './routes/cases.ts'
+import { complaintRoutes } from './routes/complaints.ts'
 import { healthRoutes } from './routes/health.ts'
 import { organizationRoutes } from './routes/organizations.ts'
 import { serviceItemRoutes } from './routes/service-items.ts'
@@ -127,6 +128,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   await app.register(organizationRoutes, { prefix: '/v1' })
   await app.register(serviceItemRoutes, { prefix: '/v1' })
   await app.register(applicationRoutes, { prefix: '/v1' })
+  await app.register(complaintRoutes, { prefix: '/v1' })
   await app.register(caseRoutes, { prefix: '/v1' })
   await app.register(calendarRoutes, { prefix: '/v1' })
   await app.register(settingsRoutes, { prefix: '/v1' })

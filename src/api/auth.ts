@@ -130,3 +130,19 @@ export function allowComprehensiveWindow(organizations: OrganizationKinds, what:
     await requireComprehensiveWindow(requireRole(request, ['window']), organizations, what)
   }
 }
+
+/**
+ * DOMAIN rule 38 for 12345 work orders: the hotline receives its own (a hotline key of a `hotline`
+ * organisation), and so does a comprehensive window; any other key hears 403 before its body is read.
+ */
+export function allowWorkOrderReceivers(organizations: OrganizationKinds) {
+  return async (request: FastifyRequest): Promise<void> => {
+    const principal = requireRole(request, ['hotline', 'window'])
+    if (principal.role === 'window') return requireComprehensiveWindow(principal, organizations, 'receive work orders')
+    const kind = principal.organizationKind ?? await organizations.kindOf(principal.organizationId)
+    if (kind !== 'hotline') {
+      throw problem('forbidden', `only the hotline receives work orders by hotline key (one window); organisation ${principal.organizationId} is `
+        + `${kind ? `a ${kind}` : 'unknown'}`)
+    }
+  }
+}

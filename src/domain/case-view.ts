@@ -155,8 +155,42 @@ export const ApplicationViewFields = Type.Object({
   revocation: Type.Optional(Type.Object({ reason: Type.String(), grounds: Type.Array(Type.String()), at: Type.String() })),
 })
 
+/** The citizen who called or wrote in (12345): only a name is required. */
+export const Citizen = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' }),
+  phone: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
+  idNumber: Type.Optional(Type.String({ minLength: 4, maxLength: 64 })),
+}, { additionalProperties: false })
+export type Citizen = Static<typeof Citizen>
+
+/** The complaint's own fields (API.md "Complaints"). */
+export const ComplaintViewFields = Type.Object({
+  type: Type.Optional(Type.String()),
+  citizen: Type.Optional(Citizen),
+  content: Type.Optional(Type.String()),
+  urgent: Type.Optional(Type.Boolean()),
+  /** Every dispatch in order (the last is current unless returned); each was signed for, returned, or neither. */
+  dispatches: Type.Optional(Type.Array(Type.Object({
+    organizationId: Type.String(), at: Type.String(), signedAt: Type.Optional(Type.String()),
+    returnedAt: Type.Optional(Type.String()), returnReason: Type.Optional(Type.String()),
+  }))),
+  /** The latest answer, by whoever handled it. */
+  answer: Type.Optional(Type.Object({ text: Type.String(), by: Type.String(), at: Type.String() })),
+  /** The latest reply the owner gave the citizen. */
+  reply: Type.Optional(Type.Object({ message: Type.String(), at: Type.String() })),
+  callbacks: Type.Optional(Type.Array(Type.Object({ satisfied: Type.Boolean(), note: Type.Optional(Type.String()), at: Type.String() }))),
+  /** How it was closed: after a satisfied call-back, or without one (the citizen unreachable). */
+  closure: Type.Optional(Type.Object({
+    via: Type.Enum(['callback', 'close']), by: Type.String(), at: Type.String(), note: Type.Optional(Type.String()),
+  })),
+})
+
 /** A case as every endpoint returns it: the shared core plus each kind's own (optional) fields. */
-export const CaseView = Type.Object({ ...CaseCoreView.properties, ...ApplicationViewFields.properties })
+export const CaseView = Type.Object({
+  ...CaseCoreView.properties,
+  ...ApplicationViewFields.properties,
+  ...ComplaintViewFields.properties,
+})
 export type CaseView = Static<typeof CaseView>
 
 export const CaseEvent = Type.Object({

@@ -1,6 +1,8 @@
 import { APPLICATION_ACTIONS } from './application/actions.ts'
 import { isOpenApplication } from './application/application-case.ts'
 import type { ActionTable } from './case/action.ts'
+import { COMPLAINT_ACTIONS } from './complaint/actions.ts'
+import { complaintParticipants, isOpenComplaint } from './complaint/complaint-case.ts'
 import type { CaseKind, CaseView } from './case-view.ts'
 
 /**
@@ -24,6 +26,12 @@ export const CASE_KIND_DEFINITIONS: Readonly<Partial<Record<CaseKind, CaseKindDe
     actions: APPLICATION_ACTIONS,
     isOpen: isOpenApplication,
     participants: (view) => [view.handlingOrganizationId, ...(view.opinions ?? []).map((o) => o.organizationId)],
+  },
+  complaint: {
+    kind: 'complaint',
+    actions: COMPLAINT_ACTIONS,
+    isOpen: isOpenComplaint,
+    participants: complaintParticipants,
   },
 }
 

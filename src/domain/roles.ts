@@ -25,7 +25,10 @@ export const Actor = Type.Object({
 })
 export type Actor = Static<typeof Actor>
 
-/** Roles that work with applicants' identity numbers; everyone else sees them masked. */
+/**
+ * Roles that work with applicants' and citizens' identity numbers and phones; everyone else sees
+ * them masked. The hotline takes the citizen's call and calls back (rule 28).
+ */
 export function seesPersonalData(role: Role): boolean {
-  return role === 'window' || role === 'department' || role === 'admin'
+  return role === 'window' || role === 'department' || role === 'admin' || role === 'hotline'
 }

@@ -64,13 +64,14 @@ try {
   const seeded = await seed(url, adminKey)
   console.log(`fuzzing ${url}/openapi.json (seeded case ${seeded.ids.caseId})`)
 
-  // Every operation as the administrator; then the two an administrator may not call (it gets
+  // Every operation as the administrator; then those an administrator may not call (it gets
   // 403 before any validation), as the roles that do, and with more examples (each is one
-  // operation): a window submits, a department acts on the seeded case.
+  // operation): a window submits, a department acts on the seeded case, the hotline files work orders.
   const passes = [
     { as: 'admin', key: adminKey, also: [] },
     { as: 'window', key: seeded.windowKey, also: ['--include-path-regex', '^/v1/applications$', '--max-examples', '200'] },
     { as: 'department', key: seeded.departmentKey, also: ['--include-path-regex', '^/v1/cases/\\{id\\}/actions$', '--max-examples', '200'] },
+    { as: 'hotline', key: seeded.hotlineKey, also: ['--include-path-regex', '^/v1/complaints$', '--max-examples', '100'] },
   ]
   exitCode = 0
   const tally: CaseTally = { passed: 0, failed: 0 }

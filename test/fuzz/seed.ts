@@ -1,5 +1,5 @@
-// A small, realistic directory for the fuzzer to reach deep paths with: an organisation tree, a
-// published service item, and one case that has been accepted (so it has a history).
+// A small, realistic directory for the fuzzer to reach deep paths with: an organisation tree (with
+// a 12345 hotline), a published service item, and one case that has been accepted (so it has a history).
 
 /** Ids the hooks steer path parameters to (test/fuzz/hooks.py). */
 export interface SeededIds {
@@ -17,6 +17,8 @@ export interface Seeded {
   /** A window of the service centre, and a department key of the seeded case's handler. */
   windowKey: string
   departmentKey: string
+  /** The 12345 hotline's key: it files work orders. */
+  hotlineKey: string
 }
 
 const ITEM_CODE = '440100-BIZ-001'
@@ -40,12 +42,14 @@ export async function seed(baseUrl: string, adminKey: string): Promise<Seeded> {
     ['gz-amr', '广州市市场监督管理局', 'department', 'gz'],
     ['gz-tianhe', '广州市天河区人民政府', 'government', 'gz'],
     ['gz-tianhe-amr', '天河区市场监督管理局', 'department', 'gz-tianhe'],
+    ['gz-12345', '广州12345政务服务便民热线', 'hotline', 'gz'],
   ]
   for (const [id, name, kind, parentId] of tree) await call(adminKey, 'PUT', `/v1/organizations/${id}`, { name, kind, parentId })
   const key = async (organizationId: string, role: string) =>
     (await call(adminKey, 'POST', '/v1/api-keys', { organizationId, role, name: `fuzz ${role}` })).key as string
   const windowKey = await key('gz-center', 'window')
   const departmentKey = await key('gz-amr', 'department')
+  const hotlineKey = await key('gz-12345', 'hotline')
 
   await call(adminKey, 'PUT', `/v1/service-items/${ITEM_CODE}`, {
     name: '企业设立登记',
@@ -78,6 +82,6 @@ export async function seed(baseUrl: string, adminKey: string): Promise<Seeded> {
       organizationId: 'gz-amr', serviceItemCode: ITEM_CODE, caseId, year: new Date().getUTCFullYear(),
       materialCodes: ['application-form', 'id-card', 'lease', 'photo'], channels: ['window', 'online'],
     },
-    windowKey, departmentKey,
+    windowKey, departmentKey, hotlineKey,
   }
 }

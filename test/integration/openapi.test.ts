@@ -8,7 +8,7 @@ import { promisify } from 'node:util'
 import openapiTS, { astToString } from 'openapi-typescript'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { App } from '../../src/api/app.ts'
-import { APPLICATION_ACTIONS } from '../../src/domain/application/actions.ts'
+import { ACTION_NAMES, CASE_KIND_DEFINITIONS } from '../../src/domain/kinds.ts'
 import { call } from '../support/fixtures.ts'
 import { ADMIN_KEY, startAppWithoutTemporal } from '../support/system.ts'
 
@@ -82,8 +82,12 @@ describe('the OpenAPI document', () => {
       oneOf: Array<{ $ref: string }>; discriminator: { propertyName: string; mapping: Record<string, string> }
     }
     expect(body.discriminator.propertyName).toBe('action')
-    expect(Object.keys(body.discriminator.mapping).sort()).toEqual(Object.keys(APPLICATION_ACTIONS).sort())
-    expect(body.oneOf.map((s) => s.$ref).sort()).toEqual(Object.values(body.discriminator.mapping).sort())
+    // Every kind's actions, each name mapped once; each kind's own shape among the alternatives.
+    expect(Object.keys(body.discriminator.mapping).sort()).toEqual([...ACTION_NAMES].sort())
+    const perKind = Object.values(CASE_KIND_DEFINITIONS).reduce((n, d) => n + Object.keys(d.actions).length, 0)
+    expect(body.oneOf).toHaveLength(perKind)
+    expect(body.oneOf.map((s) => s.$ref)).toEqual(expect.arrayContaining(Object.values(body.discriminator.mapping)))
+    expect(body.oneOf.map((s) => s.$ref)).toContain('#/components/schemas/ComplaintDispatchAction')
     for (const [action, ref] of Object.entries(body.discriminator.mapping)) {
       const schema = document.components.schemas[ref.replace('#/components/schemas/', '')]
       expect(schema?.properties?.action?.const).toBe(action)
@@ -94,7 +98,7 @@ describe('the OpenAPI document', () => {
     expect(unknown.status).toBe(400)
     expect(unknown.body).toMatchObject({
       code: 'validation_failed',
-      errors: [{ path: 'body/action', message: `must be one of ${Object.keys(APPLICATION_ACTIONS).join(', ')}` }],
+      errors: [{ path: 'body/action', message: `must be one of ${ACTION_NAMES.join(', ')}` }],
     })
     const extra = await call(app, ADMIN_KEY, 'POST', '/v1/cases/A-any/actions', { action: 'accept', speed: 'fast' })
     expect(extra.status).toBe(400)

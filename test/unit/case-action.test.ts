@@ -140,6 +140,17 @@ describe('parseActionParams', () => {
     expect(refusal(() => parseActionParams('o', optional, undefined))?.details).toEqual([{ path: '', message: 'must be object' }])
   })
 
+  it('explains an optional limit that is given but bad in the parser\'s own words too (a dispatch\'s `within?`)', () => {
+    const optional = Strict({ within: Type.Optional(LimitSchema), other: Type.Optional(Type.Union([Type.Integer(), Type.String()])) })
+    expect(refusal(() => parseActionParams('o', optional, { within: { duration: 'P1Y' } }))?.details).toEqual([{
+      path: '/within/duration', message: '"P1Y": years and months have no fixed length; use days (P30D) or a working-day limit',
+    }])
+    // Another optional union is no limit: its problems are the schema's.
+    expect(refusal(() => parseActionParams('o', optional, { other: true }))?.details).toEqual([
+      { path: '/other', message: 'must be integer' }, { path: '/other', message: 'must be string' },
+    ])
+  })
+
   it('refuses unsafe text in the parameters, naming the action', () => {
     expect(refusal(() => parseActionParams('note', TINY_ACTIONS.note.params, { text: '\ud800' }))).toEqual({
       code: 'validation_failed', message: `parameters of note: /text ${UNSAFE}`, details: [{ path: '/text', message: UNSAFE }],

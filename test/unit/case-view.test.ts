@@ -3,7 +3,7 @@
 import { Value } from 'typebox/value'
 import { describe, expect, it } from 'vitest'
 import {
-  Applicant, ApplicationViewFields, CASE_KINDS, CaseCoreView, CaseEvent, CaseView, DEADLINE_STATES, DeadlineView,
+  Applicant, ApplicationViewFields, CASE_KINDS, CaseCoreView, CaseEvent, CaseView, ComplaintViewFields, DEADLINE_STATES, DeadlineView,
   isPending, maskIdNumber, priorityRank,
 } from '../../src/domain/case-view.ts'
 
@@ -60,9 +60,11 @@ describe('the case view', () => {
     for (const kind of ['application', 'fulfilment', 'escalation', 'complaint']) expect(Value.Check(CaseView, { ...bare, kind })).toBe(true)
   })
 
-  it('is the shared core plus the application\'s own fields', () => {
-    expect(Object.keys(CaseView.properties).sort())
-      .toEqual([...Object.keys(CaseCoreView.properties), ...Object.keys(ApplicationViewFields.properties)].sort())
+  it('is the shared core plus each kind\'s own fields', () => {
+    expect(Object.keys(CaseView.properties).sort()).toEqual([
+      ...Object.keys(CaseCoreView.properties), ...Object.keys(ApplicationViewFields.properties), ...Object.keys(ComplaintViewFields.properties),
+    ].sort())
+    expect(Object.keys(ComplaintViewFields.properties)).toContain('dispatches')
     expect(Object.keys(CaseCoreView.properties)).not.toContain('serviceItemCode')
     expect(Object.keys(ApplicationViewFields.properties)).toContain('opinions')
   })
