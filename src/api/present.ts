@@ -1,9 +1,21 @@
 import { maskIdNumber, type CaseView } from '../domain/case-view.ts'
 import { seesPersonalData, type Role } from '../domain/roles.ts'
 
-/** The case as this caller may see it: identity numbers masked for roles that do not need them. */
+/** A person's identity number and phone as a caller may see them: masked for roles that do not need them. */
+function masked<P extends { idNumber?: string; phone?: string }>(person: P): P {
+  return {
+    ...person,
+    ...(person.idNumber !== undefined ? { idNumber: maskIdNumber(person.idNumber) } : {}),
+    ...(person.phone !== undefined ? { phone: maskIdNumber(person.phone) } : {}),
+  }
+}
+
+/** The case as this caller may see it: an applicant's or complainant's personal data masked for roles that do not need it. */
 export function presentCase(view: CaseView, role: Role): CaseView {
-  if (!view.applicant || seesPersonalData(role)) return view
-  return { ...view, applicant: { ...view.applicant, idNumber: maskIdNumber(view.applicant.idNumber),
-    ...(view.applicant.phone ? { phone: maskIdNumber(view.applicant.phone) } : {}) } }
+  if (seesPersonalData(role) || (!view.applicant && !view.complainant)) return view
+  return {
+    ...view,
+    ...(view.applicant ? { applicant: masked(view.applicant) } : {}),
+    ...(view.complainant ? { complainant: masked(view.complainant) } : {}),
+  }
 }

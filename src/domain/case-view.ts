@@ -121,6 +121,8 @@ export const CaseCoreView = Type.Object({
     round: Type.Optional(Type.Integer()),
     previousRounds: Type.Optional(Type.Array(RectificationRound)),
   })),
+  /** Escalations (办不成事) filed about this case, each recorded once with `escalation_filed`. */
+  escalations: Type.Optional(Type.Array(Type.String())),
 })
 
 /** The application's own fields (API.md "Applications"). */
@@ -153,10 +155,39 @@ export const ApplicationViewFields = Type.Object({
   })),
   /** Why and when an approval was revoked, and on which grounds. */
   revocation: Type.Optional(Type.Object({ reason: Type.String(), grounds: Type.Array(Type.String()), at: Type.String() })),
+  /** Rule 21: the applicant may escalate (overdue, a one-time-notice violation, or rejected). */
+  escalationEligible: Type.Optional(Type.Boolean()),
+})
+
+/** Who escalates (办不成事): a name, and how to reach and identify them when given. */
+export const Complainant = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 200 }),
+  phone: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
+  idNumber: Type.Optional(Type.String({ minLength: 4, maxLength: 64 })),
+}, { additionalProperties: false })
+export type Complainant = Static<typeof Complainant>
+
+/** The escalation's own fields (API.md "Escalations"). */
+export const EscalationViewFields = Type.Object({
+  category: Type.Optional(Type.String()),
+  relatedCaseId: Type.Optional(Type.String()),
+  complainant: Type.Optional(Complainant),
+  description: Type.Optional(Type.String()),
+  /** Each organisation the escalation was assigned to (转办), in order; a reopening assigns it again. */
+  assignments: Type.Optional(Type.Array(Type.Object({
+    organizationId: Type.String(), at: Type.String(), within: Type.Optional(LimitView),
+  }))),
+  response: Type.Optional(Type.Object({ resolution: Type.String(), resolved: Type.Boolean(), at: Type.String() })),
+  feedback: Type.Optional(Type.Object({ message: Type.String(), at: Type.String() })),
+  closure: Type.Optional(Type.Object({ satisfied: Type.Boolean(), comment: Type.Optional(Type.String()), at: Type.String() })),
+  reopenedAt: Type.Optional(Type.String()),
+  rejection: Type.Optional(Type.Object({ reason: Type.String(), at: Type.String() })),
 })
 
 /** A case as every endpoint returns it: the shared core plus each kind's own (optional) fields. */
-export const CaseView = Type.Object({ ...CaseCoreView.properties, ...ApplicationViewFields.properties })
+export const CaseView = Type.Object({
+  ...CaseCoreView.properties, ...ApplicationViewFields.properties, ...EscalationViewFields.properties,
+})
 export type CaseView = Static<typeof CaseView>
 
 export const CaseEvent = Type.Object({

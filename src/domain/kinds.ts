@@ -2,6 +2,8 @@ import { APPLICATION_ACTIONS } from './application/actions.ts'
 import { isOpenApplication } from './application/application-case.ts'
 import type { ActionTable } from './case/action.ts'
 import type { CaseKind, CaseView } from './case-view.ts'
+import { ESCALATION_ACTIONS } from './escalation/actions.ts'
+import { escalationParticipants, isOpenEscalation } from './escalation/escalation-case.ts'
 
 /**
  * What the edges need to know of a case kind: its actions (for the HTTP edge's parser and the
@@ -24,6 +26,12 @@ export const CASE_KIND_DEFINITIONS: Readonly<Partial<Record<CaseKind, CaseKindDe
     actions: APPLICATION_ACTIONS,
     isOpen: isOpenApplication,
     participants: (view) => [view.handlingOrganizationId, ...(view.opinions ?? []).map((o) => o.organizationId)],
+  },
+  escalation: {
+    kind: 'escalation',
+    actions: ESCALATION_ACTIONS,
+    isOpen: isOpenEscalation,
+    participants: escalationParticipants,
   },
 }
 

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { createActivities, type ActivityDeps } from '../activities/index.ts'
 import { APPLICATION_QUEUE } from '../workflows/application/contract.ts'
 import { CALENDAR_QUEUE } from '../workflows/calendar-propagation/contract.ts'
+import { ESCALATION_QUEUE } from '../workflows/escalation/contract.ts'
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url))
 
@@ -29,7 +30,9 @@ export function externalTarget(temporalEnv: Record<string, string>): TemporalTar
 
 /** Task queues per workflow kind, under one prefix (tests use a prefix per test). */
 export function taskQueues(prefix: string) {
-  return { applications: `${prefix}-${APPLICATION_QUEUE}`, calendar: `${prefix}-${CALENDAR_QUEUE}` }
+  return {
+    applications: `${prefix}-${APPLICATION_QUEUE}`, escalations: `${prefix}-${ESCALATION_QUEUE}`, calendar: `${prefix}-${CALENDAR_QUEUE}`,
+  }
 }
 export type TaskQueues = ReturnType<typeof taskQueues>
 

@@ -1,5 +1,6 @@
 import type { CaseKind } from '../domain/case-view.ts'
 import { APPLICATION_QUEUE, type NewApplication } from './application/contract.ts'
+import { ESCALATION_QUEUE, type NewEscalation } from './escalation/contract.ts'
 
 /**
  * Each case kind's workflow: its type name and the task queue it runs on, so that the gateway
@@ -8,10 +9,12 @@ import { APPLICATION_QUEUE, type NewApplication } from './application/contract.t
  */
 export const CASE_WORKFLOWS = {
   application: { workflowType: 'applicationWorkflow', queue: APPLICATION_QUEUE },
+  escalation: { workflowType: 'escalationWorkflow', queue: ESCALATION_QUEUE },
 } as const satisfies Partial<Record<CaseKind, { workflowType: string; queue: string }>>
 
 /** What starts a case of each kind. */
 export interface NewCases {
   application: NewApplication
+  escalation: NewEscalation
 }
 export type StartableKind = keyof typeof CASE_WORKFLOWS & keyof NewCases
