@@ -1,5 +1,6 @@
 import type { Database } from '../db/client.ts'
 import { type CalendarSignal, createCalendarPropagationActivities } from './calendar-propagation.ts'
+import { createOrganizationTreeActivities } from './organization-tree.ts'
 import { createProjectionActivities } from './projection.ts'
 import { createSharedDataActivities, createTableSharedData, type SharedDataSource } from './shared-data.ts'
 
@@ -15,6 +16,7 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createProjectionActivities(deps),
+    ...createOrganizationTreeActivities(deps),
     ...createSharedDataActivities(deps.sharedData ?? createTableSharedData(deps.database)),
     ...createCalendarPropagationActivities(deps),
   }

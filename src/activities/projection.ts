@@ -5,6 +5,7 @@ import { eventHash, GENESIS_HASH } from '../db/hash-chain.ts'
 import { projectDeadlines } from '../db/deadlines.ts'
 import { storeIssuedCertificates } from '../db/e-licences.ts'
 import { enqueueNotices } from '../db/notifications.ts'
+import { projectSupervisions } from '../db/supervisions.ts'
 import { caseEvents, cases } from '../db/schema.ts'
 import { isPending, priorityRank, type CaseView, type RecordedEvent } from '../domain/case-view.ts'
 import { kindDefinition } from '../domain/kinds.ts'
@@ -107,6 +108,7 @@ async function writeEventsIn(tx: Tx, caseId: string, recorded: RecordedEvent[]):
   }).returning({ id: cases.id })
   if (advanced.length > 0) {
     await projectDeadlines(tx, caseId, fresh)
+    await projectSupervisions(tx, caseId, view)
     await storeIssuedCertificates(tx, fresh)
     await enqueueNotices(tx, caseId, fresh)
   }

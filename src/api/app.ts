@@ -23,6 +23,7 @@ import { healthRoutes } from './routes/health.ts'
 import { organizationRoutes } from './routes/organizations.ts'
 import { serviceItemRoutes } from './routes/service-items.ts'
 import { settingsRoutes } from './routes/settings.ts'
+import { supervisionRoutes } from './routes/supervisions.ts'
 import { validatorCompiler } from './validation.ts'
 
 export interface AppDeps {
@@ -131,6 +132,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   await app.register(caseRoutes, { prefix: '/v1' })
   await app.register(calendarRoutes, { prefix: '/v1' })
   await app.register(settingsRoutes, { prefix: '/v1' })
+  await app.register(supervisionRoutes, { prefix: '/v1' })
   return app
 }
 

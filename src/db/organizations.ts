@@ -24,6 +24,22 @@ export function createOrganizationReads(db: Db) {
       const [row] = await db.select({ kind: organizations.kind }).from(organizations).where(eq(organizations.id, id))
       return row?.kind
     },
+    /**
+     * The parent of each of `ids` and of all their ancestors, read from the tree paths; null for a
+     * root, and for an id the tree does not know.
+     */
+    async parentsOf(ids: readonly string[]): Promise<Record<string, string | null>> {
+      const parents: Record<string, string | null> = Object.fromEntries(ids.map((id) => [id, null]))
+      if (ids.length === 0) return parents
+      const rows = await db.select({ path: organizations.path }).from(organizations).where(inArray(organizations.id, [...ids]))
+      for (const { path } of rows) {
+        const chain = path.split('/').filter(Boolean)
+        chain.forEach((id, i) => {
+          parents[id] = i === 0 ? null : chain[i - 1]!
+        })
+      }
+      return parents
+    },
     /** Those of `ids` that exist but handle no cases, with their kind. */
     async handlingNoCases(ids: string[]): Promise<Array<{ id: string; kind: OrganizationKind }>> {
       if (ids.length === 0) return []

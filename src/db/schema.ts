@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm'
 import {
   boolean, customType, index, integer, jsonb, pgTable, primaryKey, smallint, text, uniqueIndex,
 } from 'drizzle-orm/pg-core'
-import type { CaseView, DeadlineState } from '../domain/case-view.ts'
+import type { CaseKind, CaseView, DeadlineState, Supervision } from '../domain/case-view.ts'
 import type { Notice, NoticeType } from '../domain/notices.ts'
 import type { ReviewSubject, Signer } from '../domain/review.ts'
 import type { Actor, OrganizationKind, Role } from '../domain/roles.ts'
@@ -155,6 +155,35 @@ export const deadlines = pgTable('deadlines', {
   primaryKey({ columns: [t.caseId, t.key] }),
   index('deadlines_owner_due_idx').on(t.ownerOrganizationId, t.dueAt),
   index('deadlines_state_settled_idx').on(t.state, t.settledAt),
+])
+
+/**
+ * Projection: every supervision record of every case (API.md "Supervision and reporting"), so
+ * that supervisors' lists read rows, not case views. Rewritten from the case's view whenever it
+ * has records.
+ */
+export const supervisions = pgTable('supervisions', {
+  caseId: text('case_id').notNull().references(() => cases.id, { onDelete: 'cascade' }),
+  /** The record's id within its case (`S1`). */
+  id: text('id').notNull(),
+  caseKind: text('case_kind').$type<CaseKind>().notNull(),
+  /** automatic (a missed step) or order (督办). */
+  kind: text('kind').$type<Supervision['kind']>().notNull(),
+  /** 1 on whoever owed the step, 2 on its parent, …; null on records from before levels and on orders. */
+  level: integer('level'),
+  /** Owes the answer. */
+  organizationId: text('organization_id').notNull(),
+  /** Watches it: the parent of organizationId; null at the root and before levels. */
+  supervisorOrganizationId: text('supervisor_organization_id'),
+  reason: text('reason').notNull(),
+  openedAt: instant('opened_at').notNull(),
+  dueAt: instant('due_at'),
+  respondedAt: instant('responded_at'),
+  response: text('response'),
+}, (t) => [
+  primaryKey({ columns: [t.caseId, t.id] }),
+  index('supervisions_organization_idx').on(t.organizationId, t.openedAt),
+  index('supervisions_supervisor_idx').on(t.supervisorOrganizationId, t.openedAt),
 ])
 
 /** Append-only: a trigger (see migrations) refuses UPDATE and DELETE. */

@@ -121,6 +121,21 @@ export function act(ts: TimeSkipping, caseId: string, action: string, actor: Act
 
 export const view = (ts: TimeSkipping, caseId: string) => ts.env.client.workflow.getHandle(caseId).query(viewQuery)
 
+/**
+ * The case once `holds` is true of it: for what a case does on a signal (a watch reporting a
+ * missed deadline), which it handles after the sender has already finished. Polls in real time,
+ * so the test server's clock does not move; fails after `timeoutMs`.
+ */
+export async function viewWhen(ts: TimeSkipping, caseId: string, holds: (v: CaseView) => boolean, timeoutMs = 10_000): Promise<CaseView> {
+  const until = Date.now() + timeoutMs
+  for (;;) {
+    const current = await view(ts, caseId)
+    if (holds(current)) return current
+    if (Date.now() > until) throw new Error(`case ${caseId} never reached the state awaited: ${JSON.stringify(current)}`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
 export const deadline = (v: CaseView, key: string) => {
   const d = v.deadlines.find((x) => x.key === key)
   if (!d) throw new Error(`no deadline ${key} in ${JSON.stringify(v.deadlines)}`)

@@ -420,7 +420,9 @@ describe('opinions', () => {
     const missed = application.markExternal('opinion:gz-hr', 'missed', '2026-03-05T16:00:00.000Z')
     expect(missed.map((r) => [r.event.type, r.event.data])).toEqual([
       ['deadline_missed', { kind: 'opinion', key: 'opinion:gz-hr', dueAt: '2026-03-05T16:00:00.000Z' }],
-      ['supervision_opened', { id: 'S1', organizationId: 'gz-hr', deadlineKey: 'opinion:gz-hr' }],
+      // Level 1, with its own answer due in 3 working days (setting supervision.respond); no
+      // supervisor, since the case has not looked gz-hr up in the tree.
+      ['supervision_opened', { id: 'S1', organizationId: 'gz-hr', deadlineKey: 'opinion:gz-hr', level: 1, dueAt: '2026-03-11T16:00:00.000Z' }],
     ])
     expect(refusalOf(() => application.check(cmd('approve', DEPT)))).toBeUndefined()
   })
@@ -611,7 +613,7 @@ describe('other deadlines of an application', () => {
     const missed = application.advance('2026-03-09T16:00:00.000Z')
     expect(missed.map((r) => [r.event.type, r.event.data])).toEqual([
       ['deadline_missed', { kind: 'promised', key: 'promised', dueAt: '2026-03-09T16:00:00.000Z' }],
-      ['supervision_opened', { id: 'S1', organizationId: 'gz-amr', deadlineKey: 'promised' }],
+      ['supervision_opened', { id: 'S1', organizationId: 'gz-amr', deadlineKey: 'promised', level: 1, dueAt: '2026-03-13T16:00:00.000Z' }],
     ])
     expect(application.view('2026-03-09T16:00:00.000Z')).toMatchObject({ overdue: true, status: 'accepted' })
   })

@@ -27,7 +27,9 @@ function rectified() {
 
 describe('the rating period', () => {
   it('starts when the service ends and lasts the configured limit (7 days by default)', () => {
-    expect(caseLimits()).toEqual({ ratingDefault: { duration: 'P7D' }, rectification: { workingDays: 15 }, deferredMaterials: { workingDays: 5 } })
+    expect(caseLimits()).toEqual({
+      ratingDefault: { duration: 'P7D' }, rectification: { workingDays: 15 }, deferredMaterials: { workingDays: 5 }, supervisionRespond: { workingDays: 3 },
+    })
     const rating = finished().view(TINY_AT).deadlines.find((d) => d.key === 'rating')
     expect(rating).toMatchObject({ kind: 'rating', state: 'running', dueAt: '2026-03-09T02:00:00.000Z' })
     const short = finished(caseLimits({ ...DEFAULT_LIMIT_SETTINGS, 'rating.default': { duration: 'P3D' }, 'rating.rectification': { workingDays: 2 } }))

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { openOrder } from '../../src/domain/case/supervision.ts'
+import type { RecordedEvent } from '../../src/domain/case-view.ts'
+import type { Actor } from '../../src/domain/roles.ts'
 import { CHIEF, DESK, HANDLER, OTHER_DEPT, refusalOf, TINY_AT, TinyCase, tinyCommand as command } from '../support/tiny-case.ts'
 
 // Supervision orders (督办) and their answers (src/domain/case/supervision.ts), shared by every
@@ -90,5 +92,153 @@ describe('respond_supervision', () => {
     kase.state.status = 'done'
     expect(refusalOf(() => kase.check(command('respond_supervision', HANDLER, { note: 'x' })))).toBeUndefined()
     expect(refusalOf(() => kase.check(command('respond_supervision', HANDLER, { note: '' })))?.paths).toEqual(['/params/note'])
+  })
+})
+
+// Levels (API.md "What every case kind shares"): a case started with the supervision settings.
+describe('supervision that climbs the organisation tree', () => {
+  // gz (the city) ⊃ gz-yx (a district) ⊃ gz-yx-amr (a department) ⊃ gz-yx-amr-1 (its office).
+  const TREE = { 'gz-yx-amr-1': 'gz-yx-amr', 'gz-yx-amr': 'gz-yx', 'gz-yx': 'gz', gz: null }
+  const OFFICE: Actor = { organizationId: 'gz-yx-amr-1', role: 'department' }
+  const BUREAU: Actor = { organizationId: 'gz-yx-amr', role: 'department' }
+  const DISTRICT: Actor = { organizationId: 'gz-yx', role: 'supervisor' }
+  const MONDAY_NIGHT = '2026-03-02T16:00:00.000Z' // the end of Monday 2 March in Guangzhou
+
+  function levelled(parents: Record<string, string | null> = { ...TREE }) {
+    const kase = TinyCase.open({ handlingOrganizationId: OFFICE.organizationId, supervision: { respondWithin: { workingDays: 2 }, parents } })
+    kase.apply(command('clock', OFFICE, { key: 'k', within: { duration: 'PT1H' } }), TINY_AT)
+    return kase
+  }
+  const dueOf = (kase: TinyCase, key: string) => kase.book.get(key)!.dueAt
+  /** Events but the warnings a deadline gives before it falls due. */
+  const beyondWarnings = (recorded: RecordedEvent[]) => recorded.filter((r) => r.event.type !== 'deadline_warned')
+  const records = (kase: TinyCase) => kase.state.supervisions.map((s) => [s.id, s.level, s.organizationId, s.supervisorOrganizationId])
+
+  it('rule 32: a missed step opens level 1 on whoever owed it, watched by its parent, with its own deadline', () => {
+    const kase = levelled()
+    const missed = beyondWarnings(kase.advance('2026-03-02T03:00:00.000Z'))
+    expect(missed.map((r) => [r.event.type, r.event.data])).toEqual([
+      ['deadline_missed', { kind: 'step', key: 'k', dueAt: '2026-03-02T03:00:00.000Z' }],
+      ['supervision_opened', {
+        id: 'S1', organizationId: 'gz-yx-amr-1', deadlineKey: 'k', level: 1, supervisorOrganizationId: 'gz-yx-amr',
+        dueAt: '2026-03-04T16:00:00.000Z',
+      }],
+    ])
+    expect(kase.state.supervisions).toEqual([{
+      id: 'S1', kind: 'automatic', organizationId: 'gz-yx-amr-1', reason: 'step deadline missed', openedAt: '2026-03-02T03:00:00.000Z',
+      deadlineKey: 'k', level: 1, supervisorOrganizationId: 'gz-yx-amr', respondKey: 'supervision:S1', dueAt: '2026-03-04T16:00:00.000Z',
+    }])
+    // The record's answer is a deadline of the case like any other, owed by the supervised organisation.
+    expect(kase.view(TINY_AT).deadlines.find((d) => d.key === 'supervision:S1')).toMatchObject({
+      kind: 'supervision', state: 'running', dueAt: '2026-03-04T16:00:00.000Z', organizationId: 'gz-yx-amr-1',
+    })
+  })
+
+  it('rule 22: an unanswered record opens the next level on the parent, and so on up to the root', () => {
+    const kase = levelled()
+    kase.advance('2026-03-02T03:00:00.000Z')
+    const second = beyondWarnings(kase.advance(dueOf(kase, 'supervision:S1')))
+    expect(second.map((r) => [r.event.type, r.event.data])).toEqual([
+      ['deadline_missed', { kind: 'supervision', key: 'supervision:S1', dueAt: '2026-03-04T16:00:00.000Z' }],
+      ['supervision_opened', {
+        // Opened at midnight ending Wednesday, so Thursday is its start day: Friday and Monday count.
+        id: 'S2', organizationId: 'gz-yx-amr', deadlineKey: 'supervision:S1', level: 2, supervisorOrganizationId: 'gz-yx',
+        dueAt: '2026-03-09T16:00:00.000Z',
+      }],
+    ])
+    expect(kase.state.supervisions[1]!.reason).toBe('level 1 supervision unanswered by gz-yx-amr-1')
+    kase.advance(dueOf(kase, 'supervision:S2'))
+    expect(records(kase)).toEqual([
+      ['S1', 1, 'gz-yx-amr-1', 'gz-yx-amr'], ['S2', 2, 'gz-yx-amr', 'gz-yx'], ['S3', 3, 'gz-yx', 'gz'],
+    ])
+    // Level 4 sits on the city itself, the root: nobody above watches it, and its miss opens nothing more.
+    kase.advance(dueOf(kase, 'supervision:S3'))
+    expect(kase.state.supervisions[3]).toMatchObject({ id: 'S4', level: 4, organizationId: 'gz' })
+    expect(kase.state.supervisions[3]).not.toHaveProperty('supervisorOrganizationId')
+    const last = beyondWarnings(kase.advance(dueOf(kase, 'supervision:S4')))
+    expect(last.map((r) => r.event.type)).toEqual(['deadline_missed'])
+    expect(kase.state.supervisions).toHaveLength(4)
+    expect(kase.nextWakeMs()).toBeUndefined()
+    expect(kase.state.overdue).toBe(true)
+  })
+
+  it('stops at an organisation the tree does not place under anyone', () => {
+    const kase = levelled({ 'gz-yx-amr-1': null })
+    kase.advance('2026-03-02T03:00:00.000Z')
+    expect(kase.state.supervisions[0]).not.toHaveProperty('supervisorOrganizationId')
+    expect(beyondWarnings(kase.advance(dueOf(kase, 'supervision:S1'))).map((r) => r.event.type)).toEqual(['deadline_missed'])
+  })
+
+  it('an answer in time meets the record\'s deadline, so nothing climbs', () => {
+    const kase = levelled()
+    kase.advance('2026-03-02T03:00:00.000Z')
+    const answered = kase.apply(command('respond_supervision', OFFICE, { note: 'done now' }), MONDAY_NIGHT)
+    expect(answered.map((r) => [r.event.type, r.event.data])).toEqual([['supervision_responded', { id: 'S1', note: 'done now' }]])
+    expect(kase.state.supervisions[0]).toMatchObject({ respondedAt: MONDAY_NIGHT, response: 'done now' })
+    expect(kase.book.get('supervision:S1')).toMatchObject({ state: 'met', settledAt: MONDAY_NIGHT })
+    expect(kase.advance(NEXT_WEEK)).toEqual([])
+    expect(kase.state.supervisions).toHaveLength(1)
+  })
+
+  it('each level answers its own record: a department above the handler, a government\'s supervisor', () => {
+    const kase = levelled()
+    kase.advance('2026-03-02T03:00:00.000Z')
+    kase.advance(dueOf(kase, 'supervision:S1'))
+    kase.advance(dueOf(kase, 'supervision:S2'))
+    // The bureau does not handle the case, and still answers the record on it.
+    expect(refusalOf(() => kase.check(command('respond_supervision', BUREAU, { note: 'x' })))).toBeUndefined()
+    kase.apply(command('respond_supervision', BUREAU, { note: 'on it' }), NEXT_WEEK)
+    expect(kase.state.supervisions.map((s) => s.respondedAt !== undefined)).toEqual([false, true, false])
+    kase.apply(command('respond_supervision', DISTRICT, { note: 'we chased it' }), NEXT_WEEK)
+    expect(kase.state.supervisions.map((s) => s.respondedAt !== undefined)).toEqual([false, true, true])
+    expect(refusalOf(() => kase.check(command('respond_supervision', DISTRICT, { note: 'again' }))))
+      .toEqual({ code: 'invalid_transition', message: 'no supervision record awaits an answer from gz-yx', paths: [] })
+    expect(refusalOf(() => kase.check(command('respond_supervision', OTHER_DEPT, { note: 'x' })))?.message)
+      .toBe('no supervision record awaits an answer from gz-hr')
+  })
+
+  it('answers an order and a record on the same organisation one at a time, oldest first', () => {
+    const kase = levelled()
+    kase.advance('2026-03-02T03:00:00.000Z')
+    kase.apply(command('supervise', CHIEF, { note: 'why?', respondWithin: { workingDays: 1 } }), '2026-03-02T03:00:00.000Z')
+    expect(kase.state.supervisions[1]).toMatchObject({ kind: 'order', respondKey: 'supervision:S2', dueAt: MONDAY_NIGHT.replace('02T', '03T') })
+    expect(kase.apply(command('respond_supervision', OFFICE, { note: 'a' }), TINY_AT)[0]!.event.data).toEqual({ id: 'S1', note: 'a' })
+    expect(kase.apply(command('respond_supervision', OFFICE, { note: 'b' }), TINY_AT)[0]!.event.data).toEqual({ id: 'S2', note: 'b' })
+    expect(kase.book.get('supervision:S2')?.state).toBe('met')
+  })
+
+  it('says which organisations it must place in the tree before acting on what falls due', () => {
+    const kase = levelled({})
+    kase.apply(command('clock', OFFICE, { key: 'later', within: { workingDays: 5 } }), TINY_AT)
+    kase.owners.later = 'gz-hr'
+    expect(kase.unplacedBy(Date.parse(TINY_AT))).toEqual([])
+    // Only the step due by then; the later one's owner is not asked for yet.
+    expect(kase.unplacedBy(Date.parse('2026-03-02T03:00:00.000Z'))).toEqual(['gz-yx-amr-1'])
+    expect(kase.unplacedBy(Number.POSITIVE_INFINITY)).toEqual(['gz-hr', 'gz-yx-amr-1'])
+    kase.place({ 'gz-yx-amr-1': 'gz-yx-amr' })
+    expect(kase.unplacedBy(Date.parse('2026-03-02T03:00:00.000Z'))).toEqual([])
+    kase.advance('2026-03-02T03:00:00.000Z')
+    // The open record's miss will open level 2 on its supervisor: that one's parent is wanted next.
+    expect(kase.unplacedBy(Date.parse(dueOf(kase, 'supervision:S1')))).toEqual(['gz-yx-amr'])
+    kase.place({ 'gz-yx-amr': null })
+    expect(kase.unplacedBy(Date.parse(dueOf(kase, 'supervision:S1')))).toEqual([])
+    kase.apply(command('respond_supervision', OFFICE, { note: 'ok' }), TINY_AT)
+    // Settled deadlines want nothing.
+    expect(kase.unplacedBy(Number.POSITIVE_INFINITY)).toEqual(['gz-hr'])
+  })
+
+  it('leaves a case without levels as it was: single-level records, nothing to look up', () => {
+    const kase = TinyCase.open()
+    kase.apply(command('clock', HANDLER, { key: 'k', within: { duration: 'PT1H' } }), TINY_AT)
+    expect(kase.unplacedBy(Number.POSITIVE_INFINITY)).toEqual([])
+    kase.place({ 'gz-amr': 'gz' })
+    expect(kase.state.supervision).toBeUndefined()
+    const missed = kase.advance(NEXT_WEEK)
+    expect(missed.at(-1)!.event.data).toEqual({ id: 'S1', organizationId: 'gz-amr', deadlineKey: 'k' })
+    expect(kase.state.supervisions[0]).not.toHaveProperty('level')
+    expect(kase.book.items.map((d) => d.key)).toEqual(['k'])
+    kase.apply(command('supervise', CHIEF, { note: 'why?', respondWithin: { workingDays: 1 } }), NEXT_WEEK)
+    expect(kase.state.supervisions[1]).not.toHaveProperty('dueAt')
+    expect(kase.state.supervisions[1]).not.toHaveProperty('respondKey')
   })
 })

@@ -134,7 +134,8 @@ describe('rule 22: filing an escalation', () => {
 describe('rule 22: the actions, each in its own statuses', () => {
   const ALLOWED: Record<string, string[]> = {
     accept: ['received'], reject: ['received'], assign: ['accepted', 'assigned'], respond: ['assigned'], feedback: ['responded'],
-    close: ['feedback_given'], reopen: ['closed'], supervise: ['assigned'], respond_supervision: ['assigned', 'responded', 'feedback_given'],
+    close: ['feedback_given'], reopen: ['closed'], supervise: ['assigned'],
+    respond_supervision: ['received', 'accepted', 'assigned', 'responded', 'feedback_given', 'closed'],
   }
   const actorFor = (action: string) =>
     ({ respond: AMR, respond_supervision: AMR, supervise: CHIEF }[action] ?? DESK)
@@ -157,7 +158,8 @@ describe('rule 22: the actions, each in its own statuses', () => {
   it.each([
     ['accept', ['window', 'hotline', 'supervisor']], ['reject', ['window', 'hotline', 'supervisor']],
     ['assign', ['window', 'hotline', 'supervisor']], ['respond', ['department']], ['feedback', ['window', 'hotline']],
-    ['close', ['window', 'hotline']], ['reopen', ['window', 'hotline']], ['supervise', ['supervisor']], ['respond_supervision', ['department']],
+    ['close', ['window', 'hotline']], ['reopen', ['window', 'hotline']], ['supervise', ['supervisor']],
+    ['respond_supervision', ['department', 'supervisor']],
   ])('%s: only %j may', (action, roles) => {
     expect([...ESCALATION_ACTIONS[action as keyof typeof ESCALATION_ACTIONS].roles].sort()).toEqual([...roles].sort())
     for (const role of ['window', 'hotline', 'supervisor', 'department', 'auditor', 'admin'] as Role[]) {
@@ -345,15 +347,24 @@ describe('rule 22: reopening, once', () => {
 })
 
 describe('rules 22 and 32: missed steps are overdue and supervised on whoever owed them', () => {
-  it('a missed accept: overdue, supervision on the owner', () => {
+  it('a missed accept: overdue, a level-1 supervision on the owner, watched by its parent, due by setting supervision.respond', () => {
     const { escalation } = filed()
     expect(escalation.nextWakeMs()).toBeDefined()
+    expect(escalation.unplacedBy(Date.parse('2026-03-03T16:00:01.000Z'))).toEqual(['gz-center'])
+    escalation.place({ 'gz-center': 'gz' })
     const recorded = escalation.advance('2026-03-03T16:00:01.000Z')
     expect(types(recorded)).toEqual(expect.arrayContaining(['deadline_missed', 'supervision_opened']))
     const view = escalation.view('2026-03-03T16:00:01.000Z')
     expect(view.overdue).toBe(true)
     expect(deadline(escalation, 'accept')?.state).toBe('missed')
-    expect(view.supervisions).toEqual([expect.objectContaining({ kind: 'automatic', organizationId: 'gz-center', deadlineKey: 'accept' })])
+    expect(view.supervisions).toEqual([expect.objectContaining({ kind: 'automatic', organizationId: 'gz-center', deadlineKey: 'accept',
+      level: 1, supervisorOrganizationId: 'gz', dueAt: endOf('2026-03-09') })])
+  })
+
+  it('a missed handle is placed in the tree at the assignee (whoever owes the step), not the owner', () => {
+    const kase = at('assigned')
+    kase.book.settle('accept', 'met', TUE)
+    expect(kase.unplacedBy(Date.parse(endOf('2026-03-11')))).toEqual(['gz-amr'])
   })
 
   it('a missed handle: supervision on the assignee, not on the owner', () => {
@@ -377,7 +388,8 @@ describe('rules 22 and 32: missed steps are overdue and supervised on whoever ow
     const [ordered] = kase.apply(command('supervise', CHIEF, VALID.supervise), TUE)
     expect(ordered!.event.type).toBe('supervision_ordered')
     expect(kase.state.supervisions[0]).toMatchObject({ kind: 'order', organizationId: 'gz-amr' })
-    expect(refusalOf(() => kase.check(command('respond_supervision', HR, VALID.respond_supervision)))?.code).toBe('forbidden')
+    // Each organisation answers what it owes: gz-hr owes nothing here.
+    expect(refusalOf(() => kase.check(command('respond_supervision', HR, VALID.respond_supervision)))?.code).toBe('invalid_transition')
     expect(types(kase.apply(command('respond_supervision', AMR, VALID.respond_supervision), WED))).toEqual(['supervision_responded'])
   })
 })

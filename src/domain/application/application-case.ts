@@ -117,6 +117,9 @@ export class ApplicationCase extends CaseCore<ApplicationState> {
       supervisions: [],
       rulesVersion: input.rulesVersion ?? CURRENT_RULES,
     }
+    // Levelled supervision (API.md "What every case kind shares") for cases given its limit.
+    const respondWithin = state.limits.supervisionRespond
+    if (respondWithin) state.supervision = { respondWithin, parents: {} }
     const application = new ApplicationCase(state, WorkingCalendar.from(input.calendar))
     application.startAcceptanceClock(at)
     application.record('submitted', input.actor, at, {

@@ -139,7 +139,7 @@ export abstract class CaseCore<S extends CoreState> {
   protected coreView(now: string) {
     const { state } = this
     // Each deadline says who owes its step: supervisors' lists and on-time reports count by it.
-    const deadlines = this.book.views(now).map((view, i) => ({ ...view, organizationId: this.ownerOf(this.book.items[i]!) }))
+    const deadlines = this.book.views(now).map((view, i) => ({ ...view, organizationId: this.owing(this.book.items[i]!) }))
     return {
       id: state.id,
       status: state.status,
@@ -203,11 +203,77 @@ export abstract class CaseCore<S extends CoreState> {
     }
     this.state.overdue = true
     this.record('deadline_missed', SYSTEM_ACTOR, at, data)
+    const unanswered = this.recordAnsweredBy(deadline)
+    if (unanswered?.kind === 'automatic') {
+      // A record nobody answered in time: the level above takes it, up to the root.
+      const parent = unanswered.supervisorOrganizationId
+      if (parent !== undefined) {
+        this.openAutomatic(parent, `level ${unanswered.level} supervision unanswered by ${unanswered.organizationId}`, deadline.key,
+          unanswered.level! + 1, at)
+      }
+      return
+    }
     // DOMAIN rule 32: a missed step opens a supervision record on whoever owed it.
-    const owner = this.ownerOf(deadline)
-    const id = `S${this.state.supervisions.length + 1}`
-    this.state.supervisions.push({ id, kind: 'automatic', organizationId: owner, reason: `${deadline.kind} deadline missed`,
-      openedAt: at, deadlineKey: deadline.key })
-    this.record('supervision_opened', SYSTEM_ACTOR, at, { id, organizationId: owner, deadlineKey: deadline.key })
+    this.openAutomatic(this.owing(deadline), `${deadline.kind} deadline missed`, deadline.key, 1, at)
+  }
+
+  /**
+   * An automatic supervision record on `organizationId`. With levels (API.md "What every case kind
+   * shares") it is watched by the organisation's parent and has its own deadline, whose miss opens
+   * the next level; a case started before levels keeps single-level records.
+   */
+  private openAutomatic(organizationId: string, reason: string, deadlineKey: string, level: number, at: string): void {
+    const { supervisions, supervision: climbing } = this.state
+    const id = `S${supervisions.length + 1}`
+    const record: Supervision = { id, kind: 'automatic', organizationId, reason, openedAt: at, deadlineKey }
+    if (!climbing) {
+      supervisions.push(record)
+      this.record('supervision_opened', SYSTEM_ACTOR, at, { id, organizationId, deadlineKey })
+      return
+    }
+    const supervisor = climbing.parents[organizationId] ?? undefined
+    const respondKey = `supervision:${id}`
+    const { dueAt } = this.book.start('supervision', respondKey, { limit: climbing.respondWithin, startAt: at })
+    Object.assign(record, { level, respondKey, dueAt, ...(supervisor !== undefined ? { supervisorOrganizationId: supervisor } : {}) })
+    supervisions.push(record)
+    this.record('supervision_opened', SYSTEM_ACTOR, at, {
+      id, organizationId, deadlineKey, level, dueAt, ...(supervisor !== undefined ? { supervisorOrganizationId: supervisor } : {}),
+    })
+  }
+
+  /** The supervision record (with levels) whose answer this deadline waits for. */
+  private recordAnsweredBy(deadline: TrackedDeadline): Supervision | undefined {
+    return this.state.supervisions.find((s) => s.respondKey === deadline.key)
+  }
+
+  /** Who owes a deadline's step: a record's answer is owed by its organisation, anything else as the kind says. */
+  private owing(deadline: TrackedDeadline): string {
+    return this.recordAnsweredBy(deadline)?.organizationId ?? this.ownerOf(deadline)
+  }
+
+  // ---- where the case sits in the organisation tree ------------------------------------------
+
+  /**
+   * Organisations whose parent the case must know before it acts on the deadlines due by `ms`:
+   * whoever owes each such step, or, for an unanswered record, its supervisor (whose parent
+   * watches the next level). Empty for a case without levels.
+   */
+  unplacedBy(ms: number): string[] {
+    const climbing = this.state.supervision
+    if (!climbing) return []
+    const wanted = new Set<string>()
+    for (const d of this.book.items) {
+      if (!isPending(d) || Date.parse(d.dueAt) > ms) continue
+      const record = this.recordAnsweredBy(d)
+      const organizationId = record?.kind === 'automatic' ? record.supervisorOrganizationId : this.owing(d)
+      if (organizationId !== undefined && !Object.hasOwn(climbing.parents, organizationId)) wanted.add(organizationId)
+    }
+    return [...wanted].sort()
+  }
+
+  /** Learns parents from the organisation tree (null: a root, or an organisation the tree does not know). */
+  place(parents: Readonly<Record<string, string | null>>): void {
+    const climbing = this.state.supervision
+    if (climbing) Object.assign(climbing.parents, parents)
   }
 }

@@ -29,6 +29,8 @@ export interface CaseLimits {
   rectification: Limit
   /** To hand in materials deferred at acceptance (容缺); absent in cases created before it existed. */
   deferredMaterials?: Limit
+  /** To answer a supervision record before the next level opens; absent in cases created before levels. */
+  supervisionRespond?: Limit
 }
 
 /** The limits a case takes from the settings (defaults: DOMAIN rules 29, 30 and 35). */
@@ -37,6 +39,7 @@ export function caseLimits(settings: LimitSettings = DEFAULT_LIMIT_SETTINGS): Ca
     ratingDefault: settings['rating.default'],
     rectification: settings['rating.rectification'],
     deferredMaterials: settings['application.deferred'],
+    supervisionRespond: settings['supervision.respond'],
   }
 }
 

@@ -105,7 +105,8 @@ export const ESCALATION_ACTIONS = {
       kase.record('reopened', actor, at, { reason, to: last.organizationId })
     },
   }),
-  ...supervisionActions({ supervise: ['assigned'], respond: ['assigned', 'responded', 'feedback_given'] }),
+  // An order goes to the assignee; a record (automatic, at any level) may be answered while the case runs.
+  ...supervisionActions({ supervise: ['assigned'], respond: ['received', 'accepted', 'assigned', 'responded', 'feedback_given', 'closed'] }),
 }
 
 export type EscalationAction = keyof typeof ESCALATION_ACTIONS

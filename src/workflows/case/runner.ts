@@ -17,7 +17,7 @@ import {
   actionUpdate, calendarChangedSignal, type ContinuedCase, escalationFiledSignal, submittedUpdate, viewQuery, type Watches,
 } from './contract.ts'
 
-const { recordCaseEvents } = proxyActivities<Activities>({
+const { recordCaseEvents, organizationParents } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 })
@@ -99,6 +99,15 @@ export async function runCase<C extends CaseCore<S>, S extends CoreState, New ex
     }
   }
 
+  /**
+   * Looks up, before the case acts on what falls due by `at`, the parents its supervision records
+   * will climb to. Only a case with levels ever asks, and only when a step it owes is due.
+   */
+  async function placeInTree(kase: C, at: string, ms = Date.parse(at)): Promise<void> {
+    const wanted = kase.unplacedBy(ms)
+    if (wanted.length > 0) kase.place(await organizationParents({ ids: wanted }))
+  }
+
   setHandler(viewQuery, () => {
     if (!current) throw new Error('the case is being created')
     return current.view(now())
@@ -140,7 +149,10 @@ export async function runCase<C extends CaseCore<S>, S extends CoreState, New ex
     await project(kase, kase.noteEscalation(escalationId, actor, now()))
   }))
   setHandler(deadlineReachedSignal, ({ key, change }) => exclusively(async (kase) => {
-    await project(kase, kase.markExternal(key, change, now()))
+    const at = now()
+    // The watch may report a little before the case's own clock reaches the due instant.
+    if (change === 'missed') await placeInTree(kase, at, Number.POSITIVE_INFINITY)
+    await project(kase, kase.markExternal(key, change, at))
     if (change === 'missed' && watches[key]) watches[key] = { ...watches[key], open: false }
   }))
 
@@ -178,7 +190,13 @@ export async function runCase<C extends CaseCore<S>, S extends CoreState, New ex
     const changed = () => kase.state.seq !== seen || kase.nextWakeMs() !== wakeMs || !kase.isOpen
     if (wakeMs === undefined) await condition(changed)
     else await condition(changed, Math.max(1, wakeMs - Date.now()))
-    if (kase.isOpen) await exclusively(async () => project(kase, kase.advance(now())))
+    if (kase.isOpen) {
+      await exclusively(async () => {
+        const at = now()
+        await placeInTree(kase, at)
+        await project(kase, kase.advance(at))
+      })
+    }
     if (workflowInfo().continueAsNewSuggested) {
       await quiesce()
       const carried: ContinuedCase<S> = { kind: 'continued', state: kase.state, calendar, watches }
