@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/common'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createProjectionActivities } from '../../src/activities/projection.ts'
 import { createCaseReads } from '../../src/db/cases.ts'
+import { saveOrganization } from '../../src/db/organizations.ts'
 import type { CaseView } from '../../src/domain/case-view.ts'
 import { escalationLimits, type EscalationLimits } from '../../src/domain/escalation/escalation-case.ts'
 import type { Actor } from '../../src/domain/roles.ts'
@@ -18,6 +19,9 @@ import {
 let ts: TimeSkipping
 beforeAll(async () => {
   ts = await startTimeSkipping()
+  // Four levels: the city ⊃ a district ⊃ a sub-district ⊃ its office, for the climbing.
+  const tree = [['gz', 'government'], ['gz-th', 'government', 'gz'], ['gz-th-sd', 'government', 'gz-th'], ['gz-th-sd-office', 'department', 'gz-th-sd']] as const
+  for (const [id, kind, parentId] of tree) await saveOrganization(ts.db.database.db, { id, name: id, kind, parentId })
 })
 afterAll(async () => ts?.stop())
 
@@ -164,5 +168,31 @@ describe('escalation workflow paths (time-skipping)', () => {
     expect((await reads().history(appId)).length).toBe(before.length + 1)
     // The escalation itself carries on.
     expect((await act(ts, id, 'accept', WINDOW)).status).toBe('accepted')
+  })
+
+  it('rules 22 and 32: an escalation that nobody answers, climbing three levels', async () => {
+    const id = uniqueName('E-climb-')
+    const limits = { ...escalationLimits(), supervisionRespond: { duration: 'PT4H' } }
+    await fileEscalation(newEscalation(id, { limits }))
+    await act(ts, id, 'accept', WINDOW)
+    const assigned = await act(ts, id, 'assign', WINDOW, { toOrganizationId: 'gz-th-sd-office', within: { duration: 'PT2H' } })
+    await until(deadline(assigned, 'handle:1').dueAt, SECOND)
+    const first = await view(ts, id)
+    expect(first.supervisions).toEqual([expect.objectContaining({
+      id: 'S1', kind: 'automatic', level: 1, organizationId: 'gz-th-sd-office', supervisorOrganizationId: 'gz-th-sd', deadlineKey: 'handle:1',
+    })])
+    await until(first.supervisions![0]!.dueAt!, SECOND)
+    const second = await view(ts, id)
+    await until(second.supervisions![1]!.dueAt!, SECOND)
+    const third = await view(ts, id)
+    expect(third.supervisions?.map((s) => [s.id, s.level, s.organizationId, s.supervisorOrganizationId])).toEqual([
+      ['S1', 1, 'gz-th-sd-office', 'gz-th-sd'], ['S2', 2, 'gz-th-sd', 'gz-th'], ['S3', 3, 'gz-th', 'gz'],
+    ])
+    expect(deadline(third, 'supervision:S3')).toMatchObject({ state: 'running', organizationId: 'gz-th' })
+    expect((await events(id)).filter((t) => t === 'supervision_opened')).toHaveLength(3)
+    // Answered late, the office still responds to the escalation itself; the district answers its own record.
+    await act(ts, id, 'respond_supervision', { organizationId: 'gz-th', role: 'supervisor' }, { note: 'chasing the sub-district' })
+    expect((await act(ts, id, 'respond', { organizationId: 'gz-th-sd-office', role: 'department' }, { resolution: 'done', resolved: true })).status)
+      .toBe('responded')
   })
 })
