@@ -2,6 +2,7 @@ import { WorkflowUpdateFailedError } from '@temporalio/client'
 import { ApplicationFailure } from '@temporalio/common'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createProjectionActivities } from '../../src/activities/projection.ts'
+import { checkReadSide } from '../../src/audit/read-side-lag.ts'
 import { createCaseReads } from '../../src/db/cases.ts'
 import { saveOrganization } from '../../src/db/organizations.ts'
 import type { CaseView } from '../../src/domain/case-view.ts'
@@ -166,6 +167,9 @@ describe('escalation workflow paths (time-skipping)', () => {
     expect(await recordEscalationOnEndedCase({ caseId: appId, escalationId: id, actor: WINDOW, at: last.at })).toBe('already')
     expect(await recordEscalationOnEndedCase({ caseId: 'A-nowhere', escalationId: id, actor: WINDOW, at: last.at })).toBe('no_case')
     expect((await reads().history(appId)).length).toBe(before.length + 1)
+    // The audit knows the read side is ahead of the ended workflow by that event alone.
+    const audit = await checkReadSide({ database: ts.db.database, client: ts.env.client, caseId: appId, settleMs: 0 })
+    expect(audit).toEqual({ cases: 1, lagging: [], unverified: [] })
     // The escalation itself carries on.
     expect((await act(ts, id, 'accept', WINDOW)).status).toBe('accepted')
   })
