@@ -120,12 +120,13 @@ describe('rule 22: filing an escalation', () => {
 
   it('is refused from a role that takes no escalations in, and with text no event can carry', () => {
     for (const role of ['department', 'supervisor', 'auditor', 'admin'] as Role[]) {
-      expect(refusalOf(() => filed({ actor: { organizationId: 'gz-center', role } }))).toMatchObject({ code: 'forbidden' })
+      expect(refusalOf(() => filed({ actor: { organizationId: 'gz-center', role } })))
+        .toEqual({ code: 'forbidden', message: `role ${role} takes no escalations in (needs window or hotline)`, paths: [] })
     }
     expect(refusalOf(() => EscalationCase.checkFiling({ filing: filing(), actor: DESK }))).toBeUndefined()
     expect(refusalOf(() => EscalationCase.checkFiling({ filing: filing(), actor: HOTLINE }))).toBeUndefined()
     expect(refusalOf(() => filed({ filing: { description: 'a\u0000b' } })))
-      .toMatchObject({ code: 'validation_failed', paths: ['/filing/description'] })
+      .toMatchObject({ code: 'validation_failed', message: expect.stringMatching(/^the escalation: \/filing\/description /), paths: ['/filing/description'] })
     expect(refusalOf(() => filed({ filing: { complainant: { name: 'x\ud800' } } })))
       .toMatchObject({ code: 'validation_failed', paths: ['/filing/complainant/name'] })
   })
@@ -229,6 +230,8 @@ describe('rule 22: accept, assign (转办), respond, feedback, close', () => {
     expect(assigned[0]!.view.assignments![0]).not.toHaveProperty('within')
     // Setting escalation.handle: 5 working days from Tuesday.
     expect(deadline(escalation, 'handle:1')).toMatchObject({ kind: 'handle', dueAt: endOf('2026-03-10'), state: 'running', organizationId: 'gz-amr' })
+    // Accepting and feedback stay the owner's, whoever handles the case now.
+    expect([deadline(escalation, 'accept')?.organizationId, deadline(escalation, 'feedback')?.organizationId]).toEqual(['gz-center', 'gz-center'])
 
     const responded = escalation.apply(command('respond', AMR, { resolution: 'licence issued', resolved: true }), WED)
     expect(responded.map((r) => [r.event.type, r.event.data])).toEqual([['responded', { resolution: 'licence issued', resolved: true }]])

@@ -43,7 +43,8 @@ export const ESCALATION_ACTIONS = {
     allowedIn: ['accepted', 'assigned'],
     check(kase, { toOrganizationId }, actor) {
       kase.requireOwnerDesk(actor)
-      if (kase.state.status === 'assigned' && toOrganizationId === kase.assignee) {
+      // Accepted, it has no assignee yet; reassigned, it goes to another one.
+      if (toOrganizationId === kase.assignee) {
         throw new Refusal('conflict', `the escalation is already assigned to ${toOrganizationId}`)
       }
     },

@@ -154,12 +154,11 @@ export class EscalationCase extends CaseCore<EscalationState> {
       description: state.filing.description,
       assignments: state.assignments,
     }
-    const optional = {
+    Object.assign(view, {
       relatedCaseId: state.filing.relatedCaseId, response: state.response, feedback: state.feedback, closure: state.closure,
       reopenedAt: state.reopenedAt, rejection: state.rejection,
-    }
-    for (const [key, value] of Object.entries(optional)) if (value !== undefined) Object.assign(view, { [key]: value })
-    // A deep copy, so a recorded view never changes when the state moves on.
+    })
+    // A deep copy, so a recorded view never changes when the state moves on; fields not set drop out.
     return JSON.parse(JSON.stringify(view)) as CaseView
   }
 
@@ -200,14 +199,13 @@ export class EscalationCase extends CaseCore<EscalationState> {
 
   // ---- who owes what ------------------------------------------------------------------------
 
-  /** The assignee owes its `handle`; the owner owes accepting and feedback (rule 27). */
+  /**
+   * Each assignee owes its own `handle`; the owner owes accepting and feedback (rule 27). A
+   * supervision record's answer is owed by the organisation it names (the kernel says so first).
+   */
   protected override ownerOf(deadline: TrackedDeadline): string {
-    if (deadline.kind === 'handle') {
-      const n = Number(deadline.key.slice('handle:'.length))
-      return this.state.assignments[n - 1]?.organizationId ?? this.state.handlingOrganizationId
-    }
-    if (deadline.kind === 'accept' || deadline.kind === 'feedback') return this.state.ownerOrganizationId
-    return super.ownerOf(deadline)
+    if (deadline.kind !== 'handle') return this.state.ownerOrganizationId
+    return this.state.assignments[Number(deadline.key.slice('handle:'.length)) - 1]!.organizationId
   }
 }
 
