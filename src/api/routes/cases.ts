@@ -144,9 +144,11 @@ export async function caseRoutes(app: App): Promise<void> {
       }
       requireRole(request, spec.roles)
     }
-    // An action only one kind takes is checked before the case is read, as cheaply as can be.
+    // Before the case is read, as cheaply as can be: what every kind taking the action refuses is
+    // refused whatever the case (the first kind's word on it); the case's own kind decides the rest.
     const takers = kindsTaking(action)
-    if (takers.length === 1) checkAgainst(takers[0]!.actions[action]!)
+    const refusals = takers.map((definition) => refusalOf(() => checkAgainst(definition.actions[action]!)))
+    if (refusals.every((refusal) => refusal !== undefined)) throw refusals[0]
     // Rule 38: handing out a result is for comprehensive windows, whichever case it is.
     if (takers.some((definition) => RESULT_HANDOUTS[definition.kind]?.includes(action))) {
       await requireComprehensiveWindow(principal, app.organizations, `${action} results`)
@@ -183,3 +185,12 @@ export async function caseRoutes(app: App): Promise<void> {
   })
 }
 
+/** What a check throws, or undefined when it passes. */
+function refusalOf(check: () => void): unknown {
+  try {
+    check()
+    return undefined
+  } catch (err) {
+    return err
+  }
+}
