@@ -1,7 +1,8 @@
 // Lifecycle throughput: whole applications through the HTTP API — submit, accept, approve,
-// issue_result, deliver, each step by the role the contract requires — and whole 12345 work orders
-// — file, dispatch, sign, respond, reply, callback — against bare Temporal workflows started and
-// completed on the same dev server in the same run (bench/intake's baseline).
+// issue_result, deliver, each step by the role the contract requires — whole escalations — file,
+// accept, assign, respond, feedback, close — and whole 12345 work orders — file, dispatch, sign,
+// respond, reply, callback — each against bare Temporal workflows started and completed on the same
+// dev server in the same run (bench/intake's baseline).
 // Usage: node --import tsx bench/lifecycle.ts [N] [concurrency]   (defaults 150 and 8)
 // Needs Postgres in DATABASE_URL or TEST_DATABASE_URL; works in a fresh schema it drops at the end.
 import type { ApplicationAction } from '../src/domain/application/actions.ts'
@@ -59,16 +60,38 @@ async function fullCase(system: BenchSystem, tag: string, i: number, steps?: Map
   }
 }
 
+/** After filing: each escalation action, whose key takes it, its parameters and the status it leads to. */
+const ESCALATION_STEPS: Array<[string, 'department' | 'window', Record<string, unknown>, string]> = [
+  ['accept', 'window', {}, 'accepted'],
+  ['assign', 'window', { toOrganizationId: 'gz-amr' }, 'assigned'],
+  ['respond', 'department', { resolution: 'handled', resolved: true }, 'responded'],
+  ['feedback', 'window', { message: 'handled' }, 'feedback_given'],
+  ['close', 'window', { satisfied: true }, 'closed'],
+]
+
+/** One whole escalation (办不成事) through the API. */
+async function fullEscalation(system: BenchSystem, tag: string, i: number): Promise<void> {
+  const { id } = await system.expect(201, system.keys.window, 'POST', '/v1/escalations', {
+    category: 'overdue', complainant: { name: `申请人${i}` }, description: `escalation ${tag} ${i}`,
+  }, { 'idempotency-key': `bench-escalation-${tag}-${i}` })
+  for (const [action, role, params, status] of ESCALATION_STEPS) {
+    const view = await system.expect(200, system.keys[role], 'POST', `/v1/cases/${id}/actions`, { action, ...params })
+    if (view.status !== status) throw new Error(`${id}: ${action} left the escalation ${view.status}, not ${status}`)
+  }
+}
+
 await withBenchSystem(async (system) => {
   await measure('warm-up', size.warmUp, size.concurrency, async (i) => {
     await fullCase(system, 'warm', i)
     await fullComplaint(system, 'warm', i)
+    await fullEscalation(system, 'warm', i)
     await system.runBare('warm', i)
   })
   const steps = new Map<string, number[]>()
   const complaintSteps = new Map<string, number[]>()
   const api = summarize(await measure('API full cases', size.n, size.concurrency, (i) => fullCase(system, 'run', i, steps)))
   const complaints = summarize(await measure('API full work orders', size.n, size.concurrency, (i) => fullComplaint(system, 'run', i, complaintSteps)))
+  const escalations = summarize(await measure('API escalations', size.n, size.concurrency, (i) => fullEscalation(system, 'run', i)))
   const raw = summarize(await measure('bare workflows', size.n, size.concurrency, (i) => system.runBare('run', i)))
 
   const ms = (latencies: number[], p: number) => percentile([...latencies].sort((a, b) => a - b), p).toFixed(1)
@@ -78,6 +101,10 @@ await withBenchSystem(async (system) => {
     ['bare workflows', 'client start + result', raw],
   ])
   console.log(`  per step p50/p95 ms: ${perStep(steps)}`)
+  report('lifecycle (escalations)', size, [
+    ['API escalations', 'file → accept → assign → respond → feedback → close', escalations],
+    ['bare workflows', 'client start + result', raw],
+  ])
   report('lifecycle (complaints)', size, [
     ['API full work orders', 'file → dispatch → sign → respond → reply → callback', complaints],
     ['bare workflows', 'client start + result', raw],

@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity'
 import { sql } from 'drizzle-orm'
-import type { Database } from '../db/client.ts'
+import type { Database, Tx } from '../db/client.ts'
 import { eventHash, GENESIS_HASH } from '../db/hash-chain.ts'
 import { projectDeadlines } from '../db/deadlines.ts'
 import { storeIssuedCertificates } from '../db/e-licences.ts'
@@ -9,10 +9,19 @@ import { projectSupervisions } from '../db/supervisions.ts'
 import { caseEvents, cases } from '../db/schema.ts'
 import { isPending, priorityRank, type CaseView, type RecordedEvent } from '../domain/case-view.ts'
 import { kindDefinition } from '../domain/kinds.ts'
+import type { Actor } from '../domain/roles.ts'
 
 export interface RecordCaseEventsInput {
   caseId: string
   recorded: RecordedEvent[]
+}
+
+/** An escalation filed about a case whose workflow has ended (API.md "Escalations"). */
+export interface EscalationOnEndedCase {
+  caseId: string
+  escalationId: string
+  actor: Actor
+  at: string
 }
 
 /**
@@ -35,6 +44,25 @@ export function createProjectionActivities(deps: { database: Database }) {
         throw err
       }
     },
+
+    /**
+     * `escalation_filed` on a case whose workflow has ended, which writes nothing more: appended to
+     * its read side here, after its last event, with its last view plus the escalation and the hash
+     * chain continued. Once per escalation: a retry finds it there and changes nothing.
+     */
+    async recordEscalationOnEndedCase({ caseId, escalationId, actor, at }: EscalationOnEndedCase): Promise<'recorded' | 'already' | 'no_case'> {
+      return deps.database.db.transaction(async (tx) => {
+        const [current] = await tx.select({ lastSeq: cases.lastSeq, view: cases.view }).from(cases)
+          .where(sql`${cases.id} = ${caseId}`).for('update')
+        if (!current) return 'no_case'
+        const last = current.view as CaseView
+        if (last.escalations?.includes(escalationId)) return 'already'
+        const seq = current.lastSeq + 1
+        const view: CaseView = { ...last, version: seq, updatedAt: at, escalations: [...(last.escalations ?? []), escalationId] }
+        await writeEventsIn(tx, caseId, [{ event: { seq, at, type: 'escalation_filed', actor, data: { escalationId } }, view }])
+        return 'recorded'
+      })
+    },
   }
 }
 
@@ -42,46 +70,49 @@ export type ProjectionActivities = ReturnType<typeof createProjectionActivities>
 
 /** The events the read side does not have yet, then the case's row, in one transaction. */
 function writeEvents(database: Database, caseId: string, recorded: RecordedEvent[]): Promise<{ lastSeq: number }> {
-  return database.db.transaction(async (tx) => {
-    const [current] = await tx
-      .select({ lastSeq: cases.lastSeq, lastHash: cases.lastHash, organizations: cases.organizations })
-      .from(cases).where(sql`${cases.id} = ${caseId}`).for('update')
-    let lastSeq = current?.lastSeq ?? 0
-    let prevHash = current?.lastHash ?? GENESIS_HASH
-    const fresh = recorded.filter((r) => r.event.seq > lastSeq)
-    if (fresh.length === 0) return { lastSeq }
-    const rows = fresh.map(({ event, view }) => {
-      if (event.seq !== lastSeq + 1) {
-        // Retryable: an earlier batch has not landed yet.
-        throw new Error(`case ${caseId}: event ${event.seq} arrived before ${lastSeq + 1}`)
-      }
-      const hash = eventHash(prevHash, caseId, event)
-      const row = { caseId, seq: event.seq, at: event.at, type: event.type, actor: event.actor, data: event.data, view, prevHash, hash }
-      lastSeq = event.seq
-      prevHash = hash
-      return row
-    })
-    // One statement for the batch: a submission records several events, and each round trip
-    // inside this locked transaction is paid by every command's latency.
-    await tx.insert(caseEvents).values(rows).onConflictDoNothing()
-    const view = fresh[fresh.length - 1]!.view
-    const organizations = [...new Set([
-      ...(current?.organizations ?? []), ...participantsOf(view),
-    ])]
-    const row = { ...indexColumns(view), lastSeq, lastHash: prevHash, organizations, view }
-    const advanced = await tx.insert(cases).values({ id: caseId, ...row }).onConflictDoUpdate({
-      target: cases.id,
-      set: row,
-      setWhere: sql`${cases.lastSeq} < ${lastSeq}`,
-    }).returning({ id: cases.id })
-    if (advanced.length > 0) {
-      await projectDeadlines(tx, caseId, fresh)
-      await projectSupervisions(tx, caseId, view)
-      await storeIssuedCertificates(tx, fresh)
-      await enqueueNotices(tx, caseId, fresh)
+  return database.db.transaction((tx) => writeEventsIn(tx, caseId, recorded))
+}
+
+/** writeEvents inside a transaction the caller holds (an escalation on an ended case reads the row first). */
+async function writeEventsIn(tx: Tx, caseId: string, recorded: RecordedEvent[]): Promise<{ lastSeq: number }> {
+  const [current] = await tx
+    .select({ lastSeq: cases.lastSeq, lastHash: cases.lastHash, organizations: cases.organizations })
+    .from(cases).where(sql`${cases.id} = ${caseId}`).for('update')
+  let lastSeq = current?.lastSeq ?? 0
+  let prevHash = current?.lastHash ?? GENESIS_HASH
+  const fresh = recorded.filter((r) => r.event.seq > lastSeq)
+  if (fresh.length === 0) return { lastSeq }
+  const rows = fresh.map(({ event, view }) => {
+    if (event.seq !== lastSeq + 1) {
+      // Retryable: an earlier batch has not landed yet.
+      throw new Error(`case ${caseId}: event ${event.seq} arrived before ${lastSeq + 1}`)
     }
-    return { lastSeq }
+    const hash = eventHash(prevHash, caseId, event)
+    const row = { caseId, seq: event.seq, at: event.at, type: event.type, actor: event.actor, data: event.data, view, prevHash, hash }
+    lastSeq = event.seq
+    prevHash = hash
+    return row
   })
+  // One statement for the batch: a submission records several events, and each round trip
+  // inside this locked transaction is paid by every command's latency.
+  await tx.insert(caseEvents).values(rows).onConflictDoNothing()
+  const view = fresh[fresh.length - 1]!.view
+  const organizations = [...new Set([
+    ...(current?.organizations ?? []), ...participantsOf(view),
+  ])]
+  const row = { ...indexColumns(view), lastSeq, lastHash: prevHash, organizations, view }
+  const advanced = await tx.insert(cases).values({ id: caseId, ...row }).onConflictDoUpdate({
+    target: cases.id,
+    set: row,
+    setWhere: sql`${cases.lastSeq} < ${lastSeq}`,
+  }).returning({ id: cases.id })
+  if (advanced.length > 0) {
+    await projectDeadlines(tx, caseId, fresh)
+    await projectSupervisions(tx, caseId, view)
+    await storeIssuedCertificates(tx, fresh)
+    await enqueueNotices(tx, caseId, fresh)
+  }
+  return { lastSeq }
 }
 
 /** Postgres's SQLSTATE of an error, also when drizzle wraps it (as its `cause`). */

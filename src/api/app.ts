@@ -16,6 +16,7 @@ import type { CaseGateway } from './case-gateway.ts'
 import { createMetrics } from './metrics.ts'
 import { documentProblemMediaType, HttpProblem, problem } from './problem.ts'
 import { applicationRoutes } from './routes/applications.ts'
+import { escalationRoutes } from './routes/escalations.ts'
 import { calendarRoutes } from './routes/calendar.ts'
 import { caseRoutes } from './routes/cases.ts'
 import { complaintRoutes } from './routes/complaints.ts'
@@ -129,6 +130,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   await app.register(serviceItemRoutes, { prefix: '/v1' })
   await app.register(applicationRoutes, { prefix: '/v1' })
   await app.register(complaintRoutes, { prefix: '/v1' })
+  await app.register(escalationRoutes, { prefix: '/v1' })
   await app.register(caseRoutes, { prefix: '/v1' })
   await app.register(calendarRoutes, { prefix: '/v1' })
   await app.register(settingsRoutes, { prefix: '/v1' })

@@ -1,20 +1,25 @@
 import { maskIdNumber, type CaseView } from '../domain/case-view.ts'
 import { seesPersonalData, type Role } from '../domain/roles.ts'
 
-/** The case as this caller may see it: identity numbers and phones masked for roles that do not need them. */
-export function presentCase(view: CaseView, role: Role): CaseView {
-  if (seesPersonalData(role)) return view
-  const masked = { ...view }
-  if (view.applicant) {
-    masked.applicant = { ...view.applicant, idNumber: maskIdNumber(view.applicant.idNumber),
-      ...(view.applicant.phone ? { phone: maskIdNumber(view.applicant.phone) } : {}) }
+/** A person's identity number and phone as a caller may see them: masked for roles that do not need them. */
+function masked<P extends { idNumber?: string; phone?: string }>(person: P): P {
+  return {
+    ...person,
+    ...(person.idNumber !== undefined ? { idNumber: maskIdNumber(person.idNumber) } : {}),
+    ...(person.phone !== undefined ? { phone: maskIdNumber(person.phone) } : {}),
   }
-  if (view.citizen) masked.citizen = maskContact(view.citizen)
-  return masked
 }
 
-/** A citizen's (12345) identity number and phone, masked as an applicant's are. */
-function maskContact<T extends { idNumber?: string | undefined; phone?: string | undefined }>(person: T): T {
-  return { ...person, ...(person.idNumber ? { idNumber: maskIdNumber(person.idNumber) } : {}),
-    ...(person.phone ? { phone: maskIdNumber(person.phone) } : {}) }
+/**
+ * The case as this caller may see it: the personal data of an applicant, a complainant
+ * (escalations) or a citizen (12345 work orders) masked for roles that do not need it.
+ */
+export function presentCase(view: CaseView, role: Role): CaseView {
+  if (seesPersonalData(role) || (!view.applicant && !view.complainant && !view.citizen)) return view
+  return {
+    ...view,
+    ...(view.applicant ? { applicant: masked(view.applicant) } : {}),
+    ...(view.complainant ? { complainant: masked(view.complainant) } : {}),
+    ...(view.citizen ? { citizen: masked(view.citizen) } : {}),
+  }
 }

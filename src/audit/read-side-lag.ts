@@ -3,7 +3,7 @@ import { defaultPayloadConverter } from '@temporalio/common'
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js'
 import { and, asc, count, desc, eq, inArray, sql } from 'drizzle-orm'
 import type { Database } from '../db/client.ts'
-import { cases, workflowHistories } from '../db/schema.ts'
+import { caseEvents, cases, workflowHistories } from '../db/schema.ts'
 import type { CaseView, RecordedEvent } from '../domain/case-view.ts'
 import { viewQuery } from '../workflows/application/contract.ts'
 
@@ -58,7 +58,9 @@ export async function checkReadSide(options: ReadSideOptions): Promise<ReadSideR
         report.cases++
         const found = await workflowSequence(options, row.id)
         if ('problem' in found) report.unverified.push({ caseId: row.id, problem: found.problem })
-        else if (found.seq !== row.lastSeq) behind.push({ caseId: row.id, readSeq: row.lastSeq, workflowSeq: found.seq, source: found.source })
+        else if (found.seq !== row.lastSeq && !(await filedAfterItEnded(database, row.id, found, row.lastSeq))) {
+          behind.push({ caseId: row.id, readSeq: row.lastSeq, workflowSeq: found.seq, source: found.source })
+        }
       }))
       options.onProgress?.(report.cases, total)
     }
@@ -76,6 +78,18 @@ export async function checkReadSide(options: ReadSideOptions): Promise<ReadSideR
   }
   report.lagging.sort((a, b) => a.caseId.localeCompare(b.caseId))
   return report
+}
+
+/**
+ * Whether the read side is ahead of an ended workflow only by escalations filed about the case
+ * since (API.md "Escalations"): those the escalation's workflow appends itself, since a closed
+ * case's workflow records nothing more.
+ */
+async function filedAfterItEnded(database: Database, caseId: string, found: { seq: number; source: SequenceSource }, readSeq: number) {
+  if (found.source === 'query' || readSeq <= found.seq) return false
+  const later = await database.db.select({ type: caseEvents.type }).from(caseEvents)
+    .where(and(eq(caseEvents.caseId, caseId), sql`${caseEvents.seq} > ${found.seq}`))
+  return later.length === readSeq - found.seq && later.every((e) => e.type === 'escalation_filed')
 }
 
 async function workflowSequence(options: ReadSideOptions, caseId: string):

@@ -109,6 +109,16 @@ export const CaseCoreView = Type.Object({
   createdAt: Type.String(),
   updatedAt: Type.String(),
   supervisions: Type.Optional(Type.Array(Supervision)),
+  /**
+   * How an escalation or a work order was closed: an escalation's with the complainant's
+   * satisfaction and comment; a work order's after a satisfied call-back (`via: callback`) or
+   * without one (`close`, the citizen unreachable), by whom and with a note.
+   */
+  closure: Type.Optional(Type.Object({
+    at: Type.String(),
+    satisfied: Type.Optional(Type.Boolean()), comment: Type.Optional(Type.String()),
+    via: Type.Optional(Type.Enum(['callback', 'close'])), by: Type.Optional(Type.String()), note: Type.Optional(Type.String()),
+  })),
   // Kinds that are rated once they end (the kernel's rating.ts).
   rating: Type.Optional(Type.Object({
     score: Type.Integer(), level: Type.String(), comment: Type.Optional(Type.String()), at: Type.String(), defaulted: Type.Boolean(),
@@ -121,6 +131,8 @@ export const CaseCoreView = Type.Object({
     round: Type.Optional(Type.Integer()),
     previousRounds: Type.Optional(Type.Array(RectificationRound)),
   })),
+  /** Escalations (办不成事) filed about this case, each recorded once with `escalation_filed`. */
+  escalations: Type.Optional(Type.Array(Type.String())),
 })
 
 /** The application's own fields (API.md "Applications"). */
@@ -153,6 +165,32 @@ export const ApplicationViewFields = Type.Object({
   })),
   /** Why and when an approval was revoked, and on which grounds. */
   revocation: Type.Optional(Type.Object({ reason: Type.String(), grounds: Type.Array(Type.String()), at: Type.String() })),
+  /** Rule 21: the applicant may escalate (overdue, a one-time-notice violation, or rejected). */
+  escalationEligible: Type.Optional(Type.Boolean()),
+})
+
+/** Who escalates (办不成事): a name, and how to reach and identify them when given. */
+export const Complainant = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 200 }),
+  phone: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
+  idNumber: Type.Optional(Type.String({ minLength: 4, maxLength: 64 })),
+}, { additionalProperties: false })
+export type Complainant = Static<typeof Complainant>
+
+/** The escalation's own fields (API.md "Escalations"). */
+export const EscalationViewFields = Type.Object({
+  category: Type.Optional(Type.String()),
+  relatedCaseId: Type.Optional(Type.String()),
+  complainant: Type.Optional(Complainant),
+  description: Type.Optional(Type.String()),
+  /** Each organisation the escalation was assigned to (转办), in order; a reopening assigns it again. */
+  assignments: Type.Optional(Type.Array(Type.Object({
+    organizationId: Type.String(), at: Type.String(), within: Type.Optional(LimitView),
+  }))),
+  response: Type.Optional(Type.Object({ resolution: Type.String(), resolved: Type.Boolean(), at: Type.String() })),
+  feedback: Type.Optional(Type.Object({ message: Type.String(), at: Type.String() })),
+  reopenedAt: Type.Optional(Type.String()),
+  rejection: Type.Optional(Type.Object({ reason: Type.String(), at: Type.String() })),
 })
 
 /** The citizen who called or wrote in (12345): only a name is required. */
@@ -179,16 +217,13 @@ export const ComplaintViewFields = Type.Object({
   /** The latest reply the owner gave the citizen. */
   reply: Type.Optional(Type.Object({ message: Type.String(), at: Type.String() })),
   callbacks: Type.Optional(Type.Array(Type.Object({ satisfied: Type.Boolean(), note: Type.Optional(Type.String()), at: Type.String() }))),
-  /** How it was closed: after a satisfied call-back, or without one (the citizen unreachable). */
-  closure: Type.Optional(Type.Object({
-    via: Type.Enum(['callback', 'close']), by: Type.String(), at: Type.String(), note: Type.Optional(Type.String()),
-  })),
 })
 
 /** A case as every endpoint returns it: the shared core plus each kind's own (optional) fields. */
 export const CaseView = Type.Object({
   ...CaseCoreView.properties,
   ...ApplicationViewFields.properties,
+  ...EscalationViewFields.properties,
   ...ComplaintViewFields.properties,
 })
 export type CaseView = Static<typeof CaseView>

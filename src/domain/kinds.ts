@@ -4,6 +4,8 @@ import type { ActionTable } from './case/action.ts'
 import { COMPLAINT_ACTIONS } from './complaint/actions.ts'
 import { complaintParticipants, isOpenComplaint } from './complaint/complaint-case.ts'
 import type { CaseKind, CaseView } from './case-view.ts'
+import { ESCALATION_ACTIONS } from './escalation/actions.ts'
+import { escalationParticipants, isOpenEscalation } from './escalation/escalation-case.ts'
 
 /**
  * What the edges need to know of a case kind: its actions (for the HTTP edge's parser and the
@@ -32,6 +34,12 @@ export const CASE_KIND_DEFINITIONS: Readonly<Partial<Record<CaseKind, CaseKindDe
     actions: COMPLAINT_ACTIONS,
     isOpen: isOpenComplaint,
     participants: complaintParticipants,
+  },
+  escalation: {
+    kind: 'escalation',
+    actions: ESCALATION_ACTIONS,
+    isOpen: isOpenEscalation,
+    participants: escalationParticipants,
   },
 }
 

@@ -7,6 +7,7 @@ import { createActivities, type ActivityDeps } from '../activities/index.ts'
 import { APPLICATION_QUEUE } from '../workflows/application/contract.ts'
 import { CALENDAR_QUEUE } from '../workflows/calendar-propagation/contract.ts'
 import { COMPLAINT_QUEUE } from '../workflows/complaint/contract.ts'
+import { ESCALATION_QUEUE } from '../workflows/escalation/contract.ts'
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url))
 
@@ -32,6 +33,7 @@ export function externalTarget(temporalEnv: Record<string, string>): TemporalTar
 export function taskQueues(prefix: string) {
   return {
     applications: `${prefix}-${APPLICATION_QUEUE}`,
+    escalations: `${prefix}-${ESCALATION_QUEUE}`,
     complaints: `${prefix}-${COMPLAINT_QUEUE}`,
     calendar: `${prefix}-${CALENDAR_QUEUE}`,
   }

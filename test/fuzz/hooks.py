@@ -151,7 +151,12 @@ def flatmap_body(ctx, body):
     # (Path and query values that swaps made valid again are re-checked by schemathesis itself.)
     if ctx.operation is None or not _matches_schema(ctx.operation, body):
         return st.just(body)
-    steered = _submission_of_seeded_item(body) if ctx.operation.path == "/v1/applications" else None
+    if ctx.operation.path == "/v1/applications":
+        steered = _submission_of_seeded_item(body)
+    elif ctx.operation.path == "/v1/escalations":
+        steered = _escalation_about_seeded_case(body)
+    else:
+        steered = None
     chosen = st.just(body) if steered is None else st.sampled_from([body, steered])
     return chosen.flatmap(lambda value: _with_hostile_leaf(value, HOSTILE_BODY_STRINGS))
 
@@ -167,6 +172,13 @@ def _submission_of_seeded_item(body):
         "channel": body.get("channel") if body.get("channel") in SEEDED["channels"] else SEEDED["channels"][0],
         "materials": [{**m, "code": codes[i % len(codes)]} for i, m in enumerate(body.get("materials") or [])],
     }
+
+
+def _escalation_about_seeded_case(body):
+    """The generated escalation, about the seeded case (an unknown related case is only a 422)."""
+    if "caseId" not in SEEDED or not isinstance(body, dict):
+        return None
+    return {**body, "relatedCaseId": SEEDED["caseId"]}
 
 
 def _matches_schema(operation, body) -> bool:

@@ -88,6 +88,9 @@ describe('the OpenAPI document', () => {
     expect(body.oneOf).toHaveLength(perKind)
     expect(body.oneOf.map((s) => s.$ref)).toEqual(expect.arrayContaining(Object.values(body.discriminator.mapping)))
     expect(body.oneOf.map((s) => s.$ref)).toContain('#/components/schemas/ComplaintDispatchAction')
+    // A name several kinds share (accept, supervise, respond) maps to one of them.
+    expect(body.oneOf.map((s) => s.$ref)).toEqual(expect.arrayContaining(['#/components/schemas/EscalationAssignAction']))
+    expect(Object.values(body.discriminator.mapping).every((ref) => body.oneOf.some((s) => s.$ref === ref))).toBe(true)
     for (const [action, ref] of Object.entries(body.discriminator.mapping)) {
       const schema = document.components.schemas[ref.replace('#/components/schemas/', '')]
       expect(schema?.properties?.action?.const).toBe(action)

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest'
 import { APPLICATION_ACTIONS } from '../../src/domain/application/actions.ts'
 import { isOpenApplication } from '../../src/domain/application/application-case.ts'
 import { COMPLAINT_ACTIONS } from '../../src/domain/complaint/actions.ts'
+import { ESCALATION_ACTIONS } from '../../src/domain/escalation/actions.ts'
+import { isOpenEscalation } from '../../src/domain/escalation/escalation-case.ts'
 import type { CaseView } from '../../src/domain/case-view.ts'
 import { ACTION_NAMES, CASE_KIND_DEFINITIONS, kindDefinition, kindsTaking } from '../../src/domain/kinds.ts'
 
@@ -19,8 +21,20 @@ describe('the kind registry', () => {
     expect(application?.isOpen(view({ status: 'withdrawn' }))).toBe(false)
   })
 
+  it('has the escalation, with its actions, its meaning of "open" and its participants (owner and every assignee)', () => {
+    const escalation = kindDefinition('escalation')
+    expect(escalation).toBe(CASE_KIND_DEFINITIONS.escalation)
+    expect(escalation?.kind).toBe('escalation')
+    expect(escalation?.actions).toBe(ESCALATION_ACTIONS)
+    expect(escalation?.isOpen).toBe(isOpenEscalation)
+    const assignments = [{ organizationId: 'gz-amr', at: 'x' }, { organizationId: 'gz-hr', at: 'y' }, { organizationId: 'gz-amr', at: 'z' }]
+    expect(escalation?.participants(view({ ownerOrganizationId: 'gz-center', assignments }))).toEqual(['gz-center', 'gz-amr', 'gz-hr'])
+    expect(escalation?.participants(view({ ownerOrganizationId: 'gz-center' }))).toEqual(['gz-center'])
+  })
+
   it('knows no other kind yet, and nothing inherited', () => {
-    for (const name of ['escalation', 'nothing', 'toString', '__proto__', 'constructor']) expect(kindDefinition(name)).toBeUndefined()
+    expect(Object.keys(CASE_KIND_DEFINITIONS)).toEqual(['application', 'complaint', 'escalation'])
+    for (const name of ['fulfilment', 'nothing', 'toString', '__proto__', 'constructor']) expect(kindDefinition(name)).toBeUndefined()
   })
 
   it('makes the handling organisation and every organisation asked for an opinion participants', () => {
@@ -33,11 +47,15 @@ describe('the kind registry', () => {
   })
 
   it('lists every action name of every kind once, and the kinds taking each', () => {
-    expect([...ACTION_NAMES].sort()).toEqual([...new Set([...Object.keys(APPLICATION_ACTIONS), ...Object.keys(COMPLAINT_ACTIONS)])].sort())
+    expect([...ACTION_NAMES].sort()).toEqual([...new Set([
+      ...Object.keys(APPLICATION_ACTIONS), ...Object.keys(COMPLAINT_ACTIONS), ...Object.keys(ESCALATION_ACTIONS),
+    ])].sort())
     expect(new Set(ACTION_NAMES).size).toBe(ACTION_NAMES.length)
-    expect(kindsTaking('accept').map((d) => d.kind)).toEqual(['application'])
+    expect(kindsTaking('accept').map((d) => d.kind)).toEqual(['application', 'escalation'])
+    expect(kindsTaking('assign').map((d) => d.kind)).toEqual(['escalation'])
     expect(kindsTaking('rate').map((d) => d.kind)).toEqual(['application'])
-    expect(kindsTaking('supervise').map((d) => d.kind)).toEqual(['application', 'complaint'])
+    expect(kindsTaking('supervise').map((d) => d.kind)).toEqual(['application', 'complaint', 'escalation'])
+    expect(kindsTaking('respond').map((d) => d.kind)).toEqual(['complaint', 'escalation'])
     expect(kindsTaking('dispatch').map((d) => d.kind)).toEqual(['complaint'])
     expect(kindsTaking('fly')).toEqual([])
     expect(kindsTaking('toString')).toEqual([])

@@ -165,6 +165,7 @@ export class ApplicationCase extends CaseCore<ApplicationState> {
       missingMaterials: state.missingMaterials,
       supplementRequests: state.supplementRequests,
       opinions: state.opinions,
+      escalationEligible: escalationEligible(state),
     }
     const optional = {
       submittedOnBehalfBy: state.submission.submittedOnBehalfBy, decision: state.decision, suspension: state.suspension,
@@ -295,6 +296,14 @@ export class ApplicationCase extends CaseCore<ApplicationState> {
       this.decide(true, SYSTEM_ACTOR, at, 'approved automatically by the item\'s rule')
     }
   }
+}
+
+/**
+ * Rule 21: the applicant may escalate (办不成事) a case that is overdue, whose one-time notice was
+ * broken (rule 6), or that was rejected.
+ */
+export function escalationEligible(state: Pick<ApplicationState, 'overdue' | 'flags' | 'status'>): boolean {
+  return state.overdue || state.flags.includes('one_time_notice_violation') || state.status === 'rejected'
 }
 
 /** What says whether an application is open: its state, or its view. */

@@ -30,6 +30,8 @@ export interface CoreState {
    * the root). Absent in cases started before levels existed: their records stay single-level.
    */
   supervision?: { respondWithin: Limit; parents: Record<string, string | null> }
+  /** Escalations filed about this case (API.md "Escalations"); absent until the first. */
+  escalations?: string[]
 }
 
 /** A deadline became warned or missed; the kind may act on it itself and say so. */
@@ -119,6 +121,20 @@ export abstract class CaseCore<S extends CoreState> {
     this.recorded.push({ event, view: this.view(at) })
   }
 
+  // ---- escalations filed about this case --------------------------------------------------
+
+  /**
+   * An escalation (办不成事) was filed about this case: `escalation_filed` once per escalation,
+   * so that a repeated message from the escalation's workflow changes nothing.
+   */
+  noteEscalation(escalationId: string, actor: Actor, at: string): RecordedEvent[] {
+    const filed = this.state.escalations ?? []
+    if (filed.includes(escalationId)) return []
+    this.state.escalations = [...filed, escalationId]
+    this.record('escalation_filed', actor, at, { escalationId })
+    return this.drain()
+  }
+
   /** The fields every kind's view shares. */
   protected coreView(now: string) {
     const { state } = this
@@ -137,6 +153,7 @@ export abstract class CaseCore<S extends CoreState> {
       createdAt: state.createdAt,
       updatedAt: state.updatedAt,
       supervisions: state.supervisions,
+      ...(state.escalations?.length ? { escalations: [...state.escalations] } : {}),
     }
   }
 

@@ -2,6 +2,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow'
 import type { CalendarData } from '../../domain/calendar.ts'
 import type { CaseCommand } from '../../domain/case/action.ts'
 import type { CaseView } from '../../domain/case-view.ts'
+import type { Actor } from '../../domain/roles.ts'
 
 // The messages every case workflow answers, whatever its kind. Their names are in recorded
 // histories: never rename them.
@@ -13,6 +14,12 @@ export const actionUpdate = defineUpdate<CaseView, [CaseCommand]>('action')
 export const viewQuery = defineQuery<CaseView>('view')
 /** A calendar year was published or replaced: recompute the deadlines. */
 export const calendarChangedSignal = defineSignal<[CalendarData]>('calendarChanged')
+
+/**
+ * An escalation was filed about this case (API.md "Escalations"), sent by the escalation's own
+ * workflow: the case records `escalation_filed` once per escalation, whoever sent it how often.
+ */
+export const escalationFiledSignal = defineSignal<[{ escalationId: string; actor: Actor }]>('escalationFiled')
 
 /** Deadlines watched by child workflows: what each child was last told. */
 export type Watches = Record<string, { dueAt: string; warnAt: string; open: boolean }>

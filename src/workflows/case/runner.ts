@@ -14,7 +14,7 @@ import {
 import { deadlineWatchWorkflow } from '../deadline-watch/workflow.ts'
 import { caseKindKey, handlingOrgKey, provisionalKey, statusKey } from '../search-attributes.ts'
 import {
-  actionUpdate, calendarChangedSignal, type ContinuedCase, submittedUpdate, viewQuery, type Watches,
+  actionUpdate, calendarChangedSignal, type ContinuedCase, escalationFiledSignal, submittedUpdate, viewQuery, type Watches,
 } from './contract.ts'
 
 const { recordCaseEvents, organizationParents } = proxyActivities<Activities>({
@@ -32,6 +32,8 @@ export interface RunnableKind<C extends CaseCore<S>, S extends CoreState, New ex
   /** The case and its first events; may call activities (pre-review) before it reads the time. */
   create(input: New, now: () => string): Promise<{ kase: C; recorded: RecordedEvent[] }>
   resume(state: S, calendar: CalendarData): C
+  /** What a new case does once its first event is on the read side (an escalation tells its related case). */
+  started?(kase: C, input: New): Promise<void>
 }
 
 /**
@@ -142,6 +144,10 @@ export async function runCase<C extends CaseCore<S>, S extends CoreState, New ex
     calendar = data
     await project(kase, kase.recalendar(WorkingCalendar.from(data), now()))
   }))
+  // An escalation filed about this case (any kind may be one's related case).
+  setHandler(escalationFiledSignal, ({ escalationId, actor }) => exclusively(async (kase) => {
+    await project(kase, kase.noteEscalation(escalationId, actor, now()))
+  }))
   setHandler(deadlineReachedSignal, ({ key, change }) => exclusively(async (kase) => {
     const at = now()
     // The watch may report a little before the case's own clock reaches the due instant.
@@ -173,6 +179,7 @@ export async function runCase<C extends CaseCore<S>, S extends CoreState, New ex
     current = kase = created.kase
     await exclusively(() => project(kase, created.recorded), true)
     ready = true
+    if (kind.started) await kind.started(kase, input)
   } else {
     current = kase = kind.resume(input.state, calendar)
   }

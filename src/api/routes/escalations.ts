@@ -1,0 +1,66 @@
+import { Type, type Static } from 'typebox'
+import { readLimits } from '../../db/settings.ts'
+import { Text } from '../../domain/case/action.ts'
+import { CaseView, Complainant } from '../../domain/case-view.ts'
+import { ESCALATION_CATEGORIES, escalationLimits, FILING_ROLES } from '../../domain/escalation/escalation-case.ts'
+import type { App } from '../app.ts'
+import { principalOf, requireComprehensiveWindow, requireRole } from '../auth.ts'
+import { claimIdempotencyKey } from '../idempotency.ts'
+import { presentCase } from '../present.ts'
+import { commonErrorResponses, problem, ProblemDetails } from '../problem.ts'
+import { IdempotencyHeaders } from '../schemas/common.ts'
+import { newCaseId } from './applications.ts'
+
+const EscalationBody = Type.Object({
+  category: Type.Enum(ESCALATION_CATEGORIES),
+  relatedCaseId: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+  complainant: Complainant,
+  description: Text(4000),
+}, { additionalProperties: false })
+export type EscalationBody = Static<typeof EscalationBody>
+
+export async function escalationRoutes(app: App): Promise<void> {
+  const { db } = app.deps.database
+
+  app.post('/escalations', {
+    // Rule 38: a window takes cases in only at a comprehensive window; the hotline takes its own.
+    preValidation: async (request) => {
+      await requireComprehensiveWindow(requireRole(request, FILING_ROLES), app.organizations, 'take escalations in')
+    },
+    schema: {
+      tags: ['escalations'], operationId: 'fileEscalation', summary: 'File an escalation ("can\'t get it done"), starting its case',
+      headers: IdempotencyHeaders, body: EscalationBody,
+      response: { 201: CaseView, ...commonErrorResponses, 409: ProblemDetails, 422: ProblemDetails },
+    },
+  }, async (request, reply) => {
+    const principal = principalOf(request)
+    const body = request.body
+    if (body.relatedCaseId !== undefined && !(await app.cases.find(body.relatedCaseId))) {
+      throw problem('unprocessable', `case ${body.relatedCaseId} does not exist`)
+    }
+    const key = request.headers['idempotency-key']
+    const caseId = key
+      ? await claimIdempotencyKey(db, { organizationId: principal.organizationId, scope: 'escalations', key, body, candidateId: newCaseId('E') })
+      : newCaseId('E')
+    const year = new Date().getUTCFullYear()
+    const [calendar, limits] = await Promise.all([app.calendar.window(year - 1, year + 2), readLimits(db)])
+    const result = await app.deps.gateway.startCase('escalation', {
+      kind: 'new',
+      caseId,
+      calendar,
+      limits: escalationLimits(limits),
+      actor: { organizationId: principal.organizationId, role: principal.role, keyId: principal.keyId },
+      filing: {
+        category: body.category,
+        complainant: body.complainant,
+        description: body.description,
+        ...(body.relatedCaseId !== undefined ? { relatedCaseId: body.relatedCaseId } : {}),
+      },
+    })
+    // The case already ran to its end: answer from the read side, as the first call did.
+    const view = result === 'closed' ? await app.cases.find(caseId) : result
+    if (!view) throw new Error(`case ${caseId} is closed but has no projection`)
+    app.metrics.casesSubmitted.inc({ kind: 'escalation' })
+    return reply.status(201).send(presentCase(view, principal.role))
+  })
+}
