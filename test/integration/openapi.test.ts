@@ -15,6 +15,7 @@ import { ADMIN_KEY, startAppWithoutTemporal } from '../support/system.ts'
 interface Operation {
   operationId?: string
   summary?: string
+  parameters?: Array<{ name: string; in: string; required?: boolean; schema?: Record<string, unknown> }>
   requestBody?: { content: Record<string, { schema: Record<string, unknown> }> }
   responses?: Record<string, { content?: Record<string, unknown> }>
 }
@@ -66,6 +67,17 @@ describe('the OpenAPI document', () => {
     const notFound = await app.inject({ method: 'GET', url: '/v1/organizations/nowhere', headers: { authorization: `Bearer ${ADMIN_KEY}` } })
     expect(notFound.statusCode).toBe(404)
     expect(notFound.headers['content-type']).toMatch(/^application\/problem\+json/)
+  })
+
+  it('calls a list\'s page size optional, with its default, since a request without it is answered', async () => {
+    const lists = operations().filter((o) => o.operation.parameters?.some((p) => p.in === 'query' && p.name === 'limit'))
+    expect(lists.map((o) => o.where)).toEqual(expect.arrayContaining(['GET /v1/cases', 'GET /v1/supervisions', 'GET /v1/organizations']))
+    for (const { where, operation } of lists) {
+      const limit = operation.parameters!.find((p) => p.in === 'query' && p.name === 'limit')!
+      expect({ where, required: limit.required ?? false, default: limit.schema?.default }).toEqual({ where, required: false, default: 50 })
+    }
+    const page = await app.inject({ method: 'GET', url: '/v1/cases?kind=complaint', headers: { authorization: `Bearer ${ADMIN_KEY}` } })
+    expect(page.statusCode).toBe(200)
   })
 
   it('is valid OpenAPI 3.1', async () => {

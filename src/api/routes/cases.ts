@@ -9,7 +9,7 @@ import type { App } from '../app.ts'
 import { allow, ANY_ROLE, principalOf, requireComprehensiveWindow, requireRole, RESULT_HANDOUTS } from '../auth.ts'
 import { presentCase } from '../present.ts'
 import { commonErrorResponses, problem, ProblemDetails } from '../problem.ts'
-import { Id, Instant, Page } from '../schemas/common.ts'
+import { DEFAULT_PAGE_SIZE, Id, Instant, Page, PageSize } from '../schemas/common.ts'
 
 const CaseId = Type.String({ minLength: 1, maxLength: 100 })
 
@@ -22,7 +22,7 @@ const CaseListQuery = Type.Object({
   warned: Type.Optional(Type.Boolean()),
   dueBefore: Type.Optional(Instant),
   flag: Type.Optional(Type.String({ maxLength: 100 })),
-  limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+  limit: PageSize,
   cursor: Type.Optional(Type.String({ maxLength: 500 })),
 }, { additionalProperties: false })
 
@@ -96,7 +96,7 @@ export async function caseRoutes(app: App): Promise<void> {
     },
   }, async (request) => {
     const principal = principalOf(request)
-    const { limit, cursor, ...filter } = request.query
+    const { limit = DEFAULT_PAGE_SIZE, cursor, ...filter } = request.query
     const after = cursors.open(cursor)
     const page = await app.cases.list(principal, {
       ...filter, dueBefore: filter.dueBefore ? new Date(filter.dueBefore).toISOString() : undefined,

@@ -6,7 +6,7 @@ import type { App } from '../app.ts'
 import { allow, ANY_ROLE, principalOf } from '../auth.ts'
 import { createOnce } from '../idempotency.ts'
 import { commonErrorResponses, problem, ProblemDetails } from '../problem.ts'
-import { Id, IdempotencyHeaders, Instant, ListQuery, Page } from '../schemas/common.ts'
+import { DEFAULT_PAGE_SIZE, Id, IdempotencyHeaders, Instant, ListQuery, Page } from '../schemas/common.ts'
 
 const Organization = Type.Object({
   id: Type.String(),
@@ -74,7 +74,7 @@ export async function organizationRoutes(app: App): Promise<void> {
       querystring: ListQuery, response: { 200: Page(Organization), ...commonErrorResponses },
     },
   }, async (request) => {
-    const { limit, cursor } = request.query
+    const { limit = DEFAULT_PAGE_SIZE, cursor } = request.query
     const after = cursors.open(cursor)?.[0]
     const rows = await listOrganizations(db, after, limit + 1)
     const items = rows.slice(0, limit)

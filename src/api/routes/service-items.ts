@@ -14,7 +14,7 @@ import type { App } from '../app.ts'
 import { allow, ANY_ROLE, type Principal, principalOf } from '../auth.ts'
 import { createOnce } from '../idempotency.ts'
 import { commonErrorResponses, problem, ProblemDetails } from '../problem.ts'
-import { IdempotencyHeaders, INT4_MAX, ListQuery, Page } from '../schemas/common.ts'
+import { DEFAULT_PAGE_SIZE, IdempotencyHeaders, INT4_MAX, ListQuery, Page } from '../schemas/common.ts'
 
 const Code = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$' })
 const Draft = Type.Object({
@@ -178,7 +178,7 @@ export async function serviceItemRoutes(app: App): Promise<void> {
       querystring: ListQuery, response: { 200: Page(Guide), ...commonErrorResponses },
     },
   }, async (request) => {
-    const { limit, cursor } = request.query
+    const { limit = DEFAULT_PAGE_SIZE, cursor } = request.query
     const after = cursors.open(cursor)?.[0]
     const rows = await listLatestGuides(db, after, limit + 1)
     const items = rows.slice(0, limit)

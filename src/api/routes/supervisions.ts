@@ -4,7 +4,7 @@ import { CaseKindSchema } from '../../domain/case-view.ts'
 import type { App } from '../app.ts'
 import { allow, ANY_ROLE, principalOf } from '../auth.ts'
 import { commonErrorResponses } from '../problem.ts'
-import { Id, Instant, Page } from '../schemas/common.ts'
+import { DEFAULT_PAGE_SIZE, Id, Instant, Page, PageSize } from '../schemas/common.ts'
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()])
 
@@ -29,7 +29,7 @@ const SupervisionQuery = Type.Object({
   organizationId: Type.Optional(Id),
   state: Type.Optional(Type.Enum(SUPERVISION_STATES)),
   caseId: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-  limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+  limit: PageSize,
   cursor: Type.Optional(Type.String({ maxLength: 500 })),
 }, { additionalProperties: false })
 
@@ -47,7 +47,7 @@ export async function supervisionRoutes(app: App): Promise<void> {
     },
   }, async (request) => {
     const principal = principalOf(request)
-    const { limit, cursor, ...filter } = request.query
+    const { limit = DEFAULT_PAGE_SIZE, cursor, ...filter } = request.query
     const page = await reads.list(principal, filter, limit, cursors.open(cursor))
     return { items: page.items, nextCursor: page.next ? cursors.seal(page.next) : null }
   })

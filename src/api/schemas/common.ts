@@ -24,8 +24,17 @@ export const Instant = Type.String({
 /** The largest value of a Postgres `integer` column: a number over it would fail as an overflow in SQL. */
 export const INT4_MAX = 2_147_483_647
 
+/** A list's page size when the caller names none. */
+export const DEFAULT_PAGE_SIZE = 50
+
+/**
+ * A list's page size: optional (OpenAPI must not call it required, since a request without it is
+ * answered), 50 when absent. Handlers read it as `limit ?? DEFAULT_PAGE_SIZE`.
+ */
+export const PageSize = Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: DEFAULT_PAGE_SIZE }))
+
 export const ListQuery = Type.Object({
-  limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+  limit: PageSize,
   cursor: Type.Optional(Type.String({ maxLength: 500 })),
 }, { additionalProperties: false })
 
