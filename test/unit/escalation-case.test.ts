@@ -127,6 +127,11 @@ describe('rule 22: filing an escalation', () => {
     expect(refusalOf(() => EscalationCase.checkFiling({ filing: filing(), actor: HOTLINE }))).toBeUndefined()
     expect(refusalOf(() => filed({ filing: { description: 'a\u0000b' } })))
       .toMatchObject({ code: 'validation_failed', message: expect.stringMatching(/^the escalation: \/filing\/description /), paths: ['/filing/description'] })
+    // The edge's own schema, read again: what the route refuses, the workflow refuses too.
+    expect(refusalOf(() => filed({ filing: { description: '  ' } })))
+      .toMatchObject({ code: 'validation_failed', paths: ['/description'] })
+    expect(refusalOf(() => filed({ filing: { category: 'angry' as never } }))?.code).toBe('validation_failed')
+    expect(refusalOf(() => filed({ filing: { urgent: true } as never }))?.code).toBe('validation_failed')
     expect(refusalOf(() => filed({ filing: { complainant: { name: 'x\ud800' } } })))
       .toMatchObject({ code: 'validation_failed', paths: ['/filing/complainant/name'] })
   })

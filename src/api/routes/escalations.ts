@@ -1,8 +1,6 @@
-import { Type, type Static } from 'typebox'
 import { readLimits } from '../../db/settings.ts'
-import { Text } from '../../domain/case/action.ts'
-import { CaseView, Complainant } from '../../domain/case-view.ts'
-import { ESCALATION_CATEGORIES, escalationLimits, FILING_ROLES } from '../../domain/escalation/escalation-case.ts'
+import { CaseView } from '../../domain/case-view.ts'
+import { EscalationFiling, escalationLimits, FILING_ROLES } from '../../domain/escalation/escalation-case.ts'
 import type { App } from '../app.ts'
 import { principalOf, requireComprehensiveWindow, requireRole } from '../auth.ts'
 import { claimIdempotencyKey } from '../idempotency.ts'
@@ -10,14 +8,6 @@ import { presentCase } from '../present.ts'
 import { commonErrorResponses, problem, ProblemDetails } from '../problem.ts'
 import { IdempotencyHeaders } from '../schemas/common.ts'
 import { newCaseId } from './applications.ts'
-
-const EscalationBody = Type.Object({
-  category: Type.Enum(ESCALATION_CATEGORIES),
-  relatedCaseId: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-  complainant: Complainant,
-  description: Text(4000),
-}, { additionalProperties: false })
-export type EscalationBody = Static<typeof EscalationBody>
 
 export async function escalationRoutes(app: App): Promise<void> {
   const { db } = app.deps.database
@@ -29,7 +19,7 @@ export async function escalationRoutes(app: App): Promise<void> {
     },
     schema: {
       tags: ['escalations'], operationId: 'fileEscalation', summary: 'File an escalation ("can\'t get it done"), starting its case',
-      headers: IdempotencyHeaders, body: EscalationBody,
+      headers: IdempotencyHeaders, body: EscalationFiling,
       response: { 201: CaseView, ...commonErrorResponses, 409: ProblemDetails, 422: ProblemDetails },
     },
   }, async (request, reply) => {

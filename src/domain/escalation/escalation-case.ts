@@ -1,8 +1,9 @@
+import { Type, type Static } from 'typebox'
 import type { CalendarData } from '../calendar.ts'
 import { WorkingCalendar } from '../calendar.ts'
-import { refuseUnsafeText } from '../case/action.ts'
+import { parseActionParams, refuseUnsafeText, Text } from '../case/action.ts'
 import { CaseCore, type CoreState } from '../case/core.ts'
-import type { CaseView, Complainant, RecordedEvent } from '../case-view.ts'
+import { type CaseView, Complainant, type RecordedEvent } from '../case-view.ts'
 import type { TrackedDeadline } from '../deadline-book.ts'
 import type { Limit } from '../limit.ts'
 import { DEFAULT_LIMIT_SETTINGS, type LimitSettings } from '../limit-settings.ts'
@@ -22,13 +23,17 @@ export type EscalationCategory = (typeof ESCALATION_CATEGORIES)[number]
 /** The roles that take escalations in (the "can't get it done" window, and the hotline). */
 export const FILING_ROLES = ['window', 'hotline'] as const
 
-/** What the applicant brings to the window. */
-export interface EscalationFiling {
-  category: EscalationCategory
-  relatedCaseId?: string
-  complainant: Complainant
-  description: string
-}
+/**
+ * What the applicant brings to the window: the body of `POST /v1/escalations`, read by this one
+ * schema at the HTTP edge and again when the workflow takes the case in.
+ */
+export const EscalationFiling = Type.Object({
+  category: Type.Enum(ESCALATION_CATEGORIES),
+  relatedCaseId: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+  complainant: Complainant,
+  description: Text(4000),
+}, { additionalProperties: false })
+export type EscalationFiling = Static<typeof EscalationFiling>
 
 /**
  * The limits a case takes from the settings when it is filed (rule 22's defaults) and keeps for
@@ -123,11 +128,12 @@ export class EscalationCase extends CaseCore<EscalationState> {
   }
 
   /**
-   * Refuses a filing its first event could never carry (U+0000, a lone surrogate), and one from a
-   * role that takes no escalations in.
+   * Refuses a filing that is not what the edge takes (the same schema), one its first event could
+   * never carry (U+0000, a lone surrogate), and one from a role that takes no escalations in.
    */
   static checkFiling(input: { filing: EscalationFiling; actor: Actor }): void {
     refuseUnsafeText({ filing: input.filing, actor: input.actor }, '', 'the escalation')
+    parseActionParams('the escalation', EscalationFiling, input.filing)
     if (!(FILING_ROLES as readonly string[]).includes(input.actor.role)) {
       throw new Refusal('forbidden', `role ${input.actor.role} takes no escalations in (needs ${FILING_ROLES.join(' or ')})`)
     }
