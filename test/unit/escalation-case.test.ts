@@ -165,7 +165,7 @@ describe('rule 22: the actions, each in its own statuses', () => {
     ['accept', ['window', 'hotline', 'supervisor']], ['reject', ['window', 'hotline', 'supervisor']],
     ['assign', ['window', 'hotline', 'supervisor']], ['respond', ['department']], ['feedback', ['window', 'hotline']],
     ['close', ['window', 'hotline']], ['reopen', ['window', 'hotline']], ['supervise', ['supervisor']],
-    ['respond_supervision', ['department', 'supervisor']],
+    ['respond_supervision', ['department', 'supervisor', 'window', 'hotline']],
   ])('%s: only %j may', (action, roles) => {
     expect([...ESCALATION_ACTIONS[action as keyof typeof ESCALATION_ACTIONS].roles].sort()).toEqual([...roles].sort())
     for (const role of ['window', 'hotline', 'supervisor', 'department', 'auditor', 'admin'] as Role[]) {
@@ -367,6 +367,17 @@ describe('rules 22 and 32: missed steps are overdue and supervised on whoever ow
     expect(deadline(escalation, 'accept')?.state).toBe('missed')
     expect(view.supervisions).toEqual([expect.objectContaining({ kind: 'automatic', organizationId: 'gz-center', deadlineKey: 'accept',
       level: 1, supervisorOrganizationId: 'gz', dueAt: endOf('2026-03-09') })])
+  })
+
+  it('the owner\'s window answers the record on the owner; another organisation\'s has none to answer', () => {
+    const { escalation } = filed()
+    escalation.place({ 'gz-center': 'gz' })
+    escalation.advance('2026-03-03T16:00:01.000Z')
+    expect(refusalOf(() => escalation.check(command('respond_supervision', OTHER_DESK, VALID.respond_supervision)))?.code).toBe('invalid_transition')
+    const [answered] = escalation.apply(command('respond_supervision', DESK, { note: 'accepting now' }), WED)
+    expect(answered!.event).toMatchObject({ type: 'supervision_responded', data: { id: 'S1', note: 'accepting now' } })
+    expect(escalation.state.supervisions[0]).toMatchObject({ respondedAt: WED, response: 'accepting now' })
+    expect(deadline(escalation, 'supervision:S1', WED)?.state).toBe('met')
   })
 
   it('a missed handle is placed in the tree at the assignee (whoever owes the step), not the owner', () => {

@@ -7,6 +7,11 @@ import type { EscalationCase } from './escalation-case.ts'
 
 const action = actionOf<EscalationCase>()
 
+// An order goes to the assignee; a record (automatic, at any level) may be answered while the case runs.
+const supervision = supervisionActions({
+  supervise: ['assigned'], respond: ['received', 'accepted', 'assigned', 'responded', 'feedback_given', 'closed'],
+})
+
 /** "The owner's window or a supervisor": the owner check is the case's (requireOwnerDesk). */
 const DESK_OR_SUPERVISOR = ['window', 'hotline', 'supervisor'] as const
 /** "The owner's window": a window or the hotline of the owning organisation. */
@@ -106,8 +111,10 @@ export const ESCALATION_ACTIONS = {
       kase.record('reopened', actor, at, { reason, to: last.organizationId })
     },
   }),
-  // An order goes to the assignee; a record (automatic, at any level) may be answered while the case runs.
-  ...supervisionActions({ supervise: ['assigned'], respond: ['received', 'accepted', 'assigned', 'responded', 'feedback_given', 'closed'] }),
+  supervise: supervision.supervise,
+  // The owner owes accepting and feedback (rule 27): a missed one opens a record on it, which its
+  // window or hotline answers. Each answers only the records on its own organisation (the kernel's check).
+  respond_supervision: { ...supervision.respond_supervision, roles: [...supervision.respond_supervision.roles, ...DESK] },
 }
 
 export type EscalationAction = keyof typeof ESCALATION_ACTIONS
