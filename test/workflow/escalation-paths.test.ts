@@ -58,7 +58,11 @@ async function refusal(promise: Promise<unknown>): Promise<string | undefined> {
   return undefined
 }
 
-describe('escalation workflow paths (time-skipping)', () => {
+// Retried: under the whole suite's load (CI's Node 24 pass, once also test:dates) a test here that
+// sleeps the test server past a deadline has twice hung until its timeout, while the file alone
+// passes in seconds at every epoch tried. The cause is not yet found (issue 10's note); a test that
+// fails for a reason of its own fails all three tries.
+describe('escalation workflow paths (time-skipping)', { retry: 2 }, () => {
   it('rule 22: received → accepted → assigned → responded → feedback_given → closed, then the workflow ends', async () => {
     const id = uniqueName('E-path-')
     const filed = await fileEscalation(newEscalation(id))
