@@ -1,8 +1,11 @@
+import { WorkflowUpdateFailedError } from '@temporalio/client'
+import { ApplicationFailure } from '@temporalio/common'
 import { temporal } from '@temporalio/proto'
 import { TestWorkflowEnvironment } from '@temporalio/testing'
 import { Worker } from '@temporalio/worker'
 import { inject } from 'vitest'
 import { createActivities } from '../../src/activities/index.ts'
+import { createCaseReads } from '../../src/db/cases.ts'
 import type { ApplicationCommand } from '../../src/domain/application/application-case.ts'
 import { OFFICIAL_YEARS, officialCalendarYears } from '../../src/domain/official-calendar.ts'
 import type { CalendarData, CalendarDay } from '../../src/domain/calendar.ts'
@@ -25,6 +28,8 @@ export interface TimeSkipping {
   env: TestWorkflowEnvironment
   db: TestDatabase
   taskQueue: string
+  /** The cases this file started (`startKind`): what `sleepUntil` describes when the clock will not move. */
+  started: Set<string>
   stop(): Promise<void>
 }
 
@@ -50,7 +55,7 @@ export async function startTimeSkipping(): Promise<TimeSkipping> {
   })
   const running = worker.run()
   return {
-    env, db, taskQueue,
+    env, db, taskQueue, started: new Set(),
     async stop() {
       worker.shutdown()
       await running
@@ -107,11 +112,68 @@ export function newApplication(caseId: string, overrides: Partial<NewApplication
   }
 }
 
-export async function startCase(ts: TimeSkipping, input: NewApplication): Promise<CaseView> {
-  const handle = await ts.env.client.workflow.start('applicationWorkflow', {
-    workflowId: input.caseId, taskQueue: ts.taskQueue, args: [input],
-  })
+/** Starts a case of any kind (its workflow type) and returns the view its submission answers with. */
+export async function startKind(ts: TimeSkipping, workflowType: string, input: { caseId: string }): Promise<CaseView> {
+  ts.started.add(input.caseId)
+  const handle = await ts.env.client.workflow.start(workflowType, { workflowId: input.caseId, taskQueue: ts.taskQueue, args: [input] })
   return handle.executeUpdate(submittedUpdate)
+}
+
+export const startCase = (ts: TimeSkipping, input: NewApplication): Promise<CaseView> => startKind(ts, 'applicationWorkflow', input)
+
+/** The type of the typed refusal (ApplicationFailure) an update was refused with; undefined when it was taken. */
+export async function refusalType(promise: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await promise
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) return err.cause.type ?? undefined
+    throw err
+  }
+  return undefined
+}
+
+/** The types of a case's events on the read side, in order. */
+export const eventTypes = async (ts: TimeSkipping, caseId: string): Promise<string[]> =>
+  (await createCaseReads(ts.db.database.db).history(caseId)).map((e) => e.type)
+
+/** How long `sleepUntil` waits in real time before it describes the cases that hold the clock. */
+const STUCK_CLOCK_MS = 20_000
+
+/**
+ * Moves the test server's clock to `instant` plus `offsetMs` (at once if that is past), firing every
+ * timer due by then. The server moves its clock only while nothing is in flight (an activity, a
+ * workflow task), so a sleep that takes more than a few seconds of real time means something is
+ * holding it: after STUCK_CLOCK_MS it prints, for each case this file started that is still running,
+ * its pending activities and children and its last events, so that the failure says where.
+ */
+export async function sleepUntil(ts: TimeSkipping, instant: string | number, offsetMs = 0): Promise<void> {
+  const wait = (typeof instant === 'number' ? instant : Date.parse(instant)) + offsetMs - (await ts.env.currentTimeMs())
+  if (wait <= 0) return
+  const watchdog = setTimeout(() => void describeStuck(ts, wait), STUCK_CLOCK_MS)
+  try {
+    await ts.env.sleep(wait)
+  } finally {
+    clearTimeout(watchdog)
+  }
+}
+
+async function describeStuck(ts: TimeSkipping, wait: number): Promise<void> {
+  const lines = [`the test server's clock has not moved ${wait} ms on in ${STUCK_CLOCK_MS} ms; running cases:`]
+  for (const id of ts.started) {
+    try {
+      const handle = ts.env.client.workflow.getHandle(id)
+      const described = await handle.describe()
+      if (described.status.name !== 'RUNNING') continue
+      const activities = (described.raw.pendingActivities ?? []).map((a) =>
+        `${a.activityType?.name} (state ${a.state}, attempt ${a.attempt}${a.lastFailure?.message ? `, last failure: ${a.lastFailure.message}` : ''})`)
+      const children = (described.raw.pendingChildren ?? []).map((c) => c.workflowId)
+      const events = ((await handle.fetchHistory()).events ?? []).slice(-8).map((e) => `${e.eventId}:${temporal.api.enums.v1.EventType[e.eventType ?? 0]}`)
+      lines.push(`  ${id}: activities [${activities.join('; ')}] children [${children.join(', ')}] last events ${events.join(' ')}`)
+    } catch (err) {
+      lines.push(`  ${id}: not described (${String(err)})`)
+    }
+  }
+  console.error(lines.join('\n'))
 }
 
 export function act(ts: TimeSkipping, caseId: string, action: string, actor: Actor, params: Record<string, unknown> = {}) {

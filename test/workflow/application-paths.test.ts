@@ -1,13 +1,11 @@
-import { WorkflowUpdateFailedError } from '@temporalio/client'
-import { ApplicationFailure } from '@temporalio/common'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createCaseReads } from '../../src/db/cases.ts'
 import { WorkingCalendar, dateOfDay, dayOfMs, startOfDayMs, weekdayOf } from '../../src/domain/calendar.ts'
 import { addWorkingDays } from '../../src/domain/deadline-clock.ts'
 import { watchWorkflowId } from '../../src/workflows/deadline-watch/contract.ts'
 import {
-  act, actorOf, calendarWith, deadline, DEPARTMENT, newApplication, startCase, startTimeSkipping, SUPERVISOR,
-  testGuide, type TimeSkipping, view, viewWhen, WINDOW,
+  act, actorOf, calendarWith, deadline, DEPARTMENT, eventTypes, newApplication, refusalType, sleepUntil, startCase, startTimeSkipping,
+  SUPERVISOR, testGuide, type TimeSkipping, view, viewWhen, WINDOW,
 } from '../support/time-skipping.ts'
 import { uniqueName } from '../support/system.ts'
 
@@ -19,21 +17,6 @@ afterAll(async () => ts?.stop())
 
 const SECOND = 1000
 const HOUR = 3_600_000
-const until = async (instant: string | number, offsetMs = 0) => {
-  const wait = (typeof instant === 'number' ? instant : Date.parse(instant)) + offsetMs - (await ts.env.currentTimeMs())
-  if (wait > 0) await ts.env.sleep(wait)
-}
-const events = async (caseId: string) => (await createCaseReads(ts.db.database.db).history(caseId)).map((e) => e.type)
-
-async function refusal(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise
-  } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) return err.cause.type ?? undefined
-    throw err
-  }
-  return undefined
-}
 
 describe('application workflow paths (time-skipping)', () => {
   it('deems the application accepted exactly when the acceptance limit runs out', async () => {
@@ -41,15 +24,15 @@ describe('application workflow paths (time-skipping)', () => {
     const input = newApplication(id, { guide: testGuide({ promisedLimit: { workingDays: 10 } }) })
     const created = await startCase(ts, input)
     const due = deadline(created, 'acceptance').dueAt
-    await until(due, -SECOND)
+    await sleepUntil(ts, due, -SECOND)
     expect((await view(ts, id)).status).toBe('submitted')
-    await until(due, SECOND)
+    await sleepUntil(ts, due, SECOND)
     const after = await view(ts, id)
     expect(after.status).toBe('accepted')
     // Art. 32: accepted from the day the materials were received, so the clocks start then.
     const calendar = WorkingCalendar.from(input.calendar)
     expect(deadline(after, 'promised').dueAt).toBe(addWorkingDays(calendar, created.createdAt, 10).dueAt)
-    const history = await events(id)
+    const history = await eventTypes(ts, id)
     expect(history).toContain('deemed_accepted')
     expect(history).not.toContain('deadline_missed')
   })
@@ -59,7 +42,7 @@ describe('application workflow paths (time-skipping)', () => {
     const guide = testGuide({ materials: [{ code: 'form', name: 'Form', required: true }, { code: 'photo', name: 'Photo', required: true }] })
     await startCase(ts, newApplication(id, { guide }))
     // Rule 5: the first notice names every missing material at once.
-    expect(await refusal(act(ts, id, 'request_supplement', WINDOW, { missing: ['form'], note: 'form unsigned' }))).toBe('unprocessable')
+    expect(await refusalType(act(ts, id, 'request_supplement', WINDOW, { missing: ['form'], note: 'form unsigned' }))).toBe('unprocessable')
     const first = await act(ts, id, 'request_supplement', WINDOW, { missing: ['photo'], note: 'photo missing' })
     expect(first.status).toBe('supplement_requested')
     expect(first.flags).not.toContain('one_time_notice_violation')
@@ -79,13 +62,13 @@ describe('application workflow paths (time-skipping)', () => {
     await act(ts, id, 'accept', DEPARTMENT)
     const moved = await act(ts, id, 'transfer', DEPARTMENT, { toOrganizationId: 'gz-hr', reason: 'competent department' })
     expect(moved.handlingOrganizationId).toBe('gz-hr')
-    expect(await refusal(act(ts, id, 'approve', DEPARTMENT))).toBe('forbidden')
-    await until(deadline(moved, 'promised').dueAt, SECOND)
+    expect(await refusalType(act(ts, id, 'approve', DEPARTMENT))).toBe('forbidden')
+    await sleepUntil(ts, deadline(moved, 'promised').dueAt, SECOND)
     const late = await view(ts, id)
     expect(late.overdue).toBe(true)
     expect(deadline(late, 'promised').state).toBe('missed')
     expect(late.supervisions).toEqual([expect.objectContaining({ kind: 'automatic', organizationId: 'gz-hr', deadlineKey: 'promised' })])
-    expect(await events(id)).toEqual(expect.arrayContaining(['transferred', 'deadline_warned', 'deadline_missed', 'supervision_opened']))
+    expect(await eventTypes(ts, id)).toEqual(expect.arrayContaining(['transferred', 'deadline_warned', 'deadline_missed', 'supervision_opened']))
   })
 
   it('moves both clocks by exactly the paused working days when a suspension spans a holiday', async () => {
@@ -100,13 +83,13 @@ describe('application workflow paths (time-skipping)', () => {
     const calendarData = calendarWith([dateOfDay(monday + 2), dateOfDay(monday + 3)])
     const calendar = WorkingCalendar.from(calendarData)
     const id = uniqueName('suspend-')
-    await until(startOfDayMs(monday) + 10 * HOUR)
+    await sleepUntil(ts, startOfDayMs(monday) + 10 * HOUR)
     await startCase(ts, newApplication(id, { calendar: calendarData }))
     const accepted = await act(ts, id, 'accept', DEPARTMENT)
-    await until(startOfDayMs(monday + 1) + 10 * HOUR)
+    await sleepUntil(ts, startOfDayMs(monday + 1) + 10 * HOUR)
     const suspended = await act(ts, id, 'suspend', DEPARTMENT, { reason: 'inspection', note: 'site inspection' })
     expect(deadline(suspended, 'promised').state).toBe('paused')
-    await until(startOfDayMs(monday + 8) + 10 * HOUR)
+    await sleepUntil(ts, startOfDayMs(monday + 8) + 10 * HOUR)
     const resumed = await act(ts, id, 'resume', DEPARTMENT)
     expect([accepted, suspended, resumed].map((v) => dayOfMs(Date.parse(v.updatedAt)) - monday)).toEqual([0, 1, 8])
     expect(calendar.workingDaysBetween(monday + 1, monday + 8)).toBe(3)
@@ -122,12 +105,12 @@ describe('application workflow paths (time-skipping)', () => {
     const id = uniqueName('extend-')
     await startCase(ts, newApplication(id))
     const accepted = await act(ts, id, 'accept', DEPARTMENT)
-    expect(await refusal(act(ts, id, 'extend', DEPARTMENT, { workingDays: 11, approvedBy: 'Director Wang', reason: 'complex' }))).toBe('unprocessable')
+    expect(await refusalType(act(ts, id, 'extend', DEPARTMENT, { workingDays: 11, approvedBy: 'Director Wang', reason: 'complex' }))).toBe('unprocessable')
     const extended = await act(ts, id, 'extend', DEPARTMENT, { workingDays: 10, approvedBy: 'Director Wang', reason: 'expert review' })
     expect(extended.extension).toMatchObject({ workingDays: 10, approvedBy: 'Director Wang' })
     expect(Date.parse(deadline(extended, 'statutory').dueAt)).toBeGreaterThan(Date.parse(deadline(accepted, 'statutory').dueAt))
-    expect(await refusal(act(ts, id, 'extend', DEPARTMENT, { workingDays: 1, approvedBy: 'Director Wang', reason: 'again' }))).toBe('invalid_transition')
-    const history = await events(id)
+    expect(await refusalType(act(ts, id, 'extend', DEPARTMENT, { workingDays: 1, approvedBy: 'Director Wang', reason: 'again' }))).toBe('invalid_transition')
+    const history = await eventTypes(ts, id)
     expect(history.filter((t) => t === 'extended')).toHaveLength(1)
   })
 
@@ -136,9 +119,9 @@ describe('application workflow paths (time-skipping)', () => {
     await startCase(ts, newApplication(id))
     await act(ts, id, 'accept', DEPARTMENT)
     const asked = await act(ts, id, 'request_opinions', DEPARTMENT, { organizationIds: ['gz-hr', 'gz-tax'], within: { workingDays: 2 } })
-    expect(await refusal(act(ts, id, 'approve', DEPARTMENT))).toBe('invalid_transition')
+    expect(await refusalType(act(ts, id, 'approve', DEPARTMENT))).toBe('invalid_transition')
     await act(ts, id, 'give_opinion', actorOf('gz-hr'), { opinion: 'no objection', agree: true })
-    expect(await refusal(act(ts, id, 'give_opinion', actorOf('gz-hr'), { opinion: 'twice', agree: true }))).toBe('invalid_transition')
+    expect(await refusalType(act(ts, id, 'give_opinion', actorOf('gz-hr'), { opinion: 'twice', agree: true }))).toBe('invalid_transition')
     const hrWatch = ts.env.client.workflow.getHandle(watchWorkflowId(id, 'opinion:gz-hr'))
     expect(await hrWatch.result()).toBe('settled')
     const taxWatch = ts.env.client.workflow.getHandle(watchWorkflowId(id, 'opinion:gz-tax'))
@@ -165,7 +148,7 @@ describe('application workflow paths (time-skipping)', () => {
     ] as const) await act(ts, id, action, actor, params)
     const rated = await act(ts, id, 'rate', WINDOW, { score: 1, comment: 'sent back three times' })
     expect(rated.rating).toMatchObject({ score: 1, level: 'very_dissatisfied', defaulted: false })
-    expect(await refusal(act(ts, id, 'rate', WINDOW, { score: 5 }))).toBe('invalid_transition')
+    expect(await refusalType(act(ts, id, 'rate', WINDOW, { score: 5 }))).toBe('invalid_transition')
     const watch = ts.env.client.workflow.getHandle(watchWorkflowId(id, 'rectification'))
     expect(await watch.result()).toBe('missed')
     const late = await viewWhen(ts, id, (v) => deadline(v, 'rectification').state === 'missed')
@@ -174,7 +157,7 @@ describe('application workflow paths (time-skipping)', () => {
     await act(ts, id, 'rectify', DEPARTMENT, { note: 'staff retrained' })
     await act(ts, id, 'call_back', SUPERVISOR, { satisfied: true })
     await ts.env.client.workflow.getHandle(id).result()
-    expect((await events(id)).slice(-6)).toEqual(['rectification_opened', 'deadline_warned', 'deadline_missed', 'supervision_opened', 'rectified', 'called_back'])
+    expect((await eventTypes(ts, id)).slice(-6)).toEqual(['rectification_opened', 'deadline_warned', 'deadline_missed', 'supervision_opened', 'rectified', 'called_back'])
   })
 
   it('rule 35: a deferred material that never comes is missed on time, the approval revoked, and the case closes once rated', async () => {
@@ -184,8 +167,8 @@ describe('application workflow paths (time-skipping)', () => {
     const accepted = await act(ts, id, 'accept', DEPARTMENT, { deferred: ['lease'] })
     expect(accepted.deferredMaterials).toEqual([{ code: 'lease' }])
     await act(ts, id, 'approve', DEPARTMENT)
-    expect(await refusal(act(ts, id, 'revoke', DEPARTMENT, { reason: 'too early' }))).toBe('invalid_transition')
-    await until(deadline(accepted, 'deferred_materials').dueAt, SECOND)
+    expect(await refusalType(act(ts, id, 'revoke', DEPARTMENT, { reason: 'too early' }))).toBe('invalid_transition')
+    await sleepUntil(ts, deadline(accepted, 'deferred_materials').dueAt, SECOND)
     const missed = await view(ts, id)
     expect(deadline(missed, 'deferred_materials').state).toBe('missed')
     expect(missed.overdue).toBe(false)
@@ -193,7 +176,7 @@ describe('application workflow paths (time-skipping)', () => {
     expect(revoked).toMatchObject({ status: 'revoked', revocation: { grounds: ['deferred_materials_missing'] } })
     await act(ts, id, 'rate', WINDOW, { score: 3, by: 'staff' })
     await ts.env.client.workflow.getHandle(id).result()
-    expect(await events(id)).toEqual(expect.arrayContaining(['deferred_materials_missed', 'revoked', 'rated']))
+    expect(await eventTypes(ts, id)).toEqual(expect.arrayContaining(['deferred_materials_missed', 'revoked', 'rated']))
   })
 
   it('rule 30: a dissatisfied call-back opens a second rectification with its own watch, and then a supervision record', async () => {
@@ -234,8 +217,8 @@ describe('application workflow paths (time-skipping)', () => {
     // Rule 29: only the rating period runs on; nobody rates, so the default closes the case.
     expect(withdrawn.deadlines.filter((d) => d.state === 'running' || d.state === 'paused').map((d) => d.kind)).toEqual(['rating'])
     await ts.env.client.workflow.getHandle(id).result()
-    expect((await events(id)).slice(-2)).toEqual(['withdrawn', 'rated'])
-    expect(await refusal(act(ts, id, 'resume', DEPARTMENT).catch((err: unknown) => {
+    expect((await eventTypes(ts, id)).slice(-2)).toEqual(['withdrawn', 'rated'])
+    expect(await refusalType(act(ts, id, 'resume', DEPARTMENT).catch((err: unknown) => {
       throw err
     })).catch(() => 'closed')).toBe('closed')
   })

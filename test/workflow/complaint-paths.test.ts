@@ -1,5 +1,3 @@
-import { WorkflowUpdateFailedError } from '@temporalio/client'
-import { ApplicationFailure } from '@temporalio/common'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createCaseReads } from '../../src/db/cases.ts'
 import { WorkingCalendar } from '../../src/domain/calendar.ts'
@@ -8,9 +6,11 @@ import { complaintLimits, type ComplaintFiling } from '../../src/domain/complain
 import { addWorkingDays } from '../../src/domain/deadline-clock.ts'
 import { DEFAULT_LIMIT_SETTINGS } from '../../src/domain/limit-settings.ts'
 import type { Actor } from '../../src/domain/roles.ts'
-import { type NewComplaint, submittedUpdate } from '../../src/workflows/complaint/contract.ts'
+import type { NewComplaint } from '../../src/workflows/complaint/contract.ts'
 import { uniqueName } from '../support/system.ts'
-import { act, calendarWith, deadline, startTimeSkipping, type TimeSkipping, view, viewWhen } from '../support/time-skipping.ts'
+import {
+  act, calendarWith, deadline, eventTypes, refusalType, sleepUntil, startKind, startTimeSkipping, type TimeSkipping, view, viewWhen,
+} from '../support/time-skipping.ts'
 
 // The 12345 work order's workflow on the time-skipping server: the kernel's runner with the
 // complaint's rules (DOMAIN rules 26–28, 31, 32).
@@ -32,31 +32,12 @@ const FILING: ComplaintFiling = {
   type: 'complaint', channel: 'phone', content: '噪音扰民', citizen: { name: '赵六', phone: '13900139000' },
 }
 
-const until = async (instant: string | number, offsetMs = 0) => {
-  const wait = (typeof instant === 'number' ? instant : Date.parse(instant)) + offsetMs - (await ts.env.currentTimeMs())
-  if (wait > 0) await ts.env.sleep(wait)
-}
-const events = async (caseId: string) => (await createCaseReads(ts.db.database.db).history(caseId)).map((e) => e.type)
-
 function newComplaint(caseId: string, overrides: Partial<NewComplaint> = {}): NewComplaint {
   const filing = overrides.filing ?? FILING
   return { kind: 'new', caseId, filing, actor: HOTLINE, calendar: calendarWith(), limits: complaintLimits(filing), ...overrides }
 }
 
-async function startComplaint(input: NewComplaint): Promise<CaseView> {
-  const handle = await ts.env.client.workflow.start('complaintWorkflow', { workflowId: input.caseId, taskQueue: ts.taskQueue, args: [input] })
-  return handle.executeUpdate(submittedUpdate)
-}
-
-async function refusal(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise
-  } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) return err.cause.type ?? undefined
-    throw err
-  }
-  return undefined
-}
+const startComplaint = (input: NewComplaint): Promise<CaseView> => startKind(ts, 'complaintWorkflow', input)
 
 describe('complaint workflow paths (time-skipping)', () => {
   it('rule 27: a complaint dispatched, returned, re-dispatched and reopened, whose owner never changes', async () => {
@@ -73,7 +54,7 @@ describe('complaint workflow paths (time-skipping)', () => {
     expect(returned).toMatchObject({ status: 'received', handlingOrganizationId: 'gz-12345' })
     await step('dispatch', OWNER_WINDOW, { toOrganizationId: 'gz-hr', within: { workingDays: 3 } })
     // Only the owner dispatches; only the unit handling it signs.
-    expect(await refusal(act(ts, id, 'sign', AMR))).toBe('forbidden')
+    expect(await refusalType(act(ts, id, 'sign', AMR))).toBe('forbidden')
     await step('sign', HR)
     await step('respond', HR, { answer: '已协调处理' })
     await step('reply', HOTLINE, { message: '已回复市民' })
@@ -90,7 +71,7 @@ describe('complaint workflow paths (time-skipping)', () => {
     expect(closed.dispatches?.map((d) => d.organizationId)).toEqual(['gz-amr', 'gz-hr', 'gz-hr'])
     // The workflow ends with the order; the read side has every step, in order.
     await ts.env.client.workflow.getHandle(id).result()
-    expect(await events(id)).toEqual([
+    expect(await eventTypes(ts, id)).toEqual([
       'received', 'dispatched', 'returned', 'dispatched', 'signed', 'responded', 'replied', 'called_back', 'reopened',
       'responded', 'replied', 'called_back', 'closed',
     ])
@@ -103,14 +84,14 @@ describe('complaint workflow paths (time-skipping)', () => {
     await startComplaint(newComplaint(id))
     const sent = await act(ts, id, 'dispatch', HOTLINE, { toOrganizationId: 'gz-amr' })
     const due = deadline(sent, 'sign:1').dueAt
-    await until(due, -SECOND)
+    await sleepUntil(ts, due, -SECOND)
     expect((await view(ts, id)).overdue).toBe(false)
-    await until(due, SECOND)
+    await sleepUntil(ts, due, SECOND)
     // The case looks up where the unit sits in the tree (an activity) before it acts on the miss.
     const late = await viewWhen(ts, id, (v) => v.overdue)
     expect(deadline(late, 'sign:1')).toMatchObject({ state: 'missed', organizationId: 'gz-amr' })
     expect(late.supervisions).toEqual([expect.objectContaining({ kind: 'automatic', level: 1, organizationId: 'gz-amr', deadlineKey: 'sign:1' })])
-    expect(await events(id)).toEqual(['received', 'dispatched', 'deadline_warned', 'deadline_missed', 'supervision_opened'])
+    expect(await eventTypes(ts, id)).toEqual(['received', 'dispatched', 'deadline_warned', 'deadline_missed', 'supervision_opened'])
     // A late signature is still taken; the miss stays on the record.
     const signed = await act(ts, id, 'sign', AMR)
     expect(deadline(signed, 'sign:1').state).toBe('missed')
@@ -125,7 +106,7 @@ describe('complaint workflow paths (time-skipping)', () => {
     expect(deadline(created, 'reply').dueAt).toBe(new Date(Date.parse(created.createdAt) + 24 * HOUR).toISOString())
     await act(ts, id, 'dispatch', HOTLINE, { toOrganizationId: 'gz-amr' })
     await act(ts, id, 'sign', AMR)
-    await until(deadline(created, 'reply').dueAt, SECOND)
+    await sleepUntil(ts, deadline(created, 'reply').dueAt, SECOND)
     const late = await viewWhen(ts, id, (v) => v.overdue)
     expect(deadline(late, 'reply').state).toBe('missed')
     expect(late.supervisions).toEqual([expect.objectContaining({ kind: 'automatic', level: 1, organizationId: 'gz-12345', deadlineKey: 'reply' })])

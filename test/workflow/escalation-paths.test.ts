@@ -1,5 +1,3 @@
-import { WorkflowUpdateFailedError } from '@temporalio/client'
-import { ApplicationFailure } from '@temporalio/common'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createProjectionActivities } from '../../src/activities/projection.ts'
 import { checkReadSide } from '../../src/audit/read-side-lag.ts'
@@ -8,10 +6,11 @@ import { saveOrganization } from '../../src/db/organizations.ts'
 import type { CaseView } from '../../src/domain/case-view.ts'
 import { escalationLimits, type EscalationLimits } from '../../src/domain/escalation/escalation-case.ts'
 import type { Actor } from '../../src/domain/roles.ts'
-import { escalationFiledSignal, type NewEscalation, submittedUpdate } from '../../src/workflows/escalation/contract.ts'
+import { escalationFiledSignal, type NewEscalation } from '../../src/workflows/escalation/contract.ts'
 import { uniqueName } from '../support/system.ts'
 import {
-  act, calendarWith, deadline, DEPARTMENT, newApplication, startCase, startTimeSkipping, SUPERVISOR, type TimeSkipping, view, WINDOW,
+  act, calendarWith, deadline, DEPARTMENT, eventTypes, newApplication, refusalType, sleepUntil, startCase, startKind, startTimeSkipping,
+  SUPERVISOR, type TimeSkipping, view, WINDOW,
 } from '../support/time-skipping.ts'
 
 // The escalation's workflow (办不成事, rules 21 and 22) on the time-skipping server: the runner's
@@ -28,12 +27,7 @@ afterAll(async () => ts?.stop())
 
 const SECOND = 1000
 const HOTLINE: Actor = { organizationId: 'gz-center', role: 'hotline' }
-const until = async (instant: string, offsetMs = 0) => {
-  const wait = Date.parse(instant) + offsetMs - (await ts.env.currentTimeMs())
-  if (wait > 0) await ts.env.sleep(wait)
-}
 const reads = () => createCaseReads(ts.db.database.db)
-const events = async (caseId: string) => (await reads().history(caseId)).map((e) => e.type)
 
 function newEscalation(caseId: string, overrides: Partial<NewEscalation> & { limits?: EscalationLimits } = {}): NewEscalation {
   return {
@@ -43,20 +37,7 @@ function newEscalation(caseId: string, overrides: Partial<NewEscalation> & { lim
   }
 }
 
-async function fileEscalation(input: NewEscalation): Promise<CaseView> {
-  const handle = await ts.env.client.workflow.start('escalationWorkflow', { workflowId: input.caseId, taskQueue: ts.taskQueue, args: [input] })
-  return handle.executeUpdate(submittedUpdate)
-}
-
-async function refusal(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise
-  } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) return err.cause.type ?? undefined
-    throw err
-  }
-  return undefined
-}
+const fileEscalation = (input: NewEscalation): Promise<CaseView> => startKind(ts, 'escalationWorkflow', input)
 
 // Retried: under the whole suite's load (CI's Node 24 pass, once also test:dates) a test here that
 // sleeps the test server past a deadline has twice hung until its timeout, while the file alone
@@ -69,16 +50,16 @@ describe('escalation workflow paths (time-skipping)', { retry: 2 }, () => {
     expect(filed).toMatchObject({ kind: 'escalation', status: 'received', ownerOrganizationId: 'gz-center', version: 1 })
     await act(ts, id, 'accept', WINDOW)
     await act(ts, id, 'assign', WINDOW, { toOrganizationId: 'gz-amr' })
-    expect(await refusal(act(ts, id, 'respond', { organizationId: 'gz-hr', role: 'department' }, { resolution: 'x', resolved: true })))
+    expect(await refusalType(act(ts, id, 'respond', { organizationId: 'gz-hr', role: 'department' }, { resolution: 'x', resolved: true })))
       .toBe('forbidden')
     await act(ts, id, 'respond', DEPARTMENT, { resolution: 'licence issued', resolved: true })
-    expect(await refusal(act(ts, id, 'close', WINDOW, { satisfied: true }))).toBe('invalid_transition')
+    expect(await refusalType(act(ts, id, 'close', WINDOW, { satisfied: true }))).toBe('invalid_transition')
     await act(ts, id, 'feedback', WINDOW, { message: 'your licence is ready' })
     const closed = await act(ts, id, 'close', WINDOW, { satisfied: true })
     expect(closed.status).toBe('closed')
     expect(closed.deadlines.map((d) => [d.key, d.state])).toEqual([['accept', 'met'], ['feedback', 'met'], ['handle:1', 'met']])
     await ts.env.client.workflow.getHandle(id).result()
-    expect(await events(id)).toEqual(['received', 'accepted', 'assigned', 'responded', 'feedback_given', 'closed'])
+    expect(await eventTypes(ts, id)).toEqual(['received', 'accepted', 'assigned', 'responded', 'feedback_given', 'closed'])
     const stored = await reads().find(id)
     expect(stored).toMatchObject({ status: 'closed', version: 6, closure: { satisfied: true } })
   })
@@ -100,18 +81,18 @@ describe('escalation workflow paths (time-skipping)', { retry: 2 }, () => {
     expect(deadline(reopened, 'feedback:reopened').state).toBe('running')
     await round()
     await ts.env.client.workflow.getHandle(id).result()
-    expect((await events(id)).filter((t) => t === 'reopened')).toHaveLength(1)
+    expect((await eventTypes(ts, id)).filter((t) => t === 'reopened')).toHaveLength(1)
   })
 
   it('rules 22 and 32: a missed accept deadline marks the case overdue and supervises the owner', async () => {
     const id = uniqueName('E-accept-')
     const filed = await fileEscalation(newEscalation(id))
-    await until(deadline(filed, 'accept').dueAt, SECOND)
+    await sleepUntil(ts, deadline(filed, 'accept').dueAt, SECOND)
     const late = await view(ts, id)
     expect(late.overdue).toBe(true)
     expect(deadline(late, 'accept').state).toBe('missed')
     expect(late.supervisions).toEqual([expect.objectContaining({ kind: 'automatic', organizationId: 'gz-center', deadlineKey: 'accept' })])
-    expect(await events(id)).toEqual(expect.arrayContaining(['deadline_missed', 'supervision_opened']))
+    expect(await eventTypes(ts, id)).toEqual(expect.arrayContaining(['deadline_missed', 'supervision_opened']))
     // Late, it is still accepted and handled.
     expect((await act(ts, id, 'accept', WINDOW)).status).toBe('accepted')
   })
@@ -121,7 +102,7 @@ describe('escalation workflow paths (time-skipping)', { retry: 2 }, () => {
     await fileEscalation(newEscalation(id))
     await act(ts, id, 'accept', WINDOW)
     const assigned = await act(ts, id, 'assign', WINDOW, { toOrganizationId: 'gz-amr', within: { duration: 'PT2H' } })
-    await until(deadline(assigned, 'handle:1').dueAt, SECOND)
+    await sleepUntil(ts, deadline(assigned, 'handle:1').dueAt, SECOND)
     const late = await view(ts, id)
     expect(late.overdue).toBe(true)
     expect(deadline(late, 'handle:1')).toMatchObject({ state: 'missed', organizationId: 'gz-amr' })
@@ -184,20 +165,20 @@ describe('escalation workflow paths (time-skipping)', { retry: 2 }, () => {
     await fileEscalation(newEscalation(id, { limits }))
     await act(ts, id, 'accept', WINDOW)
     const assigned = await act(ts, id, 'assign', WINDOW, { toOrganizationId: 'gz-th-sd-office', within: { duration: 'PT2H' } })
-    await until(deadline(assigned, 'handle:1').dueAt, SECOND)
+    await sleepUntil(ts, deadline(assigned, 'handle:1').dueAt, SECOND)
     const first = await view(ts, id)
     expect(first.supervisions).toEqual([expect.objectContaining({
       id: 'S1', kind: 'automatic', level: 1, organizationId: 'gz-th-sd-office', supervisorOrganizationId: 'gz-th-sd', deadlineKey: 'handle:1',
     })])
-    await until(first.supervisions![0]!.dueAt!, SECOND)
+    await sleepUntil(ts, first.supervisions![0]!.dueAt!, SECOND)
     const second = await view(ts, id)
-    await until(second.supervisions![1]!.dueAt!, SECOND)
+    await sleepUntil(ts, second.supervisions![1]!.dueAt!, SECOND)
     const third = await view(ts, id)
     expect(third.supervisions?.map((s) => [s.id, s.level, s.organizationId, s.supervisorOrganizationId])).toEqual([
       ['S1', 1, 'gz-th-sd-office', 'gz-th-sd'], ['S2', 2, 'gz-th-sd', 'gz-th'], ['S3', 3, 'gz-th', 'gz'],
     ])
     expect(deadline(third, 'supervision:S3')).toMatchObject({ state: 'running', organizationId: 'gz-th' })
-    expect((await events(id)).filter((t) => t === 'supervision_opened')).toHaveLength(3)
+    expect((await eventTypes(ts, id)).filter((t) => t === 'supervision_opened')).toHaveLength(3)
     // Answered late, the office still responds to the escalation itself; the district answers its own record.
     await act(ts, id, 'respond_supervision', { organizationId: 'gz-th', role: 'supervisor' }, { note: 'chasing the sub-district' })
     expect((await act(ts, id, 'respond', { organizationId: 'gz-th-sd-office', role: 'department' }, { resolution: 'done', resolved: true })).status)

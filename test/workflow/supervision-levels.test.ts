@@ -6,7 +6,7 @@ import { supervisions } from '../../src/db/schema.ts'
 import { caseLimits } from '../../src/domain/application/application-case.ts'
 import { uniqueName } from '../support/system.ts'
 import {
-  act, actorOf, deadline, newApplication, startCase, startTimeSkipping, testGuide, type TimeSkipping, view,
+  act, actorOf, deadline, newApplication, sleepUntil, startCase, startTimeSkipping, testGuide, type TimeSkipping, view,
 } from '../support/time-skipping.ts'
 
 // Supervision that climbs the tree, run by the case workflow on the time-skipping server: the
@@ -22,10 +22,7 @@ beforeAll(async () => {
 })
 afterAll(async () => ts?.stop())
 
-const until = async (instant: string) => {
-  const wait = Date.parse(instant) + 1000 - (await ts.env.currentTimeMs())
-  if (wait > 0) await ts.env.sleep(wait)
-}
+const SECOND = 1000
 const historyOf = async (caseId: string) => (await createCaseReads(ts.db.database.db).history(caseId))
 
 describe('supervision levels in the case workflow (time-skipping)', () => {
@@ -34,10 +31,10 @@ describe('supervision levels in the case workflow (time-skipping)', () => {
     await startCase(ts, newApplication(id, { guide: testGuide({ departmentId: 'gz-yx-amr' }), limits: caseLimits() }))
     const handler = actorOf('gz-yx-amr')
     const accepted = await act(ts, id, 'accept', handler)
-    await until(deadline(accepted, 'promised').dueAt)
+    await sleepUntil(ts, deadline(accepted, 'promised').dueAt, SECOND)
     const first = await view(ts, id)
     expect(first.supervisions).toEqual([expect.objectContaining({ id: 'S1', level: 1, organizationId: 'gz-yx-amr', supervisorOrganizationId: 'gz-yx' })])
-    await until(deadline(first, 'supervision:S1').dueAt)
+    await sleepUntil(ts, deadline(first, 'supervision:S1').dueAt, SECOND)
     const second = await view(ts, id)
     expect(second.supervisions?.map((s) => [s.id, s.level, s.organizationId, s.supervisorOrganizationId])).toEqual([
       ['S1', 1, 'gz-yx-amr', 'gz-yx'], ['S2', 2, 'gz-yx', 'gz'],
@@ -64,7 +61,7 @@ describe('supervision levels in the case workflow (time-skipping)', () => {
     const { supervisionRespond: _left, ...older } = caseLimits()
     await startCase(ts, newApplication(id, { guide: testGuide({ departmentId: 'gz-yx-amr' }), limits: older }))
     const accepted = await act(ts, id, 'accept', actorOf('gz-yx-amr'))
-    await until(deadline(accepted, 'promised').dueAt)
+    await sleepUntil(ts, deadline(accepted, 'promised').dueAt, SECOND)
     const late = await view(ts, id)
     expect(late.supervisions).toEqual([expect.not.objectContaining({ level: expect.anything() })])
     expect(late.deadlines.map((d) => d.kind)).not.toContain('supervision')
