@@ -1,7 +1,11 @@
 import { Client, Connection } from '@temporalio/client'
 import type { Duration } from '@temporalio/common'
 import { loadClientConnectConfig } from '@temporalio/envconfig'
-import { NativeConnection, type NativeConnectionOptions, Worker, type WorkerOptions } from '@temporalio/worker'
+import {
+  bundleWorkflowCode, type BundleOptions, type Logger, NativeConnection, type NativeConnectionOptions, Worker, type WorkerOptions,
+} from '@temporalio/worker'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createActivities, type ActivityDeps } from '../activities/index.ts'
 import { APPLICATION_QUEUE } from '../workflows/application/contract.ts'
@@ -10,6 +14,43 @@ import { COMPLAINT_QUEUE } from '../workflows/complaint/contract.ts'
 import { ESCALATION_QUEUE } from '../workflows/escalation/contract.ts'
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url))
+
+/**
+ * Libraries whose module code runs once per worker thread, shared by every workflow in it, instead
+ * of once per workflow: each workflow otherwise evaluates every module it imports afresh (the SDK's
+ * per-workflow isolation). TypeBox, which the Update validators parse with, was most of a new
+ * case's CPU in the workflow thread. Only stateless libraries belong here: a shared module's state
+ * would leak between workflows.
+ */
+export const SHARED_WORKFLOW_MODULES = ['typebox', 'typebox/value']
+
+/** TypeBox's counters, the one thing in it that changes as it runs: replaced in the bundle (see the replacement). */
+const TYPEBOX_METRICS = join(dirname(createRequire(import.meta.url).resolve('typebox')), 'system/memory/metrics.mjs')
+const TYPEBOX_METRICS_STAND_IN = fileURLToPath(new URL('../workflows/typebox-metrics.ts', import.meta.url))
+
+/** How every workflow bundle is built: the service's and the tests' alike. */
+export function workflowBundleOptions(logger?: Logger): BundleOptions {
+  return {
+    workflowsPath: WORKFLOWS_PATH,
+    preloadModules: SHARED_WORKFLOW_MODULES,
+    webpackConfigHook: (config) => ({
+      ...config,
+      resolve: { ...config.resolve, alias: { ...config.resolve?.alias, [TYPEBOX_METRICS]: TYPEBOX_METRICS_STAND_IN } },
+    }),
+    ...(logger ? { logger } : {}),
+  }
+}
+
+/** Workflow code for a worker: the prebuilt bundle given, or one built now from source. */
+async function workflowCode(bundle: WorkerOptions['workflowBundle'] | undefined): Promise<NonNullable<WorkerOptions['workflowBundle']>> {
+  return bundle ?? { code: (await bundleWorkflowCode(workflowBundleOptions(QUIET))).code }
+}
+
+/** Webpack's report of a bundle built at start says nothing an operator needs; its warnings do. */
+const QUIET: Logger = {
+  log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined,
+  warn: (message, meta) => console.warn(message, meta ?? ''), error: (message, meta) => console.error(message, meta ?? ''),
+}
 
 export interface TemporalTarget {
   address: string
@@ -49,7 +90,7 @@ export interface WorkerSetup {
   target: TemporalTarget
   queues: TaskQueues
   deps: ActivityDeps
-  /** A prebuilt bundle (tests bundle once per run); default bundles from source at start. */
+  /** A prebuilt bundle (tests bundle once per run); default: bundled from source at start, once for every queue. */
   workflowBundle?: WorkerOptions['workflowBundle']
 }
 
@@ -57,13 +98,14 @@ export interface WorkerSetup {
 export async function createWorkers(setup: WorkerSetup): Promise<{ workers: Worker[]; connection: NativeConnection }> {
   const connection = await NativeConnection.connect({ ...setup.target.connectOptions, address: setup.target.address })
   const activities = createActivities(setup.deps)
-  const code = setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }
+  // Bundled once for every queue's worker.
+  const workflowBundle = await workflowCode(setup.workflowBundle)
   const workers = await Promise.all(Object.values(setup.queues).map((taskQueue) => Worker.create({
     connection,
     namespace: setup.target.namespace,
     taskQueue,
     activities,
-    ...code,
+    workflowBundle,
   })))
   return { workers, connection }
 }
