@@ -4,6 +4,7 @@ import { loadClientConnectConfig } from '@temporalio/envconfig'
 import {
   bundleWorkflowCode, type BundleOptions, type Logger, NativeConnection, type NativeConnectionOptions, Worker, type WorkerOptions,
 } from '@temporalio/worker'
+import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -30,6 +31,8 @@ const TYPEBOX_METRICS_STAND_IN = fileURLToPath(new URL('../workflows/typebox-met
 
 /** How every workflow bundle is built: the service's and the tests' alike. */
 export function workflowBundleOptions(logger?: Logger): BundleOptions {
+  // A TypeBox that has moved or renamed its counters would otherwise fail in every workflow, later.
+  if (!existsSync(TYPEBOX_METRICS)) throw new Error(`TypeBox's counters are not at ${TYPEBOX_METRICS}: see src/workflows/typebox-metrics.ts`)
   return {
     workflowsPath: WORKFLOWS_PATH,
     preloadModules: SHARED_WORKFLOW_MODULES,
