@@ -5,32 +5,24 @@ import {
   COMPLAINT_CHANNELS, COMPLAINT_STATUSES, COMPLAINT_TYPES, type ComplaintFiling, complaintLimits, dispatchOfKey, handleKey,
   OPEN_STATUSES, replyKey, signKey,
 } from '../../src/domain/complaint/terms.ts'
-import type { CaseView, RecordedEvent } from '../../src/domain/case-view.ts'
+import type { CaseView } from '../../src/domain/case-view.ts'
 import { kindDefinition } from '../../src/domain/kinds.ts'
 import { DEFAULT_LIMIT_SETTINGS, type LimitSettings } from '../../src/domain/limit-settings.ts'
 import type { Actor } from '../../src/domain/roles.ts'
 import { calendarWith } from '../support/time-skipping.ts'
 import { refusalOf } from '../support/tiny-case.ts'
+import { ADMIN, AMR, AUDITOR, CITY_SUPERVISOR, endOfDay, eventTypesOf, HR, MON, TUE, WED } from '../support/unit-fixtures.ts'
 
 // The 12345 work order (src/domain/complaint): DOMAIN rules 26–28 and API.md "Complaints".
 // March 2026 has no holiday: working days are Monday to Friday.
 
-const RECEIVED_AT = '2026-03-02T02:00:00.000Z' // Monday 10:00 in Guangzhou
+const RECEIVED_AT = MON
 const LATER = '2026-03-02T03:00:00.000Z'
-const TUESDAY = '2026-03-03T02:00:00.000Z'
-const WEDNESDAY = '2026-03-04T02:00:00.000Z'
-/** End of Guangzhou's day, as a UTC instant. */
-const endOf = (date: string) => new Date(Date.parse(`${date}T16:00:00.000Z`)).toISOString()
 
 const HOTLINE: Actor = { organizationId: 'gz-12345', role: 'hotline' }
 const OWNER_WINDOW: Actor = { organizationId: 'gz-12345', role: 'window' }
 const OTHER_HOTLINE: Actor = { organizationId: 'th-12345', role: 'hotline' }
 const OTHER_WINDOW: Actor = { organizationId: 'gz-center', role: 'window' }
-const AMR: Actor = { organizationId: 'gz-amr', role: 'department' }
-const HR: Actor = { organizationId: 'gz-hr', role: 'department' }
-const SUPERVISOR: Actor = { organizationId: 'gz', role: 'supervisor' }
-const AUDITOR: Actor = { organizationId: 'root', role: 'auditor' }
-const ADMIN: Actor = { organizationId: 'root', role: 'admin' }
 
 const FILING: ComplaintFiling = {
   type: 'complaint', channel: 'phone', content: '小区路灯坏了一个月无人修理',
@@ -45,7 +37,6 @@ function receive(filing: ComplaintFiling = FILING, options: { actor?: Actor; set
 }
 
 const received = (filing?: ComplaintFiling) => receive(filing).complaint
-const types = (recorded: RecordedEvent[]) => recorded.map((r) => r.event.type)
 const act = (kase: ComplaintCase, action: string, actor: Actor, params: Record<string, unknown> = {}, at = LATER) =>
   kase.apply({ action, actor, params }, at)
 const refused = (kase: ComplaintCase, action: string, actor: Actor, params: Record<string, unknown> = {}) => {
@@ -114,7 +105,7 @@ describe('rule 26: receiving a work order', () => {
     })
     for (const absent of ['answer', 'reply', 'closure', 'applicant', 'serviceItemCode']) expect(view).not.toHaveProperty(absent)
     expect(complaint.isOpen).toBe(true)
-    expect(types(recorded)).toEqual(['received'])
+    expect(eventTypesOf(recorded)).toEqual(['received'])
     expect(recorded[0]!.event).toMatchObject({ seq: 1, at: RECEIVED_AT, actor: HOTLINE })
     expect(recorded[0]!.view).toEqual(view)
   })
@@ -131,7 +122,7 @@ describe('rule 26: receiving a work order', () => {
   it('starts one reply deadline from receipt, owed by the owner: 15 working days for a complaint', () => {
     const kase = received()
     expect(kase.view(LATER).deadlines).toEqual([expect.objectContaining({
-      kind: 'reply', key: 'reply', state: 'running', dueAt: endOf('2026-03-23'), startedAt: RECEIVED_AT, organizationId: 'gz-12345',
+      kind: 'reply', key: 'reply', state: 'running', dueAt: endOfDay('2026-03-23'), startedAt: RECEIVED_AT, organizationId: 'gz-12345',
     })])
     expect(kase.nextWakeMs()).toBeDefined()
   })
@@ -139,8 +130,8 @@ describe('rule 26: receiving a work order', () => {
   it('gives each type the limit of its own setting: consultation 2, help and suggestion 10, complaint and report 15 working days', () => {
     const due = Object.fromEntries(COMPLAINT_TYPES.map((type) => [type, deadline(received({ ...FILING, type }), 'reply').dueAt]))
     expect(due).toEqual({
-      consultation: endOf('2026-03-04'), help: endOf('2026-03-16'), suggestion: endOf('2026-03-16'),
-      complaint: endOf('2026-03-23'), report: endOf('2026-03-23'),
+      consultation: endOfDay('2026-03-04'), help: endOfDay('2026-03-16'), suggestion: endOfDay('2026-03-16'),
+      complaint: endOfDay('2026-03-23'), report: endOfDay('2026-03-23'),
     })
   })
 
@@ -267,11 +258,11 @@ describe('dispatch', () => {
   it('hands the order to the unit, which must sign for it within complaint.sign (1 working day)', () => {
     const kase = received()
     const recorded = act(kase, 'dispatch', HOTLINE, { toOrganizationId: 'gz-amr' })
-    expect(types(recorded)).toEqual(['dispatched'])
+    expect(eventTypesOf(recorded)).toEqual(['dispatched'])
     expect(recorded[0]!.event.data).toEqual({ toOrganizationId: 'gz-amr', dispatch: 1 })
     const view = kase.view(LATER)
     expect(view).toMatchObject({ status: 'dispatched', handlingOrganizationId: 'gz-amr', dispatches: [{ organizationId: 'gz-amr', at: LATER }] })
-    expect(deadline(view, 'sign:1')).toMatchObject({ kind: 'sign', state: 'running', dueAt: endOf('2026-03-03'), organizationId: 'gz-amr' })
+    expect(deadline(view, 'sign:1')).toMatchObject({ kind: 'sign', state: 'running', dueAt: endOfDay('2026-03-03'), organizationId: 'gz-amr' })
     expect(deadline(view, 'reply')).toMatchObject({ state: 'running', organizationId: 'gz-12345' })
     expect(keys(kase)).toEqual([['reply', 'running'], ['sign:1', 'running']])
   })
@@ -288,15 +279,15 @@ describe('dispatch', () => {
 
   it('again to another unit takes it from the first: its sign and handle clocks are cancelled, the new unit gets its own', () => {
     const kase = dispatched({ workingDays: 5 })
-    act(kase, 'dispatch', HOTLINE, { toOrganizationId: 'gz-hr', within: { workingDays: 2 } }, TUESDAY)
-    const view = kase.view(TUESDAY)
+    act(kase, 'dispatch', HOTLINE, { toOrganizationId: 'gz-hr', within: { workingDays: 2 } }, TUE)
+    const view = kase.view(TUE)
     expect(view.handlingOrganizationId).toBe('gz-hr')
-    expect(view.dispatches).toEqual([{ organizationId: 'gz-amr', at: LATER }, { organizationId: 'gz-hr', at: TUESDAY }])
+    expect(view.dispatches).toEqual([{ organizationId: 'gz-amr', at: LATER }, { organizationId: 'gz-hr', at: TUE }])
     expect(keys(kase)).toEqual([['reply', 'running'], ['sign:1', 'cancelled'], ['handle:1', 'cancelled'], ['sign:2', 'running'], ['handle:2', 'running']])
     // Each deadline stays owed by the unit it was set for.
     expect(deadline(view, 'sign:1').organizationId).toBe('gz-amr')
-    expect(deadline(view, 'sign:2')).toMatchObject({ organizationId: 'gz-hr', dueAt: endOf('2026-03-04') })
-    expect(deadline(view, 'handle:2')).toMatchObject({ organizationId: 'gz-hr', dueAt: endOf('2026-03-05') })
+    expect(deadline(view, 'sign:2')).toMatchObject({ organizationId: 'gz-hr', dueAt: endOfDay('2026-03-04') })
+    expect(deadline(view, 'handle:2')).toMatchObject({ organizationId: 'gz-hr', dueAt: endOfDay('2026-03-05') })
     // The first unit no longer handles it.
     expect(refused(kase, 'sign', AMR)?.code).toBe('forbidden')
   })
@@ -336,11 +327,11 @@ describe('rule 28: sign and return by the unit dispatched to', () => {
 
   it('sign by the handling department meets the sign deadline and records when', () => {
     const kase = dispatched()
-    const recorded = act(kase, 'sign', AMR, {}, TUESDAY)
-    expect(types(recorded)).toEqual(['signed'])
+    const recorded = act(kase, 'sign', AMR, {}, TUE)
+    expect(eventTypesOf(recorded)).toEqual(['signed'])
     expect(recorded[0]!.event.data).toEqual({ dispatch: 1 })
-    expect(kase.state.dispatches).toEqual([{ organizationId: 'gz-amr', at: LATER, signedAt: TUESDAY }])
-    expect(deadline(kase, 'sign:1')).toMatchObject({ state: 'met', settledAt: TUESDAY })
+    expect(kase.state.dispatches).toEqual([{ organizationId: 'gz-amr', at: LATER, signedAt: TUE }])
+    expect(deadline(kase, 'sign:1')).toMatchObject({ state: 'met', settledAt: TUE })
     expect(kase.state.status).toBe('dispatched')
   })
 
@@ -353,7 +344,7 @@ describe('rule 28: sign and return by the unit dispatched to', () => {
   it('sign and return only by the department handling it; no other role', () => {
     for (const [action, params] of [['sign', {}], ['return', { reason: 'r' }]] as const) {
       expect(refused(dispatched(), action, HR, params)).toEqual({ code: 'forbidden', message: 'organisation gz-hr does not handle this case', paths: [] })
-      for (const actor of [HOTLINE, OWNER_WINDOW, SUPERVISOR, AUDITOR, ADMIN]) expect(refused(dispatched(), action, actor, params)?.code).toBe('forbidden')
+      for (const actor of [HOTLINE, OWNER_WINDOW, CITY_SUPERVISOR, AUDITOR, ADMIN]) expect(refused(dispatched(), action, actor, params)?.code).toBe('forbidden')
       expect(refusalOf(() => dispatched().check({ action, actor: AMR, params }))).toBeUndefined()
     }
   })
@@ -366,12 +357,12 @@ describe('rule 28: sign and return by the unit dispatched to', () => {
 
   it('return (退单) sends the order back to the owner and cancels the unit\'s clocks', () => {
     const kase = dispatched({ workingDays: 3 })
-    const recorded = act(kase, 'return', AMR, { reason: '非本单位职责' }, TUESDAY)
-    expect(types(recorded)).toEqual(['returned'])
+    const recorded = act(kase, 'return', AMR, { reason: '非本单位职责' }, TUE)
+    expect(eventTypesOf(recorded)).toEqual(['returned'])
     expect(recorded[0]!.event.data).toEqual({ dispatch: 1, reason: '非本单位职责' })
-    expect(kase.view(TUESDAY)).toMatchObject({
+    expect(kase.view(TUE)).toMatchObject({
       status: 'received', handlingOrganizationId: 'gz-12345',
-      dispatches: [{ organizationId: 'gz-amr', at: LATER, returnedAt: TUESDAY, returnReason: '非本单位职责' }],
+      dispatches: [{ organizationId: 'gz-amr', at: LATER, returnedAt: TUE, returnReason: '非本单位职责' }],
     })
     expect(keys(kase)).toEqual([['reply', 'running'], ['sign:1', 'cancelled'], ['handle:1', 'cancelled']])
     expect(refused(kase, 'sign', AMR)?.code).toBe('invalid_transition')
@@ -388,10 +379,10 @@ describe('rule 28: sign and return by the unit dispatched to', () => {
 describe('respond', () => {
   it('by the department handling it while dispatched: the answer is recorded, its sign and handle clocks met', () => {
     const kase = dispatched({ workingDays: 3 })
-    const recorded = act(kase, 'respond', AMR, { answer: '已安排维修' }, TUESDAY)
-    expect(types(recorded)).toEqual(['responded'])
+    const recorded = act(kase, 'respond', AMR, { answer: '已安排维修' }, TUE)
+    expect(eventTypesOf(recorded)).toEqual(['responded'])
     expect(recorded[0]!.event.data).toEqual({ answer: '已安排维修' })
-    expect(kase.view(TUESDAY)).toMatchObject({ status: 'responded', handlingOrganizationId: 'gz-amr', answer: { text: '已安排维修', by: 'gz-amr', at: TUESDAY } })
+    expect(kase.view(TUE)).toMatchObject({ status: 'responded', handlingOrganizationId: 'gz-amr', answer: { text: '已安排维修', by: 'gz-amr', at: TUE } })
     expect(keys(kase)).toEqual([['reply', 'running'], ['sign:1', 'met'], ['handle:1', 'met']])
   })
 
@@ -415,7 +406,7 @@ describe('respond', () => {
   it('not by a department the order is not dispatched to, nor by a supervisor', () => {
     expect(refused(received(), 'respond', AMR, { answer: 'a' })?.code).toBe('forbidden')
     expect(refused(dispatched(), 'respond', HR, { answer: 'a' })?.code).toBe('forbidden')
-    for (const actor of [SUPERVISOR, AUDITOR, ADMIN]) expect(refused(dispatched(), 'respond', actor, { answer: 'a' })?.code).toBe('forbidden')
+    for (const actor of [CITY_SUPERVISOR, AUDITOR, ADMIN]) expect(refused(dispatched(), 'respond', actor, { answer: 'a' })?.code).toBe('forbidden')
   })
 
   it('only received or dispatched, with a written answer', () => {
@@ -430,11 +421,11 @@ describe('reply, callback and close: the closed loop (rule 28)', () => {
   it('reply is taken only responded, and meets the reply deadline', () => {
     expect(statusesAllowing('reply', HOTLINE, { message: 'm' })).toEqual(['responded'])
     const kase = responded()
-    const recorded = act(kase, 'reply', HOTLINE, { message: '已告知处理结果' }, TUESDAY)
-    expect(types(recorded)).toEqual(['replied'])
+    const recorded = act(kase, 'reply', HOTLINE, { message: '已告知处理结果' }, TUE)
+    expect(eventTypesOf(recorded)).toEqual(['replied'])
     expect(recorded[0]!.event.data).toEqual({ message: '已告知处理结果' })
-    expect(kase.view(TUESDAY)).toMatchObject({ status: 'replied', reply: { message: '已告知处理结果', at: TUESDAY } })
-    expect(deadline(kase, 'reply')).toMatchObject({ state: 'met', settledAt: TUESDAY })
+    expect(kase.view(TUE)).toMatchObject({ status: 'replied', reply: { message: '已告知处理结果', at: TUE } })
+    expect(deadline(kase, 'reply')).toMatchObject({ state: 'met', settledAt: TUE })
     expect(kase.isOpen).toBe(true)
   })
 
@@ -445,12 +436,12 @@ describe('reply, callback and close: the closed loop (rule 28)', () => {
 
   it('a satisfied callback closes the order', () => {
     const kase = replied()
-    const recorded = act(kase, 'callback', HOTLINE, { satisfied: true, note: '满意' }, WEDNESDAY)
-    expect(types(recorded)).toEqual(['called_back', 'closed'])
+    const recorded = act(kase, 'callback', HOTLINE, { satisfied: true, note: '满意' }, WED)
+    expect(eventTypesOf(recorded)).toEqual(['called_back', 'closed'])
     expect(recorded.map((r) => r.event.data)).toEqual([{ satisfied: true, note: '满意' }, { via: 'callback' }])
-    expect(kase.view(WEDNESDAY)).toMatchObject({
-      status: 'closed', callbacks: [{ satisfied: true, note: '满意', at: WEDNESDAY }],
-      closure: { via: 'callback', by: 'gz-12345', at: WEDNESDAY, note: '满意' },
+    expect(kase.view(WED)).toMatchObject({
+      status: 'closed', callbacks: [{ satisfied: true, note: '满意', at: WED }],
+      closure: { via: 'callback', by: 'gz-12345', at: WED, note: '满意' },
     })
     expect(kase.isOpen).toBe(false)
     expect(kase.nextWakeMs()).toBeUndefined()
@@ -466,40 +457,40 @@ describe('reply, callback and close: the closed loop (rule 28)', () => {
 
   it('closing ends every clock still running (a supervision order\'s)', () => {
     const kase = replied()
-    act(kase, 'supervise', SUPERVISOR, { note: '请跟进', respondWithin: { workingDays: 2 } })
+    act(kase, 'supervise', CITY_SUPERVISOR, { note: '请跟进', respondWithin: { workingDays: 2 } })
     act(kase, 'callback', HOTLINE, { satisfied: true })
     expect(deadline(kase, 'supervision:S1').state).toBe('cancelled')
     const closedByNote = replied()
-    act(closedByNote, 'supervise', SUPERVISOR, { note: '请跟进', respondWithin: { workingDays: 2 } })
+    act(closedByNote, 'supervise', CITY_SUPERVISOR, { note: '请跟进', respondWithin: { workingDays: 2 } })
     act(closedByNote, 'close', HOTLINE, { note: 'n' })
     expect(deadline(closedByNote, 'supervision:S1').state).toBe('cancelled')
   })
 
   it('close without a call-back (citizen unreachable) needs a note', () => {
     const kase = replied()
-    const recorded = act(kase, 'close', OWNER_WINDOW, { note: '三次致电未接通' }, WEDNESDAY)
-    expect(types(recorded)).toEqual(['closed'])
+    const recorded = act(kase, 'close', OWNER_WINDOW, { note: '三次致电未接通' }, WED)
+    expect(eventTypesOf(recorded)).toEqual(['closed'])
     expect(recorded[0]!.event.data).toEqual({ via: 'close', note: '三次致电未接通' })
-    expect(kase.view(WEDNESDAY)).toMatchObject({ status: 'closed', callbacks: [], closure: { via: 'close', by: 'gz-12345', at: WEDNESDAY, note: '三次致电未接通' } })
+    expect(kase.view(WED)).toMatchObject({ status: 'closed', callbacks: [], closure: { via: 'close', by: 'gz-12345', at: WED, note: '三次致电未接通' } })
     expect(kase.isOpen).toBe(false)
     expect(refused(replied(), 'close', HOTLINE, {})?.code).toBe('validation_failed')
   })
 
   it('a dissatisfied callback reopens the order: dispatched again to the last handler, flagged, with a new reply deadline beside the met one', () => {
     const kase = replied()
-    const recorded = act(kase, 'callback', HOTLINE, { satisfied: false, note: '灯还是不亮' }, WEDNESDAY)
-    expect(types(recorded)).toEqual(['called_back', 'reopened'])
+    const recorded = act(kase, 'callback', HOTLINE, { satisfied: false, note: '灯还是不亮' }, WED)
+    expect(eventTypesOf(recorded)).toEqual(['called_back', 'reopened'])
     expect(recorded[1]!.event.data).toEqual({ round: 2, replyKey: 'reply:2', toOrganizationId: 'gz-amr', dispatch: 2 })
-    const view = kase.view(WEDNESDAY)
+    const view = kase.view(WED)
     expect(view).toMatchObject({
       status: 'dispatched', handlingOrganizationId: 'gz-amr', ownerOrganizationId: 'gz-12345', flags: ['reopened'],
-      callbacks: [{ satisfied: false, note: '灯还是不亮', at: WEDNESDAY }],
-      dispatches: [{ organizationId: 'gz-amr', at: LATER }, { organizationId: 'gz-amr', at: WEDNESDAY }],
+      callbacks: [{ satisfied: false, note: '灯还是不亮', at: WED }],
+      dispatches: [{ organizationId: 'gz-amr', at: LATER }, { organizationId: 'gz-amr', at: WED }],
     })
     expect(view).not.toHaveProperty('closure')
     expect(keys(kase)).toEqual([['reply', 'met'], ['sign:1', 'met'], ['reply:2', 'running'], ['sign:2', 'running']])
-    expect(deadline(view, 'reply:2')).toMatchObject({ kind: 'reply', startedAt: WEDNESDAY, dueAt: endOf('2026-03-25'), organizationId: 'gz-12345' })
-    expect(deadline(view, 'sign:2')).toMatchObject({ startedAt: WEDNESDAY, dueAt: endOf('2026-03-05'), organizationId: 'gz-amr' })
+    expect(deadline(view, 'reply:2')).toMatchObject({ kind: 'reply', startedAt: WED, dueAt: endOfDay('2026-03-25'), organizationId: 'gz-12345' })
+    expect(deadline(view, 'sign:2')).toMatchObject({ startedAt: WED, dueAt: endOfDay('2026-03-05'), organizationId: 'gz-amr' })
     expect(kase.isOpen).toBe(true)
     // The loop runs again: the unit answers, the owner replies and meets the new deadline.
     act(kase, 'respond', AMR, { answer: '已更换灯具' })
@@ -510,7 +501,7 @@ describe('reply, callback and close: the closed loop (rule 28)', () => {
   it('reopens to received when the owner answered it itself, with no sign deadline', () => {
     const kase = replied(true)
     const recorded = act(kase, 'callback', OWNER_WINDOW, { satisfied: false })
-    expect(types(recorded)).toEqual(['called_back', 'reopened'])
+    expect(eventTypesOf(recorded)).toEqual(['called_back', 'reopened'])
     expect(recorded[1]!.event.data).toEqual({ round: 2, replyKey: 'reply:2' })
     expect(kase.view(LATER)).toMatchObject({ status: 'received', handlingOrganizationId: 'gz-12345', flags: ['reopened'], dispatches: [] })
     expect(keys(kase)).toEqual([['reply', 'met'], ['reply:2', 'running']])
@@ -538,7 +529,7 @@ describe('deadlines and who owes them (rules 28, 31, 32)', () => {
   it('a missed sign deadline marks the order overdue and opens a supervision record on the unit dispatched to', () => {
     const kase = dispatched()
     const due = deadline(kase, 'sign:1').dueAt
-    expect(types(kase.advance(due))).toEqual(['deadline_warned', 'deadline_missed', 'supervision_opened'])
+    expect(eventTypesOf(kase.advance(due))).toEqual(['deadline_warned', 'deadline_missed', 'supervision_opened'])
     expect(kase.state.overdue).toBe(true)
     expect(deadline(kase, 'sign:1').state).toBe('missed')
     expect(kase.state.supervisions).toEqual([expect.objectContaining({ kind: 'automatic', organizationId: 'gz-amr', deadlineKey: 'sign:1' })])
@@ -563,7 +554,7 @@ describe('deadlines and who owes them (rules 28, 31, 32)', () => {
 
   it('a supervision order\'s deadline is owed by the handling organisation, as the kernel has it', () => {
     const kase = dispatched()
-    act(kase, 'supervise', SUPERVISOR, { note: '督办', respondWithin: { workingDays: 1 } })
+    act(kase, 'supervise', CITY_SUPERVISOR, { note: '督办', respondWithin: { workingDays: 1 } })
     expect(deadline(kase, 'supervision:S1').organizationId).toBe('gz-amr')
   })
 
@@ -575,9 +566,9 @@ describe('deadlines and who owes them (rules 28, 31, 32)', () => {
 
 describe('supervision on a work order', () => {
   it('supervise while open, respond to it while open; not once closed', () => {
-    expect(statusesAllowing('supervise', SUPERVISOR, { note: 'n', respondWithin: { workingDays: 1 } })).toEqual([...OPEN_STATUSES])
+    expect(statusesAllowing('supervise', CITY_SUPERVISOR, { note: 'n', respondWithin: { workingDays: 1 } })).toEqual([...OPEN_STATUSES])
     const kase = dispatched()
-    act(kase, 'supervise', SUPERVISOR, { note: 'n', respondWithin: { workingDays: 1 } })
+    act(kase, 'supervise', CITY_SUPERVISOR, { note: 'n', respondWithin: { workingDays: 1 } })
     act(kase, 'respond_supervision', AMR, { note: '已处理' })
     expect(kase.state.supervisions[0]).toMatchObject({ kind: 'order', organizationId: 'gz-amr', response: '已处理' })
     expect(COMPLAINT_ACTIONS.respond_supervision.allowedIn).toEqual(OPEN_STATUSES)
@@ -602,7 +593,7 @@ describe('levelled supervision on a work order (API.md "What every case kind sha
       expect(refused(kase, 'respond_supervision', OTHER_HOTLINE, { note: 'n' })?.code).toBe('invalid_transition')
       expect(refused(kase, 'respond_supervision', AUDITOR, { note: 'n' })?.code).toBe('forbidden')
       const recorded = act(kase, 'respond_supervision', answerer, { note: '已督促答复' }, due)
-      expect(types(recorded)).toEqual(['supervision_responded'])
+      expect(eventTypesOf(recorded)).toEqual(['supervision_responded'])
       expect(kase.state.supervisions[0]).toMatchObject({ respondedAt: due, response: '已督促答复' })
       expect(deadline(kase, 'supervision:S1').state).toBe('met')
     }
@@ -660,6 +651,6 @@ describe('the complaint kind at the edges', () => {
     const kase = replied()
     const resumed = ComplaintCase.resume(JSON.parse(JSON.stringify(kase.state)), calendarWith())
     expect(resumed.view(LATER)).toEqual(kase.view(LATER))
-    expect(types(resumed.apply({ action: 'callback', actor: HOTLINE, params: { satisfied: true } }, WEDNESDAY))).toEqual(['called_back', 'closed'])
+    expect(eventTypesOf(resumed.apply({ action: 'callback', actor: HOTLINE, params: { satisfied: true } }, WED))).toEqual(['called_back', 'closed'])
   })
 })

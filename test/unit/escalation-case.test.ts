@@ -10,24 +10,14 @@ import { DEFAULT_LIMIT_SETTINGS } from '../../src/domain/limit-settings.ts'
 import type { Actor, Role } from '../../src/domain/roles.ts'
 import { calendarWith, newApplication, testGuide } from '../support/time-skipping.ts'
 import { refusalOf } from '../support/tiny-case.ts'
+import { ADMIN, AMR, AUDITOR, CITY_SUPERVISOR, endOfDay, eventTypesOf, HR, MON, THU, TUE, WED } from '../support/unit-fixtures.ts'
 
 // The escalation (办不成事, DOMAIN rules 21 and 22; API.md "Escalations") as pure domain code.
 
 const DESK: Actor = { organizationId: 'gz-center', role: 'window' }
 const HOTLINE: Actor = { organizationId: 'gz-center', role: 'hotline' }
 const OTHER_DESK: Actor = { organizationId: 'gz-other-center', role: 'window' }
-const CHIEF: Actor = { organizationId: 'gz', role: 'supervisor' }
-const AMR: Actor = { organizationId: 'gz-amr', role: 'department' }
-const HR: Actor = { organizationId: 'gz-hr', role: 'department' }
-const AUDITOR: Actor = { organizationId: 'root', role: 'auditor' }
-const ADMIN: Actor = { organizationId: 'root', role: 'admin' }
 
-const MON = '2026-03-02T02:00:00.000Z' // Monday 10:00 in Guangzhou; March 2026 has no holiday
-const TUE = '2026-03-03T02:00:00.000Z'
-const WED = '2026-03-04T02:00:00.000Z'
-const THU = '2026-03-05T02:00:00.000Z'
-/** Working days end at 24:00 Guangzhou (16:00 UTC). */
-const endOf = (date: string) => `${date}T16:00:00.000Z`
 
 const filing = (overrides: Partial<EscalationFiling> = {}): EscalationFiling => ({
   category: 'overdue', complainant: { name: '王五', phone: '13800000000', idNumber: '440106198805052345' },
@@ -41,7 +31,6 @@ function filed(overrides: { filing?: Partial<EscalationFiling>; actor?: Actor; l
   })
 }
 const command = (action: string, actor: Actor, params: Record<string, unknown> = {}) => ({ action, actor, params })
-const types = (recorded: Array<{ event: { type: string } }>) => recorded.map((r) => r.event.type)
 const deadline = (kase: EscalationCase, key: string, at = THU) => kase.view(at).deadlines.find((d) => d.key === key)
 
 /** An escalation driven to `status` through its actions. */
@@ -96,8 +85,8 @@ describe('rule 22: filing an escalation', () => {
   it('starts accept (1 working day) and feedback (10 working days) from receipt, both owed by the owner', () => {
     const { escalation } = filed()
     expect(escalation.view(MON).deadlines.map((d) => [d.kind, d.key, d.dueAt, d.state, d.organizationId])).toEqual([
-      ['accept', 'accept', endOf('2026-03-03'), 'running', 'gz-center'],
-      ['feedback', 'feedback', endOf('2026-03-16'), 'running', 'gz-center'],
+      ['accept', 'accept', endOfDay('2026-03-03'), 'running', 'gz-center'],
+      ['feedback', 'feedback', endOfDay('2026-03-16'), 'running', 'gz-center'],
     ])
   })
 
@@ -112,7 +101,7 @@ describe('rule 22: filing an escalation', () => {
     expect(escalation.state.supervision?.respondWithin).toEqual({ workingDays: 7 })
     escalation.apply(command('accept', DESK), MON)
     escalation.apply(command('assign', DESK, { toOrganizationId: 'gz-amr' }), MON)
-    expect(deadline(escalation, 'handle:1', MON)?.dueAt).toBe(endOf('2026-03-04'))
+    expect(deadline(escalation, 'handle:1', MON)?.dueAt).toBe(endOfDay('2026-03-04'))
     expect(escalationLimits()).toEqual({
       accept: { workingDays: 1 }, handle: { workingDays: 5 }, feedback: { workingDays: 10 }, supervisionRespond: { workingDays: 3 },
     })
@@ -144,7 +133,7 @@ describe('rule 22: the actions, each in its own statuses', () => {
     respond_supervision: ['received', 'accepted', 'assigned', 'responded', 'feedback_given', 'closed'],
   }
   const actorFor = (action: string) =>
-    ({ respond: AMR, respond_supervision: AMR, supervise: CHIEF }[action] ?? DESK)
+    ({ respond: AMR, respond_supervision: AMR, supervise: CITY_SUPERVISOR }[action] ?? DESK)
 
   it('lists exactly these actions', () => {
     expect(Object.keys(ESCALATION_ACTIONS).sort()).toEqual(Object.keys(ALLOWED).sort())
@@ -194,12 +183,12 @@ describe('rule 27: the owner\'s window acts for the owner; a supervisor may acce
       .toEqual({ code: 'forbidden', message: 'only gz-center, which owns this escalation, may do this', paths: [] })
     expect(refusalOf(() => at('received').check(command(action, { organizationId: 'gz-other-center', role: 'hotline' }, VALID[action]))))
       .toMatchObject({ code: 'forbidden' })
-    for (const actor of [DESK, HOTLINE, CHIEF]) expect(refusalOf(() => at('received').check(command(action, actor, VALID[action])))).toBeUndefined()
+    for (const actor of [DESK, HOTLINE, CITY_SUPERVISOR]) expect(refusalOf(() => at('received').check(command(action, actor, VALID[action])))).toBeUndefined()
   })
 
   it('assign: another window is forbidden; a supervisor of anywhere may', () => {
     expect(refusalOf(() => at('accepted').check(command('assign', OTHER_DESK, VALID.assign)))?.code).toBe('forbidden')
-    expect(refusalOf(() => at('accepted').check(command('assign', CHIEF, VALID.assign)))).toBeUndefined()
+    expect(refusalOf(() => at('accepted').check(command('assign', CITY_SUPERVISOR, VALID.assign)))).toBeUndefined()
   })
 
   it.each([['feedback', 'responded'], ['close', 'feedback_given'], ['reopen', 'closed']] as const)(
@@ -215,7 +204,7 @@ describe('rule 27: the owner\'s window acts for the owner; a supervisor may acce
     expect(refusalOf(() => kase.check(command('respond', HR, VALID.respond))))
       .toEqual({ code: 'forbidden', message: 'organisation gz-hr does not handle this case', paths: [] })
     expect(refusalOf(() => kase.check(command('respond', AMR, VALID.respond)))).toBeUndefined()
-    kase.apply(command('assign', CHIEF, { toOrganizationId: 'gz-hr' }), WED)
+    kase.apply(command('assign', CITY_SUPERVISOR, { toOrganizationId: 'gz-hr' }), WED)
     expect(refusalOf(() => kase.check(command('respond', AMR, VALID.respond)))?.code).toBe('forbidden')
     expect(refusalOf(() => kase.check(command('respond', HR, VALID.respond)))).toBeUndefined()
   })
@@ -224,7 +213,7 @@ describe('rule 27: the owner\'s window acts for the owner; a supervisor may acce
 describe('rule 22: accept, assign (转办), respond, feedback, close', () => {
   it('walks the whole path, recording each step and settling each deadline it owes', () => {
     const { escalation } = filed()
-    expect(types(escalation.apply(command('accept', DESK), MON))).toEqual(['accepted'])
+    expect(eventTypesOf(escalation.apply(command('accept', DESK), MON))).toEqual(['accepted'])
     expect(escalation.state.status).toBe('accepted')
     expect(deadline(escalation, 'accept')).toMatchObject({ state: 'met', settledAt: MON })
 
@@ -234,7 +223,7 @@ describe('rule 22: accept, assign (转办), respond, feedback, close', () => {
       assignments: [{ organizationId: 'gz-amr', at: TUE }] })
     expect(assigned[0]!.view.assignments![0]).not.toHaveProperty('within')
     // Setting escalation.handle: 5 working days from Tuesday.
-    expect(deadline(escalation, 'handle:1')).toMatchObject({ kind: 'handle', dueAt: endOf('2026-03-10'), state: 'running', organizationId: 'gz-amr' })
+    expect(deadline(escalation, 'handle:1')).toMatchObject({ kind: 'handle', dueAt: endOfDay('2026-03-10'), state: 'running', organizationId: 'gz-amr' })
     // Accepting and feedback stay the owner's, whoever handles the case now.
     expect([deadline(escalation, 'accept')?.organizationId, deadline(escalation, 'feedback')?.organizationId]).toEqual(['gz-center', 'gz-center'])
 
@@ -265,7 +254,7 @@ describe('rule 22: accept, assign (转办), respond, feedback, close', () => {
     const [r] = kase.apply(command('assign', DESK, { toOrganizationId: 'gz-amr', within: { workingDays: 1 } }), TUE)
     expect(r!.event.data).toEqual({ to: 'gz-amr', within: { workingDays: 1 } })
     expect(r!.view.assignments).toEqual([{ organizationId: 'gz-amr', at: TUE, within: { workingDays: 1 } }])
-    expect(deadline(kase, 'handle:1')?.dueAt).toBe(endOf('2026-03-04'))
+    expect(deadline(kase, 'handle:1')?.dueAt).toBe(endOfDay('2026-03-04'))
   })
 
   it('reassigns to another organisation: the first handle clock is cancelled, the new one runs, each owed by its assignee', () => {
@@ -277,14 +266,14 @@ describe('rule 22: accept, assign (转办), respond, feedback, close', () => {
     expect(r!.view.handlingOrganizationId).toBe('gz-hr')
     expect(r!.view.assignments!.map((a) => a.organizationId)).toEqual(['gz-amr', 'gz-hr'])
     expect(deadline(kase, 'handle:1')).toMatchObject({ state: 'cancelled', settledAt: WED, organizationId: 'gz-amr' })
-    expect(deadline(kase, 'handle:2')).toMatchObject({ state: 'running', organizationId: 'gz-hr', dueAt: endOf('2026-03-11') })
+    expect(deadline(kase, 'handle:2')).toMatchObject({ state: 'running', organizationId: 'gz-hr', dueAt: endOfDay('2026-03-11') })
     expect(escalationParticipants(r!.view)).toEqual(['gz-center', 'gz-amr', 'gz-hr'])
   })
 
   it('rejects with a reason: terminal, every clock cancelled', () => {
     const kase = at('received')
-    const [r] = kase.apply(command('reject', CHIEF, { reason: 'not an escalation' }), TUE)
-    expect([r!.event.type, r!.event.data, r!.event.actor]).toEqual(['rejected', { reason: 'not an escalation' }, CHIEF])
+    const [r] = kase.apply(command('reject', CITY_SUPERVISOR, { reason: 'not an escalation' }), TUE)
+    expect([r!.event.type, r!.event.data, r!.event.actor]).toEqual(['rejected', { reason: 'not an escalation' }, CITY_SUPERVISOR])
     expect(r!.view).toMatchObject({ status: 'rejected', rejection: { reason: 'not an escalation', at: TUE } })
     expect(kase.view(TUE).deadlines.map((d) => d.state)).toEqual(['cancelled', 'cancelled'])
     expect(kase.isOpen).toBe(false)
@@ -301,7 +290,7 @@ describe('rule 22: accept, assign (转办), respond, feedback, close', () => {
 
   it('cancels what still runs when it closes (a supervision order\'s answer)', () => {
     const kase = at('assigned')
-    kase.apply(command('supervise', CHIEF, VALID.supervise), TUE)
+    kase.apply(command('supervise', CITY_SUPERVISOR, VALID.supervise), TUE)
     expect(deadline(kase, 'supervision:S1')?.state).toBe('running')
     kase.apply(command('respond', AMR, VALID.respond), TUE)
     kase.apply(command('feedback', DESK, VALID.feedback), TUE)
@@ -319,10 +308,10 @@ describe('rule 22: reopening, once', () => {
     for (const gone of ['response', 'feedback', 'closure']) expect(r!.view).not.toHaveProperty(gone)
     expect(r!.view.assignments!.map((a) => [a.organizationId, a.at])).toEqual([['gz-amr', TUE], ['gz-amr', WED]])
     expect(deadline(kase, 'handle:1')?.state).toBe('met')
-    expect(deadline(kase, 'handle:2')).toMatchObject({ state: 'running', startedAt: WED, dueAt: endOf('2026-03-11'), organizationId: 'gz-amr' })
+    expect(deadline(kase, 'handle:2')).toMatchObject({ state: 'running', startedAt: WED, dueAt: endOfDay('2026-03-11'), organizationId: 'gz-amr' })
     expect(deadline(kase, 'feedback')?.state).toBe('met')
     expect(deadline(kase, 'feedback:reopened')).toMatchObject({ kind: 'feedback', state: 'running', startedAt: WED,
-      dueAt: endOf('2026-03-18'), organizationId: 'gz-center' })
+      dueAt: endOfDay('2026-03-18'), organizationId: 'gz-center' })
     // The second round settles the new clocks.
     kase.apply(command('respond', AMR, VALID.respond), THU)
     expect(deadline(kase, 'handle:2')?.state).toBe('met')
@@ -343,7 +332,7 @@ describe('rule 22: reopening, once', () => {
     }
     kase.apply(command('reopen', DESK, { reason: 'again' }), WED)
     expect(kase.state.assignments.at(-1)).toEqual({ organizationId: 'gz-amr', at: WED, within: { workingDays: 2 } })
-    expect(deadline(kase, 'handle:2')?.dueAt).toBe(endOf('2026-03-06'))
+    expect(deadline(kase, 'handle:2')?.dueAt).toBe(endOfDay('2026-03-06'))
   })
 
   it('refuses a satisfied closure', () => {
@@ -361,12 +350,12 @@ describe('rules 22 and 32: missed steps are overdue and supervised on whoever ow
     expect(escalation.unplacedBy(Date.parse('2026-03-03T16:00:01.000Z'))).toEqual(['gz-center'])
     escalation.place({ 'gz-center': 'gz' })
     const recorded = escalation.advance('2026-03-03T16:00:01.000Z')
-    expect(types(recorded)).toEqual(expect.arrayContaining(['deadline_missed', 'supervision_opened']))
+    expect(eventTypesOf(recorded)).toEqual(expect.arrayContaining(['deadline_missed', 'supervision_opened']))
     const view = escalation.view('2026-03-03T16:00:01.000Z')
     expect(view.overdue).toBe(true)
     expect(deadline(escalation, 'accept')?.state).toBe('missed')
     expect(view.supervisions).toEqual([expect.objectContaining({ kind: 'automatic', organizationId: 'gz-center', deadlineKey: 'accept',
-      level: 1, supervisorOrganizationId: 'gz', dueAt: endOf('2026-03-09') })])
+      level: 1, supervisorOrganizationId: 'gz', dueAt: endOfDay('2026-03-09') })])
   })
 
   it('the owner\'s window answers the record on the owner; another organisation\'s has none to answer', () => {
@@ -383,20 +372,20 @@ describe('rules 22 and 32: missed steps are overdue and supervised on whoever ow
   it('a missed handle is placed in the tree at the assignee (whoever owes the step), not the owner', () => {
     const kase = at('assigned')
     kase.book.settle('accept', 'met', TUE)
-    expect(kase.unplacedBy(Date.parse(endOf('2026-03-11')))).toEqual(['gz-amr'])
+    expect(kase.unplacedBy(Date.parse(endOfDay('2026-03-11')))).toEqual(['gz-amr'])
   })
 
   it('a missed handle: supervision on the assignee, not on the owner', () => {
     const kase = at('assigned')
-    kase.advance(endOf('2026-03-11'))
-    expect(deadline(kase, 'handle:1', endOf('2026-03-11'))?.state).toBe('missed')
+    kase.advance(endOfDay('2026-03-11'))
+    expect(deadline(kase, 'handle:1', endOfDay('2026-03-11'))?.state).toBe('missed')
     expect(kase.state.overdue).toBe(true)
     expect(kase.state.supervisions).toEqual([expect.objectContaining({ kind: 'automatic', organizationId: 'gz-amr', deadlineKey: 'handle:1' })])
   })
 
   it('a missed feedback: supervision on the owner, though the case is handled by the assignee', () => {
     const kase = at('responded')
-    kase.advance(endOf('2026-03-17'))
+    kase.advance(endOfDay('2026-03-17'))
     const handle = kase.state.supervisions.find((s) => s.deadlineKey === 'feedback')
     expect(handle).toMatchObject({ kind: 'automatic', organizationId: 'gz-center' })
     expect(kase.state.handlingOrganizationId).toBe('gz-amr')
@@ -404,12 +393,12 @@ describe('rules 22 and 32: missed steps are overdue and supervised on whoever ow
 
   it('a supervisor orders the assignee, which answers', () => {
     const kase = at('assigned')
-    const [ordered] = kase.apply(command('supervise', CHIEF, VALID.supervise), TUE)
+    const [ordered] = kase.apply(command('supervise', CITY_SUPERVISOR, VALID.supervise), TUE)
     expect(ordered!.event.type).toBe('supervision_ordered')
     expect(kase.state.supervisions[0]).toMatchObject({ kind: 'order', organizationId: 'gz-amr' })
     // Each organisation answers what it owes: gz-hr owes nothing here.
     expect(refusalOf(() => kase.check(command('respond_supervision', HR, VALID.respond_supervision)))?.code).toBe('invalid_transition')
-    expect(types(kase.apply(command('respond_supervision', AMR, VALID.respond_supervision), WED))).toEqual(['supervision_responded'])
+    expect(eventTypesOf(kase.apply(command('respond_supervision', AMR, VALID.respond_supervision), WED))).toEqual(['supervision_responded'])
   })
 })
 
