@@ -166,6 +166,14 @@ describe('free text and strict parameters', () => {
     const short = Strict({ t: Text(5) })
     expect(refusal(() => parseActionParams('t', short, { t: 'abcdef' }))?.details).toEqual([{ path: '/t', message: 'must not have more than 5 characters' }])
   })
+
+  it('Strict: a parameter the action does not take is refused, not ignored (a misspelt field is a mistake to hear of)', () => {
+    const schema = Strict({ t: Text() })
+    expect(refusal(() => parseActionParams('t', schema, { t: 'a', reason: 'typo' }))).toEqual({
+      code: 'validation_failed', message: 'parameters of t are not valid: / must not have additional properties',
+      details: [{ path: '', message: 'must not have additional properties' }],
+    })
+  })
 })
 
 describe('refuseUnsafeText', () => {

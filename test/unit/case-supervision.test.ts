@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { openOrder } from '../../src/domain/case/supervision.ts'
+import { owedAnswers } from '../../src/domain/case/supervision.ts'
 import type { RecordedEvent } from '../../src/domain/case-view.ts'
 import type { Actor } from '../../src/domain/roles.ts'
 import { CHIEF, DESK, HANDLER, OTHER_DEPT, refusalOf, TINY_AT, TinyCase, tinyCommand as command } from '../support/tiny-case.ts'
@@ -29,7 +29,7 @@ describe('supervise', () => {
     expect(kase.view(TINY_AT).deadlines).toEqual([expect.objectContaining({
       kind: 'supervision', key: 'supervision:S1', state: 'running', dueAt: '2026-03-04T16:00:00.000Z', organizationId: 'gz-amr',
     })])
-    expect(openOrder(kase)?.id).toBe('S1')
+    expect(owedAnswers(kase, HANDLER.organizationId).map((s) => s.id)).toEqual(['S1'])
   })
 
   it('numbers orders after every supervision record, automatic ones included', () => {
@@ -59,7 +59,7 @@ describe('respond_supervision', () => {
     expect(recorded.map((r) => [r.event.type, r.event.actor, r.event.data])).toEqual([['supervision_responded', HANDLER, { id: 'S1', note: 'short of staff' }]])
     expect(kase.state.supervisions[0]).toMatchObject({ respondedAt: LATER, response: 'short of staff' })
     expect(kase.view(LATER).deadlines[0]).toMatchObject({ key: 'supervision:S1', state: 'met', settledAt: LATER, workingDaysUsed: 1 })
-    expect(openOrder(kase)).toBeUndefined()
+    expect(owedAnswers(kase, HANDLER.organizationId)).toEqual([])
     expect(refusalOf(() => kase.check(command('respond_supervision', HANDLER, { note: 'again' }))))
       .toEqual({ code: 'invalid_transition', message: 'no supervision order is open', paths: [] })
   })
@@ -81,14 +81,17 @@ describe('respond_supervision', () => {
     // The case moved to gz-hr: the order was to gz-amr, so gz-hr has none to answer.
     const moved = ordered()
     moved.state.handlingOrganizationId = OTHER_DEPT.organizationId
-    expect(openOrder(moved)).toBeUndefined()
+    expect(owedAnswers(moved, OTHER_DEPT.organizationId)).toEqual([])
+    // Nor does gz-amr answer it: it no longer handles the case.
+    expect(refusalOf(() => moved.check(command('respond_supervision', HANDLER, { note: 'x' })))?.code).toBe('forbidden')
     expect(refusalOf(() => moved.check(command('respond_supervision', OTHER_DEPT, { note: 'x' })))?.code).toBe('invalid_transition')
   })
 
   it('is taken by the handling department only, also after the service ended', () => {
     const kase = ordered()
     expect(refusalOf(() => kase.check(command('respond_supervision', OTHER_DEPT, { note: 'x' })))?.code).toBe('forbidden')
-    expect(refusalOf(() => kase.check(command('respond_supervision', CHIEF, { note: 'x' })))?.code).toBe('forbidden')
+    expect(refusalOf(() => kase.check(command('respond_supervision', CHIEF, { note: 'x' }))))
+      .toEqual({ code: 'forbidden', message: 'role supervisor may not respond_supervision', paths: [] })
     kase.state.status = 'done'
     expect(refusalOf(() => kase.check(command('respond_supervision', HANDLER, { note: 'x' })))).toBeUndefined()
     expect(refusalOf(() => kase.check(command('respond_supervision', HANDLER, { note: '' })))?.paths).toEqual(['/params/note'])
@@ -155,6 +158,8 @@ describe('supervision that climbs the organisation tree', () => {
     kase.advance(dueOf(kase, 'supervision:S3'))
     expect(kase.state.supervisions[3]).toMatchObject({ id: 'S4', level: 4, organizationId: 'gz' })
     expect(kase.state.supervisions[3]).not.toHaveProperty('supervisorOrganizationId')
+    // Nobody is above the root, so its miss needs no look-up of the tree.
+    expect(kase.unplacedBy(Date.parse(dueOf(kase, 'supervision:S4')))).toEqual([])
     const last = beyondWarnings(kase.advance(dueOf(kase, 'supervision:S4')))
     expect(last.map((r) => r.event.type)).toEqual(['deadline_missed'])
     expect(kase.state.supervisions).toHaveLength(4)

@@ -118,7 +118,7 @@ function limitProblems(schema: TObject, params: unknown, prefix: string): Array<
     if (!Object.hasOwn(params, name)) return []
     const value = (params as Record<string, unknown>)[name]
     const limitPath = `${prefix}/${name}`
-    if (!isLimitSchema(field)) return isObjectSchema(field) ? limitProblems(field, value, limitPath) : []
+    if (!isLimitSchema(field)) return Type.IsObject(field) ? limitProblems(field, value, limitPath) : []
     const problem = limitProblem(value)
     return problem ? [{ path: `${limitPath}${problem.path}`, message: problem.message, limitPath }] : []
   })
@@ -127,10 +127,6 @@ function limitProblems(schema: TObject, params: unknown, prefix: string): Array<
 /** LimitSchema, or an optional limit (`within?`): Type.Optional copies the schema, keeping its branches. */
 function isLimitSchema(schema: TSchema): boolean {
   return schema === LimitSchema || (Type.IsOptional(schema) && (schema as { anyOf?: unknown }).anyOf === LimitSchema.anyOf)
-}
-
-function isObjectSchema(schema: TSchema): schema is TObject {
-  return typeof (schema as { properties?: unknown }).properties === 'object' && (schema as { properties?: unknown }).properties !== null
 }
 
 function firstErrors(schema: TSchema, value: unknown): RefusalDetail[] {

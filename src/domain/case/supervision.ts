@@ -7,22 +7,13 @@ import type { CaseCore, CoreState } from './core.ts'
 type AnyCase = CaseCore<CoreState>
 const action = actionOf<AnyCase>()
 
-/** The supervision order (督办) still awaiting an answer from the handling organisation. */
-export function openOrder(kase: AnyCase): Supervision | undefined {
-  const { supervisions, handlingOrganizationId } = kase.state
-  return supervisions.find((s) => s.kind === 'order' && !s.respondedAt && s.organizationId === handlingOrganizationId)
-}
-
 /**
- * What `organizationId` must answer on this case, oldest first. With levels: every unanswered
- * order or levelled record on it, whichever level it sits at. A case started before levels answers only the open
- * order on its handling organisation, as it always did.
+ * What `organizationId` must answer on this case, oldest first: every unanswered order or levelled
+ * record on it, whichever level it sits at. On a case started before levels only its handling
+ * department may answer (respond_supervision's check), so this is the order on it, as it always
+ * was; an automatic record there has no level and is answered by no one.
  */
 export function owedAnswers(kase: AnyCase, organizationId: string): Supervision[] {
-  if (!kase.state.supervision) {
-    const order = openOrder(kase)
-    return order && order.organizationId === organizationId ? [order] : []
-  }
   return kase.state.supervisions.filter((s) => !s.respondedAt && s.organizationId === organizationId
     && (s.kind === 'order' || s.level !== undefined))
 }
