@@ -467,5 +467,38 @@ describe('isOpenApplication', () => {
       expect(isOpenApplication({ status: 'completed', rating, deadlines: [{ kind, state: 'paused' }] })).toBe(true)
       expect(isOpenApplication({ status: 'completed', rating, deadlines: [{ kind, state: 'met' }] })).toBe(false)
     }
+    // Only those two keep an ended case open: any other deadline left pending in its view does not.
+    expect(isOpenApplication({ status: 'withdrawn', deadlines: [{ kind: 'statutory', state: 'paused' }] })).toBe(false)
+  })
+})
+
+describe('revocationGrounds', () => {
+  const approved = { status: 'completed', decision: { outcome: 'approved', at: MON } }
+  const deferredMissed = { deadlines: [{ kind: 'deferred_materials', state: 'missed' as const }] }
+  const commitment = (holds?: boolean) => ({
+    text: 'I hold the licence', verifyWithin: { workingDays: 5 }, at: MON,
+    ...(holds === undefined ? {} : { check: { holds, note: 'checked', at: MON } }),
+  })
+
+  it('rules 35 and 36: a deferred material missing after its missed deadline, or a commitment found false', () => {
+    expect(revocationGrounds({ ...approved, ...deferredMissed, deferredMaterials: [{ code: 'a', receivedAt: MON }, { code: 'b' }] }))
+      .toEqual(['deferred_materials_missing'])
+    expect(revocationGrounds({ ...approved, commitment: commitment(false) })).toEqual(['commitment_false'])
+    expect(revocationGrounds({ ...approved, ...deferredMissed, deferredMaterials: [{ code: 'b' }], commitment: commitment(false) }))
+      .toEqual(['deferred_materials_missing', 'commitment_false'])
+  })
+
+  it('none while materials came, the deadline missed is another, the check found it true or has not been made', () => {
+    expect(revocationGrounds({ ...approved, ...deferredMissed, deferredMaterials: [{ code: 'a', receivedAt: MON }] })).toEqual([])
+    expect(revocationGrounds({ ...approved, deadlines: [{ kind: 'result', state: 'missed' }], deferredMaterials: [{ code: 'b' }] })).toEqual([])
+    expect(revocationGrounds({ ...approved, commitment: commitment(true) })).toEqual([])
+    expect(revocationGrounds({ ...approved, commitment: commitment() })).toEqual([])
+  })
+
+  it('none on an application that was not approved, or is already revoked', () => {
+    const grounds = { ...deferredMissed, deferredMaterials: [{ code: 'b' }], commitment: commitment(false) }
+    expect(revocationGrounds({ status: 'rejected', decision: { outcome: 'rejected', at: MON }, ...grounds })).toEqual([])
+    expect(revocationGrounds({ ...approved, status: 'revoked', ...grounds })).toEqual([])
+    expect(revocationGrounds({ status: 'accepted', ...grounds })).toEqual([])
   })
 })
