@@ -171,6 +171,8 @@ describe('the one-time notice', () => {
     expect(refusalOf(() => application.check(cmd('request_supplement', DEPT, { missing: ['form'], note: 'x' })))).toEqual({
       code: 'unprocessable', message: 'a one-time notice names every missing material; it leaves out photo', paths: [],
     })
+    expect(refusalOf(() => application.check(cmd('request_supplement', DEPT, { missing: ['extra'], note: 'x' })))?.message)
+      .toBe('a one-time notice names every missing material; it leaves out form, photo')
     // More than the missing ones is fine: a material handed in may be defective.
     expect(refusalOf(() => application.check(cmd('request_supplement', DEPT, { missing: ['extra', 'photo', 'form'], note: 'x' })))).toBeUndefined()
     // Nothing missing: any notice is a first one.
@@ -215,6 +217,8 @@ describe('shared data', () => {
     })
     expect(refusalOf(() => attached.check(cmd('request_supplement', DEPT, { missing: ['id-card'], note: 'x' })))?.message)
       .toBe('held in shared data, never asked for again: id-card')
+    expect(refusalOf(() => attached.check(cmd('request_supplement', DEPT, { missing: ['id-card', 'form', 'photo'], note: 'x' })))?.message)
+      .toBe('held in shared data, never asked for again: id-card, photo')
     // Not found in shared data: listed missing, yet never asked of the applicant, so the first
     // notice need not name it.
     const notFound = submit(guide, [{ code: 'photo', ref: 'p', source: 'applicant' }])
