@@ -272,6 +272,7 @@ describe('deferred materials (容缺受理)', () => {
     expect(first!.view.status).toBe('approved')
     expect(deadlineOf(first!.view, 'deferred_materials')?.state).toBe('running')
     const [last] = application.apply(cmd('supplement', WINDOW, { materials: [{ code: 'photo', ref: 'doc://photo' }] }), WED)
+    expect([last!.event.type, last!.event.data]).toEqual(['supplemented', { materials: ['photo'], missingMaterials: [], deferredOutstanding: [] }])
     expect(last!.view.deferredMaterials).toEqual([{ code: 'lease', receivedAt: TUE }, { code: 'photo', receivedAt: WED }])
     expect(last!.view.missingMaterials).toEqual([])
     expect(deadlineOf(last!.view, 'deferred_materials')).toMatchObject({ state: 'met', settledAt: WED })

@@ -152,12 +152,12 @@ describe('publishing a guide', () => {
     const guide = publishGuide('ITEM-2', 1, draft({
       processing: 'instant', acceptanceLimit: { workingDays: 1 }, resultLimit: { duration: 'PT4H' }, maxExtensionWorkingDays: 0,
       warnBefore: { workingDays: 2 }, autoApprove: rule, channels: ['window'], offlineReason: 'needs the original seal', commitmentAllowed: true,
-      materials: [{ code: 'form', name: 'Form', required: true, deferrable: true }],
+      materials: [{ code: 'form', name: 'Form', required: true, deferrable: true }], resultSource: 'gz-elicence-business',
     }), '2026-01-05T01:00:00.000Z')
     expect(guide).toMatchObject({
       processing: 'instant', acceptanceLimit: { workingDays: 1 }, resultLimit: { duration: 'PT4H' }, maxExtensionWorkingDays: 0,
       warnBefore: { workingDays: 2 }, autoApprove: rule, channels: ['window'], offlineReason: 'needs the original seal', commitmentAllowed: true,
-      materials: [{ code: 'form', name: 'Form', required: true, deferrable: true }],
+      materials: [{ code: 'form', name: 'Form', required: true, deferrable: true }], resultSource: 'gz-elicence-business',
     })
     expect(Value.Check(Guide, guide)).toBe(true)
   })
