@@ -132,6 +132,10 @@ describe('joint handling', () => {
     expect(deadlineOf(long.view(MON), 'statutory')?.dueAt).toBe(fromMon(60))
     expect(refusalOf(() => long.check(extend(20)))).toBeUndefined()
     expect(refusalOf(() => long.check(extend(21)))?.message).toBe('at most 20 working days of extension for ITEM-1')
+    // An item whose limit is already 45 working days keeps its deadline as it was: nothing to recompute.
+    const even = accepted(testGuide({ statutoryLimit: { workingDays: 45 } }))
+    expect(even.apply(ask(['gz-hr']), MON)[0]!.event.data).not.toHaveProperty('jointHandling')
+    expect(deadlineOf(even.view(MON), 'statutory')?.dueAt).toBe(fromMon(45))
   })
 
   it('rule 10: leaves a statutory deadline already missed as it ended', () => {
