@@ -263,6 +263,11 @@ describe('deferred materials (容缺受理)', () => {
     const accept = (params: Record<string, unknown>) => refusalOf(() => application.check(cmd('accept', DEPT, params)))
     expect(accept({ deferred: ['form'] })).toEqual({ code: 'unprocessable', message: 'not deferrable under ITEM-1: form', paths: [] })
     expect(accept({ deferred: ['photo'] })).toEqual({ code: 'unprocessable', message: 'already handed in, nothing to defer: photo', paths: [] })
+    const both = submit(testGuide({ materials: [FORM, EXTRA, { ...LEASE, deferrable: false }, { ...PHOTO, deferrable: true }, { ...ID_CARD, deferrable: true }] }),
+      [{ code: 'form', ref: 'f', source: 'applicant' }, { code: 'photo', ref: 'p', source: 'applicant' }, { code: 'id-card', ref: 'i', source: 'applicant' }])
+    expect(refusalOf(() => both.check(cmd('accept', DEPT, { deferred: ['extra', 'lease'] })))?.message).toBe('not deferrable under ITEM-1: extra, lease')
+    expect(refusalOf(() => both.check(cmd('accept', DEPT, { deferred: ['photo', 'id-card'] })))?.message)
+      .toBe('already handed in, nothing to defer: photo, id-card')
     expect(accept({ deferred: ['deed'] })?.code).toBe('validation_failed')
     expect(accept({ deferred: [] })?.paths).toEqual(['/params/deferred'])
     expect(accept({ deferred: ['lease', 'lease'] })?.paths).toEqual(['/params/deferred'])
