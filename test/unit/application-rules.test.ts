@@ -386,6 +386,24 @@ describe('acceptance on a written commitment (告知承诺制)', () => {
     expect(revoked!.event.data).toEqual({ reason: 'false commitment', grounds: ['commitment_false'] })
   })
 
+  it('rules 35 and 36: revoking ends what still runs for the approval, whichever ground it is on', () => {
+    const both = testGuide({ commitmentAllowed: true, materials: [FORM, LEASE] })
+    const approvedOnBoth = () => walk(submit(both, [{ code: 'form', ref: 'f', source: 'applicant' }]),
+      [['accept', DEPT, { commitment, deferred: ['lease'] }], ['approve', DEPT]])
+    // A false commitment, while the lease may still come: its deadline is cancelled with the approval.
+    const onCommitment = approvedOnBoth()
+    onCommitment.apply(cmd('check_commitment', DEPT, { holds: false, note: 'no licence' }), TUE)
+    const [first] = onCommitment.apply(cmd('revoke', DEPT, { reason: 'false commitment' }), WED)
+    expect(deadlineOf(first!.view, 'deferred_materials')).toMatchObject({ state: 'cancelled', settledAt: WED })
+    // The lease never came, while the commitment is still to be checked: the check is cancelled.
+    const onLease = approvedOnBoth()
+    onLease.advance(fromMon(5))
+    const [second] = onLease.apply(cmd('revoke', DEPT, { reason: 'no lease' }), fromMon(6))
+    expect(second!.event.data).toEqual({ reason: 'no lease', grounds: ['deferred_materials_missing'] })
+    expect(deadlineOf(second!.view, 'verification')).toMatchObject({ state: 'cancelled', settledAt: fromMon(6) })
+    expect(deadlineOf(second!.view, 'rating')).toMatchObject({ state: 'running' })
+  })
+
   it('rule 36: a commitment that holds leaves nothing to revoke; it is checked once, and only when given', () => {
     const application = walk(committed(), [['check_commitment', DEPT, { holds: true, note: 'verified' }], ['approve', DEPT]])
     expect(refusalOf(() => application.check(cmd('revoke', DEPT, { reason: 'x' })))?.code).toBe('invalid_transition')
