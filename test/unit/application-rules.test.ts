@@ -348,9 +348,12 @@ describe('deferred materials (容缺受理)', () => {
     expect(application.isOpen).toBe(true)
     application.advance(fromMon(5))
     expect(application.isOpen).toBe(true)
+    const rating = deadlineOf(application.view(NEXT_TUE), 'rating')
     application.apply(cmd('revoke', DEPT, { reason: 'no lease' }), NEXT_TUE)
     expect(application.state.status).toBe('revoked')
     expect(application.isOpen).toBe(false)
+    // The service was rated when it was delivered: the revocation starts no second rating period.
+    expect(deadlineOf(application.view(NEXT_TUE), 'rating')).toEqual(rating)
     const done = walk(deferredAccept(), [['approve', DEPT], ['issue_result', DEPT], ['deliver', WINDOW, { method: 'mail' }],
       ['rate', WINDOW, { score: 5 }], ['supplement', WINDOW, { materials: [{ code: 'lease', ref: 'l' }] }]])
     expect(done.isOpen).toBe(false)
