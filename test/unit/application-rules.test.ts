@@ -337,6 +337,15 @@ describe('deferred materials (容缺受理)', () => {
     expect(refusalOf(() => walk(deferredAccept(), [['approve', DEPT]]).check(cmd('revoke', HR, { reason: 'x' })))?.code).toBe('forbidden')
   })
 
+  it('rule 35: the warning before the deferral ends is only a warning', () => {
+    const application = deferredAccept()
+    const { warnAt } = application.book.get('deferred_materials')!
+    const recorded = application.advance(warnAt).map((r) => [r.event.type, r.event.data.key])
+    expect(recorded).toContainEqual(['deadline_warned', 'deferred_materials'])
+    expect(recorded.map(([type]) => type)).not.toContain('deferred_materials_missed')
+    expect(application.state.deferredMaterials).toEqual([{ code: 'lease' }])
+  })
+
   it('rule 35: a denial leaves nothing deferred to wait for', () => {
     const application = walk(deferredAccept(), [['deny', DEPT, { reason: 'no' }]])
     expect(deadlineOf(application.view(MON), 'deferred_materials')).toMatchObject({ state: 'cancelled', settledAt: MON })
