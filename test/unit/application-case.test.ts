@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ApplicationCase, type ApplicationCommand } from '../../src/domain/application/application-case.ts'
+import { ApplicationCase, type ApplicationCommand, caseLimits } from '../../src/domain/application/application-case.ts'
 import { Refusal } from '../../src/domain/refusal.ts'
 import type { Actor } from '../../src/domain/roles.ts'
 import { calendarWith, newApplication, testGuide } from '../support/time-skipping.ts'
@@ -34,6 +34,15 @@ describe('ApplicationCase', () => {
     // Later changes never reach an earlier snapshot.
     application.apply(command('suspend', DEPT, { reason: 'testing', note: 'lab' }), '2026-03-02T04:00:00.000Z')
     expect(accepted[0]!.view.status).toBe('accepted')
+  })
+
+  it('climbs the tree with supervision when its limit is set, as now by default; a case recorded without it keeps one level', () => {
+    const guide = testGuide()
+    const start = (id: string, limits?: Parameters<typeof ApplicationCase.submit>[0]['limits']) => ApplicationCase.submit({
+      id, guide, submission: newApplication(id, { guide }).submission, actor: WINDOW, calendar: calendarWith(), at: AT, ...(limits ? { limits } : {}),
+    }).application
+    expect(start('A-2').state.supervision).toEqual({ respondWithin: caseLimits().supervisionRespond, parents: {} })
+    expect(start('A-3', { ratingDefault: { duration: 'P7D' }, rectification: { workingDays: 15 } }).state).not.toHaveProperty('supervision')
   })
 
   it('rule 9: counts acceptance in working days from the day after submission (Mon + 5 = next Mon 24:00)', () => {
