@@ -475,8 +475,15 @@ describe('a case started under the first rules', () => {
     expect(refusalOf(() => rejected.check(cmd('rate', WINDOW, { score: 5 }))))
       .toEqual({ code: 'invalid_transition', message: 'the case has no rating period', paths: [] })
 
-    const suspended = walk(v1(), [['accept', DEPT], ['suspend', DEPT, { reason: 'other', note: 'x' }]])
+    const suspended = walk(v1(), [['accept', DEPT]])
+    const [suspension] = suspended.apply(cmd('suspend', DEPT, { reason: 'other', note: 'x' }), MON)
     expect(deadlineOf(suspended.view(TUE), 'statutory')?.state).toBe('paused')
+    // Its event says no more than the first rules' events did.
+    expect([suspension!.event.type, suspension!.event.data]).toEqual(['suspended', { reason: 'other', note: 'x' }])
+
+    const withdrawn = v1()
+    withdrawn.apply(cmd('withdraw', WINDOW, { reason: 'moved away' }), MON)
+    expect(withdrawn.view(MON).deadlines.map((d) => [d.key, d.state])).toEqual([['acceptance', 'cancelled']])
 
     const guide = testGuide({ materials: [FORM, PHOTO] })
     const noticed = walk(v1(guide, []), [['request_supplement', DEPT, { missing: ['form'], note: 'first' }],
