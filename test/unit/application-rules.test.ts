@@ -184,6 +184,13 @@ describe('the one-time notice', () => {
       .check(cmd('request_supplement', DEPT, { missing: ['photo'], note: 'blurred' })))).toBeUndefined()
   })
 
+  it('rule 5: only the first notice must name every missing material; a later one names what it finds', () => {
+    const application = walk(submit(two, []), [['request_supplement', DEPT, { missing: ['form', 'photo'], note: 'first' }],
+      ['supplement', WINDOW, { materials: [{ code: 'form', ref: 'f' }] }]])
+    expect(application.state.missingMaterials).toEqual(['photo'])
+    expect(refusalOf(() => application.check(cmd('request_supplement', DEPT, { missing: ['form'], note: 'the form is unsigned' })))).toBeUndefined()
+  })
+
   it('rule 6: a later notice naming a material the first could have named is a violation', () => {
     // Present at the first notice (the form) and not named by it.
     const application = walk(submit(two), [['request_supplement', DEPT, { missing: ['photo'], note: 'first' }],
