@@ -302,6 +302,8 @@ describe('deferred materials (容缺受理)', () => {
     expect(refusalOf(() => deferredAccept().check(cmd('supplement', WINDOW, { materials: [{ code: 'form', ref: 'f' }] })))).toEqual({
       code: 'unprocessable', message: 'not deferred materials still outstanding: form', paths: [],
     })
+    expect(refusalOf(() => deferredAccept().check(cmd('supplement', WINDOW, { materials: [{ code: 'form', ref: 'f' }, { code: 'photo', ref: 'p' }] })))
+      ?.message).toBe('not deferred materials still outstanding: form, photo')
   })
 
   it('rule 35: a deferred material that never comes is the applicant\'s miss: no overdue mark, and the approval may be revoked', () => {
