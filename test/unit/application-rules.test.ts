@@ -425,6 +425,11 @@ describe('acceptance on a written commitment (告知承诺制)', () => {
     expect(deadlineOf(second!.view, 'rating')).toMatchObject({ state: 'running' })
   })
 
+  it('rule 36: a denial leaves no commitment to check', () => {
+    const application = walk(committed(), [['deny', DEPT, { reason: 'no' }]])
+    expect(deadlineOf(application.view(MON), 'verification')).toMatchObject({ state: 'cancelled', settledAt: MON })
+  })
+
   it('rule 36: a commitment that holds leaves nothing to revoke; it is checked once, and only when given', () => {
     const application = walk(committed(), [['check_commitment', DEPT, { holds: true, note: 'verified' }], ['approve', DEPT]])
     expect(refusalOf(() => application.check(cmd('revoke', DEPT, { reason: 'x' })))?.code).toBe('invalid_transition')
