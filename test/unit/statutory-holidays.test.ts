@@ -240,6 +240,9 @@ describe('an unpublished year counts its statutory holidays', () => {
     for (let d = dayOfDate('2026-02-15'); d <= dayOfDate('2026-02-23'); d++) expect(calendar.isWorkingDay(d)).toBe(false)
     expect(calendar.isWorkingDay('2026-02-14')).toBe(true)
     expect(addWorkingDays(calendar, '2026-02-13T10:00:00+08:00', 1)).toMatchObject({ dueDate: '2026-02-14', provisional: false })
+    // Asked for one year (the calendar API's GET of a year), a published year is returned as it is.
+    const published = officialCalendarYears().find((y) => y.year === 2026)!
+    expect(provisionalYear(2026, published)).toBe(published)
   })
 })
 
