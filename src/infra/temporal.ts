@@ -46,11 +46,11 @@ export function workflowBundleOptions(logger?: Logger): BundleOptions {
 
 /** Workflow code for a worker: the prebuilt bundle given, or one built now from source. */
 async function workflowCode(bundle: WorkerOptions['workflowBundle'] | undefined): Promise<NonNullable<WorkerOptions['workflowBundle']>> {
-  return bundle ?? { code: (await bundleWorkflowCode(workflowBundleOptions(QUIET))).code }
+  return bundle ?? { code: (await bundleWorkflowCode(workflowBundleOptions(QUIET_BUNDLER))).code }
 }
 
 /** Webpack's report of a bundle built at start says nothing an operator needs; its warnings do. */
-const QUIET: Logger = {
+export const QUIET_BUNDLER: Logger = {
   log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined,
   warn: (message, meta) => console.warn(message, meta ?? ''), error: (message, meta) => console.error(message, meta ?? ''),
 }

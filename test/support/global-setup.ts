@@ -7,7 +7,7 @@ import { parseConfig } from '../../src/config.ts'
 import { startDevServer } from '../../src/infra/dev-server.ts'
 import { startEmbeddedPg } from '../../src/infra/embedded-pg.ts'
 import { resolveTemporalBinary } from '../../src/infra/temporal-binaries.ts'
-import { workflowBundleOptions } from '../../src/infra/temporal.ts'
+import { QUIET_BUNDLER, workflowBundleOptions } from '../../src/infra/temporal.ts'
 import { freePort } from '../../src/infra/ports.ts'
 import { resolveTestEpoch, TEST_EPOCH_VARIABLE } from './test-epoch.ts'
 
@@ -57,7 +57,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     databaseUrl = pg.url
   }
 
-  const { code } = await bundleWorkflowCode(workflowBundleOptions(quietLogger))
+  const { code } = await bundleWorkflowCode(workflowBundleOptions(QUIET_BUNDLER))
   const workflowBundlePath = join(scratch, 'workflows.js')
   await writeFile(workflowBundlePath, code)
 
@@ -87,7 +87,3 @@ function testEpochOf(requested: string | undefined): number | null {
   return epochMs
 }
 
-const quietLogger = {
-  log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined,
-  warn: (message: string) => console.warn(message), error: (message: string) => console.error(message),
-}
