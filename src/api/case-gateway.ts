@@ -9,7 +9,7 @@ import { isRefusalCode } from '../domain/refusal.ts'
 import { startCalendarPropagation } from '../infra/calendar-propagation.ts'
 import type { TaskQueues } from '../infra/temporal.ts'
 import { CASE_WORKFLOWS, type NewCases, type StartableKind } from '../workflows/case-kinds.ts'
-import { actionUpdate, submittedUpdate } from '../workflows/case/contract.ts'
+import { actionUpdate, submittedUpdate, workNudgedSignal } from '../workflows/case/contract.ts'
 import { problem } from './problem.ts'
 
 /** What the API asks of Temporal: start cases, send them commands, hand out calendar versions. Nothing else. */
@@ -18,6 +18,11 @@ export interface CaseGateway {
   startCase<K extends StartableKind>(kind: K, input: NewCases[K]): Promise<CaseView | 'closed'>
   /** Sends a command to a case of any kind; its workflow checks it with the kind's own rules. */
   act(caseId: string, command: CaseCommand): Promise<CaseView>
+  /**
+   * Tells open cases that what their own work waits for may have changed (a raised budget); a
+   * case that has ended meanwhile is skipped. Returns how many could not be told.
+   */
+  nudge(caseIds: readonly string[]): Promise<number>
   /** Starts (or finds) the workflow that hands calendar version `version` to the open cases it may move. */
   propagateCalendar(version: number): Promise<void>
   ping(): Promise<void>
@@ -26,7 +31,7 @@ export interface CaseGateway {
 /** For an app that must never reach Temporal (read benchmarks, tests of reads): every call fails, saying `why`. */
 export function refusingGateway(why: string): CaseGateway {
   const refuse = () => Promise.reject(new Error(why))
-  return { startCase: refuse, act: refuse, propagateCalendar: refuse, ping: refuse }
+  return { startCase: refuse, act: refuse, nudge: refuse, propagateCalendar: refuse, ping: refuse }
 }
 
 export function createCaseGateway(client: Client, queues: TaskQueues): CaseGateway {
@@ -54,6 +59,17 @@ export function createCaseGateway(client: Client, queues: TaskQueues): CaseGatew
       } catch (err) {
         throw translate(err)
       }
+    },
+    async nudge(caseIds) {
+      let failed = 0
+      for (const caseId of caseIds) {
+        try {
+          await client.workflow.getHandle(caseId).signal(workNudgedSignal)
+        } catch (err) {
+          if (!(err instanceof WorkflowNotFoundError)) failed++
+        }
+      }
+      return failed
     },
     async propagateCalendar(version) {
       await startCalendarPropagation(client, queues.calendar, version)

@@ -1,9 +1,10 @@
 import { sql } from 'drizzle-orm'
 import {
-  boolean, customType, index, integer, jsonb, pgTable, primaryKey, smallint, text, uniqueIndex,
+  bigint, boolean, customType, index, integer, jsonb, pgTable, primaryKey, smallint, text, uniqueIndex,
 } from 'drizzle-orm/pg-core'
 import type { CaseKind, CaseView, DeadlineState, Supervision } from '../domain/case-view.ts'
 import type { Notice, NoticeType } from '../domain/notices.ts'
+import type { Beneficiary, Policy, PolicyDraft } from '../domain/policy.ts'
 import type { ReviewSubject, Signer } from '../domain/review.ts'
 import type { Actor, OrganizationKind, Role } from '../domain/roles.ts'
 
@@ -312,4 +313,106 @@ export const notificationOutbox = pgTable('notification_outbox', {
 }, (t) => [
   uniqueIndex('notification_outbox_event_idx').on(t.caseId, t.eventSeq),
   index('notification_outbox_due_idx').on(t.nextAttemptAt, t.id).where(sql`${t.sentAt} IS NULL`),
+])
+
+// ---- policy fulfilment (API.md "Policy fulfilment", DOMAIN rules 23–25) ----------------------
+
+/** A policy's draft and the number of its latest published version, as for service items. */
+export const policies = pgTable('policies', {
+  code: text('code').primaryKey(),
+  draft: jsonb('draft').$type<PolicyDraft>(),
+  draftRevision: integer('draft_revision').notNull().default(0),
+  draftAuthor: jsonb('draft_author').$type<Signer>(),
+  latestVersion: integer('latest_version'),
+  createdAt: instant('created_at').notNull().default(sql`now()`),
+  updatedAt: instant('updated_at').notNull().default(sql`now()`),
+})
+
+export const policyVersions = pgTable('policy_versions', {
+  code: text('code').notNull().references(() => policies.code),
+  version: integer('version').notNull(),
+  policy: jsonb('policy').$type<Policy>().notNull(),
+  publishedAt: instant('published_at').notNull().default(sql`now()`),
+}, (t) => [primaryKey({ columns: [t.code, t.version] })])
+
+/**
+ * Rule 25: a policy's money. `budget` is the latest version's (null: unlimited); `reserved` is
+ * held for payments under way, `paid` has gone out. A reservation is one conditional UPDATE, so
+ * `reserved + paid` never exceeds `budget`, whatever runs concurrently (a CHECK says so too).
+ */
+export const policyLedgers = pgTable('policy_ledgers', {
+  code: text('code').primaryKey().references(() => policies.code),
+  budget: bigint('budget', { mode: 'number' }),
+  reserved: bigint('reserved', { mode: 'number' }).notNull().default(0),
+  paid: bigint('paid', { mode: 'number' }).notNull().default(0),
+  payments: integer('payments').notNull().default(0),
+  updatedAt: instant('updated_at').notNull().default(sql`now()`),
+})
+
+/**
+ * One row per fulfilment case that reserved its amount: exactly one payment per case (the key),
+ * `reserved` until the payment adapter confirmed it, then `paid` with its reference.
+ */
+export const payments = pgTable('payments', {
+  caseId: text('case_id').primaryKey(),
+  /** Keyset order of `GET /v1/policies/{code}/payments`. */
+  ordinal: bigint('ordinal', { mode: 'number' }).generatedAlwaysAsIdentity(),
+  policyCode: text('policy_code').notNull().references(() => policies.code),
+  beneficiaryId: text('beneficiary_id').notNull(),
+  amount: bigint('amount', { mode: 'number' }).notNull(),
+  status: text('status').$type<'reserved' | 'paid'>().notNull(),
+  reference: text('reference'),
+  reservedAt: instant('reserved_at').notNull().default(sql`now()`),
+  paidAt: instant('paid_at'),
+}, (t) => [index('payments_policy_idx').on(t.policyCode, t.ordinal)])
+
+/** A campaign (免申即享 at city scale): an upload of beneficiaries evaluated by its workflow, page by page. */
+export const campaigns = pgTable('campaigns', {
+  id: text('id').primaryKey(),
+  policyCode: text('policy_code').notNull().references(() => policies.code),
+  policyVersion: integer('policy_version').notNull(),
+  /** Who uploaded it. */
+  organizationId: text('organization_id').notNull(),
+  status: text('status').$type<'running' | 'completed' | 'failed'>().notNull(),
+  /** Lines (or list entries), every one. */
+  total: integer('total').notNull(),
+  invalid: integer('invalid').notNull(),
+  evaluated: integer('evaluated').notNull().default(0),
+  duplicates: integer('duplicates').notNull().default(0),
+  eligible: integer('eligible').notNull().default(0),
+  ineligible: integer('ineligible').notNull().default(0),
+  casesCreated: integer('cases_created').notNull().default(0),
+  /** The first 100 invalid lines: `{ line, message }`. */
+  errors: jsonb('errors').$type<Array<{ line: number; message: string }>>().notNull(),
+  /** Lines up to this one are evaluated (and counted); a retried page does not count twice. */
+  evaluatedThrough: integer('evaluated_through').notNull().default(0),
+  /** Lines up to this one have their cases started. */
+  startedThrough: integer('started_through').notNull().default(0),
+  createdAt: instant('created_at').notNull().default(sql`now()`),
+  completedAt: instant('completed_at'),
+})
+
+/** The uploaded lines, numbered from 1: a valid one's beneficiary, an invalid one's reason. */
+export const campaignLines = pgTable('campaign_lines', {
+  campaignId: text('campaign_id').notNull().references(() => campaigns.id, { onDelete: 'cascade' }),
+  line: integer('line').notNull(),
+  beneficiary: jsonb('beneficiary').$type<Beneficiary>(),
+  error: text('error'),
+}, (t) => [primaryKey({ columns: [t.campaignId, t.line] })])
+
+/**
+ * "One beneficiary, one policy, one case, ever": the claim made when a beneficiary was found
+ * eligible (by a campaign or an application). A second claim conflicts, so it is a duplicate.
+ */
+export const fulfilmentClaims = pgTable('fulfilment_claims', {
+  policyCode: text('policy_code').notNull(),
+  beneficiaryId: text('beneficiary_id').notNull(),
+  caseId: text('case_id').notNull(),
+  amount: bigint('amount', { mode: 'number' }).notNull(),
+  campaignId: text('campaign_id'),
+  line: integer('line'),
+  claimedAt: instant('claimed_at').notNull().default(sql`now()`),
+}, (t) => [
+  primaryKey({ columns: [t.policyCode, t.beneficiaryId] }),
+  index('fulfilment_claims_campaign_idx').on(t.campaignId, t.line),
 ])

@@ -1,6 +1,6 @@
-// Review before publication (rules 2 and 40): what someone wrote is published only after someone
-// else approved that very revision of it. Written for any reviewed text (service guides now,
-// policies later): a subject is named by its kind and id, and its drafts are numbered.
+// Review before publication (rules 2, 23 and 40): what someone wrote is published only after someone
+// else approved that very revision of it. Written for any reviewed text (service guides and
+// policies): a subject is named by its kind and id, and its drafts are numbered.
 import { Type, type Static } from 'typebox'
 import { Refusal } from './refusal.ts'
 import { Role } from './roles.ts'
@@ -16,7 +16,7 @@ export type Signer = Static<typeof Signer>
 /** Who may review (the route admits only them): supervisors and administrators. */
 export const REVIEWER_ROLES = ['supervisor', 'admin'] as const
 
-export const SUBJECT_KINDS = ['service-item'] as const
+export const SUBJECT_KINDS = ['service-item', 'policy'] as const
 export const ReviewSubject = Type.Object({
   kind: Type.Enum(SUBJECT_KINDS),
   id: Type.String(),

@@ -21,6 +21,13 @@ export const calendarChangedSignal = defineSignal<[CalendarData]>('calendarChang
  */
 export const escalationFiledSignal = defineSignal<[{ escalationId: string; actor: Actor }]>('escalationFiled')
 
+/**
+ * Something the case's own work waits for may have changed (a policy's budget was raised): the
+ * case tries that work again now instead of at its next retry. Carries nothing; sent any number
+ * of times, it changes nothing the work would not have changed on its own.
+ */
+export const workNudgedSignal = defineSignal('workNudged')
+
 /** Deadlines watched by child workflows: what each child was last told. */
 export type Watches = Record<string, { dueAt: string; warnAt: string; open: boolean }>
 
