@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 
-// Outside the workflow bundle (node:crypto): the campaign's activities and the application route
-// derive the id; the workflow is given it.
+// Beside the claims (node:crypto, so outside the domain and the workflow bundle): the campaign's
+// activities and the application route derive the id; the workflow is given it.
 
 /**
  * Rule 25 and "one beneficiary, one policy, one case, ever": the case id, and so the workflow id,
