@@ -1,6 +1,8 @@
 import type { Database } from '../db/client.ts'
+import type { PaymentAdapter } from '../payments/adapter.ts'
 import { type CalendarSignal, createCalendarPropagationActivities } from './calendar-propagation.ts'
 import { createOrganizationTreeActivities } from './organization-tree.ts'
+import { createPaymentActivities } from './payments.ts'
 import { createProjectionActivities } from './projection.ts'
 import { createSharedDataActivities, createTableSharedData, type SharedDataSource } from './shared-data.ts'
 
@@ -10,6 +12,8 @@ export interface ActivityDeps {
   sharedData?: SharedDataSource
   /** Default: a signal through the worker's own client. */
   signalCalendar?: CalendarSignal
+  /** Default: the ledger in Postgres (src/payments/ledger.ts). */
+  payments?: PaymentAdapter
 }
 
 /** All activities, built from their dependencies (tests swap one dependency, not a module). */
@@ -19,6 +23,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createOrganizationTreeActivities(deps),
     ...createSharedDataActivities(deps.sharedData ?? createTableSharedData(deps.database)),
     ...createCalendarPropagationActivities(deps),
+    ...createPaymentActivities({ database: deps.database, payments: deps.payments }),
   }
 }
 export type Activities = ReturnType<typeof createActivities>
