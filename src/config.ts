@@ -26,6 +26,9 @@ export const ConfigSchema = Type.Object({
   BANJIAN_RETENTION_DAYS: Type.Integer({ default: 3650, minimum: 1 }),
   /** How often a worker archives the histories of closed runs into Postgres, in seconds. */
   BANJIAN_ARCHIVE_INTERVAL_SECONDS: Type.Integer({ default: 60, minimum: 1 }),
+  /** A treasury to pay fulfilments through (src/payments/http-treasury.ts); unset: banjian's own ledger. */
+  BANJIAN_TREASURY_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  BANJIAN_TREASURY_TOKEN: Type.Optional(Type.String({ minLength: 1 })),
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   TEMPORAL_ADDRESS: Type.Optional(Type.String({ minLength: 1 })),
   TEMPORAL_NAMESPACE: Type.Optional(Type.String({ minLength: 1 })),

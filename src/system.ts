@@ -17,6 +17,8 @@ import { resolveTemporalBinary } from './infra/temporal-binaries.ts'
 import {
   connectClient, createWorkers, externalTarget, taskQueues, type TaskQueues, type TemporalTarget,
 } from './infra/temporal.ts'
+import type { PaymentAdapter } from './payments/adapter.ts'
+import { createHttpTreasury } from './payments/http-treasury.ts'
 
 export type ProcessRole = 'all' | 'api' | 'worker'
 
@@ -50,6 +52,8 @@ export interface AssembleOverrides {
    * per notice) and how often it looks for due ones; `false` runs none.
    */
   notifications?: false | { sender?: NotificationSender; intervalMs?: number; backoff?: { initialMs: number; maxMs: number } }
+  /** Where workers pay fulfilments. Default: the treasury at BANJIAN_TREASURY_URL, else the ledger in Postgres. */
+  payments?: PaymentAdapter
 }
 
 /** The parts of a running banjian, as `assemble` built them. */
@@ -119,7 +123,8 @@ export async function assemble(config: Config, overrides: AssembleOverrides = {}
     let workerConnection: NativeConnection | undefined
     if (role !== 'api') {
       const { workers, connection } = await createWorkers({
-        target, queues, deps: { database }, ...(overrides.workflowBundle ? { workflowBundle: overrides.workflowBundle } : {}),
+        target, queues, deps: { database, payments: overrides.payments ?? treasuryOf(config) },
+        ...(overrides.workflowBundle ? { workflowBundle: overrides.workflowBundle } : {}),
       })
       workerConnection = connection
       stack.push({ name: 'worker connection', stop: () => connection.close() })
@@ -159,6 +164,12 @@ export async function assemble(config: Config, overrides: AssembleOverrides = {}
     await stopAll()
     throw err
   }
+}
+
+/** The configured treasury; none: the activities' default, the ledger in Postgres. */
+function treasuryOf(config: Config): PaymentAdapter | undefined {
+  const baseUrl = config.BANJIAN_TREASURY_URL
+  return baseUrl ? createHttpTreasury({ baseUrl, token: config.BANJIAN_TREASURY_TOKEN }) : undefined
 }
 
 /** The Temporal to work on: as given, the configured cluster, or a dev server started here. */
