@@ -22,6 +22,7 @@ import { caseRoutes } from './routes/cases.ts'
 import { complaintRoutes } from './routes/complaints.ts'
 import { healthRoutes } from './routes/health.ts'
 import { organizationRoutes } from './routes/organizations.ts'
+import { policyLedgerRoutes } from './routes/policy-ledger.ts'
 import { serviceItemRoutes } from './routes/service-items.ts'
 import { settingsRoutes } from './routes/settings.ts'
 import { supervisionRoutes } from './routes/supervisions.ts'
@@ -135,6 +136,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   await app.register(calendarRoutes, { prefix: '/v1' })
   await app.register(settingsRoutes, { prefix: '/v1' })
   await app.register(supervisionRoutes, { prefix: '/v1' })
+  await app.register(policyLedgerRoutes, { prefix: '/v1' })
   return app
 }
 
