@@ -22,6 +22,7 @@ import { caseRoutes } from './routes/cases.ts'
 import { complaintRoutes } from './routes/complaints.ts'
 import { healthRoutes } from './routes/health.ts'
 import { organizationRoutes } from './routes/organizations.ts'
+import { policyRoutes } from './routes/policies.ts'
 import { policyLedgerRoutes } from './routes/policy-ledger.ts'
 import { serviceItemRoutes } from './routes/service-items.ts'
 import { settingsRoutes } from './routes/settings.ts'
@@ -129,6 +130,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   await app.register(healthRoutes)
   await app.register(organizationRoutes, { prefix: '/v1' })
   await app.register(serviceItemRoutes, { prefix: '/v1' })
+  await app.register(policyRoutes, { prefix: '/v1' })
   await app.register(applicationRoutes, { prefix: '/v1' })
   await app.register(complaintRoutes, { prefix: '/v1' })
   await app.register(escalationRoutes, { prefix: '/v1' })

@@ -1,0 +1,224 @@
+import type { FastifyBaseLogger } from 'fastify'
+import { Type } from 'typebox'
+import type { Tx } from '../../db/client.ts'
+import {
+  casesWaitingForBudget, findPolicy, findPublishedPolicy, listLatestPolicies, lockPolicy, recordPolicyPublication,
+  savePolicyDraft, setLedgerBudget,
+} from '../../db/policies.ts'
+import { latestReview, recordReview } from '../../db/reviews.ts'
+import { Policy, PolicyDraft, policyDraftProblems, publishPolicy } from '../../domain/policy.ts'
+import { Refusal } from '../../domain/refusal.ts'
+import {
+  approvalFor, Review, ReviewDecision, REVIEWER_ROLES, reviewOf, type ReviewSubject, Signer,
+} from '../../domain/review.ts'
+import type { App } from '../app.ts'
+import { allow, ANY_ROLE, type Principal, principalOf } from '../auth.ts'
+import { createOnce } from '../idempotency.ts'
+import { commonErrorResponses, problem, ProblemDetails } from '../problem.ts'
+import { DEFAULT_PAGE_SIZE, IdempotencyHeaders, INT4_MAX, ListQuery, Page } from '../schemas/common.ts'
+
+// The policy catalogue (API.md "Policy fulfilment", rules 23 and 25): written, reviewed by another
+// key and published in versions exactly as service guides are; publishing also sets the budget.
+
+const Code = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$' })
+const Draft = Type.Object({
+  code: Type.String(),
+  draft: PolicyDraft,
+  /** Counts every save of the policy's draft; a review approves one revision. */
+  revision: Type.Integer({ minimum: 0 }),
+  author: Type.Union([Signer, Type.Null()]),
+  latestVersion: Type.Union([Type.Integer(), Type.Null()]),
+  /** The latest review of this revision, null until it has one. */
+  review: Type.Union([Review, Type.Null()]),
+})
+
+const subjectOf = (code: string): ReviewSubject => ({ kind: 'policy', id: code })
+const signerOf = ({ keyId, organizationId, role }: Principal): Signer => ({ keyId, organizationId, role })
+
+/** Runs a domain rule, turning its Refusal into the contract's problem. */
+function refusing<T>(rule: () => T): T {
+  try {
+    return rule()
+  } catch (err) {
+    if (err instanceof Refusal) throw problem(err.code, err.message)
+    throw err
+  }
+}
+
+/** The policy locked for this transaction, with a draft to `act` on: 404 with no policy, 409 with no draft. */
+async function lockDraft(tx: Tx, code: string, act: 'review' | 'publish') {
+  const policy = await lockPolicy(tx, code)
+  if (!policy) throw problem('not_found', `policy ${code} does not exist`)
+  if (!policy.draft) throw problem('conflict', `policy ${code} has no draft to ${act}`)
+  return { ...policy, draft: policy.draft }
+}
+
+/** Refuses a draft with its problems, each at its path under `at` (`body` when saved, `draft` when published). */
+function refuseDraft(problems: ReturnType<typeof policyDraftProblems>, code: 'validation_failed' | 'unprocessable', at: 'body' | 'draft', lead = ''): never {
+  throw problem(code, `${lead}${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
+    problems.map((p) => ({ path: `${at}${p.path}`, message: p.message })))
+}
+
+/** Whether cases waiting for money may now get it: a limited budget grew or became unlimited. */
+const budgetRaised = (previous: number | null | undefined, next: number | null) =>
+  previous !== undefined && previous !== null && (next === null || next > previous)
+
+export async function policyRoutes(app: App): Promise<void> {
+  const { db } = app.deps.database
+  const cursors = app.cursors.of('policies', Type.Tuple([Code]))
+
+  /**
+   * Tells the policy's cases waiting for money that the budget was raised. The publication has
+   * committed, so nothing here fails it: a case not told retries on its own.
+   */
+  async function nudgeCasesWaitingForBudget(code: string, log: FastifyBaseLogger): Promise<void> {
+    try {
+      const ids = await casesWaitingForBudget(db, code)
+      if (ids.length === 0) return
+      const untold = await app.deps.gateway.nudge(ids)
+      if (untold > 0) log.warn({ policyCode: code, untold, waiting: ids.length }, 'could not tell every case waiting for money that the budget was raised')
+    } catch (err) {
+      log.warn({ err, policyCode: code }, 'could not tell the cases waiting for money that the budget was raised')
+    }
+  }
+
+  app.put('/policies/:code', {
+    preValidation: allow(['admin']),
+    schema: {
+      tags: ['policies'], operationId: 'savePolicyDraft', summary: 'Create or replace the draft of a policy',
+      params: Type.Object({ code: Code }), body: PolicyDraft,
+      response: { 200: Draft, ...commonErrorResponses, 422: ProblemDetails },
+    },
+  }, async (request) => {
+    const draft = request.body
+    const problems = policyDraftProblems(draft)
+    if (problems.length > 0) refuseDraft(problems, 'validation_failed', 'body')
+    const [unknown] = await app.organizations.missing([draft.departmentId])
+    if (unknown) throw problem('unprocessable', `organisation ${unknown} does not exist`)
+    return { ...await savePolicyDraft(db, request.params.code, draft, signerOf(principalOf(request))), review: null }
+  })
+
+  app.get('/policies/:code/draft', {
+    preValidation: allow(['admin']),
+    schema: {
+      tags: ['policies'], operationId: 'getPolicyDraft', summary: 'Read the unpublished draft of a policy',
+      params: Type.Object({ code: Code }), response: { 200: Draft, ...commonErrorResponses, 404: ProblemDetails },
+    },
+  }, async (request) => {
+    const policy = await findPolicy(db, request.params.code)
+    if (!policy?.draft) throw problem('not_found', `policy ${request.params.code} has no draft`)
+    const review = await latestReview(db, subjectOf(policy.code), policy.revision)
+    return { ...policy, draft: policy.draft, review: review ?? null }
+  })
+
+  app.post('/policies/:code/review', {
+    preValidation: allow(REVIEWER_ROLES),
+    schema: {
+      tags: ['policies'], operationId: 'reviewPolicy',
+      summary: 'Approve or send back the current draft of a policy; another key than its author must',
+      params: Type.Object({ code: Code }), headers: IdempotencyHeaders, body: ReviewDecision,
+      response: { 200: Review, ...commonErrorResponses, 404: ProblemDetails, 409: ProblemDetails },
+    },
+  }, async (request) => {
+    const principal = principalOf(request)
+    const { code } = request.params
+    const key = request.headers['idempotency-key']
+    const reviewDraft = async (tx: Tx): Promise<Review> => {
+      const policy = await lockDraft(tx, code, 'review')
+      const draft = { subject: subjectOf(code), revision: policy.revision, author: policy.author }
+      const review = refusing(() => reviewOf(draft, request.body, signerOf(principal), new Date().toISOString()))
+      await recordReview(tx, review)
+      return review
+    }
+    if (!key) return db.transaction(reviewDraft)
+    // Its own scope: a service item may have the same code, and the same key must not answer for it.
+    const first = await createOnce(db, {
+      organizationId: principal.organizationId, scope: `policy-review:${code}`, key, body: { code, keyId: principal.keyId, ...request.body },
+      create: async (tx) => {
+        const review = await reviewDraft(tx)
+        return { id: String(review.revision), review }
+      },
+    })
+    return first.review
+  })
+
+  app.post('/policies/:code/publish', {
+    preValidation: allow(['admin']),
+    schema: {
+      tags: ['policies'], operationId: 'publishPolicy',
+      summary: 'Publish the reviewed draft as the next version of the policy, and give its ledger the new budget',
+      params: Type.Object({ code: Code }), headers: IdempotencyHeaders,
+      response: { 200: Policy, ...commonErrorResponses, 404: ProblemDetails, 409: ProblemDetails, 422: ProblemDetails },
+    },
+  }, async (request) => {
+    const principal = principalOf(request)
+    const { code } = request.params
+    const key = request.headers['idempotency-key']
+    // Set only by the request that publishes: a retry answered from its Idempotency-Key nudges nothing.
+    let raised = false
+    const publishDraft = async (tx: Tx): Promise<Policy> => {
+      const stored = await lockDraft(tx, code, 'publish')
+      // Again at publication: a draft saved before a rule was checked must not reach a case.
+      const unfit = policyDraftProblems(stored.draft)
+      if (unfit.length > 0) refuseDraft(unfit, 'unprocessable', 'draft', 'the draft cannot be published: ')
+      const latest = await latestReview(tx, subjectOf(code), stored.revision)
+      const approval = refusing(() => approvalFor(stored, latest))
+      const version = (stored.latestVersion ?? 0) + 1
+      const policy = publishPolicy(code, version, stored.draft, new Date().toISOString(),
+        { author: approval.author, reviewer: approval.reviewer, reviewedAt: approval.reviewedAt })
+      // Rule 25: in the same transaction, so a version is never published with a budget its ledger lacks.
+      const change = await setLedgerBudget(tx, code, policy.budget)
+      if (!change.set) throw problem('conflict', `budget ${policy.budget} fen is below the ${change.committed} fen already reserved or paid`)
+      await recordPolicyPublication(tx, policy)
+      raised = budgetRaised(change.previous, policy.budget)
+      return policy
+    }
+    let policy: Policy
+    if (!key) {
+      policy = await db.transaction(publishDraft)
+    } else {
+      // Retries, concurrent ones too, wait for the first and hear its answer: the version it made.
+      const first = await createOnce(db, {
+        organizationId: principal.organizationId, scope: `policy-publish:${code}`, key, body: { code },
+        create: async (tx) => {
+          const published = await publishDraft(tx)
+          return { id: String(published.version), policy: published }
+        },
+      })
+      policy = first.policy
+    }
+    if (raised) await nudgeCasesWaitingForBudget(code, request.log)
+    return policy
+  })
+
+  app.get('/policies/:code', {
+    preValidation: allow(ANY_ROLE),
+    schema: {
+      tags: ['policies'], operationId: 'getPolicy', summary: 'Read a published policy, the latest or a given version',
+      params: Type.Object({ code: Code }),
+      querystring: Type.Object({ version: Type.Optional(Type.Integer({ minimum: 1, maximum: INT4_MAX })) }, { additionalProperties: false }),
+      response: { 200: Policy, ...commonErrorResponses, 404: ProblemDetails },
+    },
+  }, async (request) => {
+    const policy = await findPublishedPolicy(db, request.params.code, request.query.version)
+    if (!policy) {
+      const which = request.query.version ? ` version ${request.query.version}` : ''
+      throw problem('not_found', `policy ${request.params.code}${which} is not published`)
+    }
+    return policy
+  })
+
+  app.get('/policies', {
+    preValidation: allow(ANY_ROLE),
+    schema: {
+      tags: ['policies'], operationId: 'listPolicies', summary: 'List the latest published policies, a page at a time',
+      querystring: ListQuery, response: { 200: Page(Policy), ...commonErrorResponses },
+    },
+  }, async (request) => {
+    const { limit = DEFAULT_PAGE_SIZE, cursor } = request.query
+    const after = cursors.open(cursor)?.[0]
+    const rows = await listLatestPolicies(db, after, limit + 1)
+    const items = rows.slice(0, limit)
+    return { items, nextCursor: rows.length > limit ? cursors.seal([items[items.length - 1]!.code]) : null }
+  })
+}
