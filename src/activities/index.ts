@@ -1,6 +1,7 @@
 import type { Database } from '../db/client.ts'
 import type { PaymentAdapter } from '../payments/adapter.ts'
 import { type CalendarSignal, createCalendarPropagationActivities } from './calendar-propagation.ts'
+import { createFulfilmentActivities } from './fulfilment.ts'
 import { createOrganizationTreeActivities } from './organization-tree.ts'
 import { createPaymentActivities } from './payments.ts'
 import { createProjectionActivities } from './projection.ts'
@@ -24,6 +25,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createSharedDataActivities(deps.sharedData ?? createTableSharedData(deps.database)),
     ...createCalendarPropagationActivities(deps),
     ...createPaymentActivities({ database: deps.database, payments: deps.payments }),
+    ...createFulfilmentActivities(deps),
   }
 }
 export type Activities = ReturnType<typeof createActivities>

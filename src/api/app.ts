@@ -19,7 +19,9 @@ import { applicationRoutes } from './routes/applications.ts'
 import { escalationRoutes } from './routes/escalations.ts'
 import { calendarRoutes } from './routes/calendar.ts'
 import { caseRoutes } from './routes/cases.ts'
+import { campaignRoutes } from './routes/campaigns.ts'
 import { complaintRoutes } from './routes/complaints.ts'
+import { fulfilmentRoutes } from './routes/fulfilments.ts'
 import { healthRoutes } from './routes/health.ts'
 import { organizationRoutes } from './routes/organizations.ts'
 import { policyRoutes } from './routes/policies.ts'
@@ -134,6 +136,8 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   await app.register(applicationRoutes, { prefix: '/v1' })
   await app.register(complaintRoutes, { prefix: '/v1' })
   await app.register(escalationRoutes, { prefix: '/v1' })
+  await app.register(campaignRoutes, { prefix: '/v1' })
+  await app.register(fulfilmentRoutes, { prefix: '/v1' })
   await app.register(caseRoutes, { prefix: '/v1' })
   await app.register(calendarRoutes, { prefix: '/v1' })
   await app.register(settingsRoutes, { prefix: '/v1' })

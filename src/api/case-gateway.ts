@@ -5,11 +5,14 @@ import {
 import { ApplicationFailure } from '@temporalio/common'
 import type { CaseCommand } from '../domain/case/action.ts'
 import type { CaseView } from '../domain/case-view.ts'
+import type { Actor } from '../domain/roles.ts'
 import { isRefusalCode } from '../domain/refusal.ts'
 import { startCalendarPropagation } from '../infra/calendar-propagation.ts'
 import type { TaskQueues } from '../infra/temporal.ts'
 import { CASE_WORKFLOWS, type NewCases, type StartableKind } from '../workflows/case-kinds.ts'
 import { actionUpdate, submittedUpdate, workNudgedSignal } from '../workflows/case/contract.ts'
+import type { campaignWorkflow } from '../workflows/fulfilment/campaign.ts'
+import { campaignWorkflowId } from '../workflows/fulfilment/contract.ts'
 import { problem } from './problem.ts'
 
 /** What the API asks of Temporal: start cases, send them commands, hand out calendar versions. Nothing else. */
@@ -18,6 +21,8 @@ export interface CaseGateway {
   startCase<K extends StartableKind>(kind: K, input: NewCases[K]): Promise<CaseView | 'closed'>
   /** Sends a command to a case of any kind; its workflow checks it with the kind's own rules. */
   act(caseId: string, command: CaseCommand): Promise<CaseView>
+  /** Starts (or finds started) the workflow of a campaign whose lines are in Postgres. */
+  startCampaign(campaignId: string, actor: Actor): Promise<void>
   /**
    * Tells open cases that what their own work waits for may have changed (a raised budget); a
    * case that has ended meanwhile is skipped. Returns how many could not be told.
@@ -31,7 +36,7 @@ export interface CaseGateway {
 /** For an app that must never reach Temporal (read benchmarks, tests of reads): every call fails, saying `why`. */
 export function refusingGateway(why: string): CaseGateway {
   const refuse = () => Promise.reject(new Error(why))
-  return { startCase: refuse, act: refuse, nudge: refuse, propagateCalendar: refuse, ping: refuse }
+  return { startCase: refuse, act: refuse, startCampaign: refuse, nudge: refuse, propagateCalendar: refuse, ping: refuse }
 }
 
 export function createCaseGateway(client: Client, queues: TaskQueues): CaseGateway {
@@ -58,6 +63,20 @@ export function createCaseGateway(client: Client, queues: TaskQueues): CaseGatew
         return await client.workflow.getHandle(caseId).executeUpdate(actionUpdate, { args: [command] })
       } catch (err) {
         throw translate(err)
+      }
+    },
+    async startCampaign(campaignId, actor) {
+      try {
+        await client.workflow.start<typeof campaignWorkflow>('campaignWorkflow', {
+          workflowId: campaignWorkflowId(campaignId),
+          taskQueue: queues.fulfilments,
+          args: [{ campaignId, actor, afterLine: 0 }],
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        })
+      } catch (err) {
+        // It ran to its end already: a retried upload finds it done.
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err
       }
     },
     async nudge(caseIds) {

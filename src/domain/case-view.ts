@@ -219,12 +219,35 @@ export const ComplaintViewFields = Type.Object({
   callbacks: Type.Optional(Type.Array(Type.Object({ satisfied: Type.Boolean(), note: Type.Optional(Type.String()), at: Type.String() }))),
 })
 
+/** The fulfilment's own fields (API.md "Policy fulfilment"); the beneficiary is the `applicant`. */
+export const FulfilmentViewFields = Type.Object({
+  policyCode: Type.Optional(Type.String()),
+  policyVersion: Type.Optional(Type.Integer()),
+  /** The policy's mode: no_application (免申即享), confirm (意愿确认) or application. */
+  mode: Type.Optional(Type.String()),
+  /** In fen. */
+  amount: Type.Optional(Type.Integer()),
+  campaignId: Type.Optional(Type.String()),
+  confirmation: Type.Optional(Type.Object({ at: Type.String(), by: Type.String() })),
+  verification: Type.Optional(Type.Object({
+    at: Type.String(), by: Type.String(), automatic: Type.Boolean(), note: Type.Optional(Type.String()),
+  })),
+  /** Each wait for the budget (rule 25): since when, and until when the money was there again. */
+  budgetWaits: Type.Optional(Type.Array(Type.Object({ since: Type.String(), until: Type.Optional(Type.String()) }))),
+  payment: Type.Optional(Type.Object({ status: Type.String(), reference: Type.String(), paidAt: Type.String() })),
+  /** How a case that paid nothing ended: declined (by the beneficiary, or the confirmation window passed) or rejected. */
+  ending: Type.Optional(Type.Object({
+    status: Type.String(), at: Type.String(), by: Type.String(), reason: Type.Optional(Type.String()),
+  })),
+})
+
 /** A case as every endpoint returns it: the shared core plus each kind's own (optional) fields. */
 export const CaseView = Type.Object({
   ...CaseCoreView.properties,
   ...ApplicationViewFields.properties,
   ...EscalationViewFields.properties,
   ...ComplaintViewFields.properties,
+  ...FulfilmentViewFields.properties,
 })
 export type CaseView = Static<typeof CaseView>
 

@@ -5,6 +5,8 @@ import { COMPLAINT_ACTIONS } from './complaint/actions.ts'
 import { complaintParticipants, isOpenComplaint } from './complaint/complaint-case.ts'
 import type { CaseKind, CaseView } from './case-view.ts'
 import { ESCALATION_ACTIONS } from './escalation/actions.ts'
+import { FULFILMENT_ACTIONS } from './fulfilment/actions.ts'
+import { isOpenFulfilment } from './fulfilment/fulfilment-case.ts'
 import { escalationParticipants, isOpenEscalation } from './escalation/escalation-case.ts'
 
 /**
@@ -40,6 +42,13 @@ export const CASE_KIND_DEFINITIONS: Readonly<Partial<Record<CaseKind, CaseKindDe
     actions: ESCALATION_ACTIONS,
     isOpen: isOpenEscalation,
     participants: escalationParticipants,
+  },
+  fulfilment: {
+    kind: 'fulfilment',
+    actions: FULFILMENT_ACTIONS,
+    isOpen: isOpenFulfilment,
+    // The policy's department handles it; the window that took an application keeps seeing it.
+    participants: (view) => [view.handlingOrganizationId, view.receivedBy],
   },
 }
 

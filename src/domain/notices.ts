@@ -6,8 +6,10 @@ import { Applicant, type RecordedEvent } from './case-view.ts'
  * extension (Art. 42: the applicant is told why), a refusal (rule 7: always with its written reason),
  * and the result once it is issued and waits at the comprehensive window (or goes out by mail or
  * electronically). Delivery itself is not announced: the applicant is there, or receives the result.
+ * A fulfilment's beneficiary is told of the entitlement found for them (rule 24: notified, and
+ * asked to confirm when the policy says so), of a rejection, and of the payment.
  */
-export const NOTICE_TYPES = ['suspended', 'extended', 'rejected', 'denied', 'result_issued'] as const
+export const NOTICE_TYPES = ['suspended', 'extended', 'rejected', 'denied', 'result_issued', 'notified', 'paid'] as const
 export type NoticeType = (typeof NOTICE_TYPES)[number]
 
 export const Notice = Type.Object({
@@ -29,9 +31,15 @@ export type Notice = Static<typeof Notice>
 
 const isNoticeType = (type: string): type is NoticeType => (NOTICE_TYPES as readonly string[]).includes(type)
 
-/** The notice an application's event owes its applicant, if any. */
+/** Which events each kind announces to its applicant (or beneficiary). */
+const ANNOUNCED: Partial<Record<RecordedEvent['view']['kind'], readonly NoticeType[]>> = {
+  application: ['suspended', 'extended', 'rejected', 'denied', 'result_issued'],
+  fulfilment: ['notified', 'rejected', 'paid'],
+}
+
+/** The notice a case's event owes its applicant (or beneficiary), if any. */
 export function noticeOf(caseId: string, { event, view }: RecordedEvent): Notice | undefined {
-  if (view.kind !== 'application' || !view.applicant || !isNoticeType(event.type)) return undefined
+  if (!view.applicant || !isNoticeType(event.type) || !ANNOUNCED[view.kind]?.includes(event.type)) return undefined
   const data = event.data
   const details = noticeDetails(event.type, data, view)
   return {
@@ -61,6 +69,11 @@ function noticeDetails(type: NoticeType, data: Record<string, unknown>, view: Re
       return pick('reason')
     case 'result_issued':
       return { ...pick('certificateNo'), collectAt: view.receivedBy }
+    case 'notified':
+      return { policyCode: view.policyCode, amount: view.amount, confirm: view.mode === 'confirm',
+        ...(view.mode === 'confirm' ? { confirmBy: view.deadlines.find((d) => d.key === 'confirm')?.dueAt } : {}) }
+    case 'paid':
+      return { policyCode: view.policyCode, ...pick('amount', 'reference', 'paidAt') }
   }
 }
 
@@ -79,5 +92,15 @@ function noticeText(caseId: string, type: NoticeType, details: Record<string, un
       return `Application ${caseId} is refused: ${reason}.`
     case 'result_issued':
       return `The result of application ${caseId} is ready${typeof details.certificateNo === 'string' ? ` (certificate ${details.certificateNo})` : ''}.`
+    case 'notified':
+      return `You are entitled to ${yuan(details.amount)} under policy ${String(details.policyCode)} (case ${caseId})${
+        details.confirm === true ? `: confirm at a service window by ${String(details.confirmBy)} to receive it.` : '; it will be paid without an application.'}`
+    case 'paid':
+      return `${yuan(details.amount)} under policy ${String(details.policyCode)} has been paid (reference ${String(details.reference)}).`
   }
+}
+
+/** Fen as yuan, for the text of a notice: `12345` → `123.45 yuan`. */
+function yuan(fen: unknown): string {
+  return typeof fen === 'number' ? `${Math.floor(fen / 100)}.${String(fen % 100).padStart(2, '0')} yuan` : 'an amount'
 }

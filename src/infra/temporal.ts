@@ -13,6 +13,7 @@ import { APPLICATION_QUEUE } from '../workflows/application/contract.ts'
 import { CALENDAR_QUEUE } from '../workflows/calendar-propagation/contract.ts'
 import { COMPLAINT_QUEUE } from '../workflows/complaint/contract.ts'
 import { ESCALATION_QUEUE } from '../workflows/escalation/contract.ts'
+import { FULFILMENT_QUEUE } from '../workflows/fulfilment/contract.ts'
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url))
 
@@ -79,6 +80,7 @@ export function taskQueues(prefix: string) {
     applications: `${prefix}-${APPLICATION_QUEUE}`,
     escalations: `${prefix}-${ESCALATION_QUEUE}`,
     complaints: `${prefix}-${COMPLAINT_QUEUE}`,
+    fulfilments: `${prefix}-${FULFILMENT_QUEUE}`,
     calendar: `${prefix}-${CALENDAR_QUEUE}`,
   }
 }

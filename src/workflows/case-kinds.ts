@@ -2,6 +2,7 @@ import type { CaseKind } from '../domain/case-view.ts'
 import { APPLICATION_QUEUE, type NewApplication } from './application/contract.ts'
 import { COMPLAINT_QUEUE, type NewComplaint } from './complaint/contract.ts'
 import { ESCALATION_QUEUE, type NewEscalation } from './escalation/contract.ts'
+import { FULFILMENT_QUEUE, type NewFulfilment } from './fulfilment/contract.ts'
 
 /**
  * Each case kind's workflow: its type name and the task queue it runs on, so that the gateway
@@ -12,6 +13,7 @@ export const CASE_WORKFLOWS = {
   application: { workflowType: 'applicationWorkflow', queue: APPLICATION_QUEUE },
   complaint: { workflowType: 'complaintWorkflow', queue: COMPLAINT_QUEUE },
   escalation: { workflowType: 'escalationWorkflow', queue: ESCALATION_QUEUE },
+  fulfilment: { workflowType: 'fulfilmentWorkflow', queue: FULFILMENT_QUEUE },
 } as const satisfies Partial<Record<CaseKind, { workflowType: string; queue: string }>>
 
 /** What starts a case of each kind. */
@@ -19,5 +21,6 @@ export interface NewCases {
   application: NewApplication
   complaint: NewComplaint
   escalation: NewEscalation
+  fulfilment: NewFulfilment
 }
 export type StartableKind = keyof typeof CASE_WORKFLOWS & keyof NewCases

@@ -4,7 +4,7 @@ import { temporal } from '@temporalio/proto'
 import { TestWorkflowEnvironment } from '@temporalio/testing'
 import { Worker } from '@temporalio/worker'
 import { inject } from 'vitest'
-import { createActivities } from '../../src/activities/index.ts'
+import { type ActivityDeps, createActivities } from '../../src/activities/index.ts'
 import { createCaseReads } from '../../src/db/cases.ts'
 import type { ApplicationCommand } from '../../src/domain/application/application-case.ts'
 import { OFFICIAL_YEARS, officialCalendarYears } from '../../src/domain/official-calendar.ts'
@@ -35,9 +35,9 @@ export interface TimeSkipping {
 
 /**
  * A time-skipping test server (one clock for the file, moved to BANJIAN_TEST_EPOCH when set) and a
- * fresh schema for the projections.
+ * fresh schema for the projections; `deps` swaps what the activities reach outside (a treasury).
  */
-export async function startTimeSkipping(): Promise<TimeSkipping> {
+export async function startTimeSkipping(deps: Omit<ActivityDeps, 'database'> = {}): Promise<TimeSkipping> {
   const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: inject('testServerPath') } },
   })
@@ -51,7 +51,7 @@ export async function startTimeSkipping(): Promise<TimeSkipping> {
   const taskQueue = uniqueName('ts-')
   const worker = await Worker.create({
     connection: env.nativeConnection, taskQueue, workflowBundle: { codePath: inject('workflowBundlePath') },
-    activities: createActivities({ database: db.database }),
+    activities: createActivities({ ...deps, database: db.database }),
   })
   const running = worker.run()
   return {

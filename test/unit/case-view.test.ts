@@ -3,7 +3,7 @@
 import { Value } from 'typebox/value'
 import { describe, expect, it } from 'vitest'
 import {
-  Applicant, ApplicationViewFields, CASE_KINDS, CaseCoreView, CaseEvent, CaseView, ComplaintViewFields, DEADLINE_STATES, DeadlineView,
+  Applicant, ApplicationViewFields, CASE_KINDS, CaseCoreView, CaseEvent, CaseView, ComplaintViewFields, FulfilmentViewFields, DEADLINE_STATES, DeadlineView,
   EscalationViewFields, isPending, maskIdNumber, priorityRank,
 } from '../../src/domain/case-view.ts'
 
@@ -61,13 +61,14 @@ describe('the case view', () => {
   })
 
   it('is the shared core plus each kind\'s own fields, no name used twice', () => {
-    const parts = [CaseCoreView, ApplicationViewFields, EscalationViewFields, ComplaintViewFields].map((part) => Object.keys(part.properties))
+    const parts = [CaseCoreView, ApplicationViewFields, EscalationViewFields, ComplaintViewFields, FulfilmentViewFields].map((part) => Object.keys(part.properties))
     expect(Object.keys(ComplaintViewFields.properties)).toContain('dispatches')
     expect(Object.keys(CaseView.properties).sort()).toEqual(parts.flat().sort())
     expect(new Set(parts.flat()).size).toBe(parts.flat().length)
     expect(Object.keys(CaseCoreView.properties)).not.toContain('serviceItemCode')
     expect(Object.keys(ApplicationViewFields.properties)).toContain('opinions')
     expect(Object.keys(EscalationViewFields.properties)).toEqual(expect.arrayContaining(['complainant', 'assignments']))
+    expect(Object.keys(FulfilmentViewFields.properties)).toEqual(expect.arrayContaining(['policyCode', 'amount', 'payment']))
   })
 
   it.each([

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { APPLICATION_ACTIONS } from '../../src/domain/application/actions.ts'
 import { isOpenApplication } from '../../src/domain/application/application-case.ts'
 import { COMPLAINT_ACTIONS } from '../../src/domain/complaint/actions.ts'
+import { FULFILMENT_ACTIONS } from '../../src/domain/fulfilment/actions.ts'
 import { ESCALATION_ACTIONS } from '../../src/domain/escalation/actions.ts'
 import { isOpenEscalation } from '../../src/domain/escalation/escalation-case.ts'
 import type { CaseView } from '../../src/domain/case-view.ts'
@@ -32,9 +33,9 @@ describe('the kind registry', () => {
     expect(escalation?.participants(view({ ownerOrganizationId: 'gz-center' }))).toEqual(['gz-center'])
   })
 
-  it('knows no other kind yet, and nothing inherited', () => {
-    expect(Object.keys(CASE_KIND_DEFINITIONS)).toEqual(['application', 'complaint', 'escalation'])
-    for (const name of ['fulfilment', 'nothing', 'toString', '__proto__', 'constructor']) expect(kindDefinition(name)).toBeUndefined()
+  it('knows the four kinds and no other, and nothing inherited', () => {
+    expect(Object.keys(CASE_KIND_DEFINITIONS)).toEqual(['application', 'complaint', 'escalation', 'fulfilment'])
+    for (const name of ['nothing', 'toString', '__proto__', 'constructor']) expect(kindDefinition(name)).toBeUndefined()
   })
 
   it('makes the handling organisation and every organisation asked for an opinion participants', () => {
@@ -49,12 +50,15 @@ describe('the kind registry', () => {
   it('lists every action name of every kind once, and the kinds taking each', () => {
     expect([...ACTION_NAMES].sort()).toEqual([...new Set([
       ...Object.keys(APPLICATION_ACTIONS), ...Object.keys(COMPLAINT_ACTIONS), ...Object.keys(ESCALATION_ACTIONS),
+      ...Object.keys(FULFILMENT_ACTIONS),
     ])].sort())
     expect(new Set(ACTION_NAMES).size).toBe(ACTION_NAMES.length)
     expect(kindsTaking('accept').map((d) => d.kind)).toEqual(['application', 'escalation'])
+    expect(kindsTaking('verify').map((d) => d.kind)).toEqual(['fulfilment'])
+    expect(kindsTaking('reject').map((d) => d.kind)).toEqual(['application', 'escalation', 'fulfilment'])
     expect(kindsTaking('assign').map((d) => d.kind)).toEqual(['escalation'])
     expect(kindsTaking('rate').map((d) => d.kind)).toEqual(['application'])
-    expect(kindsTaking('supervise').map((d) => d.kind)).toEqual(['application', 'complaint', 'escalation'])
+    expect(kindsTaking('supervise').map((d) => d.kind)).toEqual(['application', 'complaint', 'escalation', 'fulfilment'])
     expect(kindsTaking('respond').map((d) => d.kind)).toEqual(['complaint', 'escalation'])
     expect(kindsTaking('dispatch').map((d) => d.kind)).toEqual(['complaint'])
     expect(kindsTaking('fly')).toEqual([])

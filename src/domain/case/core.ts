@@ -135,6 +135,14 @@ export abstract class CaseCore<S extends CoreState> {
     return this.drain()
   }
 
+  /**
+   * A level-1 automatic record on `organizationId` for a step that is stuck rather than late (a
+   * policy's budget is spent): the same record a missed deadline opens, climbing the same way.
+   */
+  protected superviseStuck(organizationId: string, reason: string, deadlineKey: string, at: string): void {
+    this.openAutomatic(organizationId, reason, deadlineKey, 1, at)
+  }
+
   /** The fields every kind's view shares. */
   protected coreView(now: string) {
     const { state } = this

@@ -15,6 +15,7 @@ import { deadlineWatchWorkflow } from '../deadline-watch/workflow.ts'
 import { caseKindKey, handlingOrgKey, provisionalKey, statusKey } from '../search-attributes.ts'
 import {
   actionUpdate, calendarChangedSignal, type ContinuedCase, escalationFiledSignal, submittedUpdate, viewQuery, type Watches,
+  workNudgedSignal,
 } from './contract.ts'
 
 const { recordCaseEvents, organizationParents } = proxyActivities<Activities>({
@@ -24,16 +25,38 @@ const { recordCaseEvents, organizationParents } = proxyActivities<Activities>({
 
 const now = () => new Date(Date.now()).toISOString()
 
+/** What a case's own work may do: record what it did, and learn where organisations sit in the tree. */
+export interface WorkTools {
+  project(recorded: RecordedEvent[]): Promise<void>
+  /** Looks up the parents of these organisations, for the supervision records the work is about to open. */
+  place(organizationIds: string[]): Promise<void>
+}
+
+/**
+ * A new case's input. Kinds whose cases are started by the thousand (a campaign's fulfilments)
+ * leave the calendar out, and their `create` reads it once the case runs.
+ */
+type NewCase = { kind: 'new'; calendar?: CalendarData }
+
 /** What the runner needs of a kind: how a case of it starts and how it resumes after continue-as-new. */
-export interface RunnableKind<C extends CaseCore<S>, S extends CoreState, New extends { kind: 'new'; calendar: CalendarData }> {
+export interface RunnableKind<C extends CaseCore<S>, S extends CoreState, New extends NewCase> {
   kind: CaseKind
   /** Refuses (a Refusal) a new case whose first event could never be recorded. */
   checkNew(input: New): void
-  /** The case and its first events; may call activities (pre-review) before it reads the time. */
-  create(input: New, now: () => string): Promise<{ kase: C; recorded: RecordedEvent[] }>
+  /**
+   * The case and its first events; may call activities (pre-review) before it reads the time.
+   * Returns the calendar it read when the input had none.
+   */
+  create(input: New, now: () => string): Promise<{ kase: C; recorded: RecordedEvent[]; calendar?: CalendarData }>
   resume(state: S, calendar: CalendarData): C
   /** What a new case does once its first event is on the read side (an escalation tells its related case). */
   started?(kase: C, input: New): Promise<void>
+  /**
+   * Work the case does by itself between commands (a fulfilment's payment), one piece at a time,
+   * with no command in between; returns when to try again if it must wait (for money), else
+   * undefined. A `workNudged` signal makes it try again at once.
+   */
+  work?(kase: C, tools: WorkTools): Promise<number | undefined>
 }
 
 /**
@@ -41,10 +64,11 @@ export interface RunnableKind<C extends CaseCore<S>, S extends CoreState, New ex
  * timers and signals change the case one at a time, so events are numbered in order; every change
  * reaches the read side (and the search attributes) before its command answers.
  */
-export async function runCase<C extends CaseCore<S>, S extends CoreState, New extends { kind: 'new'; calendar: CalendarData }>(
+export async function runCase<C extends CaseCore<S>, S extends CoreState, New extends NewCase>(
   kind: RunnableKind<C, S, New>, input: New | ContinuedCase<S>,
 ): Promise<void> {
-  let calendar: CalendarData = input.calendar
+  // Set before any handler that reads it can run: from the input, or by `create`.
+  let calendar = input.calendar as CalendarData
   let current: C | undefined
   const watches: Watches = input.kind === 'continued' ? input.watches : {}
   let busy = false
@@ -156,6 +180,16 @@ export async function runCase<C extends CaseCore<S>, S extends CoreState, New ex
     if (change === 'missed' && watches[key]) watches[key] = { ...watches[key], open: false }
   }))
 
+  // Only kinds with work of their own listen: other kinds' histories stay as they were.
+  let nudged = false
+  if (kind.work) setHandler(workNudgedSignal, () => { nudged = true })
+  const tools = (kase: C): WorkTools => ({
+    project: (recorded) => project(kase, recorded),
+    async place(organizationIds) {
+      if (organizationIds.length > 0) kase.place(await organizationParents({ ids: organizationIds }))
+    },
+  })
+
   /**
    * Waits until no command is in flight and the last answer has gone out in a workflow task of its
    * own: the server may hand an update completed in the same task as continue-as-new to the new run
@@ -176,6 +210,7 @@ export async function runCase<C extends CaseCore<S>, S extends CoreState, New ex
   if (input.kind === 'new') {
     if (refused) throw asFailure(refused)
     const created = await kind.create(input, now)
+    if (created.calendar) calendar = created.calendar
     current = kase = created.kase
     await exclusively(() => project(kase, created.recorded), true)
     ready = true
@@ -185,9 +220,15 @@ export async function runCase<C extends CaseCore<S>, S extends CoreState, New ex
   }
 
   while (kase.isOpen) {
-    const wakeMs = kase.nextWakeMs()
+    let retryAtMs: number | undefined
+    if (kind.work) {
+      nudged = false
+      retryAtMs = await exclusively((k) => kind.work!(k, tools(k)))
+      if (!kase.isOpen) break
+    }
+    const wakeMs = earliest(kase.nextWakeMs(), retryAtMs)
     const seen = kase.state.seq
-    const changed = () => kase.state.seq !== seen || kase.nextWakeMs() !== wakeMs || !kase.isOpen
+    const changed = () => nudged || kase.state.seq !== seen || earliest(kase.nextWakeMs(), retryAtMs) !== wakeMs || !kase.isOpen
     if (wakeMs === undefined) await condition(changed)
     else await condition(changed, Math.max(1, wakeMs - Date.now()))
     if (kase.isOpen) {
@@ -213,6 +254,10 @@ export async function runCase<C extends CaseCore<S>, S extends CoreState, New ex
     }
   })
   await condition(allHandlersFinished)
+}
+
+function earliest(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.min(a, b)
 }
 
 async function signalChild(childId: string, message: 'settle' | { dueAt: string; warnAt: string }): Promise<void> {

@@ -1,0 +1,155 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { fulfilmentCaseId } from '../../src/db/claims.ts'
+import type { CaseView } from '../../src/domain/case-view.ts'
+import type { PolicyDraft } from '../../src/domain/policy.ts'
+import { auth, call, type Directory, reviewerKey, seedDirectory } from '../support/fixtures.ts'
+import { ADMIN_KEY, startTestSystem, type TestSystem } from '../support/system.ts'
+import { shanghaiYear } from '../support/test-epoch.ts'
+
+// Campaigns and applications under policies, through HTTP on the real dev server and Postgres
+// (API.md "Policy fulfilment", DOMAIN rules 23–25).
+
+let sys: TestSystem
+let dir: Directory
+let hrKey: string
+
+beforeAll(async () => {
+  sys = await startTestSystem({ calendarPublishedThrough: shanghaiYear(Date.now()) + 2 })
+  dir = await seedDirectory(sys.app)
+  hrKey = dir.otherDepartmentKey
+})
+afterAll(async () => sys?.stop())
+
+const DRAFT: PolicyDraft = {
+  name: '稳岗补贴', departmentId: 'gz-hr', mode: 'no_application', autoVerify: true,
+  eligibility: { '>=': [{ var: 'employees' }, 10] },
+  amount: { '*': [{ var: 'employees' }, 100] },
+  payWithin: { workingDays: 10 },
+}
+
+async function publishPolicy(code: string, overrides: Partial<PolicyDraft> = {}): Promise<void> {
+  const put = await call(sys.app, ADMIN_KEY, 'PUT', `/v1/policies/${code}`, { ...DRAFT, ...overrides })
+  if (put.status !== 200) throw new Error(`policy draft: ${JSON.stringify(put.body)}`)
+  const review = await call(sys.app, await reviewerKey(sys.app), 'POST', `/v1/policies/${code}/review`, { approved: true, note: 'ok' })
+  if (review.status !== 200) throw new Error(`policy review: ${JSON.stringify(review.body)}`)
+  const published = await call(sys.app, ADMIN_KEY, 'POST', `/v1/policies/${code}/publish`)
+  if (published.status !== 200) throw new Error(`policy publish: ${JSON.stringify(published.body)}`)
+}
+
+const enterprise = (n: number, employees: number) =>
+  ({ id: `9144010100000${String(n).padStart(5, '0')}`, type: 'enterprise', name: `企业${n}`, attributes: { employees } })
+
+async function upload(code: string, body: string, type = 'application/x-ndjson', key = hrKey, headers: Record<string, string> = {}) {
+  const response = await sys.app.inject({
+    method: 'POST', url: `/v1/policies/${code}/campaigns`, payload: body, headers: { ...auth(key), 'content-type': type, ...headers },
+  })
+  return { status: response.statusCode, body: response.json() as { id: string; code?: string } }
+}
+
+interface Progress {
+  status: string; total: number; invalid: number; evaluated: number; duplicates: number; eligible: number; ineligible: number
+  casesCreated: number; paid: number; budgetLeft: number | null; errors: Array<{ line: number; message: string }>
+}
+async function completed(id: string, until = (p: Progress) => p.status === 'completed'): Promise<Progress> {
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    const r = await call(sys.app, dir.supervisorKey, 'GET', `/v1/campaigns/${id}`)
+    expect(r.status).toBe(200)
+    const progress = r.body as Progress
+    if (until(progress)) return progress
+    if (Date.now() > deadline) throw new Error(`campaign ${id} did not finish: ${JSON.stringify(progress)}`)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+}
+const countRows = async (table: string) => Number((await sys.db.database.pool.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n)
+
+describe('a campaign (免申即享)', () => {
+  it('evaluates every line, counts the invalid ones with their line numbers, and opens one case per eligible beneficiary', async () => {
+    await publishPolicy('WENGANG')
+    const lines = [
+      ...Array.from({ length: 12 }, (_, i) => JSON.stringify(enterprise(i, i < 9 ? 20 : 3))),
+      '{"id": "broken"',
+      JSON.stringify({ type: 'enterprise', name: '无编号', attributes: {} }),
+      '',
+      JSON.stringify(enterprise(0, 20)),
+      JSON.stringify({ ...enterprise(99, 20), type: 'robot' }),
+    ]
+    const started = await upload('WENGANG', `${lines.join('\n')}\n`)
+    expect(started.status).toBe(202)
+    const progress = await completed(started.body.id, (p) => p.status === 'completed' && p.paid === 9)
+    expect(progress).toMatchObject({
+      total: 17, invalid: 4, evaluated: 13, duplicates: 1, eligible: 9, ineligible: 3, casesCreated: 9, paid: 9, budgetLeft: null,
+    })
+    expect(progress.errors.map((e) => e.line)).toEqual([13, 14, 15, 17])
+    expect(progress.errors[1]!.message).toBe('the beneficiary has no id')
+    const cases = await call(sys.app, dir.auditorKey, 'GET', '/v1/cases?kind=fulfilment&limit=200')
+    const ids = (cases.body as { items: CaseView[] }).items.filter((c) => c.policyCode === 'WENGANG').map((c) => c.id).sort()
+    expect(ids).toEqual(Array.from({ length: 9 }, (_, i) => fulfilmentCaseId('WENGANG', enterprise(i, 0).id)).sort())
+    const one = await call(sys.app, hrKey, 'GET', `/v1/cases/${ids[0]}`)
+    expect(one.body).toMatchObject({ kind: 'fulfilment', status: 'completed', amount: 2000, payment: { status: 'paid' } })
+  })
+
+  it('a rerun, or a line seen again, opens no second case', async () => {
+    await publishPolicy('RERUN')
+    const body = `${[enterprise(1, 20), enterprise(2, 20), enterprise(1, 20)].map((b) => JSON.stringify(b)).join('\n')}\n`
+    const first = await completed((await upload('RERUN', body)).body.id)
+    expect(first).toMatchObject({ total: 3, evaluated: 3, duplicates: 1, eligible: 2, casesCreated: 2 })
+    const casesBefore = await countRows("cases WHERE view->>'policyCode' = 'RERUN'")
+    const second = await completed((await upload('RERUN', body)).body.id)
+    expect(second).toMatchObject({ total: 3, evaluated: 3, duplicates: 3, eligible: 0, ineligible: 0, casesCreated: 0 })
+    expect(await countRows("cases WHERE view->>'policyCode' = 'RERUN'")).toBe(casesBefore)
+  })
+
+  it('takes a JSON list too; a body that is not JSON is refused and leaves nothing behind', async () => {
+    await publishPolicy('LIST')
+    const listed = await upload('LIST', JSON.stringify({ beneficiaries: [enterprise(5, 20), { name: 'no id' }] }), 'application/json')
+    expect(listed.status).toBe(202)
+    expect(await completed(listed.body.id)).toMatchObject({ total: 2, invalid: 1, eligible: 1 })
+    const before = await countRows('campaigns')
+    const linesBefore = await countRows('campaign_lines')
+    const broken = await upload('LIST', `{"beneficiaries": [${JSON.stringify(enterprise(6, 20))}, {`, 'application/json')
+    expect(broken.status).toBe(400)
+    expect(broken.body.code).toBe('validation_failed')
+    expect(await countRows('campaigns')).toBe(before)
+    expect(await countRows('campaign_lines')).toBe(linesBefore)
+  })
+
+  it('an Idempotency-Key retry finds the first campaign; another body under it is a conflict', async () => {
+    await publishPolicy('IDEM')
+    const body = `${JSON.stringify(enterprise(7, 20))}\n`
+    const first = await upload('IDEM', body, undefined, hrKey, { 'idempotency-key': 'upload-1' })
+    const again = await upload('IDEM', body, undefined, hrKey, { 'idempotency-key': 'upload-1' })
+    expect(again).toEqual(first)
+    expect((await upload('IDEM', `${JSON.stringify(enterprise(8, 20))}\n`, undefined, hrKey, { 'idempotency-key': 'upload-1' })).body.code)
+      .toBe('idempotency_conflict')
+    expect(await countRows("campaigns WHERE policy_code = 'IDEM'")).toBe(1)
+  })
+
+  it('only the policy\'s department or an administrator starts one, under a published campaign-mode policy', async () => {
+    await publishPolicy('OWNED')
+    expect((await upload('OWNED', '{}\n', 'application/x-ndjson', dir.departmentKey)).status).toBe(403)
+    expect((await upload('OWNED', '{}\n', 'application/x-ndjson', dir.windowKey)).status).toBe(403)
+    expect((await upload('NOPE', '{}\n')).status).toBe(422)
+    await publishPolicy('APPLYONLY', { mode: 'application' })
+    expect((await upload('APPLYONLY', '{}\n')).status).toBe(422)
+    expect((await call(sys.app, dir.departmentKey, 'GET', `/v1/campaigns/${(await upload('OWNED', '{}\n')).body.id}`)).status).toBe(403)
+  })
+})
+
+describe('an application under an application-mode policy', () => {
+  it('is submitted by a window, once per beneficiary; an ineligible one is refused', async () => {
+    await publishPolicy('HOUSING', { mode: 'application', autoVerify: false })
+    const beneficiary = { id: '440106199001011234', type: 'person', name: '张三', attributes: { employees: 12 } }
+    const applied = await call(sys.app, dir.windowKey, 'POST', '/v1/fulfilments', { policyCode: 'HOUSING', beneficiary })
+    expect(applied.status).toBe(201)
+    expect(applied.body).toMatchObject({ id: fulfilmentCaseId('HOUSING', beneficiary.id), kind: 'fulfilment', status: 'submitted', amount: 1200 })
+    const again = await call(sys.app, dir.windowKey, 'POST', '/v1/fulfilments', { policyCode: 'HOUSING', beneficiary })
+    expect(again).toMatchObject({ status: 409, body: { code: 'conflict' } })
+    const ineligible = await call(sys.app, dir.windowKey, 'POST', '/v1/fulfilments',
+      { policyCode: 'HOUSING', beneficiary: { ...beneficiary, id: '440106199001011235', attributes: { employees: 1 } } })
+    expect(ineligible).toMatchObject({ status: 422, body: { code: 'unprocessable' } })
+    expect((await call(sys.app, dir.windowKey, 'POST', '/v1/fulfilments', { policyCode: 'WENGANG', beneficiary })).status).toBe(422)
+    const verified = await call(sys.app, hrKey, 'POST', `/v1/cases/${(applied.body as CaseView).id}/actions`, { action: 'verify' })
+    expect(verified.body).toMatchObject({ status: 'verified' })
+  })
+})
