@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity'
 import type { Database } from '../db/client.ts'
-import { findPayment, recordPaid, reserve, type Reservation } from '../db/payments.ts'
+import { findPayment, recordPaid, release, reserve, type Reservation } from '../db/payments.ts'
 import { paymentKey, type PaymentAdapter, type PaymentReceipt } from '../payments/adapter.ts'
 import { createLedgerPayments } from '../payments/ledger.ts'
 
@@ -27,6 +27,11 @@ export function createPaymentActivities(deps: { database: Database; payments?: P
         throw ApplicationFailure.nonRetryable(`case ${input.caseId}: ${input.amount} is not an amount in fen`, 'validation_failed')
       }
       return reserve(db, input)
+    },
+
+    /** A payment refused for good gives its reservation back to the budget. */
+    releasePayment({ caseId }: { caseId: string }): Promise<'released' | 'none'> {
+      return release(db, caseId)
     },
 
     async payOut({ caseId, policyCode, beneficiaryId, account, amount }: PayOutInput): Promise<PaymentReceipt> {

@@ -73,6 +73,21 @@ export async function reserve(db: Db, { caseId, policyCode, beneficiaryId, amoun
   }
 }
 
+/**
+ * Gives back a reservation whose payment was refused for good (the treasury said no): the row goes
+ * and the ledger's `reserved` drops by its amount, once; a paid row is never touched.
+ */
+export async function release(db: Db, caseId: string): Promise<'released' | 'none'> {
+  return db.transaction(async (tx) => {
+    const [gone] = await tx.delete(payments).where(and(eq(payments.caseId, caseId), eq(payments.status, 'reserved')))
+      .returning({ policyCode: payments.policyCode, amount: payments.amount })
+    if (!gone) return 'none'
+    await tx.update(policyLedgers).set({ reserved: sql`${policyLedgers.reserved} - ${gone.amount}`, updatedAt: sql`now()` })
+      .where(eq(policyLedgers.code, gone.policyCode))
+    return 'released'
+  })
+}
+
 export async function findPayment(db: Db, caseId: string): Promise<StoredPayment | undefined> {
   const [row] = await db.select({
     policyCode: payments.policyCode, beneficiaryId: payments.beneficiaryId, amount: payments.amount,

@@ -235,6 +235,8 @@ export const FulfilmentViewFields = Type.Object({
   /** Each wait for the budget (rule 25): since when, and until when the money was there again. */
   budgetWaits: Type.Optional(Type.Array(Type.Object({ since: Type.String(), until: Type.Optional(Type.String()) }))),
   payment: Type.Optional(Type.Object({ status: Type.String(), reference: Type.String(), paidAt: Type.String() })),
+  /** The payment adapter refused the payment for good, and why (flag `payment_refused`). */
+  paymentRefusal: Type.Optional(Type.Object({ at: Type.String(), reason: Type.String() })),
   /** How a case that paid nothing ended: declined (by the beneficiary, or the confirmation window passed) or rejected. */
   ending: Type.Optional(Type.Object({
     status: Type.String(), at: Type.String(), by: Type.String(), reason: Type.Optional(Type.String()),

@@ -205,6 +205,24 @@ describe('the budget (rule 25)', () => {
   })
 })
 
+describe('a payment refused for good', () => {
+  it('flags the case, supervises the department, stops the case paying, and lets the department reject it', () => {
+    const { fulfilment } = open({ autoVerify: true })
+    expect(refused(fulfilment, 'reject', HR, { reason: 'x' })).toMatchObject({
+      code: 'invalid_transition', message: 'the case is verified and its payment is under way',
+    })
+    expect(eventTypesOf(fulfilment.paymentRefused('the account is closed', TUE))).toEqual(['payment_refused', 'supervision_opened'])
+    const view = fulfilment.view(TUE)
+    expect(view).toMatchObject({ status: 'verified', flags: ['payment_refused'], paymentRefusal: { at: TUE, reason: 'the account is closed' } })
+    expect(view.supervisions).toEqual([expect.objectContaining({ organizationId: 'gz-hr', reason: 'the payment was refused: the account is closed' })])
+    expect(fulfilment.work).toBeUndefined()
+    fulfilment.paymentRefused('again', TUE)
+    expect(fulfilment.view(TUE).flags).toEqual(['payment_refused'])
+    act(fulfilment, 'reject', HR, { reason: '账户已注销' })
+    expect(fulfilment.isOpen).toBe(false)
+  })
+})
+
 describe('the statuses', () => {
   it('are open until completed, declined or rejected', () => {
     expect(ENDED_STATUSES).toEqual(['completed', 'declined', 'rejected'])

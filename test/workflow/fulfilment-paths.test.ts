@@ -1,3 +1,4 @@
+import { ApplicationFailure } from '@temporalio/common'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { CaseView } from '../../src/domain/case-view.ts'
 import type { FulfilmentOpening, PolicyTerms } from '../../src/domain/fulfilment/terms.ts'
@@ -24,6 +25,7 @@ const flakyTreasury: PaymentAdapter = {
     const n = (attempts.get(order.idempotencyKey) ?? 0) + 1
     attempts.set(order.idempotencyKey, n)
     if (order.policyCode.startsWith('FLAKY') && n <= 2) throw new Error(`treasury unavailable (attempt ${n})`)
+    if (order.policyCode.startsWith('REFUSE')) throw ApplicationFailure.nonRetryable('the account is closed', 'payment_refused')
     if (!paidByKey.has(order.idempotencyKey)) paidByKey.set(order.idempotencyKey, order)
     return { reference: `T-${order.caseId}`, paidAt: new Date().toISOString() }
   },
@@ -129,6 +131,21 @@ describe('fulfilment workflow paths (time-skipping)', () => {
     expect(await payments('FLAKY')).toEqual([{ case_id: input.caseId, status: 'paid', amount: '250' }])
     expect(await ledger('FLAKY')).toMatchObject({ budget: '1000', reserved: '0', paid: '250', payments: 1 })
     expect((await eventTypes(ts, input.caseId)).filter((t) => t === 'paid')).toHaveLength(1)
+  })
+
+  it('a payment refused for good gives the reservation back, flags the case and supervises the department, which may reject it', async () => {
+    await policy('REFUSE', 1000)
+    const input = newFulfilment('REFUSE', { autoVerify: true }, 400)
+    await start(input)
+    const refused = await viewWhen(ts, input.caseId, (v) => v.flags.includes('payment_refused'))
+    expect(refused).toMatchObject({ status: 'verified', paymentRefusal: { reason: 'the account is closed' } })
+    expect(refused.supervisions).toEqual([expect.objectContaining({ kind: 'automatic', organizationId: 'gz-hr', deadlineKey: 'pay' })])
+    expect(await ledger('REFUSE')).toMatchObject({ reserved: '0', paid: '0', payments: 0 })
+    expect(await payments('REFUSE')).toEqual([])
+    const rejected = await act(ts, input.caseId, 'reject', HR, { reason: '账户已注销' })
+    expect(rejected.status).toBe('rejected')
+    await ended(input.caseId)
+    expect(await eventTypes(ts, input.caseId)).toEqual(['notified', 'verified', 'payment_refused', 'supervision_opened', 'rejected'])
   })
 
   it('rule 25 under concurrency: the budget pays whom it covers; the rest wait, supervised, until it is raised', async () => {

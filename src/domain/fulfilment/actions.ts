@@ -52,8 +52,15 @@ export const FULFILMENT_ACTIONS = {
     apply: (kase, { note }, actor, at) => kase.verify(actor, at, { automatic: false, ...(note ? { note } : {}) }),
   }),
   reject: action({
-    roles: ['department'], params: Strict({ reason: Text() }), allowedIn: ['notified', 'submitted', 'confirmed', 'budget_exhausted'],
+    roles: ['department'], params: Strict({ reason: Text() }),
+    allowedIn: ['notified', 'submitted', 'confirmed', 'verified', 'budget_exhausted'],
     handlerOnly: ['department'],
+    check(kase) {
+      // A verified case is paying: only one whose payment was refused may still be rejected.
+      if (kase.state.status === 'verified' && !kase.state.paymentRefusal) {
+        throw new Refusal('invalid_transition', 'the case is verified and its payment is under way')
+      }
+    },
     apply: (kase, { reason }, actor, at) => kase.end('rejected', actor, at, reason),
   }),
   ...supervision,

@@ -23,6 +23,8 @@ export interface FulfilmentState extends CoreState {
   /** Each time the case found the budget spent, and when the money was there again. */
   budgetWaits: Array<{ since: string; until?: string }>
   payment?: { status: 'paid'; reference: string; paidAt: string }
+  /** The treasury refused the payment for good (a closed account): the department rejects, or sees to it. */
+  paymentRefusal?: { at: string; reason: string }
   ending?: { status: 'declined' | 'rejected'; at: string; reason?: string; by: string }
 }
 
@@ -123,6 +125,7 @@ export class FulfilmentCase extends CaseCore<FulfilmentState> {
       budgetWaits: state.budgetWaits.length > 0 ? state.budgetWaits : undefined,
       payment: state.payment,
       ending: state.ending,
+      paymentRefusal: state.paymentRefusal,
     }
     // A deep copy, so a recorded view never changes when the state moves on.
     return JSON.parse(JSON.stringify(view)) as CaseView
@@ -156,7 +159,7 @@ export class FulfilmentCase extends CaseCore<FulfilmentState> {
 
   /** What the workflow must do on its own now: pay a verified case, or wait for money. */
   get work(): FulfilmentWork {
-    if (this.state.status === 'verified') return 'pay'
+    if (this.state.status === 'verified' && !this.state.paymentRefusal) return 'pay'
     if (this.state.status === 'budget_exhausted') return 'await_budget'
     return undefined
   }
@@ -180,6 +183,19 @@ export class FulfilmentCase extends CaseCore<FulfilmentState> {
     state.status = 'verified'
     state.budgetWaits.at(-1)!.until = at
     this.record('budget_available', SYSTEM_ACTOR, at, { amount: state.amount })
+    return this.drain()
+  }
+
+  /**
+   * The payment was refused for good (the adapter's final no): flagged, the reservation given back
+   * by the workflow, and a supervision record on the department, which may reject the case.
+   */
+  paymentRefused(reason: string, at: string): RecordedEvent[] {
+    const { state } = this
+    state.paymentRefusal = { at, reason }
+    if (!state.flags.includes('payment_refused')) state.flags.push('payment_refused')
+    this.record('payment_refused', SYSTEM_ACTOR, at, { reason })
+    this.superviseStuck(state.policy.departmentId, `the payment was refused: ${reason}`, 'pay', at)
     return this.drain()
   }
 

@@ -1,10 +1,10 @@
-import { proxyActivities } from '@temporalio/workflow'
+import { ActivityFailure, proxyActivities } from '@temporalio/workflow'
 import type { Activities } from '../../activities/index.ts'
 import { FulfilmentCase, type FulfilmentState } from '../../domain/fulfilment/fulfilment-case.ts'
 import { runCase, type RunnableKind } from '../case/runner.ts'
 import type { FulfilmentWorkflowInput, NewFulfilment } from './contract.ts'
 
-const { fulfilmentContext, reservePayment } = proxyActivities<Activities>({
+const { fulfilmentContext, reservePayment, releasePayment } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 })
@@ -47,7 +47,17 @@ const fulfilment: RunnableKind<FulfilmentCase, FulfilmentState, NewFulfilment> =
       return Date.now() + BUDGET_RETRY_MS
     }
     if (todo === 'await_budget') await tools.project(kase.budgetAvailable(now()))
-    const receipt = await payOut({ ...order, ...(state.payee.account ? { account: state.payee.account } : {}) })
+    let receipt
+    try {
+      receipt = await payOut({ ...order, ...(state.payee.account ? { account: state.payee.account } : {}) })
+    } catch (err) {
+      // payOut retries without end what may yet pay; what reaches here is a final no (a 4xx).
+      if (!(err instanceof ActivityFailure)) throw err
+      await releasePayment({ caseId: state.id })
+      await tools.place([state.policy.departmentId])
+      await tools.project(kase.paymentRefused(err.cause?.message ?? err.message, now()))
+      return undefined
+    }
     await tools.project(kase.paid(receipt, now()))
     return undefined
   },
