@@ -61,6 +61,15 @@ async function completed(id: string, until = (p: Progress) => p.status === 'comp
     await new Promise((resolve) => setTimeout(resolve, 200))
   }
 }
+async function caseWhen(id: string, holds: (view: CaseView) => boolean): Promise<CaseView> {
+  const deadline = Date.now() + 30_000
+  for (;;) {
+    const view = (await call(sys.app, hrKey, 'GET', `/v1/cases/${id}`)).body as CaseView
+    if (holds(view)) return view
+    if (Date.now() > deadline) throw new Error(`case ${id} never reached the state awaited: ${JSON.stringify(view)}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
 const countRows = async (table: string) => Number((await sys.db.database.pool.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n)
 
 describe('a campaign (免申即享)', () => {
@@ -85,8 +94,9 @@ describe('a campaign (免申即享)', () => {
     const cases = await call(sys.app, dir.auditorKey, 'GET', '/v1/cases?kind=fulfilment&limit=200')
     const ids = (cases.body as { items: CaseView[] }).items.filter((c) => c.policyCode === 'WENGANG').map((c) => c.id).sort()
     expect(ids).toEqual(Array.from({ length: 9 }, (_, i) => fulfilmentCaseId('WENGANG', enterprise(i, 0).id)).sort())
-    const one = await call(sys.app, hrKey, 'GET', `/v1/cases/${ids[0]}`)
-    expect(one.body).toMatchObject({ kind: 'fulfilment', status: 'completed', amount: 2000, payment: { status: 'paid' } })
+    // The payment is in the ledger before the case records it: wait for the case's own event.
+    const one = await caseWhen(ids[0]!, (c) => c.status === 'completed')
+    expect(one).toMatchObject({ kind: 'fulfilment', amount: 2000, payment: { status: 'paid' } })
   })
 
   it('a rerun, or a line seen again, opens no second case', async () => {
