@@ -21,7 +21,7 @@ export const PolicyDraft = Type.Object({
   departmentId: Type.String({ minLength: 1, maxLength: 100 }),
   mode: Type.Enum(POLICY_MODES),
   eligibility: Type.Unknown({ description: 'JSONLogic over the beneficiary\'s attributes' }),
-  amount: Type.Union([Fen, Type.Object({}, { additionalProperties: true, description: 'JSONLogic giving fen' })]),
+  amount: Type.Union([Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }), Type.Object({}, { additionalProperties: true, description: 'JSONLogic giving fen' })]),
   /** The whole policy's budget in fen; absent: unlimited. */
   budget: Type.Optional(Fen),
   /** Verified at once (data proves eligibility), without a department's action. */

@@ -70,7 +70,7 @@ try {
   // seeded case. The window and the hotline go first: after the administrator's pass the window's
   // key met only 403 (seen on both of its routes), so neither was fuzzed past the door.
   const passes = [
-    { as: 'window', key: seeded.windowKey, also: ['--include-path-regex', '^/v1/(applications|escalations)$', '--max-examples', '200'] },
+    { as: 'window', key: seeded.windowKey, also: ['--include-path-regex', '^/v1/(applications|escalations|fulfilments)$', '--max-examples', '200'] },
     { as: 'hotline', key: seeded.hotlineKey, also: ['--include-path-regex', '^/v1/complaints$', '--max-examples', '100'] },
     { as: 'admin', key: adminKey, also: [] },
     { as: 'department', key: seeded.departmentKey, also: ['--include-path-regex', '^/v1/cases/\\{id\\}/actions$', '--max-examples', '200'] },

@@ -8,11 +8,12 @@ import { Type } from 'typebox'
 import { campaignProgress, latestPolicy, storeCampaign, type UploadEntry } from '../../db/campaigns.ts'
 import type { App } from '../app.ts'
 import { allow, principalOf } from '../auth.ts'
+import { CatalogueCode } from '../reviewed-drafts.ts'
 import { commonErrorResponses, problem, ProblemDetails } from '../problem.ts'
 import { IdempotencyHeaders } from '../schemas/common.ts'
 import { newCaseId } from './applications.ts'
 
-const Code = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$' })
+const Code = CatalogueCode
 /** A line longer than this is counted invalid, and never held whole. */
 export const MAX_LINE_BYTES = 64 * 1024
 const NDJSON = 'application/x-ndjson'

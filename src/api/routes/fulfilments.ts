@@ -8,11 +8,12 @@ import type { App } from '../app.ts'
 import { allowComprehensiveWindow, principalOf } from '../auth.ts'
 import { requestHash } from '../idempotency.ts'
 import { presentCase } from '../present.ts'
+import { CatalogueCode } from '../reviewed-drafts.ts'
 import { commonErrorResponses, problem, ProblemDetails } from '../problem.ts'
 import { IdempotencyHeaders } from '../schemas/common.ts'
 
 const FulfilmentApplication = Type.Object({
-  policyCode: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$' }),
+  policyCode: CatalogueCode,
   beneficiary: Beneficiary,
 }, { additionalProperties: false })
 

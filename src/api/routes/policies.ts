@@ -7,57 +7,26 @@ import {
 } from '../../db/policies.ts'
 import { latestReview, recordReview } from '../../db/reviews.ts'
 import { Policy, PolicyDraft, policyDraftProblems, publishPolicy } from '../../domain/policy.ts'
-import { Refusal } from '../../domain/refusal.ts'
 import {
-  approvalFor, Review, ReviewDecision, REVIEWER_ROLES, reviewOf, type ReviewSubject, Signer,
+  approvalFor, Review, ReviewDecision, REVIEWER_ROLES, reviewOf, type ReviewSubject,
 } from '../../domain/review.ts'
 import type { App } from '../app.ts'
-import { allow, ANY_ROLE, type Principal, principalOf } from '../auth.ts'
+import { allow, ANY_ROLE, principalOf } from '../auth.ts'
 import { createOnce } from '../idempotency.ts'
+import { CatalogueCode, DraftAnswer, refuseDraft, refusing, signerOf, withDraft } from '../reviewed-drafts.ts'
 import { commonErrorResponses, problem, ProblemDetails } from '../problem.ts'
 import { DEFAULT_PAGE_SIZE, IdempotencyHeaders, INT4_MAX, ListQuery, Page } from '../schemas/common.ts'
 
 // The policy catalogue (API.md "Policy fulfilment", rules 23 and 25): written, reviewed by another
 // key and published in versions exactly as service guides are; publishing also sets the budget.
 
-const Code = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$' })
-const Draft = Type.Object({
-  code: Type.String(),
-  draft: PolicyDraft,
-  /** Counts every save of the policy's draft; a review approves one revision. */
-  revision: Type.Integer({ minimum: 0 }),
-  author: Type.Union([Signer, Type.Null()]),
-  latestVersion: Type.Union([Type.Integer(), Type.Null()]),
-  /** The latest review of this revision, null until it has one. */
-  review: Type.Union([Review, Type.Null()]),
-})
+const Draft = DraftAnswer(PolicyDraft, 'policy')
+const Code = CatalogueCode
 
 const subjectOf = (code: string): ReviewSubject => ({ kind: 'policy', id: code })
-const signerOf = ({ keyId, organizationId, role }: Principal): Signer => ({ keyId, organizationId, role })
-
-/** Runs a domain rule, turning its Refusal into the contract's problem. */
-function refusing<T>(rule: () => T): T {
-  try {
-    return rule()
-  } catch (err) {
-    if (err instanceof Refusal) throw problem(err.code, err.message)
-    throw err
-  }
-}
 
 /** The policy locked for this transaction, with a draft to `act` on: 404 with no policy, 409 with no draft. */
-async function lockDraft(tx: Tx, code: string, act: 'review' | 'publish') {
-  const policy = await lockPolicy(tx, code)
-  if (!policy) throw problem('not_found', `policy ${code} does not exist`)
-  if (!policy.draft) throw problem('conflict', `policy ${code} has no draft to ${act}`)
-  return { ...policy, draft: policy.draft }
-}
-
-/** Refuses a draft with its problems, each at its path under `at` (`body` when saved, `draft` when published). */
-function refuseDraft(problems: ReturnType<typeof policyDraftProblems>, code: 'validation_failed' | 'unprocessable', at: 'body' | 'draft', lead = ''): never {
-  throw problem(code, `${lead}${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
-    problems.map((p) => ({ path: `${at}${p.path}`, message: p.message })))
-}
+const lockDraft = async (tx: Tx, code: string, act: 'review' | 'publish') => withDraft(await lockPolicy(tx, code), `policy ${code}`, act)
 
 /** Whether cases waiting for money may now get it: a limited budget grew or became unlimited. */
 const budgetRaised = (previous: number | null | undefined, next: number | null) =>

@@ -3,10 +3,11 @@ import { ledgerOf, listPayments } from '../../db/payments.ts'
 import type { Role } from '../../domain/roles.ts'
 import type { App } from '../app.ts'
 import { allow } from '../auth.ts'
+import { CatalogueCode } from '../reviewed-drafts.ts'
 import { commonErrorResponses, problem, ProblemDetails } from '../problem.ts'
 import { DEFAULT_PAGE_SIZE, Instant, ListQuery, Page } from '../schemas/common.ts'
 
-const Code = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$' })
+const Code = CatalogueCode
 const Fen = Type.Integer({ minimum: 0, description: 'fen (1/100 yuan)' })
 
 /** Rule 25 in numbers: what a policy may spend, holds for payments under way, and paid out. */

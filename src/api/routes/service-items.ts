@@ -5,55 +5,24 @@ import { latestReview, recordReview } from '../../db/reviews.ts'
 import {
   findServiceItem, listLatestGuides, lockServiceItem, recordPublication, saveServiceItemDraft,
 } from '../../db/service-items.ts'
-import { Refusal } from '../../domain/refusal.ts'
 import {
-  approvalFor, Review, ReviewDecision, REVIEWER_ROLES, reviewOf, type ReviewSubject, Signer,
+  approvalFor, Review, ReviewDecision, REVIEWER_ROLES, reviewOf, type ReviewSubject,
 } from '../../domain/review.ts'
 import { draftProblems, Guide, publishGuide, ServiceItemDraft } from '../../domain/service-item.ts'
 import type { App } from '../app.ts'
-import { allow, ANY_ROLE, type Principal, principalOf } from '../auth.ts'
+import { allow, ANY_ROLE, principalOf } from '../auth.ts'
 import { createOnce } from '../idempotency.ts'
+import { CatalogueCode, DraftAnswer, refuseDraft, refusing, signerOf, withDraft } from '../reviewed-drafts.ts'
 import { commonErrorResponses, problem, ProblemDetails } from '../problem.ts'
 import { DEFAULT_PAGE_SIZE, IdempotencyHeaders, INT4_MAX, ListQuery, Page } from '../schemas/common.ts'
 
-const Code = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$' })
-const Draft = Type.Object({
-  code: Type.String(),
-  draft: ServiceItemDraft,
-  /** Counts every save of the item's draft; a review approves one revision. */
-  revision: Type.Integer({ minimum: 0 }),
-  author: Type.Union([Signer, Type.Null()]),
-  latestVersion: Type.Union([Type.Integer(), Type.Null()]),
-  /** The latest review of this revision, null until it has one. */
-  review: Type.Union([Review, Type.Null()]),
-})
+const Draft = DraftAnswer(ServiceItemDraft, 'service item')
+const Code = CatalogueCode
 
 const subjectOf = (code: string): ReviewSubject => ({ kind: 'service-item', id: code })
-const signerOf = ({ keyId, organizationId, role }: Principal): Signer => ({ keyId, organizationId, role })
-
-/** Runs a domain rule, turning its Refusal into the contract's problem. */
-function refusing<T>(rule: () => T): T {
-  try {
-    return rule()
-  } catch (err) {
-    if (err instanceof Refusal) throw problem(err.code, err.message)
-    throw err
-  }
-}
 
 /** The item locked for this transaction, with a draft to `act` on: 404 with no item, 409 with no draft. */
-async function lockDraft(tx: Tx, code: string, act: 'review' | 'publish') {
-  const item = await lockServiceItem(tx, code)
-  if (!item) throw problem('not_found', `service item ${code} does not exist`)
-  if (!item.draft) throw problem('conflict', `service item ${code} has no draft to ${act}`)
-  return { ...item, draft: item.draft }
-}
-
-/** Refuses a draft with its problems, each at its path under `at` (`body` when saved, `draft` when published). */
-function refuseDraft(problems: ReturnType<typeof draftProblems>, code: 'validation_failed' | 'unprocessable', at: 'body' | 'draft', lead = ''): never {
-  throw problem(code, `${lead}${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
-    problems.map((p) => ({ path: `${at}${p.path}`, message: p.message })))
-}
+const lockDraft = async (tx: Tx, code: string, act: 'review' | 'publish') => withDraft(await lockServiceItem(tx, code), `service item ${code}`, act)
 
 export async function serviceItemRoutes(app: App): Promise<void> {
   const { db } = app.deps.database
