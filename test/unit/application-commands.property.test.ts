@@ -12,6 +12,7 @@ import type { Actor } from '../../src/domain/roles.ts'
 import { unsafeTextPath } from '../../src/domain/safe-text.ts'
 import type { Guide } from '../../src/domain/service-item.ts'
 import { calendarWith, newApplication, testGuide } from '../support/time-skipping.ts'
+import { runs } from '../support/property-runs.ts'
 
 // Commands as a hostile or careless caller sends them: to every action's validator (`check`) and
 // handler (`apply`), over cases in many states. The handler may only ever refuse.
@@ -182,7 +183,7 @@ describe('every action\'s validator and handler, under arbitrary input', () => {
         expect(unsafeTextPath(recorded)).toBeUndefined()
         expect(() => application.advance(at)).not.toThrow()
       }
-    }), { numRuns: 300 })
+    }), runs(300))
   })
 
   it('refuses P1.5W2D, NUL and a lone surrogate in check, with the path of the bad part', () => {
@@ -223,7 +224,7 @@ describe('one reading of a limit', () => {
   it('the wire schema admits a duration exactly when parseDurationMs reads it', () => {
     fc.assert(fc.property(durationText, (iso) => {
       expect(Value.Check(LimitSchema, { duration: iso })).toBe(parses(() => parseDurationMs(iso)))
-    }), { numRuns: 2000 })
+    }), runs(2000))
     expect(Value.Check(LimitSchema, { duration: 'P1.5W2D' })).toBe(false)
     expect(Value.Check(LimitSchema, { duration: 'P1W2.5D' })).toBe(true)
   })
@@ -231,7 +232,7 @@ describe('one reading of a limit', () => {
   it('and no limit that validateLimit refuses', () => {
     fc.assert(fc.property(anyLimit, (limit) => {
       if (Value.Check(LimitSchema, limit)) expect(parses(() => validateLimit(limit))).toBe(true)
-    }), { numRuns: 1000 })
+    }), runs(1000))
   })
 })
 
@@ -245,7 +246,7 @@ describe('an auto-approval rule at run time', () => {
     })).rule
     fc.assert(fc.property(rule, fc.anything(), (r, data) => {
       expect(typeof ruleHolds(r, { applicant: data })).toBe('boolean')
-    }), { numRuns: 1000 })
+    }), runs(1000))
   })
 })
 
@@ -310,6 +311,6 @@ describe('deadlines under any sequence of actions and time', () => {
           expect([undefined, granted]).toContain(application.book.get(key)?.spec.extensionWorkingDays)
         }
       }
-    }), { numRuns: 300 })
+    }), runs(300))
   })
 })

@@ -5,6 +5,7 @@ import type { CalendarYear } from '../../src/domain/calendar.ts'
 import { addWorkingDays, computeDeadline, workingDueAtMs } from '../../src/domain/deadline-clock.ts'
 import type { Pause } from '../../src/domain/deadline-clock.ts'
 import { officialCalendarYears } from '../../src/domain/official-calendar.ts'
+import { runs } from '../support/property-runs.ts'
 
 // Built for each test, not as the file loads (docs/mutation.md, static mutants).
 let calendar: WorkingCalendar
@@ -47,7 +48,7 @@ describe('deadline clock properties', () => {
         expect(workingDue(startAt, n)).toBe(formatInstant(expected))
         expect(workingDueAtMs(calendar, parseInstant(startAt), n)).toBe(expected)
       }),
-      { numRuns: 2000 },
+      runs(2000),
     )
   })
 

@@ -5,6 +5,7 @@ import { clientErrorProblem } from '../../src/api/client-errors.ts'
 import { nestsDeeperThan } from '../../src/api/json-body.ts'
 import { Instant } from '../../src/api/schemas/common.ts'
 import { isSafeText, unsafeTextPath } from '../../src/domain/safe-text.ts'
+import { runs } from '../support/property-runs.ts'
 
 /** Text is safe exactly when it has no NUL and survives UTF-8 unchanged (a lone surrogate does not). */
 const survivesUtf8 = (text: string) => !text.includes('\u0000') && Buffer.from(text, 'utf8').toString('utf8') === text
@@ -13,11 +14,11 @@ describe('safe text', () => {
   it('is text without U+0000 that UTF-8 carries unchanged', () => {
     fc.assert(fc.property(fc.string({ unit: 'binary' }), (text) => {
       expect(isSafeText(text)).toBe(survivesUtf8(text))
-    }), { numRuns: 5_000 })
+    }), runs(5_000))
     fc.assert(fc.property(fc.array(fc.constantFrom('a', '\u0000', '\ud800', '\udc00', '😀', '\ud83d', '\ude00')), (parts) => {
       const text = parts.join('')
       expect(isSafeText(text)).toBe(survivesUtf8(text))
-    }), { numRuns: 20_000 })
+    }), runs(20_000))
   })
 
   it('is found, by JSON pointer, in strings and property names at any depth', () => {
@@ -46,7 +47,7 @@ describe('JSON nesting', () => {
       typeof value === 'object' && value !== null ? 1 + Math.max(0, ...Object.values(value).map(depth)) : 0
     fc.assert(fc.property(fc.jsonValue({ maxDepth: 8 }), fc.integer({ min: 0, max: 9 }), (value, limit) => {
       expect(nestsDeeperThan(JSON.stringify(value), limit)).toBe(depth(value) > limit)
-    }), { numRuns: 5_000 })
+    }), runs(5_000))
   })
 })
 
@@ -78,7 +79,7 @@ describe('Instant', () => {
         const ms = Date.parse(iso)
         expect(ms).toBeGreaterThanOrEqual(min)
         expect(ms).toBeLessThan(max)
-      }), { numRuns: 20_000 })
+      }), runs(20_000))
   })
 })
 

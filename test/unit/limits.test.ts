@@ -9,6 +9,7 @@ import {
   DURATION_PATTERN, isWorkingDays, LimitError, MAX_LIMIT_DAYS, parseDurationMs, validateLimit,
 } from '../../src/domain/limit.ts'
 import { Refusal } from '../../src/domain/refusal.ts'
+import { runs } from '../support/property-runs.ts'
 
 const SECOND = 1_000
 const MINUTE = 60 * SECOND
@@ -105,7 +106,7 @@ describe('durations', () => {
       // A string the pattern admits either parses or is only too long.
       const refusal = refusalOf(() => parseDurationMs(iso))
       expect(published.test(iso)).toBe(refusal === undefined || refusal.message.endsWith('is longer than 3650 days'))
-    }), { numRuns: 500 })
+    }), runs(500))
   })
 })
 

@@ -7,6 +7,7 @@ import {
   parseInstant, startOfDayMs, WorkingCalendar, weekdayOf, yearOfDay,
 } from '../../src/domain/calendar.ts'
 import { OFFICIAL_YEARS, officialCalendarData, officialCalendarYears } from '../../src/domain/official-calendar.ts'
+import { runs } from '../support/property-runs.ts'
 
 const day = (date: string) => dayOfDate(date)
 /** The same day number by Date, for what is built as the file loads (docs/mutation.md, static mutants). */
@@ -95,7 +96,7 @@ describe('the range a calendar covers', () => {
     fc.assert(fc.property(fc.integer({ min: cal.firstDay, max: cal.lastDay }), (d) => {
       const weekday = weekdayOf(d)
       expect(cal.isWorkingDay(d)).toBe(dateOfDay(d) !== '2026-10-01' && weekday !== 0 && weekday !== 6)
-    }), { numRuns: 3000 })
+    }), runs(3000))
     expect(cal.isWorkingDay(cal.firstDay)).toBe(true) // 1 January 1990 was a Monday
     expect(cal.isWorkingDay(cal.lastDay - 1)).toBe(true)
   })
@@ -178,7 +179,7 @@ describe('counting and stepping over working days', () => {
       for (let d = a; d < b; d++) if (working(d)) count++
       // (+ 0: no count is -0)
       expect(cal.workingDaysBetween(from, from + length) + 0).toBe((length >= 0 ? count : -count) + 0)
-    }), { numRuns: 300 })
+    }), runs(300))
   })
 
   it('steps n working days forward or back, and stays put for 0', () => {
@@ -190,7 +191,7 @@ describe('counting and stepping over working days', () => {
         if (working(d)) left--
       }
       expect(cal.addWorkingDays(from, n)).toBe(d)
-    }), { numRuns: 300 })
+    }), runs(300))
   })
 
   it('refuses to step off the calendar or by part of a day', () => {
