@@ -2,6 +2,7 @@ import type pg from 'pg'
 import type { FulfilmentOpening } from '../domain/fulfilment/terms.ts'
 import { policyTerms } from '../domain/fulfilment/terms.ts'
 import { type Beneficiary, entitlementOf, type Policy, readBeneficiary } from '../domain/policy.ts'
+import { storableText } from '../domain/safe-text.ts'
 import { fulfilmentCaseId } from './claims.ts'
 
 // A campaign's rows, read and written with plain SQL: pages of a thousand lines, one round trip
@@ -179,8 +180,10 @@ export async function storeCampaign(pool: pg.Pool, upload: {
       const read = 'error' in entry ? entry : readBeneficiary(entry.value)
       if ('error' in read) {
         invalid++
-        if (errors.length < MAX_LISTED_ERRORS) errors.push({ line: entry.line, message: read.error })
-        batch.push({ line: entry.line, beneficiary: null, error: read.error })
+        // A reason may quote what was refused (a key holding U+0000): stored, it must be storable.
+        const message = storableText(read.error)
+        if (errors.length < MAX_LISTED_ERRORS) errors.push({ line: entry.line, message })
+        batch.push({ line: entry.line, beneficiary: null, error: message })
       } else {
         batch.push({ line: entry.line, beneficiary: JSON.stringify(read.beneficiary), error: null })
       }

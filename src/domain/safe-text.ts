@@ -10,6 +10,14 @@ export function isSafeText(text: string): boolean {
   return !text.includes('\u0000') && !LONE_SURROGATE.test(text)
 }
 
+/**
+ * `text` with every U+0000 and lone surrogate replaced by U+FFFD: for words about a refused value
+ * (a reason that quotes a bad key) that are themselves stored.
+ */
+export function storableText(text: string): string {
+  return isSafeText(text) ? text : text.replaceAll('\u0000', '\ufffd').replace(new RegExp(LONE_SURROGATE.source, 'g'), '\ufffd')
+}
+
 const pointerToken = (key: string) => key.replaceAll('~', '~0').replaceAll('/', '~1')
 
 /**

@@ -110,6 +110,24 @@ describe('a campaign (免申即享)', () => {
     expect(await countRows("cases WHERE view->>'policyCode' = 'RERUN'")).toBe(casesBefore)
   })
 
+  it('counts lines with text Postgres cannot store as invalid, and keeps their reasons storable', async () => {
+    await publishPolicy('UNSAFE')
+    const lines = [
+      JSON.stringify({ ...enterprise(1, 20), name: 'a\u0000b' }),
+      JSON.stringify({ ...enterprise(2, 20), attributes: { 'bad\u0000key': 1 } }),
+      `{"id": "\u0000", "oops`,
+      JSON.stringify({ ...enterprise(3, 20), name: 'x\ud800' }),
+      JSON.stringify(enterprise(4, 20)),
+    ]
+    const started = await upload('UNSAFE', `${lines.join('\n')}\n`)
+    expect(started.status).toBe(202)
+    const progress = await completed(started.body.id)
+    expect(progress).toMatchObject({ total: 5, invalid: 4, eligible: 1 })
+    expect(progress.errors.map((e) => e.line)).toEqual([1, 2, 3, 4])
+    expect(progress.errors[0]!.message).toBe('/name must not contain U+0000 or an unpaired UTF-16 surrogate')
+    for (const { message } of progress.errors) expect(message).not.toMatch(/\u0000/)
+  })
+
   it('takes a JSON list too; a body that is not JSON is refused and leaves nothing behind', async () => {
     await publishPolicy('LIST')
     const listed = await upload('LIST', JSON.stringify({ beneficiaries: [enterprise(5, 20), { name: 'no id' }] }), 'application/json')

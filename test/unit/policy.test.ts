@@ -3,6 +3,7 @@ import {
   DEFAULT_VERIFY_WITHIN, entitlementOf, type PolicyDraft, policyDraftProblems, publishPolicy, readBeneficiary,
 } from '../../src/domain/policy.ts'
 import { fulfilmentCaseId } from '../../src/db/claims.ts'
+import { storableText } from '../../src/domain/safe-text.ts'
 
 // Policies (DOMAIN rules 23–25, API.md "Policy fulfilment"): drafts, entitlement by matching data,
 // and the one case id per policy and beneficiary.
@@ -98,5 +99,14 @@ describe('the case id', () => {
     expect(id).not.toContain('440106')
     expect(fulfilmentCaseId('WENGANG', '440106199001011235')).not.toBe(id)
     expect(fulfilmentCaseId('OTHER', '440106199001011234')).not.toBe(id)
+  })
+})
+
+describe('storable words about refused text', () => {
+  it('replace U+0000 and lone surrogates, and leave safe text as it is', () => {
+    expect(storableText('/bad\u0000key must not')).toBe('/bad\ufffdkey must not')
+    expect(storableText('x\ud800y\udc00')).toBe('x\ufffdy\ufffd')
+    expect(storableText('a\ud83d\ude00b')).toBe('a\ud83d\ude00b')
+    expect(storableText('plain')).toBe('plain')
   })
 })
