@@ -26,6 +26,11 @@ export const ConfigSchema = Type.Object({
   BANJIAN_RETENTION_DAYS: Type.Integer({ default: 3650, minimum: 1 }),
   /** How often a worker archives the histories of closed runs into Postgres, in seconds. */
   BANJIAN_ARCHIVE_INTERVAL_SECONDS: Type.Integer({ default: 60, minimum: 1 }),
+  /**
+   * Workflows a worker process keeps in memory between their tasks, shared out among its task
+   * queues: more replays less, fewer bounds the process's memory whatever the number of open cases.
+   */
+  BANJIAN_WORKFLOW_CACHE: Type.Integer({ default: 2000, minimum: 10 }),
   /** A treasury to pay fulfilments through (src/payments/http-treasury.ts); unset: banjian's own ledger. */
   BANJIAN_TREASURY_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   BANJIAN_TREASURY_TOKEN: Type.Optional(Type.String({ minLength: 1 })),

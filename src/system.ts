@@ -123,7 +123,7 @@ export async function assemble(config: Config, overrides: AssembleOverrides = {}
     let workerConnection: NativeConnection | undefined
     if (role !== 'api') {
       const { workers, connection } = await createWorkers({
-        target, queues, deps: { database, payments: overrides.payments ?? treasuryOf(config) },
+        target, queues, deps: { database, payments: overrides.payments ?? treasuryOf(config) }, cachedWorkflows: config.BANJIAN_WORKFLOW_CACHE,
         ...(overrides.workflowBundle ? { workflowBundle: overrides.workflowBundle } : {}),
       })
       workerConnection = connection

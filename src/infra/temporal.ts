@@ -97,7 +97,16 @@ export interface WorkerSetup {
   deps: ActivityDeps
   /** A prebuilt bundle (tests bundle once per run); default: bundled from source at start, once for every queue. */
   workflowBundle?: WorkerOptions['workflowBundle']
+  /**
+   * Workflows kept in memory by this process, shared out among its queues' workers (default
+   * DEFAULT_WORKFLOW_CACHE). Each Worker otherwise sizes its cache from the whole heap, as if it
+   * were alone: five queues in one process would cache five heaps' worth, and a campaign's open
+   * cases would grow the process without bound.
+   */
+  cachedWorkflows?: number
 }
+
+export const DEFAULT_WORKFLOW_CACHE = 2000
 
 /** One worker per workflow kind's task queue, sharing one connection. */
 export async function createWorkers(setup: WorkerSetup): Promise<{ workers: Worker[]; connection: NativeConnection }> {
@@ -105,12 +114,15 @@ export async function createWorkers(setup: WorkerSetup): Promise<{ workers: Work
   const activities = createActivities(setup.deps)
   // Bundled once for every queue's worker.
   const workflowBundle = await workflowCode(setup.workflowBundle)
-  const workers = await Promise.all(Object.values(setup.queues).map((taskQueue) => Worker.create({
+  const queues = Object.values(setup.queues)
+  const maxCachedWorkflows = Math.max(10, Math.floor((setup.cachedWorkflows ?? DEFAULT_WORKFLOW_CACHE) / queues.length))
+  const workers = await Promise.all(queues.map((taskQueue) => Worker.create({
     connection,
     namespace: setup.target.namespace,
     taskQueue,
     activities,
     workflowBundle,
+    maxCachedWorkflows,
   })))
   return { workers, connection }
 }
