@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto'
-import { type Readable, Transform } from 'node:stream'
+import { type Readable, Stream, Transform } from 'node:stream'
 import { parser } from 'stream-json'
 import { pick } from 'stream-json/filters/pick.js'
 import { streamArray } from 'stream-json/streamers/stream-array.js'
@@ -61,6 +61,10 @@ export async function campaignRoutes(app: App): Promise<void> {
     }
     if (policy.mode === 'application') {
       throw problem('unprocessable', `policy ${code} is paid on application (POST /v1/fulfilments); campaigns find beneficiaries for the other modes`)
+    }
+    if (!(request.body instanceof Stream)) {
+      throw problem('validation_failed', 'send the beneficiaries: { "beneficiaries": [...] } as application/json, or NDJSON',
+        [{ path: 'body', message: 'is required' }])
     }
     const hash = createHash('sha256').update(`${code}\n`)
     const body = (request.body as Readable).pipe(hashing(hash))
