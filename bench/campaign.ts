@@ -4,8 +4,8 @@
 // and a fresh Postgres database. Every tenth beneficiary is ineligible, so `eligible` is known.
 // Measured: the upload (request start → 202, the body streamed from a generator), the evaluation
 // (202 → evaluated = total), the cases created (202 → casesCreated = eligible) against bare
-// workflows started by the client on the same dev server in the same run (200 starts in flight,
-// the campaign's own window), the time until every case is `notified` (a confirm-mode policy, so
+// workflows started by the client on the same dev server (in a namespace of their own) in the
+// same run (200 starts in flight, the campaign's own window), the time until every case is `notified` (a confirm-mode policy, so
 // cases stop there and nothing is paid), and the peak RSS of the API and worker processes.
 // Usage: node --import tsx bench/campaign.ts [N]                (default 100000)
 //        node --import tsx bench/campaign.ts --sizes 10000,100000
@@ -13,15 +13,16 @@
 //        grow with the campaign)
 // Needs Postgres in DATABASE_URL or TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test),
 // where it creates a database of its own and drops it at the end.
-import type { Client } from '@temporalio/client'
+import { Client } from '@temporalio/client'
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker'
-import { type ChildProcess, spawn } from 'node:child_process'
+import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import pg from 'pg'
 import { parseConfig } from '../src/config.ts'
 import { type DevServer, startDevServer } from '../src/infra/dev-server.ts'
@@ -30,9 +31,15 @@ import { PROJECT_ROOT, resolveTemporalBinary } from '../src/infra/temporal-binar
 import { connectClient, taskQueues } from '../src/infra/temporal.ts'
 import type { bareWorkflow } from './bare-workflow.ts'
 
+const execute = promisify(execFile)
 const DEFAULT_N = 100_000
 const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test'
 const NAMESPACE = 'bench'
+/**
+ * The baseline's namespace on the same dev server: the worker's history archiver lists every closed
+ * run of its own namespace, and must not spend the campaign's time archiving the baseline's.
+ */
+const BARE_NAMESPACE = 'bench-bare'
 const POLICY = 'BENCH-CAMPAIGN'
 /** The campaign's sliding window of child starts (src/workflows/fulfilment/campaign.ts): the baseline's concurrency. */
 const BASELINE_CONCURRENCY = 200
@@ -299,7 +306,7 @@ async function* ndjson(n: number): AsyncGenerator<Uint8Array> {
   if (chunk.length > 0) yield encoder.encode(`${chunk.join('\n')}\n`)
 }
 
-async function run(n: number, adminUrl: string): Promise<RunResult> {
+async function runSize(n: number, adminUrl: string): Promise<RunResult> {
   const eligible = eligibleOf(n)
   const baseline = Math.min(Math.ceil(n / 2), BASELINE_MAX)
   const tag = randomBytes(5).toString('hex')
@@ -382,8 +389,14 @@ async function run(n: number, adminUrl: string): Promise<RunResult> {
 
   // The baseline: bare workflows started by the client on the same dev server, a worker in this process.
   const bareQueue = `${prefix}-bare`
+  await execute(cliPath, ['operator', 'namespace', 'create', '--address', server.address, '--namespace', BARE_NAMESPACE, '--retention', '24h'])
+  const bareClient = new Client({ connection: client.connection, namespace: BARE_NAMESPACE })
+  // A new namespace is served once the dev server's namespace cache has it: a first start proves it.
+  await until('the baseline namespace being served', () => bareClient.workflow.start<typeof bareWorkflow>('bareWorkflow', {
+    taskQueue: bareQueue, workflowId: 'bare-probe', workflowIdConflictPolicy: 'USE_EXISTING',
+  }).then(() => true, () => false), (served) => served, 60_000, evidence, 1000)
   const bareConnection = await NativeConnection.connect({ address: server.address })
-  const bareWorker = await Worker.create({ connection: bareConnection, namespace: NAMESPACE, taskQueue: bareQueue, workflowsPath: BARE_WORKFLOW_PATH })
+  const bareWorker = await Worker.create({ connection: bareConnection, namespace: BARE_NAMESPACE, taskQueue: bareQueue, workflowsPath: BARE_WORKFLOW_PATH })
   const bareRunning = bareWorker.run()
   let bareStopped = false
   const stopBare = async () => {
@@ -400,13 +413,13 @@ async function run(n: number, adminUrl: string): Promise<RunResult> {
     await Promise.all(Array.from({ length: Math.min(BASELINE_CONCURRENCY, count) }, async () => {
       while (next < count) {
         const i = next++
-        await client.workflow.start<typeof bareWorkflow>('bareWorkflow', { taskQueue: bareQueue, workflowId: `bare-${label}-${i}` })
+        await bareClient.workflow.start<typeof bareWorkflow>('bareWorkflow', { taskQueue: bareQueue, workflowId: `bare-${label}-${i}` })
       }
     }))
     return (performance.now() - began) / 1000
   }
   const bareRunningCount = async () =>
-    (await client.workflow.count(`TaskQueue = '${bareQueue}' AND ExecutionStatus = 'Running'`)).count
+    (await bareClient.workflow.count(`TaskQueue = '${bareQueue}' AND ExecutionStatus = 'Running'`)).count
   await startBare('warm', BASELINE_WARM_UP)
   await until('the warm-up completing', bareRunningCount, (c) => c === 0, 300_000, evidence)
   process.stderr.write(`N=${n}: ${baseline} bare workflow starts...\n`)
@@ -554,7 +567,7 @@ let failed = false
 const results: RunResult[] = []
 for (const n of sizes) {
   try {
-    const result = await run(n, adminUrl)
+    const result = await runSize(n, adminUrl)
     results.push(result)
     report(result)
     if (result.problems.length > 0) failed = true
