@@ -11,6 +11,7 @@ CREATE TABLE "campaigns" (
 	"policy_code" text NOT NULL,
 	"policy_version" integer NOT NULL,
 	"organization_id" text NOT NULL,
+	"actor" jsonb NOT NULL,
 	"status" text NOT NULL,
 	"total" integer NOT NULL,
 	"invalid" integer NOT NULL,

@@ -12,6 +12,7 @@ import { answerClientError } from './client-errors.ts'
 import { createCursors, type Cursors } from './cursor.ts'
 import { BODY_LIMIT_BYTES, parseJsonBodies } from './json-body.ts'
 import { startUnpropagatedCalendarVersions } from '../infra/calendar-propagation.ts'
+import { resumeUnfinishedCampaigns } from '../infra/campaigns.ts'
 import type { CaseGateway } from './case-gateway.ts'
 import { createMetrics } from './metrics.ts'
 import { documentProblemMediaType, HttpProblem, problem } from './problem.ts'
@@ -119,15 +120,20 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   await app.register(swaggerUi, { routePrefix: '/docs' })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 
-  // A calendar version whose propagation its publisher could not start is started now, in the
-  // background: the API serves meanwhile, and a Temporal that is down only delays it.
-  let propagating: Promise<void> | undefined
+  // A calendar version whose propagation its publisher could not start is started now, and so is
+  // a campaign whose workflow never started or failed, in the background: the API serves
+  // meanwhile, and a Temporal that is down only delays them.
+  let resuming: Promise<unknown> | undefined
   app.addHook('onReady', async () => {
-    propagating = startUnpropagatedCalendarVersions(deps.database.db, (version) => deps.gateway.propagateCalendar(version))
+    const propagating = startUnpropagatedCalendarVersions(deps.database.db, (version) => deps.gateway.propagateCalendar(version))
       .then((versions) => { if (versions.length > 0) app.log.info({ versions }, 'started handing out calendar versions') })
       .catch((err: unknown) => app.log.warn({ err }, 'could not start handing out calendar versions; the next start tries again'))
+    const campaigns = resumeUnfinishedCampaigns(deps.database.pool, deps.gateway)
+      .then((ids) => { if (ids.length > 0) app.log.info({ campaigns: ids }, 'campaigns under way, started or found running') })
+      .catch((err: unknown) => app.log.warn({ err }, 'could not resume the campaigns under way; the next start tries again'))
+    resuming = Promise.all([propagating, campaigns])
   })
-  app.addHook('onClose', async () => propagating)
+  app.addHook('onClose', async () => resuming)
 
   await app.register(healthRoutes)
   await app.register(organizationRoutes, { prefix: '/v1' })

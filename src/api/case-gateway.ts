@@ -21,8 +21,11 @@ export interface CaseGateway {
   startCase<K extends StartableKind>(kind: K, input: NewCases[K]): Promise<CaseView | 'closed'>
   /** Sends a command to a case of any kind; its workflow checks it with the kind's own rules. */
   act(caseId: string, command: CaseCommand): Promise<CaseView>
-  /** Starts (or finds started) the workflow of a campaign whose lines are in Postgres. */
-  startCampaign(campaignId: string, actor: Actor): Promise<void>
+  /**
+   * Starts (or finds running) the workflow of a campaign whose lines are in Postgres, from the
+   * line after `afterLine` (0: the first); one that failed or was terminated is run again.
+   */
+  startCampaign(campaignId: string, actor: Actor, afterLine?: number): Promise<void>
   /**
    * Tells open cases that what their own work waits for may have changed (a raised budget); a
    * case that has ended meanwhile is skipped. Returns how many could not be told.
@@ -65,14 +68,15 @@ export function createCaseGateway(client: Client, queues: TaskQueues): CaseGatew
         throw translate(err)
       }
     },
-    async startCampaign(campaignId, actor) {
+    async startCampaign(campaignId, actor, afterLine = 0) {
       try {
         await client.workflow.start<typeof campaignWorkflow>('campaignWorkflow', {
           workflowId: campaignWorkflowId(campaignId),
           taskQueue: queues.fulfilments,
-          args: [{ campaignId, actor, afterLine: 0 }],
+          args: [{ campaignId, actor, afterLine }],
+          // Running: that one goes on. Failed or terminated: a new run goes on from `afterLine`.
           workflowIdConflictPolicy: 'USE_EXISTING',
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
         })
       } catch (err) {
         // It ran to its end already: a retried upload finds it done.

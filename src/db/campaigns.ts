@@ -2,6 +2,7 @@ import type pg from 'pg'
 import type { FulfilmentOpening } from '../domain/fulfilment/terms.ts'
 import { policyTerms } from '../domain/fulfilment/terms.ts'
 import { type Beneficiary, entitlementOf, type Policy, readBeneficiary } from '../domain/policy.ts'
+import type { Actor } from '../domain/roles.ts'
 import { storableText } from '../domain/safe-text.ts'
 import { fulfilmentCaseId } from './claims.ts'
 
@@ -154,15 +155,16 @@ export interface UploadKey {
  * same body finds the first campaign (and this one is rolled back); another body is a conflict.
  */
 export async function storeCampaign(pool: pg.Pool, upload: {
-  id: string; policy: Policy; organizationId: string; entries: AsyncIterable<UploadEntry>
+  id: string; policy: Policy; actor: Actor; entries: AsyncIterable<UploadEntry>
   idempotency?: UploadKey & { requestHash: () => string }
 }): Promise<{ id: string; created: boolean } | { conflict: true }> {
   const client = await pool.connect()
   try {
     await client.query('BEGIN')
     await client.query(
-      `INSERT INTO campaigns (id, policy_code, policy_version, organization_id, status, total, invalid, errors)
-       VALUES ($1, $2, $3, $4, 'running', 0, 0, '[]')`, [upload.id, upload.policy.code, upload.policy.version, upload.organizationId])
+      `INSERT INTO campaigns (id, policy_code, policy_version, organization_id, actor, status, total, invalid, errors)
+       VALUES ($1, $2, $3, $4, $5, 'running', 0, 0, '[]')`,
+      [upload.id, upload.policy.code, upload.policy.version, upload.actor.organizationId, JSON.stringify(upload.actor)])
     let total = 0
     let invalid = 0
     const errors: Array<{ line: number; message: string }> = []
@@ -216,6 +218,25 @@ export async function storeCampaign(pool: pg.Pool, upload: {
   } finally {
     client.release()
   }
+}
+
+/** A campaign not yet through its last page, and where its workflow would go on from. */
+export interface UnfinishedCampaign {
+  id: string
+  actor: Actor
+  /** Lines up to this one have their cases started. */
+  startedThrough: number
+}
+
+/**
+ * The campaigns not yet through their last page, oldest first: those running as they should, and
+ * those whose workflow never started (the API stopped between the upload and the start, or
+ * Temporal was down) or failed. Few at any time: a city runs a handful of campaigns a week.
+ */
+export async function unfinishedCampaigns(pool: pg.Pool): Promise<UnfinishedCampaign[]> {
+  const { rows } = await pool.query<{ id: string; actor: Actor; started_through: number }>(
+    'SELECT id, actor, started_through FROM campaigns WHERE status = \'running\' ORDER BY created_at, id')
+  return rows.map((r) => ({ id: r.id, actor: r.actor, startedThrough: r.started_through }))
 }
 
 /** A campaign's progress as `GET /v1/campaigns/{id}` shows it, or undefined. */

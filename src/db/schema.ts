@@ -373,6 +373,8 @@ export const campaigns = pgTable('campaigns', {
   policyVersion: integer('policy_version').notNull(),
   /** Who uploaded it. */
   organizationId: text('organization_id').notNull(),
+  /** …as the actor of every case it opens, also when a restarted API resumes it. */
+  actor: jsonb('actor').$type<Actor>().notNull(),
   status: text('status').$type<'running' | 'completed' | 'failed'>().notNull(),
   /** Lines (or list entries), every one. */
   total: integer('total').notNull(),

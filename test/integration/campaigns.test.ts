@@ -1,10 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildApp } from '../../src/api/app.ts'
+import { createCaseGateway } from '../../src/api/case-gateway.ts'
+import { latestPolicy, storeCampaign, unfinishedCampaigns } from '../../src/db/campaigns.ts'
 import { fulfilmentCaseId } from '../../src/db/claims.ts'
 import type { CaseView } from '../../src/domain/case-view.ts'
 import type { PolicyDraft } from '../../src/domain/policy.ts'
 import { auth, call, type Directory, reviewerKey, seedDirectory } from '../support/fixtures.ts'
 import { ADMIN_KEY, startTestSystem, type TestSystem } from '../support/system.ts'
 import { shanghaiYear } from '../support/test-epoch.ts'
+import { campaignWorkflowId } from '../../src/workflows/fulfilment/contract.ts'
+import type { campaignWorkflow } from '../../src/workflows/fulfilment/campaign.ts'
 
 // Campaigns and applications under policies, through HTTP on the real dev server and Postgres
 // (API.md "Policy fulfilment", DOMAIN rules 23–25).
@@ -104,10 +109,11 @@ describe('a campaign (免申即享)', () => {
     const body = `${[enterprise(1, 20), enterprise(2, 20), enterprise(1, 20)].map((b) => JSON.stringify(b)).join('\n')}\n`
     const first = await completed((await upload('RERUN', body)).body.id)
     expect(first).toMatchObject({ total: 3, evaluated: 3, duplicates: 1, eligible: 2, casesCreated: 2 })
-    const casesBefore = await countRows("cases WHERE view->>'policyCode' = 'RERUN'")
+    // A case counts as created once its workflow has started; its first event reaches the read side just after.
+    await expect.poll(() => countRows("cases WHERE view->>'policyCode' = 'RERUN'"), { timeout: 30_000 }).toBe(2)
     const second = await completed((await upload('RERUN', body)).body.id)
     expect(second).toMatchObject({ total: 3, evaluated: 3, duplicates: 3, eligible: 0, ineligible: 0, casesCreated: 0 })
-    expect(await countRows("cases WHERE view->>'policyCode' = 'RERUN'")).toBe(casesBefore)
+    expect(await countRows("cases WHERE view->>'policyCode' = 'RERUN'")).toBe(2)
   })
 
   it('counts lines with text Postgres cannot store as invalid, and keeps their reasons storable', async () => {
@@ -151,6 +157,39 @@ describe('a campaign (免申即享)', () => {
     expect((await upload('IDEM', `${JSON.stringify(enterprise(8, 20))}\n`, undefined, hrKey, { 'idempotency-key': 'upload-1' })).body.code)
       .toBe('idempotency_conflict')
     expect(await countRows("campaigns WHERE policy_code = 'IDEM'")).toBe(1)
+  })
+
+  it('one whose workflow never started, or was terminated, is taken up by the next API process to start', async () => {
+    await publishPolicy('RESUME')
+    const policy = (await latestPolicy(sys.db.database.pool, 'RESUME'))!
+    const actor = { organizationId: 'gz-hr', role: 'department' as const, keyId: 'uploader' }
+    // Stored (as the route does before its 202) by an API that stopped before starting the workflow…
+    async function* lines(from: number) {
+      for (let n = 0; n < 3; n++) yield { line: n + 1, value: enterprise(from + n, 20) }
+    }
+    const stranded = await storeCampaign(sys.db.database.pool, { id: `K-stranded-${Date.now()}`, policy, actor, entries: lines(20) })
+    // …and one whose workflow was terminated before it did anything (it ran where no worker polls).
+    const stopped = await storeCampaign(sys.db.database.pool, { id: `K-stopped-${Date.now()}`, policy, actor, entries: lines(30) })
+    if (!('id' in stranded) || !('id' in stopped)) throw new Error('not stored')
+    const handle = await sys.client.workflow.start<typeof campaignWorkflow>('campaignWorkflow', {
+      workflowId: campaignWorkflowId(stopped.id), taskQueue: `${sys.queues.fulfilments}-nobody`, args: [{ campaignId: stopped.id, actor, afterLine: 0 }],
+    })
+    await handle.terminate('the test stops it')
+
+    const restarted = await buildApp({ database: sys.db.database, gateway: createCaseGateway(sys.client, sys.queues) })
+    await restarted.ready()
+    await restarted.close()
+    for (const id of [stranded.id, stopped.id]) {
+      expect(await completed(id)).toMatchObject({ total: 3, evaluated: 3, eligible: 3, casesCreated: 3 })
+    }
+    // The uploader is the actor of every case the campaign opened, however it was resumed.
+    const notified = async () => (await sys.db.database.pool.query(
+      `SELECT e.actor FROM case_events e JOIN fulfilment_claims f ON f.case_id = e.case_id
+        WHERE f.campaign_id = ANY($1) AND e.type = 'notified'`, [[stranded.id, stopped.id]])).rows.map((r) => r.actor)
+    await expect.poll(async () => (await notified()).length, { timeout: 30_000 }).toBe(6)
+    expect(await notified()).toEqual(Array.from({ length: 6 }, () => actor))
+    // Finished campaigns are left alone by the next start.
+    expect((await unfinishedCampaigns(sys.db.database.pool)).filter((c) => c.id === stranded.id || c.id === stopped.id)).toEqual([])
   })
 
   it('only the policy\'s department or an administrator starts one, under a published campaign-mode policy', async () => {

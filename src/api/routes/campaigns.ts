@@ -70,10 +70,11 @@ export async function campaignRoutes(app: App): Promise<void> {
     const body = (request.body as Readable).pipe(hashing(hash))
     const ndjson = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase() === NDJSON
     const key = request.headers['idempotency-key']
+    const actor = { organizationId: principal.organizationId, role: principal.role, keyId: principal.keyId }
     let stored
     try {
       stored = await storeCampaign(pool, {
-        id: newCaseId('K'), policy, organizationId: principal.organizationId,
+        id: newCaseId('K'), policy, actor,
         entries: ndjson ? ndjsonEntries(body) : jsonListEntries(body),
         ...(key ? { idempotency: { organizationId: principal.organizationId, scope: `campaigns:${code}`, key, requestHash: () => hash.digest('hex') } } : {}),
       })
@@ -82,8 +83,9 @@ export async function campaignRoutes(app: App): Promise<void> {
       throw err
     }
     if ('conflict' in stored) throw problem('idempotency_conflict', `Idempotency-Key ${key} was used before with a different upload`)
-    // Durable first; a start that fails here is started again by the retry, which finds the campaign.
-    await app.deps.gateway.startCampaign(stored.id, { organizationId: principal.organizationId, role: principal.role, keyId: principal.keyId })
+    // Durable first; a start that fails here is started again by the retry, which finds the
+    // campaign, or by the next API process to start (resumeUnfinishedCampaigns).
+    await app.deps.gateway.startCampaign(stored.id, actor)
     return reply.status(202).send({ id: stored.id })
   })
 
