@@ -41,7 +41,7 @@ const NAMESPACE = 'bench'
  */
 const BARE_NAMESPACE = 'bench-bare'
 const POLICY = 'BENCH-CAMPAIGN'
-/** The campaign's sliding window of child starts (src/workflows/fulfilment/campaign.ts): the baseline's concurrency. */
+/** The campaign's sliding window of case starts (START_WINDOW, src/activities/fulfilment.ts): the baseline's concurrency. */
 const BASELINE_CONCURRENCY = 200
 const BASELINE_MAX = 20_000
 const BASELINE_WARM_UP = 200

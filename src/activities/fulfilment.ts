@@ -1,12 +1,18 @@
-import { type EvaluatedPage, evaluateCampaignPage, type PageOpening, pageOpenings, recordPageStarted } from '../db/campaigns.ts'
+import { Context, heartbeat } from '@temporalio/activity'
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client'
+import { type EvaluatedPage, evaluateCampaignPage, pageOpenings, recordPageStarted } from '../db/campaigns.ts'
 import { createCalendarSource } from '../db/calendar.ts'
 import type { Database } from '../db/client.ts'
 import { readLimits } from '../db/settings.ts'
 import type { CalendarData } from '../domain/calendar.ts'
 import type { FulfilmentLimits } from '../domain/fulfilment/terms.ts'
+import type { Actor } from '../domain/roles.ts'
+import type { FulfilmentWorkflowInput } from '../workflows/fulfilment/contract.ts'
 
 /** Settings change rarely; a campaign opens thousands of cases a minute. */
 const SETTINGS_TTL_MS = 2_000
+/** Case starts in flight at once while a campaign page is started: the sliding window. */
+export const START_WINDOW = 200
 
 /**
  * What fulfilment cases and their campaigns ask of Postgres. Each is safe to retry: a page is
@@ -31,8 +37,37 @@ export function createFulfilmentActivities(deps: { database: Database }) {
       return evaluateCampaignPage(pool, campaignId, afterLine, pageSize)
     },
 
-    campaignPageOpenings({ campaignId, from, through }: { campaignId: string; from: number; through: number }): Promise<PageOpening[]> {
-      return pageOpenings(pool, campaignId, from, through)
+    /**
+     * Starts the cases claimed by lines `from + 1 … through` of a campaign, through the worker's
+     * client on this activity's own task queue, START_WINDOW starts in flight at a time, and
+     * returns how many exist: each case's workflow id is derived from its policy and beneficiary,
+     * so a start repeated by a retry finds its case "already started" and counts it, once.
+     * Heartbeats as it goes, so a worker that dies mid-page is noticed in seconds.
+     */
+    async startCampaignCases({ campaignId, from, through, actor }: {
+      campaignId: string; from: number; through: number; actor: Actor
+    }): Promise<number> {
+      const openings = await pageOpenings(pool, campaignId, from, through)
+      const { client, info } = Context.current()
+      let next = 0
+      let started = 0
+      const lane = async (): Promise<void> => {
+        while (next < openings.length) {
+          const { caseId, opening } = openings[next++]!
+          const input: FulfilmentWorkflowInput = { kind: 'new', caseId, opening, actor }
+          try {
+            await client.workflow.start('fulfilmentWorkflow', {
+              workflowId: caseId, taskQueue: info.taskQueue, args: [input], workflowIdReusePolicy: 'REJECT_DUPLICATE',
+            })
+          } catch (err) {
+            if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err
+          }
+          started++
+          heartbeat(started)
+        }
+      }
+      await Promise.all(Array.from({ length: Math.min(START_WINDOW, openings.length) }, lane))
+      return started
     },
 
     recordCampaignPageStarted({ campaignId, through, created }: { campaignId: string; through: number; created: number }): Promise<void> {

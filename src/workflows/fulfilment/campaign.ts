@@ -1,18 +1,21 @@
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common'
-import { continueAsNew, ParentClosePolicy, proxyActivities, startChild } from '@temporalio/workflow'
+import { continueAsNew, proxyActivities } from '@temporalio/workflow'
 import type { Activities } from '../../activities/index.ts'
 import type { Actor } from '../../domain/roles.ts'
-import { fulfilmentWorkflow } from './workflow.ts'
 
-const { evaluateCampaignPage, campaignPageOpenings, recordCampaignPageStarted } = proxyActivities<Activities>({
+const { evaluateCampaignPage, recordCampaignPageStarted } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+})
+// A page's thousand starts take seconds, or minutes on a busy server; a worker that dies with the
+// page in hand is noticed by the missing heartbeat, and the page's starts are repeated elsewhere.
+const { startCampaignCases } = proxyActivities<Activities>({
+  startToCloseTimeout: '15 minutes',
+  heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 })
 
 /** Lines evaluated per page (one activity, one transaction) and so per run of the workflow. */
 export const CAMPAIGN_PAGE_SIZE = 1000
-/** Child starts in flight at once: the sliding window. */
-export const START_WINDOW = 200
 
 export interface CampaignInput {
   campaignId: string
@@ -25,38 +28,18 @@ export interface CampaignInput {
 
 /**
  * A campaign (免申即享 at city scale): evaluates its uploaded beneficiaries a page at a time, in an
- * activity that claims a case for each eligible one in the same transaction that counts the page,
- * then starts those cases as child workflows, a sliding window of starts in flight, and continues
- * as new after every page so that its history stays small however long the campaign. A crash
- * anywhere repeats at most the page in hand, and a repeat changes nothing: the page is counted
- * once, and each case's workflow id is derived from the policy and the beneficiary.
+ * activity that claims a case for each eligible one in the same transaction that counts the page;
+ * starts the page's cases in a second activity, a sliding window of starts in flight through the
+ * worker's client; and continues as new after every page, so that its history stays a handful of
+ * events per page however long the campaign. A crash anywhere repeats at most the page in hand,
+ * and a repeat changes nothing: the page is counted once, and each case's workflow id is derived
+ * from the policy and the beneficiary.
  */
 export async function campaignWorkflow(input: CampaignInput): Promise<void> {
   const { campaignId, actor, afterLine } = input
   const pageSize = input.pageSize ?? CAMPAIGN_PAGE_SIZE
   const page = await evaluateCampaignPage({ campaignId, afterLine, pageSize })
-  const openings = await campaignPageOpenings({ campaignId, from: afterLine, through: page.through })
-  let created = 0
-  let next = 0
-  const startNext = async (): Promise<void> => {
-    while (next < openings.length) {
-      const { caseId, opening } = openings[next++]!
-      try {
-        await startChild(fulfilmentWorkflow, {
-          workflowId: caseId,
-          args: [{ kind: 'new', caseId, opening, actor }],
-          // A case lives on its own: weeks of confirmation and payment, long after this run.
-          parentClosePolicy: ParentClosePolicy.ABANDON,
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        })
-      } catch (err) {
-        // Started before (an earlier attempt of this page): the case exists, once.
-        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err
-      }
-      created++
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(START_WINDOW, openings.length) }, startNext))
+  const created = await startCampaignCases({ campaignId, from: afterLine, through: page.through, actor })
   await recordCampaignPageStarted({ campaignId, through: page.through, created })
   if (page.done) return
   await continueAsNew<typeof campaignWorkflow>({ ...input, afterLine: page.through })
