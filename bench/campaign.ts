@@ -318,6 +318,9 @@ async function runSize(n: number, adminUrl: string): Promise<RunResult> {
   const cliPath = await resolveTemporalBinary('cli', { explicitPath: config.BANJIAN_TEMPORAL_CLI, pathVar: process.env.PATH })
   const server: DevServer = await startDevServer({ cliPath, port: temporalPort, uiPort: 0, namespace: NAMESPACE, retentionDays: 1 })
   cleanups.push(['temporal dev server', () => server.stop()])
+  void server.unexpectedExit.then(({ code, signal, stderr }) => {
+    console.error(`the temporal dev server exited mid-run (code ${code}, signal ${signal}); its last stderr:\n${stderr}`)
+  })
   const temporalPid = await devServerPid(temporalPort)
 
   // Postgres: a database of this run's own.

@@ -186,6 +186,9 @@ async function connectTarget(config: Config, overrides: AssembleOverrides, dataD
       uiPort: config.BANJIAN_TEMPORAL_UI_PORT, namespace: EMBEDDED_NAMESPACE, retentionDays: config.BANJIAN_RETENTION_DAYS,
     })
   stack.push({ name: 'temporal dev server', stop: server.stop })
+  void server.unexpectedExit.then(({ code, signal, stderr }) => {
+    log.error({ code, signal, stderr }, 'the temporal dev server exited: no case moves until banjian is started again')
+  })
   log.info({ address: server.address, ui: server.uiUrl ?? 'headless' }, 'temporal dev server started')
   return { address: server.address, namespace: server.namespace }
 }

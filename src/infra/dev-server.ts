@@ -27,6 +27,13 @@ export interface DevServer {
   address: string
   namespace: string
   uiUrl: string | undefined
+  /** The `temporal` process. */
+  pid: number | undefined
+  /**
+   * Settles if the server exits without being stopped (a crash, a kill), with how it ended and the
+   * end of what it wrote to stderr; never otherwise. Every case waits meanwhile: say so, loudly.
+   */
+  unexpectedExit: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>
   stop(): Promise<void>
 }
 
@@ -62,7 +69,16 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     stderr = (stderr + chunk.toString()).slice(-8000)
   })
   const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)))
-  const stop = () => stopChild(child, exited)
+  let stopping = false
+  const unexpectedExit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolveExit) => {
+    child.once('exit', (code, signal) => {
+      if (!stopping) resolveExit({ code, signal, stderr })
+    })
+  })
+  const stop = () => {
+    stopping = true
+    return stopChild(child, exited)
+  }
   const killOnExit = () => child.kill('SIGKILL')
   process.once('exit', killOnExit)
 
@@ -76,6 +92,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     address,
     namespace: options.namespace,
     uiUrl: options.uiPort === 0 ? undefined : `http://${ip}:${options.uiPort}`,
+    pid: child.pid,
+    unexpectedExit,
     async stop() {
       process.removeListener('exit', killOnExit)
       await stop()
