@@ -25,6 +25,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import pg from 'pg'
 import { parseConfig } from '../src/config.ts'
+import type { CampaignProgress } from '../src/db/campaigns.ts'
 import { type DevServer, startDevServer } from '../src/infra/dev-server.ts'
 import { freePort } from '../src/infra/ports.ts'
 import { PROJECT_ROOT, resolveTemporalBinary } from '../src/infra/temporal-binaries.ts'
@@ -247,17 +248,7 @@ async function withDb<T>(url: string, work: (c: pg.Client) => Promise<T>): Promi
 
 // ---- one run ----------------------------------------------------------------------------------
 
-interface Progress {
-  status: string
-  total: number
-  invalid: number
-  evaluated: number
-  duplicates: number
-  eligible: number
-  ineligible: number
-  casesCreated: number
-  errors: unknown[]
-}
+type Progress = Pick<CampaignProgress, 'status' | 'total' | 'invalid' | 'evaluated' | 'duplicates' | 'eligible' | 'ineligible' | 'casesCreated' | 'errors'>
 
 interface RunResult {
   n: number

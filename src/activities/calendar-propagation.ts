@@ -6,6 +6,7 @@ import type { Database } from '../db/client.ts'
 import type { CalendarData } from '../domain/calendar.ts'
 import { calendarChangedSignal } from '../workflows/application/contract.ts'
 import type { CaseToHand, HandingOut } from '../workflows/calendar-propagation/contract.ts'
+import { forEachLimited } from './lanes.ts'
 
 /** Hands one case the calendar; 'closed' when its workflow has already ended. */
 export type CalendarSignal = (caseId: string, data: CalendarData) => Promise<'signalled' | 'closed'>
@@ -77,12 +78,4 @@ export function createCalendarPropagationActivities(deps: CalendarPropagationDep
       await markCalendarPropagated(db, version)
     },
   }
-}
-
-async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]!)
-  })
-  await Promise.all(lanes)
 }

@@ -8,6 +8,7 @@ import type { CalendarData } from '../domain/calendar.ts'
 import type { FulfilmentLimits } from '../domain/fulfilment/terms.ts'
 import type { Actor } from '../domain/roles.ts'
 import type { FulfilmentWorkflowInput } from '../workflows/fulfilment/contract.ts'
+import { forEachLimited } from './lanes.ts'
 
 /** Settings change rarely; a campaign opens thousands of cases a minute. */
 const SETTINGS_TTL_MS = 2_000
@@ -49,25 +50,19 @@ export function createFulfilmentActivities(deps: { database: Database }) {
     }): Promise<number> {
       const openings = await pageOpenings(pool, campaignId, from, through)
       const { client, info } = Context.current()
-      let next = 0
-      let started = 0
-      const lane = async (): Promise<void> => {
-        while (next < openings.length) {
-          const { caseId, opening } = openings[next++]!
-          const input: FulfilmentWorkflowInput = { kind: 'new', caseId, opening, actor }
-          try {
-            await client.workflow.start('fulfilmentWorkflow', {
-              workflowId: caseId, taskQueue: info.taskQueue, args: [input], workflowIdReusePolicy: 'REJECT_DUPLICATE',
-            })
-          } catch (err) {
-            if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err
-          }
-          started++
-          heartbeat(started)
+      await forEachLimited(openings, START_WINDOW, async ({ caseId, opening }) => {
+        const input: FulfilmentWorkflowInput = { kind: 'new', caseId, opening, actor }
+        try {
+          await client.workflow.start('fulfilmentWorkflow', {
+            workflowId: caseId, taskQueue: info.taskQueue, args: [input], workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          })
+        } catch (err) {
+          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err
         }
-      }
-      await Promise.all(Array.from({ length: Math.min(START_WINDOW, openings.length) }, lane))
-      return started
+        heartbeat()
+      })
+      // Each one started now or found started before: all of them exist.
+      return openings.length
     },
 
     recordCampaignPageStarted({ campaignId, through, created }: { campaignId: string; through: number; created: number }): Promise<void> {
