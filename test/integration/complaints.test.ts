@@ -174,7 +174,9 @@ describe('the closed loop through the actions endpoint (rule 28)', () => {
     expect((await act(hotline, id, 'reply', { message: '已再次回复' })).status).toBe(200)
     const closed = await act(hotline, id, 'callback', { satisfied: true })
     expect(closed.body).toMatchObject({ status: 'closed', closure: { via: 'callback', by: 'gz-12345' } })
-    expect((await history(id)).map((e) => e.type)).toEqual([
+    // Warnings depend on the hour the test runs (run at night or at a weekend, a step's warning is
+    // already due when it starts): the steps are what this test checks.
+    expect((await history(id)).map((e) => e.type).filter((type) => type !== 'deadline_warned')).toEqual([
       'received', 'dispatched', 'signed', 'responded', 'replied', 'called_back', 'reopened', 'responded', 'replied', 'called_back', 'closed',
     ])
     // Closed: the workflow has ended; the order stays readable.

@@ -71,7 +71,9 @@ describe('complaint workflow paths (time-skipping)', () => {
     expect(closed.dispatches?.map((d) => d.organizationId)).toEqual(['gz-amr', 'gz-hr', 'gz-hr'])
     // The workflow ends with the order; the read side has every step, in order.
     await ts.env.client.workflow.getHandle(id).result()
-    expect(await eventTypes(ts, id)).toEqual([
+    // Warnings depend on the hour the test runs (run at night or at a weekend, a step's warning is
+    // already due when it starts): the steps are what this test checks.
+    expect((await eventTypes(ts, id)).filter((type) => type !== 'deadline_warned')).toEqual([
       'received', 'dispatched', 'returned', 'dispatched', 'signed', 'responded', 'replied', 'called_back', 'reopened',
       'responded', 'replied', 'called_back', 'closed',
     ])
