@@ -10,7 +10,7 @@ import { isRefusalCode } from '../domain/refusal.ts'
 import { startCalendarPropagation } from '../infra/calendar-propagation.ts'
 import type { TaskQueues } from '../infra/temporal.ts'
 import { CASE_WORKFLOWS, type NewCases, type StartableKind } from '../workflows/case-kinds.ts'
-import { actionUpdate, submittedUpdate, workNudgedSignal } from '../workflows/case/contract.ts'
+import { actionUpdate, LOCAL_ACTIVITIES, submittedUpdate, workNudgedSignal } from '../workflows/case/contract.ts'
 import type { campaignWorkflow } from '../workflows/fulfilment/campaign.ts'
 import { campaignWorkflowId } from '../workflows/fulfilment/contract.ts'
 import { problem } from './problem.ts'
@@ -49,7 +49,7 @@ export function createCaseGateway(client: Client, queues: TaskQueues): CaseGatew
       const start = new WithStartWorkflowOperation<(input: NewCases[typeof kind]) => Promise<void>>(workflowType, {
         workflowId: input.caseId,
         taskQueue: queueOf(queues, queue),
-        args: [input],
+        args: [{ ...input, activities: LOCAL_ACTIVITIES }],
         workflowIdConflictPolicy: 'USE_EXISTING',
         // A closed case keeps its id forever: a retried submission must not start it again.
         workflowIdReusePolicy: 'REJECT_DUPLICATE',

@@ -127,8 +127,10 @@ async function queried(client: Client, handle: WorkflowHandle, timeoutMs: number
 
 /**
  * The workflow's sequence as its history records it: every event it recorded went to the
- * projection activity (`recordCaseEvents`, scheduled with the events as input), and a run carried
- * on by continue-as-new starts with the sequence in its input.
+ * projection activity `recordCaseEvents`, either scheduled with the events as input (cases started
+ * before issue 13) or run as a local activity, whose marker holds what it answered, the read
+ * side's `lastSeq` after the write. A run carried on by continue-as-new starts with the sequence
+ * in its input.
  */
 export function sequenceInHistory(history: History): number | undefined {
   let seq: number | undefined
@@ -148,6 +150,21 @@ export function sequenceInHistory(history: History): number | undefined {
       const { recorded } = defaultPayloadConverter.fromPayload<{ recorded: RecordedEvent[] }>(payload)
       for (const { event: recordedEvent } of recorded) atLeast(recordedEvent.seq)
     }
+    const lastSeq = projectedByLocalActivity(event.markerRecordedEventAttributes)
+    if (lastSeq !== undefined) atLeast(lastSeq)
   }
   return seq
+}
+
+type Marker = NonNullable<History['events']>[number]['markerRecordedEventAttributes']
+
+/** The `lastSeq` a local `recordCaseEvents` answered, from its marker (core's `core_local_activity`); else undefined. */
+function projectedByLocalActivity(marker: Marker): number | undefined {
+  if (marker?.markerName !== 'core_local_activity') return undefined
+  const data = marker.details?.['data']?.payloads?.[0]
+  const result = marker.details?.['result']?.payloads?.[0]
+  if (!data || !result) return undefined
+  if (defaultPayloadConverter.fromPayload<{ activity_type?: string }>(data).activity_type !== 'recordCaseEvents') return undefined
+  const { lastSeq } = defaultPayloadConverter.fromPayload<{ lastSeq?: unknown }>(result)
+  return typeof lastSeq === 'number' ? lastSeq : undefined
 }

@@ -134,4 +134,11 @@ describe('a workflow\'s own sequence in its history', () => {
     expect(sequenceInHistory(await fixture('continued-run'))).toBe(2)
     expect(sequenceInHistory(await fixture('opinion-watch-given'))).toBeUndefined()
   })
+
+  it('is what the projection answered in its local activity markers, for a case started with local activities', async () => {
+    expect(sequenceInHistory(await fixture('local-submitted'))).toBe(1)
+    expect(sequenceInHistory(await fixture('local-rated'))).toBe(6)
+    expect(sequenceInHistory(await fixture('local-rectified'))).toBe(9)
+    expect(sequenceInHistory(await fixture('local-continued-run'))).toBe(2)
+  })
 })

@@ -155,8 +155,7 @@ describe('banjian audit verify', () => {
     await archive()
     const [genuine] = await archivedRuns(id)
     const history = structuredClone(genuine!.history) as { events: Array<Record<string, any>> }
-    const scheduled = history.events.find((e) => e.activityTaskScheduledEventAttributes)
-    scheduled!.activityTaskScheduledEventAttributes.activityType.name = 'someOtherActivity'
+    renameFirstActivity(history, 'someOtherActivity')
     await sys.db.database.db.insert(workflowHistories).values({ ...genuine!, runId: 'tampered-run', history, archivedAt: undefined })
 
     const report = await verify(id)
@@ -213,3 +212,25 @@ describe('banjian audit verify', () => {
     expect(bad.stdout).toContain('audit FAILED')
   }, 180_000)
 })
+
+/**
+ * Renames the first activity a history ran: a regular one's scheduled type, or (a case projected
+ * by local activity) the type its marker recorded, which replay compares with the code's.
+ */
+function renameFirstActivity(history: { events: Array<Record<string, any>> }, name: string): void {
+  for (const event of history.events) {
+    const scheduled = event.activityTaskScheduledEventAttributes
+    if (scheduled) {
+      scheduled.activityType.name = name
+      return
+    }
+    const marker = event.markerRecordedEventAttributes
+    if (marker?.markerName === 'core_local_activity') {
+      const payload = marker.details.data.payloads[0]
+      const data = JSON.parse(Buffer.from(payload.data, 'base64').toString('utf8'))
+      payload.data = Buffer.from(JSON.stringify({ ...data, activity_type: name })).toString('base64')
+      return
+    }
+  }
+  throw new Error('the history ran no activity')
+}

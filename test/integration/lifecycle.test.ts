@@ -1,3 +1,4 @@
+import { defaultPayloadConverter } from '@temporalio/common'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { APPLICATION_ACTIONS, type ApplicationAction } from '../../src/domain/application/actions.ts'
 import type { CaseView } from '../../src/domain/case-view.ts'
@@ -172,12 +173,23 @@ describe('the application lifecycle through the API', () => {
       .toBeLessThan(((await call(sys.app, dir.departmentKey, 'GET', '/v1/cases?handlingOrganizationId=gz-amr&limit=200')).body as { items: unknown[] }).items.length)
   })
 
-  it('starts an application under the current rules named in its input, with no patch marker in its history', async () => {
+  it('starts an application under the current rules named in its input, with no patch marker in its history, and projects it by local activity', async () => {
     const created = await call(sys.app, dir.windowKey, 'POST', '/v1/applications', applicationBody())
     const id = (created.body as CaseView).id
     const events = (await sys.client.workflow.getHandle(id).fetchHistory()).events ?? []
     // A patch marker would also upsert TemporalChangeVersion: one more visibility write per submission.
-    expect(events.some((e) => e.markerRecordedEventAttributes)).toBe(false)
+    const markers = events.map((e) => e.markerRecordedEventAttributes?.markerName).filter((name) => name !== undefined)
+    expect(markers).not.toContain('core_patch')
+    // The first event went to the read side by a local activity, with no activity task (issue 13);
+    // pre-review's look-up of shared data, when the item has any, is one too.
+    expect(new Set(markers)).toEqual(new Set(['core_local_activity']))
+    const ranLocally = events.flatMap((e) => {
+      const data = e.markerRecordedEventAttributes?.details?.['data']?.payloads?.[0]
+      return data ? [defaultPayloadConverter.fromPayload<{ activity_type: string }>(data).activity_type] : []
+    })
+    expect(ranLocally.filter((type) => type === 'recordCaseEvents')).toHaveLength(1)
+    expect(ranLocally.every((type) => type === 'recordCaseEvents' || type === 'attachSharedMaterials')).toBe(true)
+    expect(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'recordCaseEvents')).toEqual([])
     expect(events.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes)).toHaveLength(1)
     // The case follows the second rules (rule 29): withdrawn, it waits for its rating.
     expect((await act(id, 'withdraw', dir.windowKey)).status).toBe(200)
@@ -212,8 +224,10 @@ describe('the application lifecycle through the API', () => {
   it('carries a long case through continue-as-new without losing its state or numbering', async () => {
     const id = await caseIn(['accept'])
     const firstRun = (await sys.client.workflow.getHandle(id).describe()).runId
-    // The test dev server suggests continue-as-new at 400 history events; each order and answer adds a dozen.
-    for (let i = 0; i < 20; i++) {
+    // The test dev server suggests continue-as-new at 400 history events; each order and answer adds
+    // half a dozen (the update, its workflow task, the projection's marker, the search attributes).
+    const pairs = 40
+    for (let i = 0; i < pairs; i++) {
       expect((await act(id, 'supervise', dir.supervisorKey)).status).toBe(200)
       expect((await act(id, 'respond_supervision')).status).toBe(200)
     }
@@ -228,9 +242,13 @@ describe('the application lifecycle through the API', () => {
     expect(events.slice(closing).filter((e) => e.workflowExecutionUpdateCompletedEventAttributes)).toEqual([])
     const approved = await act(id, 'approve')
     expect(approved.status).toBe(200)
-    expect(approved.body).toMatchObject({ status: 'approved', version: 2 + 40 + 1 })
-    expect((approved.body as CaseView).supervisions).toHaveLength(20)
+    expect(approved.body).toMatchObject({ status: 'approved', version: 2 + 2 * pairs + 1 })
+    expect((approved.body as CaseView).supervisions).toHaveLength(pairs)
     const seqs = (await history(id)).map((e) => e.seq)
-    expect(seqs).toEqual(Array.from({ length: 43 }, (_, i) => i + 1))
+    expect(seqs).toEqual(Array.from({ length: 2 + 2 * pairs + 1 }, (_, i) => i + 1))
+    // The run carried on keeps projecting by local activity.
+    const continued = (await sys.client.workflow.getHandle(id).fetchHistory()).events ?? []
+    expect(continued.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).not.toEqual([])
+    expect(continued.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'recordCaseEvents')).toEqual([])
   })
 })

@@ -16,6 +16,10 @@ const SCENARIOS = [
   'withdrawn-rating', 'deferred-revoked', 'withdrawn-rating-rules-in-input', 'second-rectification', 'second-rectification-watch',
   // Supervision climbing the tree (the parents looked up by activity when a step falls due).
   'supervision-levels',
+  // Started with local activities (issue 13): the projection and pre-review as markers.
+  ...['submitted', 'resubmitted', 'accepted', 'deemed-accepted', 'calendar-changed', 'continued-as-new-own-task', 'continued-run',
+    'joint-opinions', 'rated', 'rectified', 'second-rectification', 'supervision-levels', 'withdrawn-rating-rules-in-input']
+    .map((name) => `local-${name}`),
 ]
 
 async function loadHistories(): Promise<Map<string, unknown>> {
@@ -63,8 +67,16 @@ describe('recorded workflow histories', () => {
     const fired = child.events.find((e) => e.timerFiredEventAttributes)
     expect(fired).toBeDefined()
     fired!.eventType = 'EVENT_TYPE_TIMER_CANCELED'
-    const outcome = await replay(new Map([['tampered', tampered], ['tampered-child', child]]))
+    // A case started with local activities, its input no longer saying so: the code would schedule
+    // regular activities where the history has markers.
+    const local = structuredClone(histories.get('local-accepted')) as { events: Array<Record<string, any>> }
+    const payload = local.events[0]!.workflowExecutionStartedEventAttributes.input.payloads[0]
+    const { activities, ...input } = JSON.parse(Buffer.from(payload.data, 'base64').toString('utf8'))
+    expect(activities).toBe('local')
+    payload.data = Buffer.from(JSON.stringify(input)).toString('base64')
+    const outcome = await replay(new Map([['tampered', tampered], ['tampered-child', child], ['tampered-local', local]]))
     expect(outcome.tampered).toMatch(/nondetermin/i)
     expect(outcome['tampered-child']).toMatch(/nondetermin/i)
+    expect(outcome['tampered-local']).toMatch(/nondetermin/i)
   })
 })

@@ -4,15 +4,14 @@ import type {
 import type { CalendarData } from '../../domain/calendar.ts'
 import type { Actor } from '../../domain/roles.ts'
 import type { Guide } from '../../domain/service-item.ts'
-import type { ContinuedCase } from '../case/contract.ts'
+import type { CaseStart, ContinuedCase } from '../case/contract.ts'
 
 // The messages are every case's (case/contract.ts); re-exported for callers of this kind.
 export { actionUpdate, calendarChangedSignal, submittedUpdate, viewQuery, type Watches } from '../case/contract.ts'
 
 export const APPLICATION_QUEUE = 'applications'
 
-export interface NewApplication {
-  kind: 'new'
+export interface NewApplication extends CaseStart {
   caseId: string
   guide: Guide
   submission: ApplicationSubmission

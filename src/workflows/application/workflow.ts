@@ -1,13 +1,16 @@
-import { patched, proxyActivities } from '@temporalio/workflow'
+import { patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow'
 import type { Activities } from '../../activities/index.ts'
 import { ApplicationCase, type ApplicationState } from '../../domain/application/application-case.ts'
 import { runCase, type RunnableKind } from '../case/runner.ts'
 import type { ApplicationWorkflowInput, NewApplication } from './contract.ts'
 
-const { attachSharedMaterials } = proxyActivities<Activities>({
+const sharedDataOptions = {
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
-})
+} as const
+const { attachSharedMaterials } = proxyActivities<Activities>(sharedDataOptions)
+// Pre-review in the submission's first workflow task (a case started with local activities).
+const { attachSharedMaterials: attachSharedMaterialsLocally } = proxyLocalActivities<Activities>(sharedDataOptions)
 
 /** The application (办件) as the runner sees it: created after pre-review, resumed from its state. */
 const application: RunnableKind<ApplicationCase, ApplicationState, NewApplication> = {
@@ -37,9 +40,8 @@ async function submit(input: NewApplication, now: () => string, rulesVersion: nu
   const wanted = input.guide.materials
     .filter((m) => m.sharedSource && !input.submission.materials.some((given) => given.code === m.code))
     .map((m) => ({ code: m.code, source: m.sharedSource! }))
-  const shared = wanted.length > 0
-    ? await attachSharedMaterials({ subject: input.submission.applicant.idNumber, wanted })
-    : []
+  const attach = input.activities === 'local' ? attachSharedMaterialsLocally : attachSharedMaterials
+  const shared = wanted.length > 0 ? await attach({ subject: input.submission.applicant.idNumber, wanted }) : []
   return ApplicationCase.submit({
     id: input.caseId, guide: input.guide, actor: input.actor, calendar: input.calendar, at: now(),
     submission: { ...input.submission, materials: [...input.submission.materials, ...shared] },

@@ -31,10 +31,28 @@ export const workNudgedSignal = defineSignal('workNudged')
 /** Deadlines watched by child workflows: what each child was last told. */
 export type Watches = Record<string, { dueAt: string; warnAt: string; open: boolean }>
 
+/**
+ * How a case runs its short activities: writing its read side, and an application's pre-review
+ * reading shared data. `'local'`: as local activities, inside the workflow task that needs them,
+ * so that a command answers without an activity task's round trip through the server (issue 13).
+ * Every case is started so. Absent: the case was started before, with regular activities, and its
+ * history replays as it was recorded.
+ */
+export type ActivityMode = 'local'
+/** What every case started now is given. */
+export const LOCAL_ACTIVITIES: ActivityMode = 'local'
+
+/** What every case's start input carries besides its kind's own fields. */
+export interface CaseStart {
+  kind: 'new'
+  activities?: ActivityMode
+}
+
 /** A case carried over continue-as-new: its state, its calendar and its watches. */
 export interface ContinuedCase<S> {
   kind: 'continued'
   state: S
   calendar: CalendarData
   watches: Watches
+  activities?: ActivityMode
 }

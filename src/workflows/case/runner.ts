@@ -1,6 +1,6 @@
 import {
   allHandlersFinished, ApplicationFailure, condition, continueAsNew, getExternalWorkflowHandle, ParentClosePolicy,
-  patched, proxyActivities, setHandler, sleep, startChild, upsertSearchAttributes, workflowInfo,
+  patched, proxyActivities, proxyLocalActivities, setHandler, sleep, startChild, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow'
 import type { Activities } from '../../activities/index.ts'
 import type { CalendarData } from '../../domain/calendar.ts'
@@ -14,13 +14,20 @@ import {
 import { deadlineWatchWorkflow } from '../deadline-watch/workflow.ts'
 import { caseKindKey, handlingOrgKey, provisionalKey, statusKey } from '../search-attributes.ts'
 import {
-  actionUpdate, calendarChangedSignal, type ContinuedCase, escalationFiledSignal, submittedUpdate, viewQuery, type Watches,
+  actionUpdate, calendarChangedSignal, type CaseStart, type ContinuedCase, escalationFiledSignal, submittedUpdate, viewQuery, type Watches,
   workNudgedSignal,
 } from './contract.ts'
 
+const projectionRetry = { initialInterval: '1 second', maximumInterval: '1 minute' } as const
 const { recordCaseEvents, organizationParents } = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+  startToCloseTimeout: '30 seconds', retry: projectionRetry,
+})
+// The same projection, run by the worker inside the workflow task that changed the case: the
+// command answers once the task completes, with no activity task sent through the server and
+// back (issue 13). A retry (Postgres down) keeps the case waiting as before, and the write is
+// idempotent, so a task that ran it and then failed may run it again.
+const { recordCaseEvents: recordCaseEventsLocally } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '30 seconds', retry: projectionRetry,
 })
 
 const now = () => new Date(Date.now()).toISOString()
@@ -36,7 +43,7 @@ export interface WorkTools {
  * A new case's input. Kinds whose cases are started by the thousand (a campaign's fulfilments)
  * leave the calendar out, and their `create` reads it once the case runs.
  */
-type NewCase = { kind: 'new'; calendar?: CalendarData }
+type NewCase = CaseStart & { calendar?: CalendarData }
 
 /** What the runner needs of a kind: how a case of it starts and how it resumes after continue-as-new. */
 export interface RunnableKind<C extends CaseCore<S>, S extends CoreState, New extends NewCase> {
@@ -74,6 +81,9 @@ export async function runCase<C extends CaseCore<S>, S extends CoreState, New ex
   let busy = false
   // Set once the first event is on the read side; nothing else is recorded before it.
   let ready = input.kind === 'continued'
+  // Fixed in the input, so that a replay schedules what the recorded run scheduled.
+  const { activities } = input
+  const recordEvents = activities === 'local' ? recordCaseEventsLocally : recordCaseEvents
 
   async function exclusively<T>(work: (kase: C) => Promise<T>, first = false): Promise<T> {
     await condition(() => !busy && current !== undefined && (ready || first))
@@ -87,7 +97,7 @@ export async function runCase<C extends CaseCore<S>, S extends CoreState, New ex
 
   async function project(kase: C, recorded: RecordedEvent[]): Promise<void> {
     if (recorded.length === 0) return
-    await recordCaseEvents({ caseId: kase.state.id, recorded })
+    await recordEvents({ caseId: kase.state.id, recorded })
     const view = recorded[recorded.length - 1]!.view
     upsertSearchAttributes([
       { key: caseKindKey, value: kind.kind },
@@ -240,7 +250,7 @@ export async function runCase<C extends CaseCore<S>, S extends CoreState, New ex
     }
     if (workflowInfo().continueAsNewSuggested) {
       await quiesce()
-      const carried: ContinuedCase<S> = { kind: 'continued', state: kase.state, calendar, watches }
+      const carried: ContinuedCase<S> = { kind: 'continued', state: kase.state, calendar, watches, ...(activities ? { activities } : {}) }
       await continueAsNew<(input: ContinuedCase<S>) => Promise<void>>(carried)
     }
   }

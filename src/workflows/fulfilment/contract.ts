@@ -2,7 +2,7 @@ import type { CalendarData } from '../../domain/calendar.ts'
 import type { FulfilmentState } from '../../domain/fulfilment/fulfilment-case.ts'
 import type { FulfilmentOpening } from '../../domain/fulfilment/terms.ts'
 import type { Actor } from '../../domain/roles.ts'
-import type { ContinuedCase } from '../case/contract.ts'
+import type { CaseStart, ContinuedCase } from '../case/contract.ts'
 
 // The messages are every case's (case/contract.ts); re-exported for callers of this kind.
 export { actionUpdate, submittedUpdate, viewQuery, workNudgedSignal } from '../case/contract.ts'
@@ -14,8 +14,7 @@ export const FULFILMENT_QUEUE = 'fulfilments'
  * A fulfilment case as a campaign or the application route starts it. Small on purpose: a
  * campaign starts them by the hundred thousand, so the case reads its calendar and settings itself.
  */
-export interface NewFulfilment {
-  kind: 'new'
+export interface NewFulfilment extends CaseStart {
   caseId: string
   opening: FulfilmentOpening
   /** Who started it: the campaign's uploader, or the window that took the application. */
