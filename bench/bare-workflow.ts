@@ -1,3 +1,21 @@
-// The raw baseline for bench/intake.ts and bench/lifecycle.ts: a workflow that does nothing, so
-// what is measured is Temporal's own cost of starting a workflow and seeing it complete.
+import { condition, defineUpdate, setHandler } from '@temporalio/workflow'
+
+// The raw baselines for bench/intake.ts and bench/lifecycle.ts, so that what is measured is
+// Temporal's own cost of the same round trips the API makes.
+
+/** A workflow that does nothing: starting it and seeing it complete. */
 export async function bareWorkflow(): Promise<void> {}
+
+/** Each Update a bare case takes; answers how many it has taken. */
+export const bareStepUpdate = defineUpdate<number>('step')
+
+/**
+ * A workflow that takes `steps` Updates with empty handlers, each answered, and completes after
+ * the last: the fair baseline for a full case through the API (a start that answers, as
+ * Update-with-Start does for a submission, then one Update per action).
+ */
+export async function bareUpdatesWorkflow(steps: number): Promise<void> {
+  let taken = 0
+  setHandler(bareStepUpdate, () => ++taken)
+  await condition(() => taken >= steps)
+}

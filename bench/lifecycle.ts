@@ -2,7 +2,9 @@
 // issue_result, deliver, each step by the role the contract requires — whole escalations — file,
 // accept, assign, respond, feedback, close — and whole 12345 work orders — file, dispatch, sign,
 // respond, reply, callback — each against bare Temporal workflows started and completed on the same
-// dev server in the same run (bench/intake's baseline).
+// dev server in the same run (bench/intake's baseline), and whole applications against bare
+// workflows that take as many Updates (Update-with-Start, then one Update per action): the fair
+// baseline, with each action's p50 over a bare Update's.
 // Usage: node --import tsx bench/lifecycle.ts [N] [concurrency]   (defaults 150 and 8)
 // Needs Postgres in DATABASE_URL or TEST_DATABASE_URL; works in a fresh schema it drops at the end.
 import type { ApplicationAction } from '../src/domain/application/actions.ts'
@@ -86,6 +88,7 @@ await withBenchSystem(async (system) => {
     await fullComplaint(system, 'warm', i)
     await fullEscalation(system, 'warm', i)
     await system.runBare('warm', i)
+    await system.runBareUpdates('warm', i, STEPS.length)
   })
   const steps = new Map<string, number[]>()
   const complaintSteps = new Map<string, number[]>()
@@ -93,6 +96,9 @@ await withBenchSystem(async (system) => {
   const complaints = summarize(await measure('API full work orders', size.n, size.concurrency, (i) => fullComplaint(system, 'run', i, complaintSteps)))
   const escalations = summarize(await measure('API escalations', size.n, size.concurrency, (i) => fullEscalation(system, 'run', i)))
   const raw = summarize(await measure('bare workflows', size.n, size.concurrency, (i) => system.runBare('run', i)))
+  const bareUpdateLatencies: number[] = []
+  const rawCases = summarize(await measure('bare cases', size.n, size.concurrency,
+    (i) => system.runBareUpdates('run', i, STEPS.length, bareUpdateLatencies)))
 
   const ms = (latencies: number[], p: number) => percentile([...latencies].sort((a, b) => a - b), p).toFixed(1)
   const perStep = (timings: Map<string, number[]>) => [...timings].map(([name, l]) => `${name} ${ms(l, 50)}/${ms(l, 95)}`).join(', ')
@@ -100,7 +106,18 @@ await withBenchSystem(async (system) => {
     ['API full cases', 'submit → accept → approve → issue_result → deliver', api],
     ['bare workflows', 'client start + result', raw],
   ])
+  // The fair baseline (issue 13): as many round trips as a full case, each an Update with an empty handler.
+  report('lifecycle (against bare cases)', size, [
+    ['API full cases', 'submit → accept → approve → issue_result → deliver', api],
+    ['bare cases', `Update-with-Start, ${STEPS.length} Updates, result`, rawCases],
+  ])
   console.log(`  per step p50/p95 ms: ${perStep(steps)}`)
+  const bareUpdateP50 = percentile([...bareUpdateLatencies].sort((a, b) => a - b), 50)
+  const actionOverBare = STEPS.map(([action]) => {
+    const p50 = percentile([...steps.get(action)!].sort((a, b) => a - b), 50)
+    return `${action} ${(p50 / bareUpdateP50).toFixed(2)}`
+  }).join(', ')
+  console.log(`  bare Update p50/p95 ms: ${ms(bareUpdateLatencies, 50)}/${ms(bareUpdateLatencies, 95)}; each action's p50 over it: ${actionOverBare}`)
   report('lifecycle (escalations)', size, [
     ['API escalations', 'file → accept → assign → respond → feedback → close', escalations],
     ['bare workflows', 'client start + result', raw],

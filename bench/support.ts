@@ -1,7 +1,7 @@
 // What the API benchmarks share: one run's system (dev server, fresh schema, worker, API on a
 // loopback port, organisations, keys and a published item), the raw Temporal baseline on the same
 // dev server, and the timing, percentile and reporting helpers.
-import type { Client } from '@temporalio/client'
+import { type Client, WithStartWorkflowOperation } from '@temporalio/client'
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker'
 import cliProgress from 'cli-progress'
 import { randomBytes } from 'node:crypto'
@@ -13,7 +13,7 @@ import type { CaseView } from '../src/domain/case-view.ts'
 import type { ServiceItemDraft } from '../src/domain/service-item.ts'
 import { freePort } from '../src/infra/ports.ts'
 import { assemble } from '../src/system.ts'
-import type { bareWorkflow } from './bare-workflow.ts'
+import { bareStepUpdate, type bareUpdatesWorkflow, type bareWorkflow } from './bare-workflow.ts'
 
 const ADMIN_KEY = `bench-admin-${randomBytes(8).toString('hex')}`
 const BARE_QUEUE = 'bench-bare'
@@ -103,6 +103,12 @@ export interface BenchSystem {
   submit(tag: string, i: number): Promise<CaseView>
   /** The raw baseline: a bare workflow started and awaited on the same dev server. */
   runBare(tag: string, i: number): Promise<void>
+  /**
+   * The fair baseline for a full case: a bare workflow started by Update-with-Start, then given
+   * `updates` more Updates, each awaited, then its result. Each Update's latency goes into
+   * `latencies` when given.
+   */
+  runBareUpdates(tag: string, i: number, updates: number, latencies?: number[]): Promise<void>
 }
 
 const item: ServiceItemDraft = {
@@ -180,6 +186,20 @@ export async function withBenchSystem(work: (system: BenchSystem) => Promise<voi
       }, { 'idempotency-key': `bench-${tag}-${i}` }),
       runBare: async (tag, i) => {
         await client.workflow.execute<typeof bareWorkflow>('bareWorkflow', { taskQueue: BARE_QUEUE, workflowId: `bare-${tag}-${i}` })
+      },
+      runBareUpdates: async (tag, i, updates, latencies) => {
+        const timed = async (update: () => Promise<unknown>) => {
+          const began = performance.now()
+          await update()
+          latencies?.push(performance.now() - began)
+        }
+        const start = new WithStartWorkflowOperation<typeof bareUpdatesWorkflow>('bareUpdatesWorkflow', {
+          taskQueue: BARE_QUEUE, workflowId: `bare-updates-${tag}-${i}`, args: [updates + 1], workflowIdConflictPolicy: 'FAIL',
+        })
+        await client.workflow.executeUpdateWithStart(bareStepUpdate, { startWorkflowOperation: start })
+        const handle = await start.workflowHandle()
+        for (let u = 0; u < updates; u++) await timed(() => handle.executeUpdate(bareStepUpdate))
+        await handle.result()
       },
     })
   } finally {
