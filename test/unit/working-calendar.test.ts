@@ -239,6 +239,10 @@ describe('dates and instants', () => {
       'x2026-02-13T10:00:00+08:00', '2026-02-13T10:00:00+08:00x', '2026-02-13T10:00:00+0800', '2026-02-13T10+08:00',
       '2026-02-13T10:00:0+08:00', '2026-02-13T10:00:00.+08:00', '2026-02-13T10:00:00.1234567890+08:00',
       '26-02-13T10:00:00+08:00', '2026-2-13T10:00:00+08:00', '2026-02-13T1:00:00+08:00', '2026-02-13T10:00:00+8:00',
+      // The canonical form's own reader (the fast path) must refuse these too, not read them wrong:
+      // a letter where a digit would keep the field in range, a non-digit leading a field, a tail after Z.
+      '2026-01-01T10:0a:00.000Z', '2026-01-01Tx0:00:00.000Z', '2026-01-01T10:x0:00.000Z', '2026-01-01T10:00:x0.000Z',
+      '2026-01-01T10:00:00.x00Z', '2026-02-13T02:00:00.000Z0',
     ]) {
       expect(refusal(() => parseInstant(bad)), bad).toEqual({
         code: 'INVALID_DATE', message: `"${bad}" is not an ISO 8601 instant with an offset, e.g. 2026-02-13T10:00:00+08:00`,
@@ -271,8 +275,17 @@ describe('dates and instants', () => {
     expect(refusal(() => parseInstant(5 as unknown as string))?.message).toMatch(/^"5" is not an ISO 8601 instant/)
   })
 
+  it('writes milliseconds with three digits, 10 and 100 included', () => {
+    expect(formatInstant(Date.UTC(2026, 0, 1, 0, 0, 0, 10))).toBe('2026-01-01T00:00:00.010Z')
+    expect(formatInstant(Date.UTC(2026, 0, 1, 0, 0, 0, 100))).toBe('2026-01-01T00:00:00.100Z')
+    expect(formatInstant(Date.UTC(2026, 0, 1, 0, 0, 0, 9))).toBe('2026-01-01T00:00:00.009Z')
+    expect(formatInstant(Date.UTC(2026, 0, 1, 0, 0, 0, 99))).toBe('2026-01-01T00:00:00.099Z')
+  })
+
   it('writes instants and dates outside four-digit years as Date does', () => {
     expect(dateOfDay(dayOfDate('1000-01-01') - 1)).toBe('0999-12-31')
+    const after9999 = dayOfDate('9999-12-31') + 1
+    expect(dateOfDay(after9999)).toBe(new Date(after9999 * 86_400_000).toISOString().slice(0, 10))
     expect(dateOfDay(2.5)).toBe(new Date(2.5 * 86_400_000).toISOString().slice(0, 10))
     expect(formatInstant(Date.UTC(999, 11, 31, 23, 59, 59, 999))).toBe('0999-12-31T23:59:59.999Z')
     expect(formatInstant(1.5)).toBe(new Date(1.5).toISOString())
