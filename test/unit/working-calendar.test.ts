@@ -146,13 +146,21 @@ describe('published years', () => {
 
   it('are found for the first and last day of every year, leap years included', () => {
     const years = Array.from({ length: 211 }, (_, i) => 1990 + i)
-    const everyOther = build(...years.filter((y) => y % 2 === 0).map((y) => year(y)))
-    for (const y of years) {
-      const first = day(`${y}-01-01`)
-      const last = day(`${y}-12-31`)
-      expect(everyOther.touchesUnpublished(first, first), `${y}-01-01`).toBe(y % 2 === 1)
-      expect(everyOther.touchesUnpublished(last, last), `${y}-12-31`).toBe(y % 2 === 1)
+    // Every other year, and every third: a day put in the year two on (the estimate of its year
+    // overshoots on 31 December 2092 and 2096) or the last year (2200) miscounted shows in one.
+    for (const every of [2, 3]) {
+      const cal = build(...years.filter((y) => y % every === 0).map((y) => year(y)))
+      for (const y of years) {
+        const first = day(`${y}-01-01`)
+        const last = day(`${y}-12-31`)
+        expect(cal.touchesUnpublished(first, first), `${y}-01-01, every ${every}`).toBe(y % every !== 0)
+        expect(cal.touchesUnpublished(last, last), `${y}-12-31, every ${every}`).toBe(y % every !== 0)
+      }
     }
+    // Data widening the index to 2300: its first day, where the estimate falls a year short, is in 2300.
+    const wider = build(year(2300))
+    expect(wider.touchesUnpublished(day('2300-01-01'), day('2300-01-01'))).toBe(false)
+    expect(wider.touchesUnpublished(day('2299-12-31'), day('2299-12-31'))).toBe(true)
   })
 })
 
@@ -221,6 +229,10 @@ describe('dates and instants', () => {
       expect(refusal(() => dayOfDate(date)), date).toEqual({ code: 'INVALID_DATE', message: `"${date}" is not a calendar date` })
     }
     expect(dayOfDate('2028-02-29')).toBe(dayOfDate('2028-03-01') - 1)
+    // Date.UTC reads the years 0–99 as 1900–1999: such a date is refused, never taken for another.
+    for (const date of ['0050-06-15', '0000-01-01', '0099-12-31']) {
+      expect(refusal(() => dayOfDate(date)), date).toEqual({ code: 'INVALID_DATE', message: `"${date}" is not a calendar date` })
+    }
   })
 
   it('reads a date only when the whole text is one', () => {
@@ -242,7 +254,7 @@ describe('dates and instants', () => {
       // The canonical form's own reader (the fast path) must refuse these too, not read them wrong:
       // a letter where a digit would keep the field in range, a non-digit leading a field, a tail after Z.
       '2026-01-01T10:0a:00.000Z', '2026-01-01Tx0:00:00.000Z', '2026-01-01T10:x0:00.000Z', '2026-01-01T10:00:x0.000Z',
-      '2026-01-01T10:00:00.x00Z', '2026-02-13T02:00:00.000Z0',
+      '2026-01-01T10:00:00.x00Z', '2026-02-13T02:00:00.000Z0', '2026-01-01T10:1/:00.000Z',
     ]) {
       expect(refusal(() => parseInstant(bad)), bad).toEqual({
         code: 'INVALID_DATE', message: `"${bad}" is not an ISO 8601 instant with an offset, e.g. 2026-02-13T10:00:00+08:00`,
@@ -273,6 +285,9 @@ describe('dates and instants', () => {
       })
     }
     expect(refusal(() => parseInstant(5 as unknown as string))?.message).toMatch(/^"5" is not an ISO 8601 instant/)
+    // Only a string is read: not something that merely turns into one.
+    const lookalike = { toString: () => '2026-02-13T10:00:00+08:00' } as unknown as string
+    expect(refusal(() => parseInstant(lookalike))?.code).toBe('INVALID_DATE')
   })
 
   it('writes milliseconds with three digits, 10 and 100 included', () => {
