@@ -288,6 +288,8 @@ describe('dates and instants', () => {
     // Only a string is read: not something that merely turns into one.
     const lookalike = { toString: () => '2026-02-13T10:00:00+08:00' } as unknown as string
     expect(refusal(() => parseInstant(lookalike))?.code).toBe('INVALID_DATE')
+    // Nor something as long as the canonical form that has no characters to read.
+    expect(refusal(() => parseInstant(Array.from({ length: 24 }, () => '0') as unknown as string))?.code).toBe('INVALID_DATE')
   })
 
   it('writes milliseconds with three digits, 10 and 100 included', () => {
