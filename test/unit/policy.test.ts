@@ -3,6 +3,7 @@ import {
   DEFAULT_VERIFY_WITHIN, entitlementOf, type PolicyDraft, policyDraftProblems, publishPolicy, readBeneficiary,
 } from '../../src/domain/policy.ts'
 import { fulfilmentCaseId } from '../../src/db/claims.ts'
+import { policyTerms } from '../../src/domain/fulfilment/terms.ts'
 import { storableText } from '../../src/domain/safe-text.ts'
 
 // Policies (DOMAIN rules 23–25, API.md "Policy fulfilment"): drafts, entitlement by matching data,
@@ -40,6 +41,19 @@ describe('a policy draft', () => {
     expect(policy).toMatchObject({ code: 'WENGANG', version: 2, budget: null, autoVerify: false, verifyWithin: DEFAULT_VERIFY_WITHIN })
     expect(policy).not.toHaveProperty('confirmWithin')
     expect(publishPolicy('X', 1, { ...DRAFT, budget: 0, autoVerify: true }, 'at', {})).toMatchObject({ budget: 0, autoVerify: true })
+  })
+})
+
+describe('the terms a fulfilment case keeps of its policy', () => {
+  it('are the version, the department, the mode and the limits, without the rules, the budget or the review', () => {
+    const confirm = publishPolicy('WENGANG', 3, { ...DRAFT, mode: 'confirm', confirmWithin: { workingDays: 5 }, budget: 10 }, 'at',
+      { reviewedAt: 'then' })
+    expect(policyTerms(confirm)).toEqual({
+      code: 'WENGANG', version: 3, departmentId: 'gz-hr', mode: 'confirm', autoVerify: false,
+      confirmWithin: { workingDays: 5 }, verifyWithin: DEFAULT_VERIFY_WITHIN, payWithin: { workingDays: 10 },
+    })
+    // No confirmation window outside confirm mode: the key is absent, not undefined.
+    expect(Object.keys(policyTerms(publishPolicy('WENGANG', 1, DRAFT, 'at', {})))).not.toContain('confirmWithin')
   })
 })
 
