@@ -55,6 +55,19 @@ describe('a no-application entitlement (免申即享)', () => {
     expect(recorded[0]!.event.data).toEqual({ policyCode: 'WENGANG', policyVersion: 1, mode: 'no_application', amount: 600000, campaignId: 'K20260302-TEST' })
   })
 
+  it('is supervised, not declined, when the department lets its verify clock run out; its view shows no budget waits', () => {
+    const { fulfilment } = open()
+    // Verify within 2 working days of Monday: due at the end of Wednesday.
+    const recorded = fulfilment.advance(endOfDay('2026-03-04'))
+    expect(eventTypesOf(recorded)).toContain('supervision_opened')
+    expect(eventTypesOf(recorded)).not.toContain('declined')
+    const view = fulfilment.view(endOfDay('2026-03-04'))
+    expect(view).toMatchObject({ status: 'notified', overdue: true, priority: { greenChannel: false, urgent: false } })
+    expect(view.supervisions).toHaveLength(1)
+    expect(view).not.toHaveProperty('budgetWaits')
+    expect(fulfilment.isOpen).toBe(true)
+  })
+
   it('tells the beneficiary through the outbox, and again when paid', () => {
     const { fulfilment, recorded } = open()
     const notice = noticeOf('F-WENGANG-test', recorded[0]!)
