@@ -86,11 +86,15 @@ describe('a campaign line read as a beneficiary', () => {
   it('is a beneficiary when it has the fields', () => {
     expect(readBeneficiary(good)).toEqual({ beneficiary: good })
     expect(readBeneficiary({ ...good, account: '6222000011112222' })).toHaveProperty('beneficiary')
+    // A null fact is a fact: the depth walk steps over it.
+    const withNull = { ...good, attributes: { employees: 12, layoffs: null } }
+    expect(readBeneficiary(withNull)).toEqual({ beneficiary: withNull })
   })
 
   it('says why it is not one', () => {
     expect(readBeneficiary([good])).toEqual({ error: 'a line is one JSON object' })
     expect(readBeneficiary(null)).toEqual({ error: 'a line is one JSON object' })
+    expect(readBeneficiary('91440101MA5CXXXX1X')).toEqual({ error: 'a line is one JSON object' })
     expect(readBeneficiary({ ...good, id: undefined })).toEqual({ error: 'the beneficiary has no id' })
     expect(readBeneficiary({ ...good, id: 7 })).toEqual({ error: 'the beneficiary has no id' })
     expect((readBeneficiary({ ...good, type: 'robot' }) as { error: string }).error).toMatch(/^\/type /)
@@ -102,6 +106,11 @@ describe('a campaign line read as a beneficiary', () => {
     let deep: unknown = 1
     for (let i = 0; i < 40; i++) deep = [deep]
     expect(readBeneficiary({ ...good, attributes: { deep } })).toEqual({ error: 'the line nests deeper than 16 levels' })
+    // Exactly 16 levels is allowed: the line, its attributes and 14 lists.
+    let sixteen: unknown = 1
+    for (let i = 0; i < 14; i++) sixteen = [sixteen]
+    expect(readBeneficiary({ ...good, attributes: { sixteen } })).toHaveProperty('beneficiary')
+    expect(readBeneficiary({ ...good, attributes: { sixteen: [sixteen] } })).toEqual({ error: 'the line nests deeper than 16 levels' })
   })
 })
 
