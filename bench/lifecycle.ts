@@ -100,7 +100,8 @@ await withBenchSystem(async (system) => {
   const rawCases = summarize(await measure('bare cases', size.n, size.concurrency,
     (i) => system.runBareUpdates('run', i, STEPS.length, bareUpdateLatencies)))
 
-  const ms = (latencies: number[], p: number) => percentile([...latencies].sort((a, b) => a - b), p).toFixed(1)
+  const at = (latencies: number[], p: number) => percentile([...latencies].sort((a, b) => a - b), p)
+  const ms = (latencies: number[], p: number) => at(latencies, p).toFixed(1)
   const perStep = (timings: Map<string, number[]>) => [...timings].map(([name, l]) => `${name} ${ms(l, 50)}/${ms(l, 95)}`).join(', ')
   report('lifecycle', size, [
     ['API full cases', 'submit → accept → approve → issue_result → deliver', api],
@@ -112,11 +113,8 @@ await withBenchSystem(async (system) => {
     ['bare cases', `Update-with-Start, ${STEPS.length} Updates, result`, rawCases],
   ])
   console.log(`  per step p50/p95 ms: ${perStep(steps)}`)
-  const bareUpdateP50 = percentile([...bareUpdateLatencies].sort((a, b) => a - b), 50)
-  const actionOverBare = STEPS.map(([action]) => {
-    const p50 = percentile([...steps.get(action)!].sort((a, b) => a - b), 50)
-    return `${action} ${(p50 / bareUpdateP50).toFixed(2)}`
-  }).join(', ')
+  const bareUpdateP50 = at(bareUpdateLatencies, 50)
+  const actionOverBare = STEPS.map(([action]) => `${action} ${(at(steps.get(action)!, 50) / bareUpdateP50).toFixed(2)}`).join(', ')
   console.log(`  bare Update p50/p95 ms: ${ms(bareUpdateLatencies, 50)}/${ms(bareUpdateLatencies, 95)}; each action's p50 over it: ${actionOverBare}`)
   report('lifecycle (escalations)', size, [
     ['API escalations', 'file → accept → assign → respond → feedback → close', escalations],
