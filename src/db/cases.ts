@@ -1,13 +1,16 @@
 import { and, asc, desc, eq, lte, or, sql, type SQL } from 'drizzle-orm'
 import { unionAll } from 'drizzle-orm/pg-core'
 import type { CaseView } from '../domain/case-view.ts'
-import type { Role } from '../domain/roles.ts'
+import type { OrganizationKind, Role } from '../domain/roles.ts'
 import type { Db } from './client.ts'
-import { caseEvents, cases, organizations } from './schema.ts'
+import { caseEvents, cases } from './schema.ts'
+import { supervisedOrganizations } from './scope.ts'
 
 export interface Viewer {
   organizationId: string
   role: Role
+  /** The organisation's kind when the caller knows it (a supervisor's scope depends on it: scope.ts). */
+  organizationKind?: OrganizationKind | undefined
 }
 
 export interface CaseFilter {
@@ -34,7 +37,7 @@ export function createCaseReads(db: Db) {
     return or(eq(cases.handlingOrganizationId, organizationId), sql`${cases.organizations} @> ARRAY[${organizationId}]::text[]`)
   }
 
-  /** A department sees what it handles or handled; a supervisor its subtree; auditors everything. */
+  /** A department sees what it handles or handled; a supervisor the subtree it oversees (scope.ts); auditors everything. */
   function visibility(viewer: Viewer): SQL | undefined {
     switch (viewer.role) {
       case 'admin':
@@ -46,9 +49,7 @@ export function createCaseReads(db: Db) {
       case 'hotline':
         return or(eq(cases.receivedBy, viewer.organizationId), involves(viewer.organizationId))
       case 'supervisor':
-        // The organisation as a whole path segment; not LIKE, where `_` and `%` in an id are wildcards.
-        return sql`${cases.handlingOrganizationId} IN (SELECT ${organizations.id} FROM ${organizations}
-          WHERE strpos(${organizations.path}, ${`/${viewer.organizationId}/`}) > 0)`
+        return sql`${cases.handlingOrganizationId} IN (${supervisedOrganizations(viewer)})`
     }
   }
 

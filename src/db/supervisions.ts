@@ -3,6 +3,7 @@ import type { CaseKind, CaseView, Supervision } from '../domain/case-view.ts'
 import type { Db, Tx } from './client.ts'
 import type { Viewer } from './cases.ts'
 import { organizations, supervisions } from './schema.ts'
+import { supervises } from './scope.ts'
 
 export const SUPERVISION_STATES = ['open', 'answered', 'overdue'] as const
 export type SupervisionState = (typeof SUPERVISION_STATES)[number]
@@ -70,7 +71,7 @@ export function createSupervisionReads(db: Db) {
 
   /**
    * Administrators and auditors see every record; a supervisor those whose organisation or
-   * supervisor lies in its subtree; anyone else those it owes or watches.
+   * supervisor lies in the subtree it oversees (scope.ts); anyone else those it owes or watches.
    */
   function visibility(viewer: Viewer): SQL | undefined {
     switch (viewer.role) {
@@ -78,7 +79,7 @@ export function createSupervisionReads(db: Db) {
       case 'auditor':
         return undefined
       case 'supervisor':
-        return involving(viewer.organizationId)
+        return or(supervises(viewer, supervisions.organizationId), supervises(viewer, sql`${supervisions.supervisorOrganizationId}`))
       default:
         return or(eq(supervisions.organizationId, viewer.organizationId), eq(supervisions.supervisorOrganizationId, viewer.organizationId))
     }

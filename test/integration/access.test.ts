@@ -250,3 +250,66 @@ describe('organisation ids with characters LIKE would take for wildcards', () =>
     expect((await call(app, ADMIN_KEY, 'GET', '/v1/cases?handlingOrganizationId=a%25')).status).toBe(400)
   })
 })
+
+describe('a supervisor at a service-management organisation (政务服务管理部门)', () => {
+  const put = (id: string, kind: string, parentId: string) => call(app, ADMIN_KEY, 'PUT', `/v1/organizations/${id}`, { name: id, kind, parentId })
+  const supervisorOf = async (organizationId: string) =>
+    ((await call(app, ADMIN_KEY, 'POST', '/v1/api-keys', { organizationId, role: 'supervisor' })).body as { key: string }).key
+  const at = '2026-12-01T02:00:00.000Z'
+
+  /** A case handled by `organizationId`, with one open supervision record on it, straight into the read side. */
+  async function caseHandledBy(organizationId: string, parentId: string): Promise<string> {
+    const id = `A20261201-SM${organizationId.toUpperCase().replace(/[^A-Z0-9]/g, '')}`
+    const view = {
+      id, kind: 'application', status: 'pending_acceptance', version: 1, channel: 'window', receivedBy: 'gz-center',
+      handlingOrganizationId: organizationId, priority: { greenChannel: false, urgent: false }, deadlines: [], overdue: false, warned: false,
+      flags: [], createdAt: at, updatedAt: at,
+    }
+    await db.database.pool.query(`INSERT INTO cases (id, kind, status, last_seq, last_hash, handling_organization_id, received_by,
+      priority_rank, next_due_at, organizations, view, created_at, updated_at)
+      VALUES ($1, 'application', 'pending_acceptance', 1, '', $2, 'gz-center', 2, 'infinity', ARRAY[$2], $3, $4, $4)`,
+    [id, organizationId, view, at])
+    await db.database.pool.query(`INSERT INTO supervisions (case_id, id, case_kind, kind, level, organization_id, supervisor_organization_id,
+      reason, opened_at, due_at) VALUES ($1, 'S1', 'application', 'automatic', 1, $2, $3, 'accept overdue', $4, NULL)`, [id, organizationId, parentId, at])
+    return id
+  }
+  const visibleTo = async (key: string) => ({
+    cases: ((await call(app, key, 'GET', '/v1/cases?limit=200')).body.items as Array<{ id: string }>).map((c) => c.id).filter((id) => id.includes('-SM')).sort(),
+    supervisions: ((await call(app, key, 'GET', '/v1/supervisions?limit=200')).body.items as Array<{ caseId: string }>)
+      .map((s) => s.caseId).filter((id) => id.includes('-SM')).sort(),
+  })
+
+  it('oversees the whole subtree of the nearest government above it, and nothing outside it (DESIGN.md "Access")', async () => {
+    // A city with its own service-management office and a district, which has one too; another city beside it.
+    for (const [id, kind, parentId] of [
+      ['smc', 'government', 'root'], ['smc-gsdm', 'service-management', 'smc'], ['smc-hr', 'department', 'smc'],
+      ['smc-d', 'government', 'smc'], ['smc-d-gsdm', 'service-management', 'smc-d'], ['smc-d-hr', 'department', 'smc-d'],
+      ['smn', 'government', 'root'], ['smn-hr', 'department', 'smn'],
+    ] as const) expect((await put(id, kind, parentId)).status).toBe(200)
+    const cityCase = await caseHandledBy('smc-hr', 'smc')
+    const districtCase = await caseHandledBy('smc-d-hr', 'smc-d')
+    const otherCity = await caseHandledBy('smn-hr', 'smn')
+
+    const city = await supervisorOf('smc-gsdm')
+    expect(await visibleTo(city)).toEqual({ cases: [cityCase, districtCase].sort(), supervisions: [cityCase, districtCase].sort() })
+    expect(await call(app, city, 'GET', `/v1/cases/${districtCase}`)).toMatchObject({ status: 200, body: { id: districtCase } })
+    expect(await call(app, city, 'GET', `/v1/cases/${otherCity}`)).toMatchObject({ status: 404, body: { code: 'not_found' } })
+    // The district's office oversees its own government, not the city above it.
+    const district = await supervisorOf('smc-d-gsdm')
+    expect(await visibleTo(district)).toEqual({ cases: [districtCase], supervisions: [districtCase] })
+    expect(await call(app, district, 'GET', `/v1/cases/${cityCase}`)).toMatchObject({ status: 404, body: { code: 'not_found' } })
+  })
+
+  it('gains that scope the moment its organisation becomes a service-management one, and loses it when it stops being one', async () => {
+    for (const [id, kind, parentId] of [['smk', 'government', 'root'], ['smk-office', 'service-center', 'smk'], ['smk-hr', 'department', 'smk']] as const) {
+      expect((await put(id, kind, parentId)).status).toBe(200)
+    }
+    const handled = await caseHandledBy('smk-hr', 'smk')
+    const office = await supervisorOf('smk-office')
+    expect(await visibleTo(office)).toEqual({ cases: [], supervisions: [] })
+    expect((await put('smk-office', 'service-management', 'smk')).status).toBe(200)
+    expect(await visibleTo(office)).toEqual({ cases: [handled], supervisions: [handled] })
+    expect((await put('smk-office', 'service-center', 'smk')).status).toBe(200)
+    expect(await visibleTo(office)).toEqual({ cases: [], supervisions: [] })
+  })
+})
