@@ -34,6 +34,12 @@ export const ConfigSchema = Type.Object({
   /** A treasury to pay fulfilments through (src/payments/http-treasury.ts); unset: banjian's own ledger. */
   BANJIAN_TREASURY_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   BANJIAN_TREASURY_TOKEN: Type.Optional(Type.String({ minLength: 1 })),
+  /**
+   * Where the Temporal worker's own metrics are served for Prometheus (`host:port`, at `/metrics`):
+   * task slots, poll and schedule-to-start latencies, sticky cache hits. Unset: not served. Its own
+   * port, since the SDK's exporter runs in the worker's native core, not in the API's HTTP server.
+   */
+  BANJIAN_WORKER_METRICS_ADDRESS: Type.Optional(Type.String({ pattern: '^[^\\s:]+:[0-9]{1,5}$' })),
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   TEMPORAL_ADDRESS: Type.Optional(Type.String({ minLength: 1 })),
   TEMPORAL_NAMESPACE: Type.Optional(Type.String({ minLength: 1 })),

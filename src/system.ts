@@ -282,3 +282,14 @@ async function shutdownWorkers(workers: Worker[], running: Array<Promise<void>>)
 export function installRuntime(options: Omit<RuntimeOptions, 'shutdownSignals'> = {}): void {
   Runtime.install({ ...options, shutdownSignals: [] })
 }
+
+/**
+ * The SDK's own Prometheus exporter, for a process that runs workers, when
+ * BANJIAN_WORKER_METRICS_ADDRESS says where: counters with `_total`, durations in seconds with `_seconds`, as
+ * Prometheus names them and as banjian's own `/metrics` does.
+ */
+export function workerMetrics(config: Pick<Config, 'BANJIAN_WORKER_METRICS_ADDRESS'>, role: ProcessRole): Omit<RuntimeOptions, 'shutdownSignals'> {
+  const bindAddress = config.BANJIAN_WORKER_METRICS_ADDRESS
+  if (!bindAddress || role === 'api') return {}
+  return { telemetryOptions: { metrics: { prometheus: { bindAddress, countersTotalSuffix: true, unitSuffix: true, useSecondsForDurations: true } } } }
+}

@@ -14,7 +14,7 @@ import { BODY_LIMIT_BYTES, parseJsonBodies } from './json-body.ts'
 import { startUnpropagatedCalendarVersions } from '../infra/calendar-propagation.ts'
 import { resumeUnfinishedCampaigns } from '../infra/campaigns.ts'
 import type { CaseGateway } from './case-gateway.ts'
-import { createMetrics } from './metrics.ts'
+import { type Command, commandOutcome, createMetrics } from './metrics.ts'
 import { documentProblemMediaType, HttpProblem, problem } from './problem.ts'
 import { applicationRoutes } from './routes/applications.ts'
 import { escalationRoutes } from './routes/escalations.ts'
@@ -46,6 +46,14 @@ declare module 'fastify' {
     keys: ReturnType<typeof createKeyLookup>
     metrics: ReturnType<typeof createMetrics>
     cursors: Cursors
+  }
+  interface FastifyRequest {
+    /** The command as its handler named it once it knew more (an action's name, its case's kind). */
+    command?: Command
+  }
+  interface FastifyContextConfig {
+    /** The route is a command: its latency is also counted per command (metrics.ts), refusals before the handler too. */
+    command?: Command
   }
 }
 
@@ -106,6 +114,13 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
       { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
       reply.elapsedTime / 1000,
     )
+    const command = request.command ?? request.routeOptions.config.command
+    if (command) {
+      app.metrics.commandDuration.observe(
+        { command: command.name, kind: command.kind ?? 'unknown', outcome: commandOutcome(reply.statusCode) },
+        reply.elapsedTime / 1000,
+      )
+    }
   })
 
   await app.register(swagger, {

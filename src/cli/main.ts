@@ -6,7 +6,7 @@ import { ROLES } from '../domain/roles.ts'
 import { InstanceRunning } from '../infra/instance-lock.ts'
 import { openDatabase, type Database } from '../db/client.ts'
 import {
-  assemble, commandTemporalTarget, installRuntime, openCommandDatabase, prepareDatabase, propagateCalendarFromCommand, type ProcessRole,
+  assemble, commandTemporalTarget, installRuntime, openCommandDatabase, prepareDatabase, propagateCalendarFromCommand, type ProcessRole, workerMetrics,
 } from '../system.ts'
 import {
   createKeyCommand, listKeysCommand, publishCalendarCommand, revokeKeyCommand, showCalendarCommand,
@@ -26,7 +26,7 @@ program.command('start')
   .action(async (options: { role: ProcessRole }) => {
     const config = parseConfig()
     const log = pino({ level: config.LOG_LEVEL })
-    installRuntime()
+    installRuntime(workerMetrics(config, options.role))
     const system = await assemble(config, { role: options.role, logger: log, pathVar: process.env.PATH })
     let stopping = false
     const stop = async (signal: string) => {

@@ -22,6 +22,7 @@ let dataDir: string
 let env: Record<string, string>
 let baseUrl: string
 let temporalPort: number
+let workerMetricsUrl: string
 let banjian: Banjian | undefined
 
 interface Banjian {
@@ -145,6 +146,8 @@ beforeAll(async () => {
   temporalPort = await freePort()
   const port = await freePort()
   baseUrl = `http://127.0.0.1:${port}`
+  const workerMetricsPort = await freePort()
+  workerMetricsUrl = `http://127.0.0.1:${workerMetricsPort}/metrics`
   // Only what a user would set: no TEMPORAL_* (so banjian starts its own dev server), nothing of vitest's.
   const inherited = Object.entries(process.env).filter(([k]) => !/^(BANJIAN_|TEMPORAL_|DATABASE_URL$|TEST_DATABASE_URL$|NODE_OPTIONS$|NODE_ENV$|VITEST)/.test(k))
   env = {
@@ -156,6 +159,7 @@ beforeAll(async () => {
     BANJIAN_TEMPORAL_UI_PORT: '0',
     BANJIAN_ADMIN_KEY: ADMIN_KEY,
     BANJIAN_TEMPORAL_CLI: inject('temporalCliPath'),
+    BANJIAN_WORKER_METRICS_ADDRESS: `127.0.0.1:${workerMetricsPort}`,
     LOG_LEVEL: 'info',
   }
   banjian = startBanjian()
@@ -298,6 +302,19 @@ describe('banjian started as a user starts it', () => {
       expect(await at(after[action]!), `the case just after ${action}`).toMatchObject({ status: 200, body: { id, status, version } })
     }
     expect(await at(new Date(Date.parse(events[0]!.at) - 1000).toISOString())).toMatchObject({ status: 404, body: { code: 'not_found' } })
+  })
+
+  it('serves the worker\'s own metrics (the SDK\'s Prometheus exporter) where BANJIAN_WORKER_METRICS_ADDRESS says, and per-command latencies', async () => {
+    const worker = await fetch(workerMetricsUrl)
+    expect(worker.status).toBe(200)
+    const text = await worker.text()
+    // The cases above ran workflow tasks and local activities (the projection) through this worker.
+    expect(text).toMatch(/^temporal_workflow_task_execution_latency_seconds_bucket\{/m)
+    expect(text).toMatch(/^temporal_worker_task_slots_available\{/m)
+    expect(text).toMatch(/^temporal_local_activity_execution_latency_seconds_count\{activity_type="recordCaseEvents"/m)
+    const api = await http(undefined, 'GET', '/metrics')
+    expect(api.text).toMatch(/^banjian_command_duration_seconds_count\{command="submit",kind="application",outcome="done"\} [1-9]/m)
+    expect(api.text).toMatch(/^banjian_command_duration_seconds_count\{command="accept",kind="application",outcome="done"\} [1-9]/m)
   })
 
   it('exits 0 within 20 s of SIGTERM and leaves no Temporal dev server behind', async () => {

@@ -220,3 +220,31 @@ describe('reading cases', () => {
     await expect(sys.db.database.pool.query('DELETE FROM case_events WHERE case_id = $1', [id])).rejects.toThrow(/append-only/)
   })
 })
+
+describe('GET /metrics', () => {
+  /** `banjian_command_duration_seconds_count` by `command/kind/outcome`. */
+  async function commandCounts(): Promise<Record<string, number>> {
+    const text = (await sys.app.inject({ method: 'GET', url: '/metrics' })).body
+    const counts: Record<string, number> = {}
+    for (const m of text.matchAll(/^banjian_command_duration_seconds_count\{command="([^"]*)",kind="([^"]*)",outcome="([^"]*)"\} (\d+)$/gm)) {
+      counts[`${m[1]}/${m[2]}/${m[3]}`] = Number(m[4])
+    }
+    return counts
+  }
+
+  it('times each command by name, case kind and outcome, refusals before the handler included', async () => {
+    const before = await commandCounts()
+    const id = ((await submit()).body as CaseView).id
+    expect((await call(sys.app, dir.departmentKey, 'POST', `/v1/cases/${id}/actions`, { action: 'accept' })).status).toBe(200)
+    expect((await call(sys.app, dir.departmentKey, 'POST', `/v1/cases/${id}/actions`, { action: 'accept' })).status).toBe(409)
+    expect((await call(sys.app, dir.departmentKey, 'POST', `/v1/cases/${id}/actions`, { action: 'no-such-action' })).status).toBe(400)
+    // A department may not submit: refused by the route's access rule, before the handler runs.
+    expect((await call(sys.app, dir.departmentKey, 'POST', '/v1/applications', applicationBody())).status).toBe(403)
+    const after = await commandCounts()
+    const added = Object.fromEntries(Object.entries(after).map(([k, n]) => [k, n - (before[k] ?? 0)]).filter(([, n]) => n !== 0))
+    expect(added).toEqual({
+      'submit/application/done': 1, 'submit/application/refused': 1,
+      'accept/application/done': 1, 'accept/application/refused': 1, 'action/unknown/refused': 1,
+    })
+  })
+})

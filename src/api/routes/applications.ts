@@ -40,6 +40,7 @@ export async function applicationRoutes(app: App): Promise<void> {
   const { db } = app.deps.database
 
   app.post('/applications', {
+    config: { command: { name: 'submit', kind: 'application' } },
     preValidation: allowComprehensiveWindow(app.organizations, 'submit applications'),
     schema: {
       tags: ['applications'], operationId: 'submitApplication', summary: 'Submit an application, starting its case',

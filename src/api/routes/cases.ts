@@ -119,7 +119,7 @@ export async function caseRoutes(app: App): Promise<void> {
 
   app.post('/cases/:id/actions', {
     preValidation: allow(ANY_ROLE),
-    config: { swaggerTransform: documentActionBody },
+    config: { swaggerTransform: documentActionBody, command: { name: 'action' } },
     schema: {
       tags: ['cases'], operationId: 'takeCaseAction', summary: 'Take an action on a case',
       params: Type.Object({ id: CaseId }),
@@ -129,6 +129,8 @@ export async function caseRoutes(app: App): Promise<void> {
   }, async (request) => {
     const principal = principalOf(request)
     const { action, ...params } = request.body as { action: string } & Record<string, unknown>
+    // An unknown name is one label value, not as many as callers care to send.
+    request.command = { name: ACTION_NAMES.includes(action) ? action : 'action' }
     // A name no kind knows is refused before any case is read, with the names there are.
     if (!ACTION_NAMES.includes(action)) {
       throw problem('validation_failed', `unknown action ${action}; one of ${ACTION_NAMES.join(', ')}`,
@@ -155,6 +157,7 @@ export async function caseRoutes(app: App): Promise<void> {
     }
     const existing = await app.cases.find(request.params.id, principal)
     if (!existing) throw problem('not_found', `case ${request.params.id} does not exist`)
+    request.command.kind = existing.kind
     // Otherwise the case's kind says which actions it takes, and with which parameters.
     const actions = kindDefinition(existing.kind)?.actions ?? {}
     const spec = actions[action]

@@ -13,6 +13,7 @@ export async function complaintRoutes(app: App): Promise<void> {
   const { db } = app.deps.database
 
   app.post('/complaints', {
+    config: { command: { name: 'submit', kind: 'complaint' } },
     preValidation: allowWorkOrderReceivers(app.organizations),
     schema: {
       tags: ['complaints'], operationId: 'fileComplaint', summary: 'Receive a 12345 work order, starting its case',

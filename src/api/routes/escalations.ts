@@ -14,6 +14,7 @@ export async function escalationRoutes(app: App): Promise<void> {
 
   app.post('/escalations', {
     // Rule 38: a window takes cases in only at a comprehensive window; the hotline takes its own.
+    config: { command: { name: 'submit', kind: 'escalation' } },
     preValidation: async (request) => {
       await requireComprehensiveWindow(requireRole(request, FILING_ROLES), app.organizations, 'take escalations in')
     },

@@ -22,6 +22,7 @@ export async function fulfilmentRoutes(app: App): Promise<void> {
   const { pool } = app.deps.database
 
   app.post('/fulfilments', {
+    config: { command: { name: 'submit', kind: 'fulfilment' } },
     preValidation: allowComprehensiveWindow(app.organizations, 'take policy applications'),
     schema: {
       tags: ['policies'], operationId: 'applyForFulfilment', summary: 'Apply for an application-mode policy on a beneficiary\'s behalf',
