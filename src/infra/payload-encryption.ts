@@ -1,5 +1,6 @@
 import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common'
-import { temporal } from '@temporalio/proto'
+// A CommonJS module whose exports Node's ESM loader cannot list: its default export is the namespace.
+import proto from '@temporalio/proto'
 import { DataKeyError, type Keyring } from './data-keys.ts'
 
 /** The metadata Temporal's own encryption samples use, so other SDKs' tooling recognises it. */
@@ -10,6 +11,7 @@ const CIPHER = 'AES-256-GCM'
 /** Authenticated with each payload, so a payload ciphertext never opens as another store's field. */
 const PURPOSE = 'temporal payload'
 
+const { Payload: PayloadMessage } = proto.temporal.api.common.v1
 const utf8 = new TextEncoder()
 const text = new TextDecoder()
 
@@ -25,7 +27,7 @@ export class PayloadEncryption implements PayloadCodec {
 
   async encode(payloads: Payload[]): Promise<Payload[]> {
     return payloads.map((payload) => {
-      const { keyId, sealed } = this.keyring.seal(temporal.api.common.v1.Payload.encode(payload).finish(), PURPOSE)
+      const { keyId, sealed } = this.keyring.seal(PayloadMessage.encode(payload).finish(), PURPOSE)
       return {
         metadata: {
           encoding: utf8.encode(ENCRYPTED_ENCODING),
@@ -44,7 +46,7 @@ export class PayloadEncryption implements PayloadCodec {
       const keyId = payload.metadata?.[KEY_ID_METADATA]
       if (!keyId) throw new DataKeyError(`an ${ENCRYPTED_ENCODING} payload without ${KEY_ID_METADATA}: it cannot be decrypted`)
       const opened = this.keyring.open(text.decode(keyId), payload.data ?? new Uint8Array(), PURPOSE)
-      return temporal.api.common.v1.Payload.decode(opened)
+      return PayloadMessage.decode(opened)
     })
   }
 }
