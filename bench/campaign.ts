@@ -27,6 +27,8 @@ import pg from 'pg'
 import { parseConfig } from '../src/config.ts'
 import type { CampaignProgress } from '../src/db/campaigns.ts'
 import { type DevServer, startDevServer } from '../src/infra/dev-server.ts'
+import { formatDataKey, Keyring, parseDataKeys } from '../src/infra/data-keys.ts'
+import { dataConverterFor } from '../src/infra/payload-encryption.ts'
 import { freePort } from '../src/infra/ports.ts'
 import { PROJECT_ROOT, resolveTemporalBinary } from '../src/infra/temporal-binaries.ts'
 import { connectClient, taskQueues } from '../src/infra/temporal.ts'
@@ -328,13 +330,15 @@ async function runSize(n: number, adminUrl: string): Promise<RunResult> {
   const baseUrl = `http://127.0.0.1:${port}`
   const adminKey = `bench-admin-${randomBytes(8).toString('hex')}`
   const prefix = `bench${tag}`
+  // The banjian processes and this client share one data key, made for this run.
+  const dataKeys = formatDataKey(Keyring.generate().current)
   const env = childEnv({
     DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: NAMESPACE,
     BANJIAN_TASK_QUEUE_PREFIX: prefix, BANJIAN_DATA_DIR: dataDir, BANJIAN_PORT: String(port),
-    BANJIAN_ADMIN_KEY: adminKey, LOG_LEVEL: 'warn',
+    BANJIAN_ADMIN_KEY: adminKey, LOG_LEVEL: 'warn', BANJIAN_DATA_KEYS: dataKeys,
   })
 
-  const client: Client = await connectClient({ address: server.address, namespace: NAMESPACE })
+  const client: Client = await connectClient({ address: server.address, namespace: NAMESPACE }, dataConverterFor(new Keyring(parseDataKeys(dataKeys))))
   cleanups.push(['temporal client', () => client.connection.close()])
 
   // The API first (it migrates the database), then the worker, ready once it polls the fulfilment queue.

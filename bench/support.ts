@@ -145,6 +145,8 @@ export async function withBenchSystem(work: (system: BenchSystem) => Promise<voi
     const { client, target, url } = system
     const bare = await Worker.create({
       connection: system.workerConnection!, namespace: target.namespace, taskQueue: BARE_QUEUE, workflowsPath: BARE_WORKFLOW_PATH,
+      // The baseline pays for encryption too (the system's client starts it): a fair ratio.
+      dataConverter: system.dataConverter,
     })
     const running = bare.run()
     cleanups.push(async () => {

@@ -60,6 +60,8 @@ async function startStack(config: Config, database: Database, prefix: string, cl
     logger: false, pathVar: process.env.PATH, database,
     temporal: { devServer: { port: await freePort(), namespace: 'banjian-record', retentionDays: 1, extraDynamicConfig } },
     taskQueuePrefix: prefix, listen: false, archive: false,
+    // Fixtures stay readable and replay without a key, as the histories of cases started before encryption do.
+    dataKeys: false,
   })
   cleanups.push(system.stop)
   const app = system.app!

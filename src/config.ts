@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox'
 import { Value } from 'typebox/value'
+import { parseDataKeys } from './infra/data-keys.ts'
 
 /**
  * Every setting banjian reads, in one schema. Parsed once at start; nothing else reads
@@ -14,6 +15,18 @@ export const ConfigSchema = Type.Object({
   BANJIAN_ADMIN_KEY: Type.Optional(Type.String({ minLength: 16 })),
   /** Key for encrypting identity and phone numbers at rest (any string ≥ 16 chars). */
   BANJIAN_ENCRYPTION_KEY: Type.Optional(Type.String({ minLength: 16 })),
+  /**
+   * Keys that encrypt applicants' identity and phone numbers in Temporal's payloads: `id:base64`
+   * (32 random bytes) separated by commas, the current key first and retired ones after it, kept
+   * as long as anything sealed with them is. Unset: the embedded default's key file
+   * `<data dir>/data-keys`; required with an external Temporal cluster.
+   */
+  BANJIAN_DATA_KEYS: Type.Optional(Type.String({ minLength: 1 })),
+  /**
+   * Browser origins (comma-separated) allowed to call the codec endpoints: the Temporal UI's.
+   * Default: the embedded dev server's UI.
+   */
+  BANJIAN_CODEC_CORS_ORIGINS: Type.Optional(Type.String({ minLength: 1 })),
   BANJIAN_TASK_QUEUE_PREFIX: Type.String({ default: 'banjian', minLength: 1 }),
   BANJIAN_TEMPORAL_CLI: Type.Optional(Type.String({ minLength: 1 })),
   BANJIAN_TEMPORAL_TEST_SERVER: Type.Optional(Type.String({ minLength: 1 })),
@@ -78,11 +91,28 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     }
     throw new ConfigError(problems)
   }
+  const dataKeys = (converted as Static<typeof ConfigSchema>).BANJIAN_DATA_KEYS
+  if (dataKeys !== undefined) {
+    try {
+      parseDataKeys(dataKeys)
+    } catch (err) {
+      // Never the value itself: it is the secret.
+      throw new ConfigError([`BANJIAN_DATA_KEYS: ${err instanceof Error ? err.message : String(err)}`])
+    }
+  }
   const temporalEnv: Record<string, string> = {}
   for (const [key, value] of Object.entries(env)) {
     if (key.startsWith('TEMPORAL_') && value !== undefined) temporalEnv[key] = value
   }
   return { ...(converted as Static<typeof ConfigSchema>), temporalEnv }
+}
+
+/** The origins allowed to call the codec endpoints from a browser (the Temporal UI). */
+export function codecCorsOrigins(config: Config): string[] {
+  const configured = config.BANJIAN_CODEC_CORS_ORIGINS
+  if (configured !== undefined) return configured.split(',').map((origin) => origin.trim()).filter(Boolean)
+  const port = config.BANJIAN_TEMPORAL_UI_PORT
+  return port === 0 ? [] : [`http://localhost:${port}`, `http://127.0.0.1:${port}`]
 }
 
 /** True when the operator pointed banjian at a Temporal cluster rather than the embedded one. */

@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client'
+import type { DataConverter } from '@temporalio/common'
 import { type NativeConnection, Runtime, type RuntimeOptions, type Worker, type WorkerOptions } from '@temporalio/worker'
 import { join, resolve } from 'node:path'
 import pino, { type Logger } from 'pino'
@@ -6,13 +7,15 @@ import { createLoggingSender, type NotificationSender, startNotificationDispatch
 import { buildApp, type App } from './api/app.ts'
 import { createCaseGateway } from './api/case-gateway.ts'
 import { startArchiveLoop } from './audit/history-archive.ts'
-import { type Config, usesExternalTemporal } from './config.ts'
+import { codecCorsOrigins, type Config, ConfigError, usesExternalTemporal } from './config.ts'
 import { openDatabase, type Database } from './db/client.ts'
 import { prepareSchema } from './db/prepare.ts'
 import { startCalendarPropagation } from './infra/calendar-propagation.ts'
+import { dataKeysInDir, Keyring, parseDataKeys } from './infra/data-keys.ts'
 import { type DevServerOptions, startDevServer } from './infra/dev-server.ts'
 import { embeddedPgUrl, startEmbeddedPg } from './infra/embedded-pg.ts'
 import { type InstanceLock, InstanceRunning, lockDataDir } from './infra/instance-lock.ts'
+import { dataConverterFor, PayloadEncryption } from './infra/payload-encryption.ts'
 import { resolveTemporalBinary } from './infra/temporal-binaries.ts'
 import {
   connectClient, createWorkers, externalTarget, taskQueues, type TaskQueues, type TemporalTarget,
@@ -54,6 +57,13 @@ export interface AssembleOverrides {
   notifications?: false | { sender?: NotificationSender; intervalMs?: number; backoff?: { initialMs: number; maxMs: number } }
   /** Where workers pay fulfilments. Default: the treasury at BANJIAN_TREASURY_URL, else the ledger in Postgres. */
   payments?: PaymentAdapter
+  /**
+   * The keys Temporal's payloads are encrypted with. Default: BANJIAN_DATA_KEYS; else, with the
+   * embedded dev server, its key file in the data directory; with an in-memory dev server of the
+   * system's own, a key that dies with it. `false` encrypts nothing: only for recording the fixture
+   * histories the replay tests read in clear.
+   */
+  dataKeys?: Keyring | false
 }
 
 /** The parts of a running banjian, as `assemble` built them. */
@@ -66,6 +76,8 @@ export interface RunningSystem {
   target: TemporalTarget
   queues: TaskQueues
   client: Client
+  /** What the client and the workers convert payloads with (the encryption codec): more workers or clients on this system use it too. */
+  dataConverter: DataConverter
   /** The workers' connection, absent where only the API runs: more workers may share it. */
   workerConnection: NativeConnection | undefined
   /** Stops everything in order: API, workers, connections, then what it started (servers, pools, the lock). */
@@ -116,14 +128,16 @@ export async function assemble(config: Config, overrides: AssembleOverrides = {}
     }
 
     const target = await connectTarget(config, overrides, dataDir, log, stack)
+    const keyring = overrides.dataKeys ?? await systemDataKeys(config, overrides, dataDir, log)
+    const dataConverter = dataConverterFor(keyring || undefined)
     const queues = taskQueues(overrides.taskQueuePrefix ?? config.BANJIAN_TASK_QUEUE_PREFIX)
-    const client = await connectClient(target)
+    const client = await connectClient(target, dataConverter)
     stack.push({ name: 'temporal client', stop: () => client.connection.close() })
 
     let workerConnection: NativeConnection | undefined
     if (role !== 'api') {
       const { workers, connection } = await createWorkers({
-        target, queues, deps: { database, payments: overrides.payments ?? treasuryOf(config) }, cachedWorkflows: config.BANJIAN_WORKFLOW_CACHE,
+        target, queues, dataConverter, deps: { database, payments: overrides.payments ?? treasuryOf(config) }, cachedWorkflows: config.BANJIAN_WORKFLOW_CACHE,
         ...(overrides.workflowBundle ? { workflowBundle: overrides.workflowBundle } : {}),
       })
       workerConnection = connection
@@ -147,7 +161,9 @@ export async function assemble(config: Config, overrides: AssembleOverrides = {}
     let app: App | undefined
     let url: string | undefined
     if (role !== 'worker') {
-      const built = await buildApp({ database, gateway: createCaseGateway(client, queues) }, overrides.logger === false ? {} : { logger: log })
+      const codec = keyring ? { codec: new PayloadEncryption(keyring), corsOrigins: codecCorsOrigins(config) } : undefined
+      const built = await buildApp({ database, gateway: createCaseGateway(client, queues), ...(codec ? { codec } : {}) },
+        overrides.logger === false ? {} : { logger: log })
       app = built
       stack.push({ name: 'http api', stop: () => built.close() })
       const listen = overrides.listen ?? { host: config.BANJIAN_HOST, port: config.BANJIAN_PORT }
@@ -159,7 +175,7 @@ export async function assemble(config: Config, overrides: AssembleOverrides = {}
         await built.ready()
       }
     }
-    return { app, url, database, target, queues, client, workerConnection, stop: stopAll }
+    return { app, url, database, target, queues, client, dataConverter, workerConnection, stop: stopAll }
   } catch (err) {
     await stopAll()
     throw err
@@ -191,6 +207,33 @@ async function connectTarget(config: Config, overrides: AssembleOverrides, dataD
   })
   log.info({ address: server.address, ui: server.uiUrl ?? 'headless' }, 'temporal dev server started')
   return { address: server.address, namespace: server.namespace }
+}
+
+/** The data keys of `assemble` when none are given (see AssembleOverrides.dataKeys). */
+async function systemDataKeys(config: Config, overrides: AssembleOverrides, dataDir: string, log: Logger): Promise<Keyring> {
+  const given = overrides.temporal
+  // An in-memory dev server forgets its histories when it stops: a key kept any longer guards nothing.
+  if (given && 'devServer' in given && config.BANJIAN_DATA_KEYS === undefined) return Keyring.generate()
+  if (given && !('devServer' in given) && config.BANJIAN_DATA_KEYS === undefined) {
+    throw new ConfigError(['BANJIAN_DATA_KEYS: required with a Temporal cluster given to assemble (pass dataKeys)'])
+  }
+  return configuredDataKeys(config, dataDir, log)
+}
+
+/**
+ * BANJIAN_DATA_KEYS; else, where Temporal is the embedded dev server, its key file in the data
+ * directory (created on first start). A cluster of its own needs configured keys: a key made up on
+ * one machine would leave every other process unable to read the cases.
+ */
+export async function configuredDataKeys(config: Config, dataDir: string, log: Pick<Logger, 'warn'>): Promise<Keyring> {
+  if (config.BANJIAN_DATA_KEYS !== undefined) return new Keyring(parseDataKeys(config.BANJIAN_DATA_KEYS))
+  if (usesExternalTemporal(config)) {
+    throw new ConfigError(['BANJIAN_DATA_KEYS: required with an external Temporal cluster, the same in every banjian process '
+      + '(id:base64 of 32 random bytes, e.g. k1:$(openssl rand -base64 32))'])
+  }
+  const { keys, created, path } = await dataKeysInDir(dataDir)
+  if (created) log.warn({ path }, 'generated the data key that encrypts personal data in Temporal; back it up with the data directory')
+  return new Keyring(keys)
 }
 
 /** The embedded Postgres under `<data dir>/pg`, started (initialised on first use) for this process. */
@@ -254,8 +297,9 @@ export function commandTemporalTarget(config: Config): TemporalTarget {
 }
 
 /** Starts a calendar version's propagation from a one-off command, on commandTemporalTarget. */
-export async function propagateCalendarFromCommand(config: Config, version: number): Promise<string> {
-  const client = await connectClient(commandTemporalTarget(config), { connectTimeout: '5 seconds' })
+export async function propagateCalendarFromCommand(config: Config, version: number, log: Pick<Logger, 'warn'>): Promise<string> {
+  const keyring = await configuredDataKeys(config, resolve(config.BANJIAN_DATA_DIR), log)
+  const client = await connectClient(commandTemporalTarget(config), dataConverterFor(keyring), { connectTimeout: '5 seconds' })
   try {
     return await startCalendarPropagation(client, taskQueues(config.BANJIAN_TASK_QUEUE_PREFIX).calendar, version)
   } finally {

@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify'
+import type { PayloadCodec } from '@temporalio/common'
 import { createCalendarSource } from '../db/calendar.ts'
 import { createCaseReads } from '../db/cases.ts'
 import type { Database } from '../db/client.ts'
@@ -19,6 +20,7 @@ import { documentProblemMediaType, HttpProblem, problem } from './problem.ts'
 import { applicationRoutes } from './routes/applications.ts'
 import { escalationRoutes } from './routes/escalations.ts'
 import { calendarRoutes } from './routes/calendar.ts'
+import { codecRoutes } from './routes/codec.ts'
 import { caseRoutes } from './routes/cases.ts'
 import { campaignRoutes } from './routes/campaigns.ts'
 import { complaintRoutes } from './routes/complaints.ts'
@@ -35,6 +37,11 @@ import { validatorCompiler } from './validation.ts'
 export interface AppDeps {
   database: Database
   gateway: CaseGateway
+  /**
+   * Temporal's payload codec, served to the Temporal UI at /codec/{encode,decode} for the
+   * browser origins given. Absent (API tests without Temporal): those routes answer 503.
+   */
+  codec?: { codec: PayloadCodec; corsOrigins: readonly string[] }
 }
 
 declare module 'fastify' {
@@ -151,6 +158,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   app.addHook('onClose', async () => resuming)
 
   await app.register(healthRoutes)
+  await app.register(codecRoutes, { codec: deps.codec?.codec, corsOrigins: deps.codec?.corsOrigins ?? [] })
   await app.register(organizationRoutes, { prefix: '/v1' })
   await app.register(serviceItemRoutes, { prefix: '/v1' })
   await app.register(policyRoutes, { prefix: '/v1' })

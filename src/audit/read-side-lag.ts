@@ -1,5 +1,5 @@
 import { type Client, type WorkflowHandle, WorkflowNotFoundError } from '@temporalio/client'
-import { defaultPayloadConverter } from '@temporalio/common'
+import { defaultPayloadConverter, type Payload, type PayloadCodec } from '@temporalio/common'
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js'
 import { and, asc, count, desc, eq, inArray, sql } from 'drizzle-orm'
 import type { Database } from '../db/client.ts'
@@ -102,14 +102,14 @@ async function workflowSequence(options: ReadSideOptions, caseId: string):
       const live = await queried(client, handle, options.queryTimeoutMs ?? 5000)
       if (live !== undefined) return { seq: live, source: 'query' }
     }
-    const seq = sequenceInHistory(await handle.fetchHistory())
+    const seq = await sequenceInHistory(await handle.fetchHistory(), client.options.loadedDataConverter.payloadCodecs)
     return seq === undefined ? { problem: 'its workflow history records no event' } : { seq, source: 'history' }
   } catch (err) {
     if (!(err instanceof WorkflowNotFoundError)) throw err
   }
   const [archived] = await database.db.select({ history: workflowHistories.history }).from(workflowHistories)
     .where(eq(workflowHistories.workflowId, caseId)).orderBy(desc(workflowHistories.closeTime)).limit(1)
-  const seq = archived ? sequenceInHistory(historyFromJSON(archived.history)) : undefined
+  const seq = archived ? await sequenceInHistory(historyFromJSON(archived.history), client.options.loadedDataConverter.payloadCodecs) : undefined
   if (seq === undefined) return { problem: 'neither Temporal nor the archive holds its workflow' }
   return { seq, source: 'archive' }
 }
@@ -130,41 +130,49 @@ async function queried(client: Client, handle: WorkflowHandle, timeoutMs: number
  * projection activity `recordCaseEvents`, either scheduled with the events as input (cases started
  * before issue 13) or run as a local activity, whose marker holds what it answered, the read
  * side's `lastSeq` after the write. A run carried on by continue-as-new starts with the sequence
- * in its input.
+ * in its input. A history's payloads are as stored (encrypted): `codecs` are the client's, which open them.
  */
-export function sequenceInHistory(history: History): number | undefined {
+export async function sequenceInHistory(history: History, codecs: readonly PayloadCodec[]): Promise<number | undefined> {
   let seq: number | undefined
   const atLeast = (n: number) => {
     seq = Math.max(seq ?? 0, n)
   }
+  const read = async <T>(payload: Payload): Promise<T> => defaultPayloadConverter.fromPayload<T>(await decoded(payload, codecs))
   for (const event of history.events ?? []) {
     const started = event.workflowExecutionStartedEventAttributes
     const first = started?.input?.payloads?.[0]
     if (first) {
-      const input = defaultPayloadConverter.fromPayload<{ kind?: string; state?: { seq?: unknown } }>(first)
+      const input = await read<{ kind?: string; state?: { seq?: unknown } }>(first)
       if (input.kind === 'continued' && typeof input.state?.seq === 'number') atLeast(input.state.seq)
     }
     const scheduled = event.activityTaskScheduledEventAttributes
     const payload = scheduled?.activityType?.name === 'recordCaseEvents' ? scheduled.input?.payloads?.[0] : undefined
     if (payload) {
-      const { recorded } = defaultPayloadConverter.fromPayload<{ recorded: RecordedEvent[] }>(payload)
+      const { recorded } = await read<{ recorded: RecordedEvent[] }>(payload)
       for (const { event: recordedEvent } of recorded) atLeast(recordedEvent.seq)
     }
-    const lastSeq = projectedByLocalActivity(event.markerRecordedEventAttributes)
+    const lastSeq = await projectedByLocalActivity(event.markerRecordedEventAttributes, read)
     if (lastSeq !== undefined) atLeast(lastSeq)
   }
   return seq
 }
 
+/** A stored payload as its writer made it: the codecs undone, last first (as the SDK decodes). */
+async function decoded(payload: Payload, codecs: readonly PayloadCodec[]): Promise<Payload> {
+  let current = payload
+  for (const codec of [...codecs].reverse()) [current] = await codec.decode([current]) as [Payload]
+  return current
+}
+
 type Marker = NonNullable<History['events']>[number]['markerRecordedEventAttributes']
 
 /** The `lastSeq` a local `recordCaseEvents` answered, from its marker (core's `core_local_activity`); else undefined. */
-function projectedByLocalActivity(marker: Marker): number | undefined {
+async function projectedByLocalActivity(marker: Marker, read: <T>(payload: Payload) => Promise<T>): Promise<number | undefined> {
   if (marker?.markerName !== 'core_local_activity') return undefined
   const data = marker.details?.['data']?.payloads?.[0]
   const result = marker.details?.['result']?.payloads?.[0]
   if (!data || !result) return undefined
-  if (defaultPayloadConverter.fromPayload<{ activity_type?: string }>(data).activity_type !== 'recordCaseEvents') return undefined
-  const { lastSeq } = defaultPayloadConverter.fromPayload<{ lastSeq?: unknown }>(result)
+  if ((await read<{ activity_type?: string }>(data)).activity_type !== 'recordCaseEvents') return undefined
+  const { lastSeq } = await read<{ lastSeq?: unknown }>(result)
   return typeof lastSeq === 'number' ? lastSeq : undefined
 }

@@ -1,4 +1,5 @@
 import type { Client, HistoryAndWorkflowId } from '@temporalio/client'
+import type { DataConverter } from '@temporalio/common'
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js'
 import { Worker, type ReplayWorkerOptions } from '@temporalio/worker'
 import { and, asc, count, eq, inArray, like, or, sql, type SQL } from 'drizzle-orm'
@@ -32,6 +33,11 @@ export interface VerifyOptions {
   database: Database
   /** A prebuilt workflow bundle (tests build one per run); default: bundle WORKFLOWS_PATH now. */
   workflowBundle?: ReplayWorkerOptions['workflowBundle']
+  /**
+   * What the histories' payloads were encoded with: the encryption codec under the keys that
+   * sealed them (dataConverterFor). Histories from before encryption replay with it too.
+   */
+  dataConverter: DataConverter
   /** Only this case: its runs, its deadline watches' runs and its hash chain. */
   caseId?: string
   /** The cluster the cases run on: with it, every case's read side is compared with its workflow. */
@@ -120,7 +126,8 @@ async function replayArchivedHistories(options: VerifyOptions): Promise<AuditRep
   // Replay is one history at a time, in the order given: results line up with `pending`.
   const pending: ArchivedRun[] = []
   const histories = archivedHistories(database, caseId, pending, report)
-  for await (const result of Worker.runReplayHistories({ ...code, replayName: 'banjian-audit' }, histories)) {
+  const replay = { ...code, dataConverter: options.dataConverter, replayName: 'banjian-audit' }
+  for await (const result of Worker.runReplayHistories(replay, histories)) {
     const run = pending.shift() ?? { workflowId: result.workflowId, runId: result.runId }
     report.checked++
     if (result.error) report.failed.push({ ...run, error: `${result.error.name}: ${result.error.message}` })

@@ -22,7 +22,7 @@ export async function runAuditVerify(options: AuditVerifyOptions, out: (line: st
   let client: Client | undefined
   if (temporal) {
     try {
-      client = await connectClient(temporal, { connectTimeout: '5 seconds' })
+      client = await connectClient(temporal, verify.dataConverter, { connectTimeout: '5 seconds' })
     } catch (err) {
       out(`cannot reach Temporal at ${temporal.address} to compare the read side with the workflows (${err instanceof Error ? err.message : String(err)}); `
         + 'start banjian, or pass --skip-read-side')

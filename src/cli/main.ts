@@ -1,12 +1,15 @@
 import { DefaultLogger } from '@temporalio/worker'
 import { Command, InvalidArgumentError } from 'commander'
+import { resolve } from 'node:path'
 import pino from 'pino'
 import { ConfigError, parseConfig } from '../config.ts'
 import { ROLES } from '../domain/roles.ts'
 import { InstanceRunning } from '../infra/instance-lock.ts'
+import { dataConverterFor } from '../infra/payload-encryption.ts'
 import { openDatabase, type Database } from '../db/client.ts'
 import {
-  assemble, commandTemporalTarget, installRuntime, openCommandDatabase, prepareDatabase, propagateCalendarFromCommand, type ProcessRole, workerMetrics,
+  assemble, commandTemporalTarget, configuredDataKeys, installRuntime, openCommandDatabase, prepareDatabase, propagateCalendarFromCommand,
+  type ProcessRole, workerMetrics,
 } from '../system.ts'
 import {
   createKeyCommand, listKeysCommand, publishCalendarCommand, revokeKeyCommand, showCalendarCommand,
@@ -71,8 +74,13 @@ audit.command('verify')
     })
     await onDatabase(async (database) => {
       try {
-        const temporal = options.skipReadSide ? undefined : commandTemporalTarget(parseConfig())
-        return await runAuditVerify({ database, ...(options.case ? { caseId: options.case } : {}), ...(temporal ? { temporal } : {}) })
+        const config = parseConfig()
+        // The archived histories' payloads are encrypted: replaying them needs the keys they were sealed with.
+        const keyring = await configuredDataKeys(config, resolve(config.BANJIAN_DATA_DIR), pino({ level: 'warn' }, process.stderr))
+        const temporal = options.skipReadSide ? undefined : commandTemporalTarget(config)
+        return await runAuditVerify({
+          database, dataConverter: dataConverterFor(keyring), ...(options.case ? { caseId: options.case } : {}), ...(temporal ? { temporal } : {}),
+        })
       } catch (err) {
         if (!isUndefinedTable(err)) throw err
         console.error('the database lacks the audit tables of this banjian version: run `banjian migrate` (or `start`) first')
@@ -127,7 +135,7 @@ calendar.command('publish')
   .argument('<year>', 'the year', parseYear)
   .requiredOption('--file <path>', 'JSON: [{ "date": "2027-02-08", "working": false, "name": "春节" }, …]')
   .action((year: number, options: { file: string }) => onDatabase((db) =>
-    publishCalendarCommand(db, year, options.file, out, (version) => propagateCalendarFromCommand(parseConfig(), version))))
+    publishCalendarCommand(db, year, options.file, out, (version) => propagateCalendarFromCommand(parseConfig(), version, pino({ level: 'warn' }, process.stderr)))))
 
 /** Postgres's 42P01 (undefined_table), also when wrapped by drizzle (as its `cause`). */
 function isUndefinedTable(err: unknown): boolean {

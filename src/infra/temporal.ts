@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client'
-import type { Duration } from '@temporalio/common'
+import type { DataConverter, Duration } from '@temporalio/common'
 import { loadClientConnectConfig } from '@temporalio/envconfig'
 import {
   bundleWorkflowCode, type BundleOptions, type Logger, NativeConnection, type NativeConnectionOptions, Worker, type WorkerOptions,
@@ -86,15 +86,19 @@ export function taskQueues(prefix: string) {
 }
 export type TaskQueues = ReturnType<typeof taskQueues>
 
-export async function connectClient(target: TemporalTarget, options: { connectTimeout?: Duration } = {}): Promise<Client> {
+/** A client whose payloads go through `dataConverter` (see dataConverterFor): required, so none is made without it. */
+export async function connectClient(target: TemporalTarget, dataConverter: DataConverter,
+  options: { connectTimeout?: Duration } = {}): Promise<Client> {
   const connection = await Connection.connect({ ...target.connectOptions, ...options, address: target.address })
-  return new Client({ connection, namespace: target.namespace })
+  return new Client({ connection, namespace: target.namespace, dataConverter })
 }
 
 export interface WorkerSetup {
   target: TemporalTarget
   queues: TaskQueues
   deps: ActivityDeps
+  /** The clients' data converter (dataConverterFor): a worker that could not open their payloads would fail every task. */
+  dataConverter: DataConverter
   /** A prebuilt bundle (tests bundle once per run); default: bundled from source at start, once for every queue. */
   workflowBundle?: WorkerOptions['workflowBundle']
   /**
@@ -123,6 +127,7 @@ export async function createWorkers(setup: WorkerSetup): Promise<{ workers: Work
     activities,
     workflowBundle,
     maxCachedWorkflows,
+    dataConverter: setup.dataConverter,
   })))
   return { workers, connection }
 }

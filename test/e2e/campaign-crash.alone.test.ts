@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { PROJECT_ROOT } from '../../src/infra/temporal-binaries.ts'
 import { connectClient, taskQueues } from '../../src/infra/temporal.ts'
 import { freePort } from '../../src/infra/ports.ts'
+import { TEST_DATA_KEYS, testDataConverter } from '../support/system.ts'
 
 // Issue 11's crash test: a 10,000-beneficiary campaign, the worker process killed (SIGKILL) in the
 // middle of it and started again. The API and the worker run as separate processes, as a city
@@ -156,8 +157,9 @@ beforeAll(async () => {
     BANJIAN_PORT: String(port),
     BANJIAN_ADMIN_KEY: ADMIN_KEY,
     LOG_LEVEL: 'warn',
+    BANJIAN_DATA_KEYS: TEST_DATA_KEYS,
   }
-  client = await connectClient({ address: inject('temporalAddress'), namespace: inject('temporalNamespace') })
+  client = await connectClient({ address: inject('temporalAddress'), namespace: inject('temporalNamespace') }, testDataConverter)
   // The API first (it migrates the database), then the worker.
   api = startBanjian('api')
   await until('the API being ready', async () => fetch(`${baseUrl}/readyz`).then((r) => r.status, () => 0), (s) => s === 200, 90_000)

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { PROJECT_ROOT } from '../../src/infra/temporal-binaries.ts'
 import { connectClient, taskQueues } from '../../src/infra/temporal.ts'
 import { applicationBody, itemDraft, ITEM_CODE } from '../support/fixtures.ts'
+import { TEST_DATA_KEYS, testDataConverter } from '../support/system.ts'
 import { freePort } from '../../src/infra/ports.ts'
 
 // A window system submits a burst of applications; the banjian process dies (SIGKILL: no chance
@@ -123,8 +124,9 @@ beforeAll(async () => {
     BANJIAN_PORT: String(port),
     BANJIAN_ADMIN_KEY: ADMIN_KEY,
     LOG_LEVEL: 'warn',
+    BANJIAN_DATA_KEYS: TEST_DATA_KEYS,
   }
-  client = await connectClient({ address: inject('temporalAddress'), namespace: inject('temporalNamespace') })
+  client = await connectClient({ address: inject('temporalAddress'), namespace: inject('temporalNamespace') }, testDataConverter)
   banjian = startBanjian()
   await waitUntilReady(banjian)
 })

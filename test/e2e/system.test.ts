@@ -1,6 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -338,8 +338,13 @@ describe('banjian started as a user starts it', () => {
   }, 40_000)
 
   it('starts again on the same data directory and database: the cases are there and still take actions', async () => {
+    // The first start generated the key that seals the cases' payloads in Temporal; this one must reuse it.
+    const keyFile = join(dataDir, 'data-keys')
+    expect((await stat(keyFile)).mode & 0o777).toBe(0o600)
+    const key = await readFile(keyFile, 'utf8')
     banjian = startBanjian()
     await waitUntilReady(banjian)
+    expect(await readFile(keyFile, 'utf8')).toBe(key)
 
     expect(await http(keys.window, 'GET', `/v1/cases/${caseId}`)).toMatchObject({ status: 200, body: { status: 'accepted', version: 2 } })
     // The running workflow itself remembers its state: it refuses a second acceptance…

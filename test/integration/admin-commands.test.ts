@@ -13,7 +13,9 @@ import { PROJECT_ROOT } from '../../src/infra/temporal-binaries.ts'
 import { connectClient, taskQueues } from '../../src/infra/temporal.ts'
 import { calendarPropagationId } from '../../src/workflows/calendar-propagation/contract.ts'
 import { call } from '../support/fixtures.ts'
-import { ADMIN_KEY, startAppWithoutTemporal, testTarget, type TestDatabase, uniqueName } from '../support/system.ts'
+import {
+  ADMIN_KEY, startAppWithoutTemporal, TEST_DATA_KEYS, testDataConverter, testTarget, type TestDatabase, uniqueName,
+} from '../support/system.ts'
 
 const run = promisify(execFile)
 
@@ -114,12 +116,12 @@ describe('banjian calendar', () => {
     const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'calendar', 'publish', '2030', '--file', file], {
       cwd: PROJECT_ROOT, timeout: 60_000, env: {
         ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn', BANJIAN_TASK_QUEUE_PREFIX: prefix,
-        TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: inject('temporalNamespace'),
+        TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: inject('temporalNamespace'), BANJIAN_DATA_KEYS: TEST_DATA_KEYS,
       },
     })
     const version = Number(/calendar version (\d+)/.exec(stdout)![1])
     expect(stdout).toContain(`workflow ${calendarPropagationId(taskQueues(prefix).calendar, version)} hands it to the open cases it may move`)
-    const client = await connectClient(testTarget())
+    const client = await connectClient(testTarget(), testDataConverter)
     try {
       // No worker serves this prefix: the workflow waits on its queue, and the test ends it.
       const handle = client.workflow.getHandle(calendarPropagationId(taskQueues(prefix).calendar, version))

@@ -10,7 +10,7 @@ import { describeReport } from '../../src/cli/audit-verify.ts'
 import type { ApplicationCommand } from '../../src/domain/application/application-case.ts'
 import { connectClient } from '../../src/infra/temporal.ts'
 import { actionUpdate, submittedUpdate, viewQuery } from '../../src/workflows/application/contract.ts'
-import { createTestDatabase, type TestDatabase, testTarget, uniqueName } from '../support/system.ts'
+import { createTestDatabase, type TestDatabase, testDataConverter, testTarget, uniqueName } from '../support/system.ts'
 import { DEPARTMENT, newApplication, WINDOW } from '../support/time-skipping.ts'
 
 // A case's read side can fall behind its workflow with every hash chain whole: the projection
@@ -32,11 +32,11 @@ beforeAll(async () => {
     // Another file in this process installed one.
   }
   db = await createTestDatabase()
-  client = await connectClient(testTarget())
+  client = await connectClient(testTarget(), testDataConverter)
   const activities = createActivities({ database: db.database })
   const connection = await NativeConnection.connect({ address: testTarget().address })
   worker = await Worker.create({
-    connection, namespace: testTarget().namespace, taskQueue, workflowBundle: { codePath: inject('workflowBundlePath') },
+    connection, namespace: testTarget().namespace, taskQueue, workflowBundle: { codePath: inject('workflowBundlePath') }, dataConverter: testDataConverter,
     activities: {
       ...activities,
       async recordCaseEvents(input: Parameters<typeof activities.recordCaseEvents>[0]) {
@@ -55,7 +55,7 @@ afterAll(async () => {
 })
 
 const verify = (caseId: string) => verifyAudit({
-  database: db.database, client, caseId, settleMs: 300, workflowBundle: { codePath: inject('workflowBundlePath') },
+  database: db.database, client, caseId, settleMs: 300, workflowBundle: { codePath: inject('workflowBundlePath') }, dataConverter: testDataConverter,
 })
 const command = (action: string, actor: ApplicationCommand['actor'], params: Record<string, unknown> = {}): ApplicationCommand => ({ action, actor, params })
 
@@ -128,17 +128,17 @@ describe('a workflow\'s own sequence in its history', () => {
     historyFromJSON(JSON.parse(await readFile(new URL(`../fixtures/histories/${name}.json`, import.meta.url), 'utf8')))
 
   it('is the last event it sent to the projection, or the sequence its run was continued with', async () => {
-    expect(sequenceInHistory(await fixture('submitted'))).toBe(1)
-    expect(sequenceInHistory(await fixture('rated'))).toBe(6)
-    expect(sequenceInHistory(await fixture('rectified'))).toBe(9)
-    expect(sequenceInHistory(await fixture('continued-run'))).toBe(2)
-    expect(sequenceInHistory(await fixture('opinion-watch-given'))).toBeUndefined()
+    expect(await sequenceInHistory(await fixture('submitted'), [])).toBe(1)
+    expect(await sequenceInHistory(await fixture('rated'), [])).toBe(6)
+    expect(await sequenceInHistory(await fixture('rectified'), [])).toBe(9)
+    expect(await sequenceInHistory(await fixture('continued-run'), [])).toBe(2)
+    expect(await sequenceInHistory(await fixture('opinion-watch-given'), [])).toBeUndefined()
   })
 
   it('is what the projection answered in its local activity markers, for a case started with local activities', async () => {
-    expect(sequenceInHistory(await fixture('local-submitted'))).toBe(1)
-    expect(sequenceInHistory(await fixture('local-rated'))).toBe(6)
-    expect(sequenceInHistory(await fixture('local-rectified'))).toBe(9)
-    expect(sequenceInHistory(await fixture('local-continued-run'))).toBe(2)
+    expect(await sequenceInHistory(await fixture('local-submitted'), [])).toBe(1)
+    expect(await sequenceInHistory(await fixture('local-rated'), [])).toBe(6)
+    expect(await sequenceInHistory(await fixture('local-rectified'), [])).toBe(9)
+    expect(await sequenceInHistory(await fixture('local-continued-run'), [])).toBe(2)
   })
 })

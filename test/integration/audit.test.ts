@@ -11,7 +11,7 @@ import { workflowHistories } from '../../src/db/schema.ts'
 import type { CaseView } from '../../src/domain/case-view.ts'
 import { PROJECT_ROOT } from '../../src/infra/temporal-binaries.ts'
 import { applicationBody, call, type Directory, seedDirectory } from '../support/fixtures.ts'
-import { startTestSystem, type TestSystem } from '../support/system.ts'
+import { startTestSystem, TEST_DATA_KEYS, type TestSystem } from '../support/system.ts'
 
 const run = promisify(execFile)
 
@@ -33,7 +33,9 @@ afterAll(async () => sys?.stop())
 const ownQueue = () => `TaskQueue = '${sys.queues.applications}'`
 const archive = () => archiveClosedHistories({ client: sys.client, database: sys.db.database, where: ownQueue() })
 const verify = (caseId?: string) =>
-  verifyAudit({ database: sys.db.database, workflowBundle: { codePath: inject('workflowBundlePath') }, ...(caseId ? { caseId } : {}) })
+  verifyAudit({
+    database: sys.db.database, workflowBundle: { codePath: inject('workflowBundlePath') }, dataConverter: sys.dataConverter, ...(caseId ? { caseId } : {}),
+  })
 
 /** Submitted, accepted, approved, issued, delivered and rated 5: the workflow completes. */
 async function completedCase(): Promise<string> {
@@ -99,6 +101,19 @@ describe('archiving closed workflow histories', () => {
     const report = await verify(id)
     expect(report.histories).toEqual({ checked: 1, failed: [] })
     expect(report.chains).toEqual({ cases: 1, events: 6, broken: [] })
+  })
+
+  it('archives the history as Temporal stores it, applicant encrypted, and replays it only with the data keys', async () => {
+    const id = await completedCase()
+    await archive()
+    const stored = JSON.stringify((await archivedRuns(id))[0]!.history)
+    expect(stored).toContain(Buffer.from('binary/encrypted').toString('base64'))
+    expect(stored).not.toContain((applicationBody().applicant as { idNumber: string }).idNumber)
+    const keyless = await verifyAudit({
+      database: sys.db.database, workflowBundle: { codePath: inject('workflowBundlePath') }, dataConverter: { payloadCodecs: [] }, caseId: id,
+    })
+    expect(keyless.histories.failed).toEqual([expect.objectContaining({ workflowId: id })])
+    expect((await verify(id)).histories).toEqual({ checked: 1, failed: [] })
   })
 
   it('never duplicates a run when two archivers run at once', async () => {
@@ -195,7 +210,7 @@ describe('banjian audit verify', () => {
       cwd: PROJECT_ROOT, timeout: 90_000, env: {
         ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn',
         // The cluster the case ran on, to compare its read side with its workflow.
-        TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: inject('temporalNamespace'),
+        TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: inject('temporalNamespace'), BANJIAN_DATA_KEYS: TEST_DATA_KEYS,
       },
     }).then(({ stdout }) => ({ code: 0, stdout }), (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, stdout: `${err.stdout}${err.stderr}` }))
 

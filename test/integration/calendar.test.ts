@@ -104,7 +104,7 @@ const propagationResult = (version: number, queue = sys.queues.calendar) =>
 async function calendarWorker(signal: CalendarSignal) {
   const queues = taskQueues(uniqueName('q'))
   const { workers, connection } = await createWorkers({
-    target: testTarget(), queues,
+    target: testTarget(), queues, dataConverter: sys.dataConverter,
     deps: { database: sys.db.database, signalCalendar: signal }, workflowBundle: { codePath: inject('workflowBundlePath') },
   })
   const running = workers.map((w) => w.run())

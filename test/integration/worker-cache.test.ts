@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { createWorkers, DEFAULT_WORKFLOW_CACHE, taskQueues } from '../../src/infra/temporal.ts'
-import { createTestDatabase, type TestDatabase, testTarget, uniqueName } from '../support/system.ts'
+import { createTestDatabase, type TestDatabase, testDataConverter, testTarget, uniqueName } from '../support/system.ts'
 
 // One process's workflow cache is shared out among its queues' workers: each Worker would
 // otherwise size its own from the whole heap, and five queues would cache five heaps' worth (a
@@ -15,7 +15,7 @@ afterAll(async () => db?.drop())
 async function cacheSizes(cachedWorkflows?: number): Promise<number[]> {
   const queues = taskQueues(uniqueName('cache'))
   const { workers, connection } = await createWorkers({
-    target: testTarget(), queues, deps: { database: db.database }, workflowBundle: { codePath: inject('workflowBundlePath') },
+    target: testTarget(), queues, dataConverter: testDataConverter, deps: { database: db.database }, workflowBundle: { codePath: inject('workflowBundlePath') },
     ...(cachedWorkflows === undefined ? {} : { cachedWorkflows }),
   })
   const sizes = workers.map((w) => w.options.maxCachedWorkflows)

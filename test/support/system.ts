@@ -6,10 +6,21 @@ import { buildApp, type App } from '../../src/api/app.ts'
 import { refusingGateway } from '../../src/api/case-gateway.ts'
 import { parseConfig } from '../../src/config.ts'
 import { openScratchDatabase, type ScratchDatabase } from '../../src/db/prepare.ts'
+import { Keyring, parseDataKeys } from '../../src/infra/data-keys.ts'
+import { dataConverterFor } from '../../src/infra/payload-encryption.ts'
 import type { TaskQueues, TemporalTarget } from '../../src/infra/temporal.ts'
 import { type AssembleOverrides, assemble } from '../../src/system.ts'
 
 export const ADMIN_KEY = 'test-admin-key-0123456789'
+
+/**
+ * The data key every test encrypts Temporal's payloads with (BANJIAN_DATA_KEYS for the banjian
+ * processes tests start): one fixed key, so a test's client opens what another process sealed.
+ */
+export const TEST_DATA_KEYS = `test1:${Buffer.alloc(32, 'banjian test data key').toString('base64')}`
+export const testKeyring = new Keyring(parseDataKeys(TEST_DATA_KEYS))
+/** What the test systems' clients and workers convert payloads with. */
+export const testDataConverter = dataConverterFor(testKeyring)
 
 let runtimeInstalled = false
 function quietRuntime(): void {
@@ -49,6 +60,7 @@ export interface TestSystem {
   client: Client
   queues: TaskQueues
   db: TestDatabase
+  dataConverter: typeof testDataConverter
   stop(): Promise<void>
 }
 
@@ -81,11 +93,11 @@ export async function startTestSystem(options: TestSystemOptions = {}): Promise<
     if (options.calendarPublishedThrough !== undefined) await pinCalendarThrough(db, options.calendarPublishedThrough)
     const system = await assemble(parseConfig({}), {
       logger: false, database: db.database, temporal: testTarget(), taskQueuePrefix: uniqueName('q'),
-      workflowBundle: { codePath: inject('workflowBundlePath') }, listen: false, archive: false,
+      workflowBundle: { codePath: inject('workflowBundlePath') }, listen: false, archive: false, dataKeys: testKeyring,
       ...(options.notifications !== undefined ? { notifications: options.notifications } : {}),
     })
     return {
-      app: system.app!, client: system.client, queues: system.queues, db,
+      app: system.app!, client: system.client, queues: system.queues, db, dataConverter: system.dataConverter,
       async stop() {
         await system.stop()
         await db.drop()

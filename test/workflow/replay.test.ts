@@ -3,6 +3,7 @@ import { DefaultLogger, Runtime, Worker, type ReplayResult } from '@temporalio/w
 import { readdir, readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { beforeAll, describe, expect, inject, it } from 'vitest'
+import { testDataConverter } from '../support/system.ts'
 
 // Recorded by scripts/record-histories.ts; see the README beside them for when to re-record.
 const HISTORIES_DIR = fileURLToPath(new URL('../fixtures/histories/', import.meta.url))
@@ -33,7 +34,9 @@ async function loadHistories(): Promise<Map<string, unknown>> {
 async function replay(histories: Map<string, unknown>): Promise<Record<string, string>> {
   const results: ReplayResult[] = []
   const input = [...histories].map(([name, json]) => ({ workflowId: name, history: historyFromJSON(json) }))
-  for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: inject('workflowBundlePath') } }, input)) {
+  // With the encryption codec, as production replays: these histories predate it and pass through it unchanged.
+  const options = { workflowBundle: { codePath: inject('workflowBundlePath') }, dataConverter: testDataConverter }
+  for await (const result of Worker.runReplayHistories(options, input)) {
     results.push(result)
   }
   return Object.fromEntries(results.map((r) => [r.workflowId, r.error ? `${r.error.name}: ${r.error.message}` : 'ok']))
