@@ -302,8 +302,14 @@ export async function seedCases(database: Database, options: SeedOptions): Promi
 /**
  * Drops every index of `cases`, the primary key's too, and returns the statements that recreate
  * them: building an index once over all rows is several times cheaper than maintaining it per row.
+ * Foreign keys into `cases` (deadlines, supervisions) depend on its primary key: they are dropped
+ * first and recreated last.
  */
 async function dropIndexes(client: PoolClient): Promise<string[]> {
+  const { rows: references } = await client.query<{ name: string; table: string; definition: string }>(`
+    SELECT quote_ident(conname) AS name, conrelid::regclass::text AS table, pg_get_constraintdef(oid) AS definition FROM pg_constraint
+    WHERE confrelid = 'cases'::regclass AND contype = 'f'`)
+  for (const { name, table } of references) await client.query(`ALTER TABLE ${table} DROP CONSTRAINT ${name}`)
   const { rows: constraints } = await client.query<{ name: string; definition: string }>(`
     SELECT quote_ident(conname) AS name, pg_get_constraintdef(oid) AS definition FROM pg_constraint
     WHERE conrelid = 'cases'::regclass AND conindid <> 0`)
@@ -315,6 +321,7 @@ async function dropIndexes(client: PoolClient): Promise<string[]> {
   return [
     ...constraints.map((c) => `ALTER TABLE cases ADD CONSTRAINT ${c.name} ${c.definition}`),
     ...indexes.map((i) => i.definition),
+    ...references.map((r) => `ALTER TABLE ${r.table} ADD CONSTRAINT ${r.name} ${r.definition}`),
   ]
 }
 
