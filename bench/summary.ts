@@ -90,14 +90,14 @@ async function main(): Promise<void> {
       if (await summaryCountersMissing(database.db)) {
         const began = performance.now()
         await rebuildSummaryCounters(database.db)
-        await database.pool.query('ANALYZE summary_current; ANALYZE summary_daily')
+        await database.pool.query('ANALYZE summary_current; ANALYZE summary_flow')
         console.log(`the counters were empty: rebuilt from cases in ${((performance.now() - began) / 1000).toFixed(1)} s`)
       }
     }
-    const { rows: [sizes] } = await database.pool.query<{ current: string; daily: string; daily_bytes: string }>(`
-      SELECT (SELECT count(*) FROM summary_current) AS current, (SELECT count(*) FROM summary_daily) AS daily,
-        pg_total_relation_size('summary_daily') AS daily_bytes`)
-    console.log(`counters: ${sizes?.current} current rows, ${sizes?.daily} daily rows (${formatBytes(Number(sizes?.daily_bytes))})`)
+    const { rows: [sizes] } = await database.pool.query<{ current: string; days: string; months: string; flow_bytes: string }>(`
+      SELECT (SELECT count(*) FROM summary_current) AS current, (SELECT count(*) FROM summary_flow WHERE span = 'day') AS days,
+        (SELECT count(*) FROM summary_flow WHERE span = 'month') AS months, pg_total_relation_size('summary_flow') AS flow_bytes`)
+    console.log(`counters: ${sizes?.current} current rows; flow: ${sizes?.days} day rows, ${sizes?.months} month rows (${formatBytes(Number(sizes?.flow_bytes))})`)
 
     const { rows: [busiest] } = await database.pool.query<{ id: string; total: string }>(`
       SELECT handling_organization_id AS id, count(*) AS total FROM cases WHERE handling_organization_id IS NOT NULL

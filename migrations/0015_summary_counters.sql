@@ -9,11 +9,12 @@ CREATE TABLE "summary_current" (
 	CONSTRAINT "summary_current_organization_id_kind_service_item_code_pk" PRIMARY KEY("organization_id","kind","service_item_code")
 );
 --> statement-breakpoint
-CREATE TABLE "summary_daily" (
+CREATE TABLE "summary_flow" (
 	"organization_id" text NOT NULL,
 	"kind" text NOT NULL,
 	"service_item_code" text NOT NULL,
-	"day" date NOT NULL,
+	"span" text NOT NULL,
+	"starts" date NOT NULL,
 	"completed" integer DEFAULT 0 NOT NULL,
 	"completed_on_time" integer DEFAULT 0 NOT NULL,
 	"completed_early" integer DEFAULT 0 NOT NULL,
@@ -24,11 +25,11 @@ CREATE TABLE "summary_daily" (
 	"ratings_3" integer DEFAULT 0 NOT NULL,
 	"ratings_4" integer DEFAULT 0 NOT NULL,
 	"ratings_5" integer DEFAULT 0 NOT NULL,
-	CONSTRAINT "summary_daily_organization_id_kind_service_item_code_day_pk" PRIMARY KEY("organization_id","kind","service_item_code","day")
+	CONSTRAINT "summary_flow_organization_id_kind_service_item_code_span_starts_pk" PRIMARY KEY("organization_id","kind","service_item_code","span","starts")
 );
 --> statement-breakpoint
 ALTER TABLE "cases" ADD COLUMN "completed_at" timestamp with time zone;--> statement-breakpoint
-CREATE INDEX "summary_daily_day_idx" ON "summary_daily" USING btree ("day");--> statement-breakpoint
+CREATE INDEX "summary_flow_span_starts_idx" ON "summary_flow" USING btree ("span","starts");--> statement-breakpoint
 -- When each case that has already ended did so: the first event that showed it ended after the last
 -- one that did not (the kinds' ended statuses as of this migration); cases without events (bulk
 -- loaded) when they last changed.
@@ -45,7 +46,6 @@ WHERE (c."kind" = 'application' AND c."status" IN ('completed', 'rejected', 'wit
 	OR (c."kind" = 'fulfilment' AND c."status" IN ('completed', 'declined', 'rejected'))
 	OR (c."kind" = 'complaint' AND c."status" = 'closed')
 	OR (c."kind" = 'escalation' AND c."status" IN ('closed', 'rejected'));--> statement-breakpoint
--- The counters from every case so far: src/db/summary.ts REBUILD as of this migration.
 WITH contributions AS MATERIALIZED (
   SELECT x.* FROM "cases" CROSS JOIN LATERAL (
 SELECT "cases"."handling_organization_id" AS organization_id, "cases"."kind", coalesce("cases"."service_item_code", '') AS service_item_code,
@@ -89,9 +89,14 @@ WHERE "cases"."view" ? 'rating') AS x WHERE x.organization_id IS NOT NULL
   SELECT organization_id, kind, service_item_code, sum(open), sum(warned), sum(overdue), sum(supervisions_open)
   FROM contributions WHERE day IS NULL GROUP BY 1, 2, 3
 )
-INSERT INTO "summary_daily" ("organization_id", "kind", "service_item_code", "day", "completed", "completed_on_time",
+INSERT INTO "summary_flow" ("organization_id", "kind", "service_item_code", "span", "starts", "completed", "completed_on_time",
   "completed_early", "working_days_sum", "working_days_count", "ratings_1", "ratings_2", "ratings_3", "ratings_4", "ratings_5")
-SELECT organization_id, kind, service_item_code, day, sum(completed), sum(completed_on_time), sum(completed_early),
+SELECT organization_id, kind, service_item_code, span, starts, sum(completed), sum(completed_on_time), sum(completed_early),
   sum(working_days_sum), sum(working_days_count), count(*) FILTER (WHERE rating = 1), count(*) FILTER (WHERE rating = 2),
   count(*) FILTER (WHERE rating = 3), count(*) FILTER (WHERE rating = 4), count(*) FILTER (WHERE rating = 5)
-FROM contributions WHERE day IS NOT NULL GROUP BY 1, 2, 3, 4;
+FROM (
+  SELECT *, 'day' AS span, day AS starts FROM contributions WHERE day IS NOT NULL
+  UNION ALL
+  SELECT *, 'month', date_trunc('month', day)::date FROM contributions WHERE day IS NOT NULL
+) AS spans
+GROUP BY 1, 2, 3, 4, 5;

@@ -286,7 +286,7 @@ export async function seedCases(database: Database, options: SeedOptions): Promi
     // when a schema seeded before the counters existed is reused.
     if (missing > 0 || await summaryCountersMissing(database.db)) {
       await rebuildSummaryCounters(database.db)
-      await client.query('ANALYZE summary_current; ANALYZE summary_daily')
+      await client.query('ANALYZE summary_current; ANALYZE summary_flow')
     }
     const { rows: [size] } = await client.query<{ table: string; total: string }>(
       "SELECT pg_table_size('cases') AS table, pg_total_relation_size('cases') AS total")

@@ -210,15 +210,19 @@ export const summaryCurrent = pgTable('summary_current', {
 }, (t) => [primaryKey({ columns: [t.organizationId, t.kind, t.serviceItemCode] })])
 
 /**
- * The summary's flow figures per Shanghai calendar day: cases completed that day (on time, early,
- * working days used where the view measures them) and ratings given that day, by handling
- * organisation, kind and service item. A period's figures sum its days.
+ * The summary's flow figures per Shanghai calendar day and per month (`span`, from `starts`):
+ * cases completed then (on time, early, working days used where the view measures them) and
+ * ratings given then, by handling organisation, kind and service item. A period sums its whole
+ * months and the days at its edges: a million cases make about as many day rows as completions,
+ * and a year of days took 80 ms to sum where its months take a tenth of that.
  */
-export const summaryDaily = pgTable('summary_daily', {
+export const summaryFlow = pgTable('summary_flow', {
   organizationId: text('organization_id').notNull(),
   kind: text('kind').notNull(),
   serviceItemCode: text('service_item_code').notNull(),
-  day: date('day', { mode: 'string' }).notNull(),
+  span: text('span').$type<'day' | 'month'>().notNull(),
+  /** The day, or the first day of the month. */
+  starts: date('starts', { mode: 'string' }).notNull(),
   completed: integer('completed').notNull().default(0),
   completedOnTime: integer('completed_on_time').notNull().default(0),
   completedEarly: integer('completed_early').notNull().default(0),
@@ -231,9 +235,9 @@ export const summaryDaily = pgTable('summary_daily', {
   ratings4: integer('ratings_4').notNull().default(0),
   ratings5: integer('ratings_5').notNull().default(0),
 }, (t) => [
-  primaryKey({ columns: [t.organizationId, t.kind, t.serviceItemCode, t.day] }),
-  // A period across every organisation in scope reads days first.
-  index('summary_daily_day_idx').on(t.day),
+  primaryKey({ columns: [t.organizationId, t.kind, t.serviceItemCode, t.span, t.starts] }),
+  // A period across every organisation in scope reads its months, then its edge days.
+  index('summary_flow_span_starts_idx').on(t.span, t.starts),
 ])
 
 /** Append-only: a trigger (see migrations) refuses UPDATE and DELETE. */

@@ -2,7 +2,7 @@ import { and, asc, eq, sql, type SQL } from 'drizzle-orm'
 import type { PgColumn } from 'drizzle-orm/pg-core'
 import type { Db, Tx } from './client.ts'
 import type { Viewer } from './cases.ts'
-import { organizations, summaryCurrent, summaryDaily } from './schema.ts'
+import { organizations, summaryCurrent, summaryFlow } from './schema.ts'
 
 /**
  * Deadlines that are not the handling organisation's own handling of the case, or that come after
@@ -89,10 +89,10 @@ export interface Contribution {
 }
 
 const CURRENT_FIGURES = ['open', 'warned', 'overdue', 'supervisionsOpen'] as const
-const DAILY_FIGURES = ['completed', 'completedOnTime', 'completedEarly', 'workingDaysSum', 'workingDaysCount',
+const FLOW_FIGURES = ['completed', 'completedOnTime', 'completedEarly', 'workingDaysSum', 'workingDaysCount',
   'ratings1', 'ratings2', 'ratings3', 'ratings4', 'ratings5'] as const
 type CurrentRow = typeof summaryCurrent.$inferInsert & Record<(typeof CURRENT_FIGURES)[number], number>
-type DailyRow = typeof summaryDaily.$inferInsert & Record<(typeof DAILY_FIGURES)[number], number>
+type FlowRow = typeof summaryFlow.$inferInsert & Record<(typeof FLOW_FIGURES)[number], number>
 
 /**
  * Adds `after` and takes away `before` (a case row's contributions around its write), in the
@@ -102,7 +102,7 @@ type DailyRow = typeof summaryDaily.$inferInsert & Record<(typeof DAILY_FIGURES)
  */
 export async function applySummaryChange(tx: Tx, before: readonly Contribution[], after: readonly Contribution[]): Promise<void> {
   const current = new Map<string, CurrentRow>()
-  const daily = new Map<string, DailyRow>()
+  const flow = new Map<string, FlowRow>()
   const add = (c: Contribution, sign: 1 | -1) => {
     const key = { organizationId: c.organization_id, kind: c.kind, serviceItemCode: c.service_item_code }
     if (c.day === null) {
@@ -115,35 +115,38 @@ export async function applySummaryChange(tx: Tx, before: readonly Contribution[]
       current.set(id, row)
       return
     }
-    const id = JSON.stringify([key.organizationId, key.kind, key.serviceItemCode, c.day])
-    const row = daily.get(id) ?? {
-      ...key, day: c.day, completed: 0, completedOnTime: 0, completedEarly: 0, workingDaysSum: 0, workingDaysCount: 0,
-      ratings1: 0, ratings2: 0, ratings3: 0, ratings4: 0, ratings5: 0,
+    // Each day's figures count for its month too.
+    for (const [span, starts] of [['day', c.day], ['month', `${c.day.slice(0, 8)}01`]] as const) {
+      const id = JSON.stringify([key.organizationId, key.kind, key.serviceItemCode, span, starts])
+      const row = flow.get(id) ?? {
+        ...key, span, starts, completed: 0, completedOnTime: 0, completedEarly: 0, workingDaysSum: 0, workingDaysCount: 0,
+        ratings1: 0, ratings2: 0, ratings3: 0, ratings4: 0, ratings5: 0,
+      }
+      row.completed += sign * c.completed
+      row.completedOnTime += sign * c.completed_on_time
+      row.completedEarly += sign * c.completed_early
+      row.workingDaysSum += sign * c.working_days_sum
+      row.workingDaysCount += sign * c.working_days_count
+      if (c.rating !== null) row[ratingFigure(c.rating)] += sign
+      flow.set(id, row)
     }
-    row.completed += sign * c.completed
-    row.completedOnTime += sign * c.completed_on_time
-    row.completedEarly += sign * c.completed_early
-    row.workingDaysSum += sign * c.working_days_sum
-    row.workingDaysCount += sign * c.working_days_count
-    if (c.rating !== null) row[ratingFigure(c.rating)] += sign
-    daily.set(id, row)
   }
   for (const c of before) add(c, -1)
   for (const c of after) add(c, 1)
   const moved = <R extends Record<string, unknown>>(rows: Map<string, R>, figures: readonly (keyof R)[]) =>
     [...rows].filter(([, row]) => figures.some((f) => row[f] !== 0)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row)
   const currentRows = moved(current, CURRENT_FIGURES)
-  const dailyRows = moved(daily, DAILY_FIGURES)
+  const flowRows = moved(flow, FLOW_FIGURES)
   if (currentRows.length > 0) {
     await tx.insert(summaryCurrent).values(currentRows).onConflictDoUpdate({
       target: [summaryCurrent.organizationId, summaryCurrent.kind, summaryCurrent.serviceItemCode],
       set: incremented(summaryCurrent, CURRENT_FIGURES),
     })
   }
-  if (dailyRows.length > 0) {
-    await tx.insert(summaryDaily).values(dailyRows).onConflictDoUpdate({
-      target: [summaryDaily.organizationId, summaryDaily.kind, summaryDaily.serviceItemCode, summaryDaily.day],
-      set: incremented(summaryDaily, DAILY_FIGURES),
+  if (flowRows.length > 0) {
+    await tx.insert(summaryFlow).values(flowRows).onConflictDoUpdate({
+      target: [summaryFlow.organizationId, summaryFlow.kind, summaryFlow.serviceItemCode, summaryFlow.span, summaryFlow.starts],
+      set: incremented(summaryFlow, FLOW_FIGURES),
     })
   }
 }
@@ -164,9 +167,9 @@ function incremented<T extends Record<F, PgColumn>, F extends string>(table: T, 
  */
 export async function rebuildSummaryCounters(db: Db | Tx): Promise<void> {
   await db.transaction(async (tx) => {
-    await tx.execute(sql.raw('LOCK TABLE "summary_current", "summary_daily" IN EXCLUSIVE MODE'))
+    await tx.execute(sql.raw('LOCK TABLE "summary_current", "summary_flow" IN EXCLUSIVE MODE'))
     await tx.execute(sql.raw('DELETE FROM "summary_current"'))
-    await tx.execute(sql.raw('DELETE FROM "summary_daily"'))
+    await tx.execute(sql.raw('DELETE FROM "summary_flow"'))
     await tx.execute(sql.raw(REBUILD))
   })
 }
@@ -174,7 +177,7 @@ export async function rebuildSummaryCounters(db: Db | Tx): Promise<void> {
 /** Whether the counters hold nothing while cases exist: a schema seeded before they were kept. */
 export async function summaryCountersMissing(db: Db): Promise<boolean> {
   const { rows: [row] } = await db.execute<{ missing: boolean }>(sql.raw(
-    `SELECT NOT EXISTS (SELECT 1 FROM "summary_current") AND NOT EXISTS (SELECT 1 FROM "summary_daily")
+    `SELECT NOT EXISTS (SELECT 1 FROM "summary_current") AND NOT EXISTS (SELECT 1 FROM "summary_flow")
       AND EXISTS (SELECT 1 FROM "cases") AS missing`))
   return row?.missing === true
 }
@@ -188,12 +191,17 @@ WITH contributions AS MATERIALIZED (
   SELECT organization_id, kind, service_item_code, sum(open), sum(warned), sum(overdue), sum(supervisions_open)
   FROM contributions WHERE day IS NULL GROUP BY 1, 2, 3
 )
-INSERT INTO "summary_daily" ("organization_id", "kind", "service_item_code", "day", "completed", "completed_on_time",
+INSERT INTO "summary_flow" ("organization_id", "kind", "service_item_code", "span", "starts", "completed", "completed_on_time",
   "completed_early", "working_days_sum", "working_days_count", "ratings_1", "ratings_2", "ratings_3", "ratings_4", "ratings_5")
-SELECT organization_id, kind, service_item_code, day, sum(completed), sum(completed_on_time), sum(completed_early),
+SELECT organization_id, kind, service_item_code, span, starts, sum(completed), sum(completed_on_time), sum(completed_early),
   sum(working_days_sum), sum(working_days_count), count(*) FILTER (WHERE rating = 1), count(*) FILTER (WHERE rating = 2),
   count(*) FILTER (WHERE rating = 3), count(*) FILTER (WHERE rating = 4), count(*) FILTER (WHERE rating = 5)
-FROM contributions WHERE day IS NOT NULL GROUP BY 1, 2, 3, 4`
+FROM (
+  SELECT *, 'day' AS span, day AS starts FROM contributions WHERE day IS NOT NULL
+  UNION ALL
+  SELECT *, 'month', date_trunc('month', day)::date FROM contributions WHERE day IS NOT NULL
+) AS spans
+GROUP BY 1, 2, 3, 4, 5`
 
 /**
  * The organisations whose figures `viewer` may see, as a condition on an organisation id column:
@@ -215,6 +223,34 @@ export function organizationsVisibleTo(viewer: Viewer, column: SQL | PgColumn): 
 /** `column` is `ancestor` or lies under it, by tree path (a whole segment: `_` is no wildcard). */
 function inSubtree(column: SQL | PgColumn, ancestor: string): SQL {
   return sql`${column} IN (SELECT ${organizations.id} FROM ${organizations} WHERE strpos(${organizations.path}, ${`/${ancestor}/`}) > 0)`
+}
+
+/**
+ * The flow rows that make up the days `from`..`to` (inclusive): the months that lie wholly inside,
+ * and the days before and after them.
+ */
+function inPeriod(from: string, to: string): SQL {
+  const { months, days } = periodSpans(from, to)
+  const range = (span: 'day' | 'month', [first, last]: readonly [string, string]) =>
+    sql`(${summaryFlow.span} = ${span} AND ${summaryFlow.starts} BETWEEN ${first}::date AND ${last}::date)`
+  return sql`(${sql.join([...(months ? [range('month', months)] : []), ...days.map((d) => range('day', d))], sql` OR `)})`
+}
+
+/**
+ * A period of calendar days (inclusive) as the first days of the months wholly inside it
+ * (inclusive) and the day ranges before and after those.
+ */
+export function periodSpans(from: string, to: string): { months?: [string, string]; days: Array<[string, string]> } {
+  const firstOfNext = (date: string) => new Date(Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)), 1)).toISOString().slice(0, 10)
+  const dayBefore = (date: string) => new Date(Date.parse(date) - 86_400_000).toISOString().slice(0, 10)
+  const firstMonth = from.endsWith('-01') ? from : firstOfNext(from)
+  // The first day after the whole months: the next month's when `to` is the last of its own.
+  const afterMonths = dayBefore(firstOfNext(to)) === to ? firstOfNext(to) : `${to.slice(0, 8)}01`
+  if (firstMonth >= afterMonths) return { days: [[from, to]] }
+  const days: Array<[string, string]> = []
+  if (from < firstMonth) days.push([from, dayBefore(firstMonth)])
+  if (afterMonths <= to) days.push([afterMonths, to])
+  return { months: [firstMonth, `${dayBefore(afterMonths).slice(0, 8)}01`], days }
 }
 
 export interface SummaryFilter {
@@ -270,23 +306,23 @@ export function createSummaryReads(db: Db) {
       )).groupBy(summaryCurrent.organizationId).as('current')
       const total = (column: PgColumn, alias: string) => sql<number>`sum(${column})::int`.as(alias)
       const flow = db.select({
-        organizationId: summaryDaily.organizationId,
-        completed: total(summaryDaily.completed, 'completed'),
-        completedOnTime: total(summaryDaily.completedOnTime, 'completed_on_time'),
-        completedEarly: total(summaryDaily.completedEarly, 'completed_early'),
-        workingDaysSum: total(summaryDaily.workingDaysSum, 'working_days_sum'),
-        workingDaysCount: total(summaryDaily.workingDaysCount, 'working_days_count'),
-        ratings1: total(summaryDaily.ratings1, 'ratings_1'),
-        ratings2: total(summaryDaily.ratings2, 'ratings_2'),
-        ratings3: total(summaryDaily.ratings3, 'ratings_3'),
-        ratings4: total(summaryDaily.ratings4, 'ratings_4'),
-        ratings5: total(summaryDaily.ratings5, 'ratings_5'),
-      }).from(summaryDaily).where(and(
-        scope(summaryDaily.organizationId),
-        sql`${summaryDaily.day} BETWEEN ${filter.from}::date AND ${filter.to}::date`,
-        filter.kind ? eq(summaryDaily.kind, filter.kind) : undefined,
-        filter.serviceItemCode ? eq(summaryDaily.serviceItemCode, filter.serviceItemCode) : undefined,
-      )).groupBy(summaryDaily.organizationId).as('flow')
+        organizationId: summaryFlow.organizationId,
+        completed: total(summaryFlow.completed, 'completed'),
+        completedOnTime: total(summaryFlow.completedOnTime, 'completed_on_time'),
+        completedEarly: total(summaryFlow.completedEarly, 'completed_early'),
+        workingDaysSum: total(summaryFlow.workingDaysSum, 'working_days_sum'),
+        workingDaysCount: total(summaryFlow.workingDaysCount, 'working_days_count'),
+        ratings1: total(summaryFlow.ratings1, 'ratings_1'),
+        ratings2: total(summaryFlow.ratings2, 'ratings_2'),
+        ratings3: total(summaryFlow.ratings3, 'ratings_3'),
+        ratings4: total(summaryFlow.ratings4, 'ratings_4'),
+        ratings5: total(summaryFlow.ratings5, 'ratings_5'),
+      }).from(summaryFlow).where(and(
+        scope(summaryFlow.organizationId),
+        inPeriod(filter.from, filter.to),
+        filter.kind ? eq(summaryFlow.kind, filter.kind) : undefined,
+        filter.serviceItemCode ? eq(summaryFlow.serviceItemCode, filter.serviceItemCode) : undefined,
+      )).groupBy(summaryFlow.organizationId).as('flow')
       const n = (column: unknown) => sql<number>`coalesce(${column}, 0)`.mapWith(Number)
       const rows = await db.select({
         organizationId: sql<string>`coalesce(${current.organizationId}, ${flow.organizationId})`,
