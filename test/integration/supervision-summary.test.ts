@@ -1,6 +1,9 @@
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createProjectionActivities } from '../../src/activities/projection.ts'
 import { createOrganizationReads } from '../../src/db/organizations.ts'
+import { MIGRATIONS_FOLDER } from '../../src/db/migrate.ts'
 import { rebuildSummaryCounters } from '../../src/db/summary.ts'
 import { ApplicationCase, caseLimits } from '../../src/domain/application/application-case.ts'
 import type { RecordedEvent } from '../../src/domain/case-view.ts'
@@ -247,5 +250,21 @@ describe('the counters', () => {
     await project('A-LATE', history.slice(-1))
     await project('A-LATE', history)
     expect(await snapshot()).toEqual(before)
+  })
+
+  it('are what migration 0015 computes for cases projected before it, completion instants included', async () => {
+    const statements = (await readFile(join(MIGRATIONS_FOLDER, '0015_summary_counters.sql'), 'utf8')).split('--> statement-breakpoint')
+    const backfill = statements.find((s) => s.includes('UPDATE "cases"'))!
+    const rebuild = statements.find((s) => s.includes('INSERT INTO "summary_flow"'))!
+    const completions = 'SELECT id, completed_at FROM cases WHERE completed_at IS NOT NULL ORDER BY id'
+    const projected = (await env.db.database.pool.query(completions)).rows
+    expect(projected.map((r: { id: string }) => r.id)).toEqual(['A-EARLY', 'A-LATE', 'A-ONTIME'])
+    const kept = await snapshot()
+    await env.db.database.pool.query('UPDATE cases SET completed_at = NULL')
+    await env.db.database.pool.query('DELETE FROM summary_current; DELETE FROM summary_flow')
+    await env.db.database.pool.query(backfill)
+    await env.db.database.pool.query(rebuild)
+    expect((await env.db.database.pool.query(completions)).rows).toEqual(projected)
+    expect(await snapshot()).toEqual(kept)
   })
 })
