@@ -25,7 +25,7 @@ CREATE TABLE "summary_flow" (
 	"ratings_3" integer DEFAULT 0 NOT NULL,
 	"ratings_4" integer DEFAULT 0 NOT NULL,
 	"ratings_5" integer DEFAULT 0 NOT NULL,
-	CONSTRAINT "summary_flow_organization_id_kind_service_item_code_span_starts_pk" PRIMARY KEY("organization_id","kind","service_item_code","span","starts")
+	CONSTRAINT "summary_flow_organization_id_span_starts_kind_service_item_code_pk" PRIMARY KEY("organization_id","span","starts","kind","service_item_code")
 );
 --> statement-breakpoint
 ALTER TABLE "cases" ADD COLUMN "completed_at" timestamp with time zone;--> statement-breakpoint

@@ -235,8 +235,9 @@ export const summaryFlow = pgTable('summary_flow', {
   ratings4: integer('ratings_4').notNull().default(0),
   ratings5: integer('ratings_5').notNull().default(0),
 }, (t) => [
-  primaryKey({ columns: [t.organizationId, t.kind, t.serviceItemCode, t.span, t.starts] }),
-  // A period across every organisation in scope reads its months, then its edge days.
+  // Organisation first, then the period: a supervisor's few organisations read only their rows.
+  primaryKey({ columns: [t.organizationId, t.span, t.starts, t.kind, t.serviceItemCode] }),
+  // Every organisation (administrators, auditors) reads the period's months, then its edge days.
   index('summary_flow_span_starts_idx').on(t.span, t.starts),
 ])
 

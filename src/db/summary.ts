@@ -145,7 +145,7 @@ export async function applySummaryChange(tx: Tx, before: readonly Contribution[]
   }
   if (flowRows.length > 0) {
     await tx.insert(summaryFlow).values(flowRows).onConflictDoUpdate({
-      target: [summaryFlow.organizationId, summaryFlow.kind, summaryFlow.serviceItemCode, summaryFlow.span, summaryFlow.starts],
+      target: [summaryFlow.organizationId, summaryFlow.span, summaryFlow.starts, summaryFlow.kind, summaryFlow.serviceItemCode],
       set: incremented(summaryFlow, FLOW_FIGURES),
     })
   }
@@ -220,9 +220,14 @@ export function organizationsVisibleTo(viewer: Viewer, column: SQL | PgColumn): 
   }
 }
 
-/** `column` is `ancestor` or lies under it, by tree path (a whole segment: `_` is no wildcard). */
+/**
+ * `column` is `ancestor` or lies under it, by tree path (a whole segment: `_` is no wildcard). As
+ * `= ANY(ARRAY(…))`, not `IN (…)`: Postgres guesses a third of the tree matches a path test and then
+ * hash-joins every flow row of the period (29 ms for one department's year on a million cases);
+ * an array it reads the counters' organisation-first keys with (3 ms).
+ */
 function inSubtree(column: SQL | PgColumn, ancestor: string): SQL {
-  return sql`${column} IN (SELECT ${organizations.id} FROM ${organizations} WHERE strpos(${organizations.path}, ${`/${ancestor}/`}) > 0)`
+  return sql`${column} = ANY(ARRAY(SELECT ${organizations.id} FROM ${organizations} WHERE strpos(${organizations.path}, ${`/${ancestor}/`}) > 0))`
 }
 
 /**
