@@ -46,6 +46,7 @@ WHERE (c."kind" = 'application' AND c."status" IN ('completed', 'rejected', 'wit
 	OR (c."kind" = 'fulfilment' AND c."status" IN ('completed', 'declined', 'rejected'))
 	OR (c."kind" = 'complaint' AND c."status" = 'closed')
 	OR (c."kind" = 'escalation' AND c."status" IN ('closed', 'rejected'));--> statement-breakpoint
+-- The counters from every case so far: src/db/summary.ts REBUILD as of this migration.
 WITH contributions AS MATERIALIZED (
   SELECT x.* FROM "cases" CROSS JOIN LATERAL (
 SELECT "cases"."handling_organization_id" AS organization_id, "cases"."kind", coalesce("cases"."service_item_code", '') AS service_item_code,
@@ -91,7 +92,10 @@ WHERE "cases"."view" ? 'rating') AS x WHERE x.organization_id IS NOT NULL
 )
 INSERT INTO "summary_flow" ("organization_id", "kind", "service_item_code", "span", "starts", "completed", "completed_on_time",
   "completed_early", "working_days_sum", "working_days_count", "ratings_1", "ratings_2", "ratings_3", "ratings_4", "ratings_5")
-SELECT organization_id, kind, service_item_code, span, starts, sum(completed), sum(completed_on_time), sum(completed_early),
+SELECT organization_id,
+  CASE WHEN grouping(service_item_code) = 0 THEN kind WHEN grouping(kind) = 0 THEN kind || '/*' ELSE '*' END,
+  coalesce(service_item_code, ''), span, starts,
+  sum(completed), sum(completed_on_time), sum(completed_early),
   sum(working_days_sum), sum(working_days_count), count(*) FILTER (WHERE rating = 1), count(*) FILTER (WHERE rating = 2),
   count(*) FILTER (WHERE rating = 3), count(*) FILTER (WHERE rating = 4), count(*) FILTER (WHERE rating = 5)
 FROM (
@@ -99,4 +103,4 @@ FROM (
   UNION ALL
   SELECT *, 'month', date_trunc('month', day)::date FROM contributions WHERE day IS NOT NULL
 ) AS spans
-GROUP BY 1, 2, 3, 4, 5;
+GROUP BY organization_id, span, starts, ROLLUP (kind, service_item_code);

@@ -218,6 +218,7 @@ export const summaryCurrent = pgTable('summary_current', {
  */
 export const summaryFlow = pgTable('summary_flow', {
   organizationId: text('organization_id').notNull(),
+  /** A case kind; or the totals of a kind's items (`application/*`) or of every kind (`*`), with item ''. */
   kind: text('kind').notNull(),
   serviceItemCode: text('service_item_code').notNull(),
   span: text('span').$type<'day' | 'month'>().notNull(),
