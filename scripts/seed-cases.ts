@@ -1,7 +1,7 @@
 // Bulk-generates realistic case rows straight into the read side (`cases` and `organizations`),
 // for list benchmarks and query-plan work. Rows are generated inside Postgres
 // (INSERT ... SELECT generate_series) in chunks; nothing goes through Temporal, so seeded cases
-// have a view but no events (their history is empty).
+// have a view but no events (their history is empty); the summary counters are rebuilt from them.
 // Usage: node --import tsx scripts/seed-cases.ts --count 1000000 [--schema name] [--seed n]
 // Postgres from DATABASE_URL or TEST_DATABASE_URL; the schema is created and migrated if needed.
 import cliProgress from 'cli-progress'
@@ -11,6 +11,7 @@ import type { PoolClient } from 'pg'
 import { parseConfig } from '../src/config.ts'
 import { openDatabase, quoteIdent, type Database } from '../src/db/client.ts'
 import { applyMigrations } from '../src/db/migrate.ts'
+import { rebuildSummaryCounters, summaryCountersMissing } from '../src/db/summary.ts'
 import type { OrganizationKind } from '../src/domain/roles.ts'
 
 export const DEFAULT_SEED_SCHEMA = 'bench_cases'
@@ -102,7 +103,7 @@ const deadline = (kind: string, due: string, warn: string, state: string, warned
  */
 const CHUNK_SQL = `
 INSERT INTO cases (id, kind, status, last_seq, last_hash, service_item_code, handling_organization_id, received_by,
-  priority_rank, overdue, warned, open, provisional, next_due_at, flags, organizations, view, created_at, updated_at)
+  priority_rank, overdue, warned, open, provisional, next_due_at, flags, organizations, view, created_at, updated_at, completed_at)
 SELECT id, kind, status, version, last_hash, item, dept, received_by, rank, overdue, warned, open, false,
   CASE WHEN open THEN due ELSE 'infinity'::timestamptz END, flags, orgs,
   jsonb_strip_nulls(jsonb_build_object(
@@ -129,7 +130,7 @@ SELECT id, kind, status, version, last_hash, item, dept, received_by, rank, over
       'organizationId', dept, 'reason', main_kind || ' deadline missed',
       'openedAt', ${iso("CASE phase WHEN 'overdue_open' THEN missed ELSE due END")}, 'deadlineKey', main_kind)) END,
     'createdAt', ${iso('created')}, 'updatedAt', ${iso('updated')})),
-  created, updated
+  created, updated, CASE WHEN open THEN NULL ELSE updated END
 FROM (
   SELECT *, phase IN ('open', 'warned', 'overdue_open') AS open, phase LIKE 'overdue%' AS overdue,
     (CASE kind WHEN 'application' THEN 'A' WHEN 'complaint' THEN 'C' WHEN 'fulfilment' THEN 'F' ELSE 'E' END)
@@ -281,6 +282,12 @@ export async function seedCases(database: Database, options: SeedOptions): Promi
       await client.query('VACUUM (ANALYZE) cases')
       await client.query('ANALYZE organizations')
     }
+    // Seeded rows bypass the projection, so the summary counters are recomputed from them; also
+    // when a schema seeded before the counters existed is reused.
+    if (missing > 0 || await summaryCountersMissing(database.db)) {
+      await rebuildSummaryCounters(database.db)
+      await client.query('ANALYZE summary_current; ANALYZE summary_flow')
+    }
     const { rows: [size] } = await client.query<{ table: string; total: string }>(
       "SELECT pg_table_size('cases') AS table, pg_total_relation_size('cases') AS total")
     return {
@@ -295,8 +302,14 @@ export async function seedCases(database: Database, options: SeedOptions): Promi
 /**
  * Drops every index of `cases`, the primary key's too, and returns the statements that recreate
  * them: building an index once over all rows is several times cheaper than maintaining it per row.
+ * Foreign keys into `cases` (deadlines, supervisions) depend on its primary key: they are dropped
+ * first and recreated last.
  */
 async function dropIndexes(client: PoolClient): Promise<string[]> {
+  const { rows: references } = await client.query<{ name: string; table: string; definition: string }>(`
+    SELECT quote_ident(conname) AS name, conrelid::regclass::text AS table, pg_get_constraintdef(oid) AS definition FROM pg_constraint
+    WHERE confrelid = 'cases'::regclass AND contype = 'f'`)
+  for (const { name, table } of references) await client.query(`ALTER TABLE ${table} DROP CONSTRAINT ${name}`)
   const { rows: constraints } = await client.query<{ name: string; definition: string }>(`
     SELECT quote_ident(conname) AS name, pg_get_constraintdef(oid) AS definition FROM pg_constraint
     WHERE conrelid = 'cases'::regclass AND conindid <> 0`)
@@ -308,6 +321,7 @@ async function dropIndexes(client: PoolClient): Promise<string[]> {
   return [
     ...constraints.map((c) => `ALTER TABLE cases ADD CONSTRAINT ${c.name} ${c.definition}`),
     ...indexes.map((i) => i.definition),
+    ...references.map((r) => `ALTER TABLE ${r.table} ADD CONSTRAINT ${r.name} ${r.definition}`),
   ]
 }
 

@@ -5,6 +5,7 @@ import { eventHash, GENESIS_HASH } from '../db/hash-chain.ts'
 import { projectDeadlines } from '../db/deadlines.ts'
 import { storeIssuedCertificates } from '../db/e-licences.ts'
 import { enqueueNotices } from '../db/notifications.ts'
+import { applySummaryChange, summaryContributions, type Contribution } from '../db/summary.ts'
 import { projectSupervisions } from '../db/supervisions.ts'
 import { caseEvents, cases } from '../db/schema.ts'
 import { isPending, priorityRank, type CaseView, type RecordedEvent } from '../domain/case-view.ts'
@@ -75,8 +76,12 @@ function writeEvents(database: Database, caseId: string, recorded: RecordedEvent
 
 /** writeEvents inside a transaction the caller holds (an escalation on an ended case reads the row first). */
 async function writeEventsIn(tx: Tx, caseId: string, recorded: RecordedEvent[]): Promise<{ lastSeq: number }> {
+  // The row's summary figures as they stand, to take away once the row has moved on.
   const [current] = await tx
-    .select({ lastSeq: cases.lastSeq, lastHash: cases.lastHash, organizations: cases.organizations })
+    .select({
+      lastSeq: cases.lastSeq, lastHash: cases.lastHash, organizations: cases.organizations, completedAt: cases.completedAt,
+      contributions: summaryContributions,
+    })
     .from(cases).where(sql`${cases.id} = ${caseId}`).for('update')
   let lastSeq = current?.lastSeq ?? 0
   let prevHash = current?.lastHash ?? GENESIS_HASH
@@ -100,13 +105,15 @@ async function writeEventsIn(tx: Tx, caseId: string, recorded: RecordedEvent[]):
   const organizations = [...new Set([
     ...(current?.organizations ?? []), ...participantsOf(view),
   ])]
-  const row = { ...indexColumns(view), lastSeq, lastHash: prevHash, organizations, view }
+  const completedAt = completionOf(current?.completedAt ?? null, fresh)
+  const row = { ...indexColumns(view), lastSeq, lastHash: prevHash, organizations, completedAt, view }
   const advanced = await tx.insert(cases).values({ id: caseId, ...row }).onConflictDoUpdate({
     target: cases.id,
     set: row,
     setWhere: sql`${cases.lastSeq} < ${lastSeq}`,
-  }).returning({ id: cases.id })
+  }).returning({ id: cases.id, contributions: summaryContributions })
   if (advanced.length > 0) {
+    await applySummaryChange(tx, current?.contributions ?? [], (advanced[0]!.contributions as Contribution[] | null) ?? [])
     await projectDeadlines(tx, caseId, fresh)
     await projectSupervisions(tx, caseId, view)
     await storeIssuedCertificates(tx, fresh)
@@ -144,6 +151,25 @@ function indexColumns(view: CaseView) {
     createdAt: view.createdAt,
     updatedAt: view.updatedAt,
   }
+}
+
+/**
+ * When the case's service ended: kept from the row while it stays ended, else the first fresh
+ * event that shows it ended after the last one that did not (a reopened case ends anew); null
+ * while it has not ended.
+ */
+function completionOf(stored: string | null, fresh: readonly RecordedEvent[]): string | null {
+  const ended = (r: RecordedEvent) => hasEnded(r.view)
+  if (!ended(fresh[fresh.length - 1]!)) return null
+  const lastUnended = fresh.findLastIndex((r) => !ended(r))
+  if (lastUnended === -1 && stored !== null) return stored
+  return fresh[lastUnended + 1]!.event.at
+}
+
+function hasEnded(view: CaseView): boolean {
+  const definition = kindDefinition(view.kind)
+  if (!definition) throw new Error(`case ${view.id}: no kind ${view.kind}`)
+  return definition.hasEnded(view)
 }
 
 /** The kind says what "open" means (a completed application awaiting its call-back still is). */

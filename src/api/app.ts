@@ -31,6 +31,7 @@ import { policyRoutes } from './routes/policies.ts'
 import { policyLedgerRoutes } from './routes/policy-ledger.ts'
 import { serviceItemRoutes } from './routes/service-items.ts'
 import { settingsRoutes } from './routes/settings.ts'
+import { supervisionSummaryRoutes } from './routes/supervision-summary.ts'
 import { supervisionRoutes } from './routes/supervisions.ts'
 import { validatorCompiler } from './validation.ts'
 
@@ -171,6 +172,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   await app.register(calendarRoutes, { prefix: '/v1' })
   await app.register(settingsRoutes, { prefix: '/v1' })
   await app.register(supervisionRoutes, { prefix: '/v1' })
+  await app.register(supervisionSummaryRoutes, { prefix: '/v1' })
   await app.register(policyLedgerRoutes, { prefix: '/v1' })
   return app
 }

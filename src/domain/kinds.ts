@@ -1,5 +1,5 @@
 import { APPLICATION_ACTIONS } from './application/actions.ts'
-import { isOpenApplication } from './application/application-case.ts'
+import { ENDED_STATUSES as APPLICATION_ENDED, isOpenApplication } from './application/application-case.ts'
 import type { ActionTable } from './case/action.ts'
 import { COMPLAINT_ACTIONS } from './complaint/actions.ts'
 import { complaintParticipants, isOpenComplaint } from './complaint/complaint-case.ts'
@@ -7,6 +7,7 @@ import type { CaseKind, CaseView } from './case-view.ts'
 import { ESCALATION_ACTIONS } from './escalation/actions.ts'
 import { FULFILMENT_ACTIONS } from './fulfilment/actions.ts'
 import { isOpenFulfilment } from './fulfilment/fulfilment-case.ts'
+import { ENDED_STATUSES as FULFILMENT_ENDED } from './fulfilment/terms.ts'
 import { escalationParticipants, isOpenEscalation } from './escalation/escalation-case.ts'
 
 /**
@@ -22,7 +23,14 @@ export interface CaseKindDefinition {
   isOpen(view: CaseView): boolean
   /** Organisations that take part in the case and so see it in their lists. */
   participants(view: CaseView): string[]
+  /**
+   * Whether the case's service has ended (办结), whatever still follows (a rating, a call-back):
+   * the supervision summary counts its completion from the event that first showed it.
+   */
+  hasEnded(view: CaseView): boolean
 }
+
+const endedIn = (statuses: readonly string[]) => (view: CaseView) => statuses.includes(view.status)
 
 export const CASE_KIND_DEFINITIONS: Readonly<Partial<Record<CaseKind, CaseKindDefinition>>> = {
   application: {
@@ -30,18 +38,22 @@ export const CASE_KIND_DEFINITIONS: Readonly<Partial<Record<CaseKind, CaseKindDe
     actions: APPLICATION_ACTIONS,
     isOpen: isOpenApplication,
     participants: (view) => [view.handlingOrganizationId, ...(view.opinions ?? []).map((o) => o.organizationId)],
+    hasEnded: endedIn(APPLICATION_ENDED),
   },
   complaint: {
     kind: 'complaint',
     actions: COMPLAINT_ACTIONS,
     isOpen: isOpenComplaint,
     participants: complaintParticipants,
+    hasEnded: endedIn(['closed']),
   },
   escalation: {
     kind: 'escalation',
     actions: ESCALATION_ACTIONS,
     isOpen: isOpenEscalation,
     participants: escalationParticipants,
+    // Closed, or refused at acceptance; a reopening takes it back to handling.
+    hasEnded: endedIn(['closed', 'rejected']),
   },
   fulfilment: {
     kind: 'fulfilment',
@@ -49,6 +61,7 @@ export const CASE_KIND_DEFINITIONS: Readonly<Partial<Record<CaseKind, CaseKindDe
     isOpen: isOpenFulfilment,
     // The policy's department handles it; the window that took an application keeps seeing it.
     participants: (view) => [view.handlingOrganizationId, view.receivedBy],
+    hasEnded: endedIn(FULFILMENT_ENDED),
   },
 }
 

@@ -110,4 +110,19 @@ describe('seeded read side', () => {
       expect(seen, query || 'worklist').toEqual(expected.map((r) => r.id))
     }
   })
+
+  it('leaves the summary counters as the seeded rows say: open cases, completions by day in total and by month and item', async () => {
+    const { rows: [figures] } = await db.database.pool.query<Record<string, number>>(`SELECT
+      (SELECT sum(open)::int FROM summary_current) AS open_counted,
+      (SELECT count(*)::int FROM cases WHERE open) AS open_cases,
+      (SELECT sum(overdue)::int FROM summary_current) AS overdue_counted,
+      (SELECT count(*)::int FROM cases WHERE open AND overdue) AS overdue_cases,
+      (SELECT sum(completed)::int FROM summary_flow WHERE span = 'day' AND kind = '*') AS completed_days,
+      (SELECT sum(completed)::int FROM summary_flow WHERE span = 'month' AND strpos(kind, '*') = 0) AS completed_months,
+      (SELECT count(*)::int FROM cases WHERE completed_at IS NOT NULL) AS completed_cases`)
+    expect(figures!.open_cases).toBeGreaterThan(0)
+    expect(figures!.completed_cases).toBeGreaterThan(0)
+    expect([figures!.open_counted, figures!.overdue_counted, figures!.completed_days, figures!.completed_months])
+      .toEqual([figures!.open_cases, figures!.overdue_cases, figures!.completed_cases, figures!.completed_cases])
+  })
 })

@@ -1,0 +1,163 @@
+// Supervision summary latency on a large read side: GET /v1/supervision/summary (read from the
+// counters the projection keeps) for the busiest department's supervisor and for the root, next to
+// GET /healthz and a case list for the same viewer, in the same run and on the same transports.
+// Usage: node --import tsx bench/summary.ts [--count 1000000] [--requests 2000] [--schema bench_cases] [--drop]
+// Needs Postgres in DATABASE_URL or TEST_DATABASE_URL. Seeds the schema (scripts/seed-cases.ts,
+// which rebuilds the counters) unless it already holds --count rows; a reused schema whose counters
+// are empty (seeded before they existed) has them rebuilt first.
+import cliProgress from 'cli-progress'
+import { randomBytes } from 'node:crypto'
+import { parseArgs } from 'node:util'
+import { buildApp, type App } from '../src/api/app.ts'
+import { refusingGateway } from '../src/api/case-gateway.ts'
+import { hashKey } from '../src/db/api-keys.ts'
+import { quoteIdent, type Database } from '../src/db/client.ts'
+import { apiKeys } from '../src/db/schema.ts'
+import { rebuildSummaryCounters, summaryCountersMissing } from '../src/db/summary.ts'
+import type { Role } from '../src/domain/roles.ts'
+import {
+  databaseUrlFromEnvironment, DEFAULT_SEED_SCHEMA, formatBytes, openSeedDatabase, seedCases,
+} from '../scripts/seed-cases.ts'
+import { percentile } from './support.ts'
+
+const { values: args } = parseArgs({
+  options: {
+    count: { type: 'string', default: '1000000' },
+    requests: { type: 'string', default: '2000' },
+    schema: { type: 'string', default: DEFAULT_SEED_SCHEMA },
+    drop: { type: 'boolean', default: false },
+  },
+  strict: true,
+})
+const COUNT = Number(args.count)
+const REQUESTS = Number(args.requests)
+if (!Number.isSafeInteger(COUNT) || COUNT <= 0) throw new Error(`--count must be a positive integer, got ${args.count}`)
+if (!Number.isSafeInteger(REQUESTS) || REQUESTS <= 0) throw new Error(`--requests must be a positive integer, got ${args.requests}`)
+const WARM_UP = Math.min(200, REQUESTS)
+
+const noTemporal = refusingGateway('the summary benchmark never writes')
+
+type Send = (url: string, key: string | undefined) => Promise<{ status: number; body: string }>
+interface Scenario { name: string; url: string; key?: string }
+interface Figures { p50: number; p95: number; p99: number }
+
+async function measure(transport: string, scenario: Scenario, send: Send): Promise<Figures> {
+  const first = await send(scenario.url, scenario.key)
+  if (first.status !== 200) throw new Error(`${scenario.name} over ${transport}: ${first.status} ${first.body}`)
+  for (let i = 0; i < WARM_UP; i++) await send(scenario.url, scenario.key)
+  const bar = new cliProgress.SingleBar({
+    format: `${transport.padEnd(7)} ${scenario.name.padEnd(40)} [{bar}] {value}/{total}`, stream: process.stderr,
+    hideCursor: true, noTTYOutput: true, notTTYSchedule: 10_000,
+  }, cliProgress.Presets.shades_classic)
+  bar.start(REQUESTS, 0)
+  const latencies: number[] = []
+  try {
+    for (let i = 0; i < REQUESTS; i++) {
+      const began = performance.now()
+      const { status, body } = await send(scenario.url, scenario.key)
+      latencies.push(performance.now() - began)
+      if (status !== 200) throw new Error(`${scenario.name} over ${transport}: ${status} ${body}`)
+      bar.increment()
+    }
+  } finally {
+    bar.stop()
+  }
+  latencies.sort((a, b) => a - b)
+  return { p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99) }
+}
+
+async function createKey(database: Database, organizationId: string, role: Role): Promise<string> {
+  const secret = `bench-${role}-${randomBytes(12).toString('hex')}`
+  await database.db.insert(apiKeys).values({
+    id: `key_bench-${role}-${randomBytes(6).toString('hex')}`, organizationId, role, name: 'summary benchmark', keyHash: hashKey(secret),
+  })
+  return secret
+}
+
+async function main(): Promise<void> {
+  const schemaName = args.schema
+  quoteIdent(schemaName)
+  const database = await openSeedDatabase(databaseUrlFromEnvironment(), schemaName)
+  let app: App | undefined
+  try {
+    const { rows: [counted] } = await database.pool.query<{ n: string }>('SELECT count(*) AS n FROM cases')
+    if (Number(counted?.n ?? 0) < COUNT) {
+      const seeded = await seedCases(database, { count: COUNT, progress: true })
+      console.log(`seeded ${seeded.inserted} cases into ${schemaName} in ${seeded.seconds.toFixed(1)} s ` +
+        `(table ${formatBytes(seeded.tableBytes)}, with indexes ${formatBytes(seeded.totalBytes)}; counters rebuilt)`)
+    } else {
+      console.log(`reusing ${schemaName}: ${counted?.n} cases`)
+      if (await summaryCountersMissing(database.db)) {
+        const began = performance.now()
+        await rebuildSummaryCounters(database.db)
+        await database.pool.query('ANALYZE summary_current; ANALYZE summary_flow')
+        console.log(`the counters were empty: rebuilt from cases in ${((performance.now() - began) / 1000).toFixed(1)} s`)
+      }
+    }
+    const { rows: [sizes] } = await database.pool.query<{ current: string; days: string; months: string; flow_bytes: string }>(`
+      SELECT (SELECT count(*) FROM summary_current) AS current, (SELECT count(*) FROM summary_flow WHERE span = 'day') AS days,
+        (SELECT count(*) FROM summary_flow WHERE span = 'month') AS months, pg_total_relation_size('summary_flow') AS flow_bytes`)
+    console.log(`counters: ${sizes?.current} current rows; flow: ${sizes?.days} day rows, ${sizes?.months} month rows (${formatBytes(Number(sizes?.flow_bytes))})`)
+
+    const { rows: [busiest] } = await database.pool.query<{ id: string; total: string }>(`
+      SELECT handling_organization_id AS id, count(*) AS total FROM cases WHERE handling_organization_id IS NOT NULL
+      GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1`)
+    if (!busiest) throw new Error('no cases')
+    console.log(`busiest department ${busiest.id}: ${busiest.total} cases`)
+    const supervisorKey = await createKey(database, busiest.id, 'supervisor')
+    const adminKey = await createKey(database, 'root', 'admin')
+
+    app = await buildApp({ database, gateway: noTemporal })
+    await app.ready()
+    const base = await app.listen({ host: '127.0.0.1', port: 0 })
+    const server = app
+    const headers = (key: string | undefined): Record<string, string> => (key ? { authorization: `Bearer ${key}` } : {})
+    const inject: Send = async (url, key) => {
+      const response = await server.inject({ method: 'GET', url, headers: headers(key) })
+      return { status: response.statusCode, body: response.body }
+    }
+    const http: Send = async (url, key) => {
+      const response = await fetch(`${base}${url}`, { headers: headers(key) })
+      return { status: response.status, body: await response.text() }
+    }
+
+    // Seeded completions spread over the last year up to now: this month, and the last twelve.
+    const today = new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 10)
+    const yearAgo = new Date(Date.now() + 8 * 3_600_000 - 365 * 86_400_000).toISOString().slice(0, 10)
+    const month = `from=${today.slice(0, 8)}01&to=${today}`
+    const year = `from=${yearAgo}&to=${today}`
+    const scenarios: Scenario[] = [
+      { name: 'GET /healthz (baseline)', url: '/healthz' },
+      { name: 'list, supervisor of busiest', url: '/v1/cases?limit=50', key: supervisorKey },
+      { name: 'summary, supervisor of busiest, month', url: `/v1/supervision/summary?${month}`, key: supervisorKey },
+      { name: 'summary, supervisor of busiest, year', url: `/v1/supervision/summary?${year}`, key: supervisorKey },
+      { name: 'list, root admin', url: '/v1/cases?limit=50', key: adminKey },
+      { name: 'summary, root admin, month', url: `/v1/supervision/summary?${month}`, key: adminKey },
+      { name: 'summary, root admin, year', url: `/v1/supervision/summary?${year}`, key: adminKey },
+      { name: 'summary, root admin, month, applications', url: `/v1/supervision/summary?${month}&kind=application`, key: adminKey },
+    ]
+    const sample = JSON.parse((await inject(scenarios[6]!.url, adminKey)).body) as { organizations: unknown[] }
+    console.log(`root's summary for the year: ${sample.organizations.length} organisations`)
+
+    const results: Array<{ transport: string; scenario: Scenario } & Figures> = []
+    for (const [transport, send] of [['inject', inject], ['socket', http]] as const) {
+      for (const scenario of scenarios) results.push({ transport, scenario, ...(await measure(transport, scenario, send)) })
+    }
+
+    const ms = (v: number) => v.toFixed(2).padStart(7)
+    console.log(`\nlatency, ${REQUESTS} sequential requests per row after ${WARM_UP} warm-up; Δp95 = p95 − the same viewer's list p95`)
+    console.log(`${'transport'.padEnd(10)}${'request'.padEnd(42)}${'p50 ms'.padStart(9)}${'p95 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'Δp95 ms'.padStart(10)}`)
+    for (const r of results) {
+      const listName = r.scenario.name.includes('root') ? 'list, root admin' : 'list, supervisor of busiest'
+      const list = results.find((b) => b.transport === r.transport && b.scenario.name === listName)!
+      const delta = r.scenario.name.startsWith('summary') ? (r.p95 - list.p95).toFixed(2).padStart(8) : ''.padStart(8)
+      console.log(`${r.transport.padEnd(10)}${r.scenario.name.padEnd(42)}${ms(r.p50)}  ${ms(r.p95)}  ${ms(r.p99)}  ${delta}`)
+    }
+  } finally {
+    await app?.close()
+    if (args.drop) await database.pool.query(`DROP SCHEMA ${quoteIdent(schemaName)} CASCADE`)
+    await database.close()
+  }
+}
+
+await main()
