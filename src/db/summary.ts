@@ -2,6 +2,7 @@ import { and, asc, eq, sql, type SQL } from 'drizzle-orm'
 import type { PgColumn } from 'drizzle-orm/pg-core'
 import type { Db, Tx } from './client.ts'
 import type { Viewer } from './cases.ts'
+import { supervisedOrganizations } from './scope.ts'
 import { organizations, summaryCurrent, summaryFlow } from './schema.ts'
 
 /**
@@ -227,7 +228,8 @@ export function organizationsVisibleTo(viewer: Viewer, column: SQL | PgColumn): 
     case 'auditor':
       return undefined
     case 'supervisor':
-      return inSubtree(column, viewer.organizationId)
+      // The subtree it oversees: a service-management office's is its government's (scope.ts).
+      return sql`${column} = ANY(ARRAY(${supervisedOrganizations(viewer)}))`
     default:
       return sql`false`
   }
