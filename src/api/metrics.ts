@@ -1,11 +1,31 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client'
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+import type { CaseGauge } from '../db/case-gauges.ts'
 
 /** The process's Prometheus metrics; one registry per app so tests do not share counters. */
 export function createMetrics() {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, prefix: 'banjian_' })
+  const caseGauge = (name: string, help: string) => new Gauge({ name, help, labelNames: ['kind', 'organization'] as const, registers: [registry] })
+  const cases = {
+    open: caseGauge('banjian_cases_open', 'Open cases by kind and handling organisation (the read side, as of the scrape)'),
+    warned: caseGauge('banjian_cases_warned', 'Open cases past a warning, by kind and handling organisation'),
+    overdue: caseGauge('banjian_cases_overdue', 'Open cases past a deadline, by kind and handling organisation'),
+    /** 1 when the figures above were read at this scrape; 0 when the read side did not answer in time (they are then left out). */
+    readSideUp: new Gauge({ name: 'banjian_read_side_up', help: 'Whether the read side answered this scrape (1) or not (0)', registers: [registry] }),
+  }
   return {
     registry,
+    /** Sets the case gauges to `gauges`, or leaves them out when the read side did not answer. */
+    setCaseGauges(gauges: CaseGauge[] | undefined): void {
+      for (const gauge of [cases.open, cases.warned, cases.overdue]) gauge.reset()
+      cases.readSideUp.set(gauges ? 1 : 0)
+      for (const g of gauges ?? []) {
+        const labels = { kind: g.kind, organization: g.organizationId }
+        cases.open.set(labels, g.open)
+        cases.warned.set(labels, g.warned)
+        cases.overdue.set(labels, g.overdue)
+      }
+    },
     httpDuration: new Histogram({
       name: 'banjian_http_request_duration_seconds',
       help: 'HTTP request duration by route and status',

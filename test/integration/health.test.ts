@@ -108,4 +108,12 @@ describe('with Postgres hung (it accepts connections and never answers)', () => 
     expect(ready.status).toBe(503)
     expect(JSON.parse(ready.body)).toMatchObject({ code: 'not_ready', detail: 'postgres: unreachable, temporal: ok' })
   })
+
+  it('answers /metrics within a second with the read side marked down, rather than hanging on its case gauges', async () => {
+    const metrics = await probe(ctx.app, '/metrics')
+    expect(metrics.status).toBe(200)
+    expect(metrics.ms).toBeLessThan(1000)
+    expect(metrics.body).toMatch(/^banjian_read_side_up 0$/m)
+    expect(metrics.body).not.toMatch(/^banjian_cases_open\{/m)
+  })
 })

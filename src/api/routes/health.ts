@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import { readCaseGauges } from '../../db/case-gauges.ts'
 import type { App } from '../app.ts'
 import { problem } from '../problem.ts'
 
@@ -37,6 +38,14 @@ export async function healthRoutes(app: App): Promise<void> {
   })
 
   app.get('/metrics', { config: keyless, schema: { tags: ['operations'], operationId: 'getMetrics', summary: 'Prometheus metrics', security: [] } }, async (_request, reply) => {
+    // The case gauges from the read side; a Postgres that does not answer in time leaves them out
+    // (banjian_read_side_up 0) rather than failing the scrape of everything else.
+    const timer = new AbortController()
+    const gauges = await Promise.race([
+      readCaseGauges(app.deps.database.db).catch(() => undefined),
+      sleep(DEPENDENCY_TIMEOUT_MS, undefined, { signal: timer.signal }).catch(() => undefined),
+    ]).finally(() => timer.abort())
+    app.metrics.setCaseGauges(gauges)
     void reply.type(app.metrics.registry.contentType)
     return app.metrics.registry.metrics()
   })
