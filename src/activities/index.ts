@@ -5,6 +5,7 @@ import { createFulfilmentActivities } from './fulfilment.ts'
 import { createOrganizationTreeActivities } from './organization-tree.ts'
 import { createPaymentActivities } from './payments.ts'
 import { createProjectionActivities } from './projection.ts'
+import { createReportActivities } from './reports.ts'
 import { createSharedDataActivities, createTableSharedData, type SharedDataSource } from './shared-data.ts'
 
 export interface ActivityDeps {
@@ -26,6 +27,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createCalendarPropagationActivities(deps),
     ...createPaymentActivities({ database: deps.database, payments: deps.payments }),
     ...createFulfilmentActivities(deps),
+    ...createReportActivities(deps),
   }
 }
 export type Activities = ReturnType<typeof createActivities>

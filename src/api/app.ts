@@ -32,6 +32,8 @@ import { policyLedgerRoutes } from './routes/policy-ledger.ts'
 import { serviceItemRoutes } from './routes/service-items.ts'
 import { settingsRoutes } from './routes/settings.ts'
 import { supervisionSummaryRoutes } from './routes/supervision-summary.ts'
+import { reportRoutes } from './routes/reports.ts'
+import { createShowing, type Showing } from './showing.ts'
 import { supervisionRoutes } from './routes/supervisions.ts'
 import { validatorCompiler } from './validation.ts'
 
@@ -54,6 +56,8 @@ declare module 'fastify' {
     keys: ReturnType<typeof createKeyLookup>
     metrics: ReturnType<typeof createMetrics>
     cursors: Cursors
+    /** Cases as callers may see them, with access to personal numbers logged (showing.ts). */
+    show: Showing
   }
   interface FastifyRequest {
     /** The command as its handler named it once it knew more (an action's name, its case's kind). */
@@ -91,6 +95,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   app.decorate('keys', createKeyLookup(deps.database))
   app.addHook('onClose', () => app.keys.close())
   app.decorate('metrics', createMetrics())
+  app.decorate('show', createShowing(deps.database.db))
   // Every API process on this database signs and checks list cursors with the same secret.
   app.decorate('cursors', createCursors(await sharedSecret(deps.database.db, 'cursor')))
 
@@ -144,7 +149,8 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 
   // A calendar version whose propagation its publisher could not start is started now, and so is
-  // a campaign whose workflow never started or failed, in the background: the API serves
+  // a campaign whose workflow never started or failed, and the monthly report's schedule is created
+  // if it is missing, in the background: the API serves
   // meanwhile, and a Temporal that is down only delays them.
   let resuming: Promise<unknown> | undefined
   app.addHook('onReady', async () => {
@@ -154,7 +160,10 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
     const campaigns = resumeUnfinishedCampaigns(deps.database.pool, deps.gateway)
       .then((ids) => { if (ids.length > 0) app.log.info({ campaigns: ids }, 'campaigns under way, started or found running') })
       .catch((err: unknown) => app.log.warn({ err }, 'could not resume the campaigns under way; the next start tries again'))
-    resuming = Promise.all([propagating, campaigns])
+    const schedule = deps.gateway.ensureReportSchedule()
+      .then((outcome) => { if (outcome === 'created') app.log.info('created the monthly report\'s schedule') })
+      .catch((err: unknown) => app.log.warn({ err }, 'could not create the monthly report\'s schedule; the next start tries again'))
+    resuming = Promise.all([propagating, campaigns, schedule])
   })
   app.addHook('onClose', async () => resuming)
 
@@ -174,6 +183,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   await app.register(supervisionRoutes, { prefix: '/v1' })
   await app.register(supervisionSummaryRoutes, { prefix: '/v1' })
   await app.register(policyLedgerRoutes, { prefix: '/v1' })
+  await app.register(reportRoutes, { prefix: '/v1' })
   return app
 }
 

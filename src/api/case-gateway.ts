@@ -7,6 +7,7 @@ import type { CaseCommand } from '../domain/case/action.ts'
 import type { CaseView } from '../domain/case-view.ts'
 import type { Actor } from '../domain/roles.ts'
 import { isRefusalCode } from '../domain/refusal.ts'
+import { ensureMonthlyReportSchedule } from '../infra/report-schedule.ts'
 import { startCalendarPropagation } from '../infra/calendar-propagation.ts'
 import type { TaskQueues } from '../infra/temporal.ts'
 import { CASE_WORKFLOWS, type NewCases, type StartableKind } from '../workflows/case-kinds.ts'
@@ -33,13 +34,15 @@ export interface CaseGateway {
   nudge(caseIds: readonly string[]): Promise<number>
   /** Starts (or finds) the workflow that hands calendar version `version` to the open cases it may move. */
   propagateCalendar(version: number): Promise<void>
+  /** Creates the monthly report's schedule unless it exists (src/infra/report-schedule.ts). */
+  ensureReportSchedule(): Promise<'created' | 'exists'>
   ping(): Promise<void>
 }
 
 /** For an app that must never reach Temporal (read benchmarks, tests of reads): every call fails, saying `why`. */
 export function refusingGateway(why: string): CaseGateway {
   const refuse = () => Promise.reject(new Error(why))
-  return { startCase: refuse, act: refuse, startCampaign: refuse, nudge: refuse, propagateCalendar: refuse, ping: refuse }
+  return { startCase: refuse, act: refuse, startCampaign: refuse, nudge: refuse, propagateCalendar: refuse, ensureReportSchedule: refuse, ping: refuse }
 }
 
 export function createCaseGateway(client: Client, queues: TaskQueues): CaseGateway {
@@ -97,6 +100,8 @@ export function createCaseGateway(client: Client, queues: TaskQueues): CaseGatew
     async propagateCalendar(version) {
       await startCalendarPropagation(client, queues.calendar, version)
     },
+    // On the calendar queue, with the system's other own workflows.
+    ensureReportSchedule: () => ensureMonthlyReportSchedule(client, queues.calendar),
     async ping() {
       await client.workflowService.getSystemInfo({})
     },

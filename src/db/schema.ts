@@ -474,3 +474,33 @@ export const fulfilmentClaims = pgTable('fulfilment_claims', {
   primaryKey({ columns: [t.policyCode, t.beneficiaryId] }),
   index('fulfilment_claims_campaign_idx').on(t.campaignId, t.line),
 ])
+
+/**
+ * The monthly report to the government (API.md "Supervision and reporting"), one row per version:
+ * a new run is a new version and the old ones stay. Append-only: a trigger (migration 0016)
+ * refuses UPDATE, DELETE and TRUNCATE. `body` is src/db/reports.ts's StoredReport.
+ */
+export const monthlyReports = pgTable('monthly_reports', {
+  month: text('month').notNull(),
+  version: integer('version').notNull(),
+  producedAt: instant('produced_at').notNull(),
+  /** `schedule`, or the id of the API key that asked for it. */
+  producedBy: text('produced_by').notNull(),
+  body: jsonb('body').notNull(),
+}, (t) => [primaryKey({ columns: [t.month, t.version] })])
+
+/**
+ * Every answer that showed a case's personal numbers in clear: who (key, organisation, role), when,
+ * through which operation, which fields (PIPL; src/db/access-log.ts). Append-only like the audit
+ * record: a trigger (migration 0016) refuses UPDATE, DELETE and TRUNCATE.
+ */
+export const personalDataAccess = pgTable('personal_data_access', {
+  id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+  caseId: text('case_id').notNull(),
+  at: instant('at').notNull().default(sql`now()`),
+  keyId: text('key_id').notNull(),
+  organizationId: text('organization_id').notNull(),
+  role: text('role').notNull(),
+  operation: text('operation').notNull(),
+  fields: text('fields').array().notNull(),
+}, (t) => [index('personal_data_access_case_idx').on(t.caseId, t.id)])

@@ -247,4 +247,15 @@ describe('GET /metrics', () => {
       'accept/application/done': 1, 'accept/application/refused': 1, 'action/unknown/refused': 1,
     })
   })
+
+  it('gauges open, warned and overdue cases by kind and handling organisation from the read side', async () => {
+    const gauge = async (name: string) => Number(new RegExp(`^${name}\\{kind="application",organization="gz-amr"\\} (\\d+)$`, 'm')
+      .exec((await sys.app.inject({ method: 'GET', url: '/metrics' })).body)?.[1] ?? 0)
+    const before = await gauge('banjian_cases_open')
+    await submit()
+    expect(await gauge('banjian_cases_open')).toBe(before + 1)
+    const open = await sys.db.database.pool.query('SELECT count(*)::int AS n FROM cases WHERE kind = \'application\' AND handling_organization_id = \'gz-amr\' AND open')
+    expect(await gauge('banjian_cases_open')).toBe(open.rows[0].n)
+    expect((await sys.app.inject({ method: 'GET', url: '/metrics' })).body).toMatch(/^banjian_read_side_up 1$/m)
+  })
 })

@@ -8,7 +8,6 @@ import { Channel } from '../../domain/service-item.ts'
 import type { App } from '../app.ts'
 import { allowComprehensiveWindow, principalOf } from '../auth.ts'
 import { claimIdempotencyKey } from '../idempotency.ts'
-import { presentCase } from '../present.ts'
 import { commonErrorResponses, problem, ProblemDetails } from '../problem.ts'
 import { IdempotencyHeaders } from '../schemas/common.ts'
 
@@ -85,6 +84,6 @@ export async function applicationRoutes(app: App): Promise<void> {
     const view = result === 'closed' ? await app.cases.find(caseId) : result
     if (!view) throw new Error(`case ${caseId} is closed but has no projection`)
     app.metrics.casesSubmitted.inc({ kind: 'application' })
-    return reply.status(201).send(presentCase(view, principal.role))
+    return reply.status(201).send(await app.show.case(request, view))
   })
 }

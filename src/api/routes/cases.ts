@@ -5,9 +5,9 @@ import { CaseEvent, CaseKindSchema, CaseView } from '../../domain/case-view.ts'
 import { ACTION_NAMES, CASE_KIND_DEFINITIONS, kindDefinition, kindsTaking } from '../../domain/kinds.ts'
 import { Refusal } from '../../domain/refusal.ts'
 import { Actor } from '../../domain/roles.ts'
+import { readAccessLog } from '../../db/access-log.ts'
 import type { App } from '../app.ts'
 import { allow, ANY_ROLE, principalOf, requireComprehensiveWindow, requireRole, RESULT_HANDOUTS } from '../auth.ts'
-import { presentCase } from '../present.ts'
 import { commonErrorResponses, problem, ProblemDetails } from '../problem.ts'
 import { DEFAULT_PAGE_SIZE, Id, Instant, Page, PageSize } from '../schemas/common.ts'
 
@@ -66,6 +66,18 @@ const CaseCursorKey = Type.Tuple([
   Type.Integer({ minimum: -32768, maximum: 32767 }), Type.Union([Instant, Type.Literal('infinity')]), CaseId,
 ])
 
+/** One answer that showed the case's personal numbers in clear (src/db/access-log.ts). */
+const AccessLogEntry = Type.Object({
+  id: Type.Integer({ minimum: 1 }),
+  at: Instant,
+  keyId: Type.String({ description: 'the API key that was answered' }),
+  organizationId: Type.String(),
+  role: Type.String(),
+  what: Type.String({ description: 'the operation and what it showed in clear, for people: `getCase: applicant.idNumber, applicant.phone`' }),
+  operation: Type.String({ description: 'the operation that answered: getCase, listCases, submitApplication, takeCaseAction, …' }),
+  fields: Type.Array(Type.String(), { description: 'what it showed in clear: applicant.idNumber, citizen.phone, …' }),
+})
+
 export async function caseRoutes(app: App): Promise<void> {
   const cursors = app.cursors.of('cases', CaseCursorKey)
   app.get('/cases/:id', {
@@ -85,7 +97,7 @@ export async function caseRoutes(app: App): Promise<void> {
       const when = request.query.at ? ` at ${request.query.at}` : ''
       throw problem('not_found', `case ${id} does not exist${when}`)
     }
-    return presentCase(view, principal.role)
+    return app.show.case(request, view)
   })
 
   app.get('/cases', {
@@ -101,7 +113,28 @@ export async function caseRoutes(app: App): Promise<void> {
     const page = await app.cases.list(principal, {
       ...filter, dueBefore: filter.dueBefore ? new Date(filter.dueBefore).toISOString() : undefined,
     }, limit, after)
-    return { items: page.items.map((v) => presentCase(v, principal.role)), nextCursor: page.next ? cursors.seal(page.next) : null }
+    return { items: await app.show.cases(request, page.items), nextCursor: page.next ? cursors.seal(page.next) : null }
+  })
+
+  const accessCursors = app.cursors.of('access-log', Type.Tuple([Type.Integer({ minimum: 0 })]))
+  app.get('/cases/:id/access-log', {
+    preValidation: allow(['auditor', 'admin']),
+    schema: {
+      tags: ['cases'], operationId: 'getCaseAccessLog',
+      summary: 'Who was shown the case\'s personal numbers in clear, when, with which key and through which operation (PIPL)',
+      params: Type.Object({ id: CaseId }),
+      querystring: Type.Object({ limit: PageSize, cursor: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false }),
+      response: { 200: Page(AccessLogEntry), ...commonErrorResponses, 404: ProblemDetails },
+    },
+  }, async (request) => {
+    const { id } = request.params
+    if (!(await app.cases.find(id))) throw problem('not_found', `case ${id} does not exist`)
+    const after = accessCursors.open(request.query.cursor)
+    const page = await readAccessLog(app.deps.database.db, id, request.query.limit ?? DEFAULT_PAGE_SIZE, after?.[0])
+    return {
+      items: page.items.map((entry) => ({ ...entry, what: `${entry.operation}: ${entry.fields.join(', ')}` })),
+      nextCursor: page.next === undefined ? null : accessCursors.seal([page.next]),
+    }
   })
 
   app.get('/cases/:id/history', {
@@ -175,16 +208,17 @@ export async function caseRoutes(app: App): Promise<void> {
       throw problem('unprocessable', `organisations that handle no cases: ${unfit.map((o) => `${o.id} (${o.kind})`).join(', ')}; `
         + 'only a department, an authorized organisation or a public utility takes a case or gives an opinion')
     }
+    let view: CaseView
     try {
-      const view = await app.deps.gateway.act(request.params.id, {
+      view = await app.deps.gateway.act(request.params.id, {
         action, params, actor: { organizationId: principal.organizationId, role: principal.role, keyId: principal.keyId },
       })
-      app.metrics.actionsTaken.inc({ action, outcome: 'done' })
-      return presentCase(view, principal.role)
     } catch (err) {
       app.metrics.actionsTaken.inc({ action, outcome: 'refused' })
       throw err
     }
+    app.metrics.actionsTaken.inc({ action, outcome: 'done' })
+    return app.show.case(request, view)
   })
 }
 

@@ -4,7 +4,6 @@ import { complaintLimits, ComplaintFiling } from '../../domain/complaint/terms.t
 import type { App } from '../app.ts'
 import { allowWorkOrderReceivers, principalOf } from '../auth.ts'
 import { claimIdempotencyKey } from '../idempotency.ts'
-import { presentCase } from '../present.ts'
 import { commonErrorResponses, ProblemDetails } from '../problem.ts'
 import { IdempotencyHeaders } from '../schemas/common.ts'
 import { newCaseId } from './applications.ts'
@@ -42,6 +41,6 @@ export async function complaintRoutes(app: App): Promise<void> {
     const view = result === 'closed' ? await app.cases.find(caseId) : result
     if (!view) throw new Error(`case ${caseId} is closed but has no projection`)
     app.metrics.casesSubmitted.inc({ kind: 'complaint' })
-    return reply.status(201).send(presentCase(view, principal.role))
+    return reply.status(201).send(await app.show.case(request, view))
   })
 }

@@ -4,7 +4,6 @@ import { EscalationFiling, escalationLimits, FILING_ROLES } from '../../domain/e
 import type { App } from '../app.ts'
 import { principalOf, requireComprehensiveWindow, requireRole } from '../auth.ts'
 import { claimIdempotencyKey } from '../idempotency.ts'
-import { presentCase } from '../present.ts'
 import { commonErrorResponses, problem, ProblemDetails } from '../problem.ts'
 import { IdempotencyHeaders } from '../schemas/common.ts'
 import { newCaseId } from './applications.ts'
@@ -52,6 +51,6 @@ export async function escalationRoutes(app: App): Promise<void> {
     const view = result === 'closed' ? await app.cases.find(caseId) : result
     if (!view) throw new Error(`case ${caseId} is closed but has no projection`)
     app.metrics.casesSubmitted.inc({ kind: 'escalation' })
-    return reply.status(201).send(presentCase(view, principal.role))
+    return reply.status(201).send(await app.show.case(request, view))
   })
 }

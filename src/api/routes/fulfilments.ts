@@ -7,7 +7,6 @@ import { Beneficiary, entitlementOf, readBeneficiary } from '../../domain/policy
 import type { App } from '../app.ts'
 import { allowComprehensiveWindow, principalOf } from '../auth.ts'
 import { requestHash } from '../idempotency.ts'
-import { presentCase } from '../present.ts'
 import { CatalogueCode } from '../reviewed-drafts.ts'
 import { commonErrorResponses, problem, ProblemDetails } from '../problem.ts'
 import { IdempotencyHeaders } from '../schemas/common.ts'
@@ -62,6 +61,6 @@ export async function fulfilmentRoutes(app: App): Promise<void> {
     const view = result === 'closed' ? await app.cases.find(caseId) : result
     if (!view) throw new Error(`case ${caseId} is closed but has no projection`)
     app.metrics.casesSubmitted.inc({ kind: 'fulfilment' })
-    return reply.status(201).send(presentCase(view, principal.role))
+    return reply.status(201).send(await app.show.case(request, view))
   })
 }
