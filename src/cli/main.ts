@@ -15,6 +15,7 @@ import {
   createKeyCommand, listKeysCommand, publishCalendarCommand, revokeKeyCommand, showCalendarCommand,
 } from './admin-commands.ts'
 import { runAuditVerify } from './audit-verify.ts'
+import { rotateDataCommand } from './rotate-data.ts'
 
 const program = new Command('banjian').description('办件 — case handling for city government services')
 
@@ -49,7 +50,8 @@ program.command('migrate')
   .action(async () => {
     const config = parseConfig()
     if (!config.DATABASE_URL) throw new InvalidArgumentError('DATABASE_URL is required for migrate (start migrates the embedded database itself)')
-    const database = openDatabase({ url: config.DATABASE_URL })
+    const keyring = await configuredDataKeys(config, resolve(config.BANJIAN_DATA_DIR), pino({ level: 'warn' }, process.stderr))
+    const database = openDatabase({ url: config.DATABASE_URL, keyring })
     try {
       await prepareDatabase(database, config, pino({ level: config.LOG_LEVEL }))
       console.log('database is up to date')
@@ -106,12 +108,16 @@ async function onDatabase(command: (database: Database) => Promise<number>): Pro
 }
 
 const out = (line: string) => console.log(line)
+const parseBatchSize = (value: string) => {
+  if (!/^[1-9]\d{0,5}$/.test(value)) throw new InvalidArgumentError('must be a whole number of rows, 1 to 999999')
+  return Number(value)
+}
 const parseYear = (value: string) => {
   if (!/^\d{4}$/.test(value)) throw new InvalidArgumentError('must be a four-digit year')
   return Number(value)
 }
 
-const keys = program.command('keys').description('API keys, each bound to one organisation and one role')
+const keys = program.command('keys').description('API keys, each bound to one organisation and one role; and re-encrypting personal data after a data key rotation')
 keys.command('create')
   .description('create a key and print it (once)')
   .requiredOption('--organization <id>', 'the organisation the key acts for')
@@ -124,6 +130,11 @@ keys.command('list')
 keys.command('revoke <id>')
   .description('revoke a key; it is kept for the record')
   .action((id: string) => onDatabase((db) => revokeKeyCommand(db, id, out)))
+keys.command('rotate-data')
+  .description('re-encrypt identity and phone numbers in Postgres under the first of BANJIAN_DATA_KEYS (and those still in clear), '
+    + 'in batches; run it after every process has the new key first')
+  .option('--batch-size <rows>', 'rows per transaction', parseBatchSize, 500)
+  .action((options: { batchSize: number }) => onDatabase((db) => rotateDataCommand(db, options, out)))
 
 const calendar = program.command('calendar').description('the working-day calendar')
 calendar.command('show')
