@@ -17,7 +17,7 @@ export async function rotateDataCommand(database: Database, options: { batchSize
   } finally {
     progress?.stop()
   }
-  for (const [table, rows] of Object.entries(report.rewritten)) out(`${table}: ${rows} rows now under key ${current}`)
+  for (const [table, rows] of Object.entries(report.rewritten)) out(`${table}: ${rows} rows re-sealed under key ${current}`)
   if (report.unindexed > 0) {
     out(`shared_materials: ${report.unindexed} subjects are indexed under an older key and no case names them: `
       + 'keep that key listed until their source loads them again')
