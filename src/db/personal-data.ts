@@ -1,4 +1,4 @@
-import type { Keyring } from '../infra/data-keys.ts'
+import { DataKeyError, type Keyring } from '../infra/data-keys.ts'
 
 /**
  * The fields that hold a person's identity or phone number, wherever they sit in a view, an
@@ -8,8 +8,11 @@ import type { Keyring } from '../infra/data-keys.ts'
  */
 const PERSONAL_FIELDS = new Set(['idNumber', 'phone'])
 
-/** Marks a sealed field, so old rows written in clear still read and sealing twice changes nothing. */
-const SEALED = /^enc:[A-Za-z0-9_-]{1,64}\.[A-Za-z0-9_-]+$/
+/**
+ * Marks a sealed field, so old rows written in clear still read and sealing twice changes nothing.
+ * A body is at least an IV and a tag (28 bytes, 38 base64url characters): no phone number is that long.
+ */
+const SEALED = /^enc:[A-Za-z0-9_-]{1,64}\.[A-Za-z0-9_-]{38,}$/
 const PREFIX = 'enc:'
 const FIELD_PURPOSE = 'pg-field'
 const SUBJECT_PURPOSE = 'subject'
@@ -24,9 +27,13 @@ const SUBJECT_PURPOSE = 'subject'
 export class PersonalData {
   constructor(readonly keyring: Keyring) {}
 
-  /** A copy of `value` with every personal field sealed; sealed fields are kept as they are. */
+  /**
+   * A copy of `value` with every personal field sealed; fields already sealed under this keyring are
+   * kept as they are. Anything else is sealed, a number typed to look like a ciphertext included,
+   * so no input can leave a field in clear or one that does not open.
+   */
   seal<T>(value: T): T {
-    return mapPersonal(value, (text) => (isSealed(text) ? text : `${PREFIX}${this.keyring.encryptText(text, FIELD_PURPOSE)}`))
+    return mapPersonal(value, (text) => (this.opens(text) ? text : `${PREFIX}${this.keyring.encryptText(text, FIELD_PURPOSE)}`))
   }
 
   /** A copy of `value` with every sealed field opened; fields still in clear (rows from before) are kept. Throws DataKeyError. */
@@ -37,6 +44,17 @@ export class PersonalData {
   /** Opened and sealed again: under the current key, whatever key (or none) it had. */
   reseal<T>(value: T): T {
     return this.seal(this.open(value))
+  }
+
+  private opens(text: string): boolean {
+    if (!isSealed(text)) return false
+    try {
+      this.keyring.decryptText(text.slice(PREFIX.length), FIELD_PURPOSE)
+      return true
+    } catch (err) {
+      if (err instanceof DataKeyError) return false
+      throw err
+    }
   }
 
   /** Whether every personal field in `value` is sealed under the current key (nothing for rotation to do). */

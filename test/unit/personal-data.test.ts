@@ -68,3 +68,15 @@ describe('sealing personal fields', () => {
     }), { numRuns: 200 })
   })
 })
+
+describe('sealing input that looks sealed', () => {
+  it('seals a number typed to look like a ciphertext (or sealed under a key it does not hold), and opens it as typed', () => {
+    const personal = new PersonalData(keyA)
+    const lookalike = `enc:a.${'A'.repeat(40)}`
+    const foreign = new PersonalData(keyB).seal({ idNumber: ID_NUMBER }).idNumber
+    const sealed = personal.seal({ applicant: { idNumber: lookalike }, citizen: { idNumber: foreign } })
+    expect(sealed.applicant.idNumber).not.toBe(lookalike)
+    expect(sealed.citizen.idNumber).not.toBe(foreign)
+    expect(personal.open(sealed)).toEqual({ applicant: { idNumber: lookalike }, citizen: { idNumber: foreign } })
+  })
+})
