@@ -253,8 +253,10 @@ async function startEmbeddedDatabase(config: Config, log: Logger): Promise<{ url
  * embedded Postgres of the `start` running on the data directory; else that one started for the
  * command (holding the data directory meanwhile) and stopped after it.
  */
-export async function openCommandDatabase(config: Config, log: Logger): Promise<{ database: Database; close(): Promise<void> }> {
-  const keyring = await configuredDataKeys(config, resolve(config.BANJIAN_DATA_DIR), log)
+export async function openCommandDatabase(config: Config, log: Logger, options: { dataKeys: boolean })
+  : Promise<{ database: Database; close(): Promise<void> }> {
+  // Only commands that read or write personal data need the keys configured (or create the embedded default's).
+  const keyring = options.dataKeys ? await configuredDataKeys(config, resolve(config.BANJIAN_DATA_DIR), log) : null
   let url = config.DATABASE_URL
   let stopServer: (() => Promise<void>) | undefined
   if (!url) ({ url, stop: stopServer } = await embeddedForCommand(config, log))

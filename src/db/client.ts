@@ -18,8 +18,11 @@ export interface Database {
 
 export interface DatabaseOptions {
   url: string
-  /** The data keys personal fields are sealed under (BANJIAN_DATA_KEYS, or the embedded default's key file). */
-  keyring: Keyring
+  /**
+   * The data keys personal fields are sealed under (BANJIAN_DATA_KEYS, or the embedded default's key
+   * file); `null` where the handle's work touches no personal data (see PersonalData).
+   */
+  keyring: Keyring | null
   /** Postgres schema to work in (tests give each file its own); default `public`. */
   schemaName?: string
   max?: number

@@ -25,7 +25,20 @@ const SUBJECT_PURPOSE = 'subject'
  * rotation. The hash chain is over the plaintext event, so rotation re-seals without breaking it.
  */
 export class PersonalData {
-  constructor(readonly keyring: Keyring) {}
+  readonly #keyring: Keyring | null
+
+  /**
+   * `null` for a handle whose work touches no personal data (migrations, API keys, the calendar),
+   * so it needs no keys configured: any use throws, rather than seal under a key nobody keeps.
+   */
+  constructor(keyring: Keyring | null) {
+    this.#keyring = keyring
+  }
+
+  get keyring(): Keyring {
+    if (!this.#keyring) throw new Error('this database handle was opened without data keys: it cannot seal or open personal data')
+    return this.#keyring
+  }
 
   /**
    * A copy of `value` with every personal field sealed; fields already sealed under this keyring are

@@ -80,3 +80,12 @@ describe('sealing input that looks sealed', () => {
     expect(personal.open(sealed)).toEqual({ applicant: { idNumber: lookalike }, citizen: { idNumber: foreign } })
   })
 })
+
+describe('a database handle opened without data keys', () => {
+  it('refuses to seal or open a sealed field, rather than use a key nobody keeps', () => {
+    const none = new PersonalData(null)
+    expect(() => none.seal({ applicant: { idNumber: ID_NUMBER } })).toThrow(/without data keys/)
+    expect(() => none.open(new PersonalData(keyA).seal({ phone: PHONE }))).toThrow(/without data keys/)
+    expect(none.open({ status: 'accepted' })).toEqual({ status: 'accepted' })
+  })
+})
