@@ -12,6 +12,7 @@ import { parseConfig } from '../src/config.ts'
 import { openDatabase, quoteIdent, type Database } from '../src/db/client.ts'
 import { applyMigrations } from '../src/db/migrate.ts'
 import { rebuildSummaryCounters, summaryCountersMissing } from '../src/db/summary.ts'
+import { Keyring } from '../src/infra/data-keys.ts'
 import type { OrganizationKind } from '../src/domain/roles.ts'
 
 export const DEFAULT_SEED_SCHEMA = 'bench_cases'
@@ -327,7 +328,8 @@ async function dropIndexes(client: PoolClient): Promise<string[]> {
 
 /** Opens the database on `schemaName`, creating and migrating the schema when needed. */
 export async function openSeedDatabase(url: string, schemaName: string): Promise<Database> {
-  const database = openDatabase({ url, schemaName })
+  // The seeded cases' synthetic identity numbers are left in clear (reads take them as rows from before encryption).
+  const database = openDatabase({ url, schemaName, keyring: Keyring.generate() })
   try {
     await applyMigrations(database, schemaName)
   } catch (err) {

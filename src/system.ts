@@ -113,6 +113,7 @@ export async function assemble(config: Config, overrides: AssembleOverrides = {}
       lock = await lockDataDir(dataDir)
       stack.push({ name: 'data directory lock', stop: lock.release })
     }
+    const keyring = overrides.dataKeys ?? await systemDataKeys(config, overrides, dataDir, log)
     let database = overrides.database
     if (!database) {
       let databaseUrl = config.DATABASE_URL
@@ -121,14 +122,14 @@ export async function assemble(config: Config, overrides: AssembleOverrides = {}
         stack.push({ name: 'embedded postgres', stop: embedded.stop })
         databaseUrl = embedded.url
       }
-      const opened = openDatabase({ url: databaseUrl })
+      // Temporal payloads left in clear (recording fixtures) still leave no personal data in clear in Postgres.
+      const opened = openDatabase({ url: databaseUrl, keyring: keyring || await configuredDataKeys(config, dataDir, log) })
       stack.push({ name: 'database pool', stop: opened.close })
       await prepareDatabase(opened, config, log)
       database = opened
     }
 
     const target = await connectTarget(config, overrides, dataDir, log, stack)
-    const keyring = overrides.dataKeys ?? await systemDataKeys(config, overrides, dataDir, log)
     const dataConverter = dataConverterFor(keyring || undefined)
     const queues = taskQueues(overrides.taskQueuePrefix ?? config.BANJIAN_TASK_QUEUE_PREFIX)
     const client = await connectClient(target, dataConverter)
@@ -252,11 +253,14 @@ async function startEmbeddedDatabase(config: Config, log: Logger): Promise<{ url
  * embedded Postgres of the `start` running on the data directory; else that one started for the
  * command (holding the data directory meanwhile) and stopped after it.
  */
-export async function openCommandDatabase(config: Config, log: Logger): Promise<{ database: Database; close(): Promise<void> }> {
+export async function openCommandDatabase(config: Config, log: Logger, options: { dataKeys: boolean })
+  : Promise<{ database: Database; close(): Promise<void> }> {
+  // Only commands that read or write personal data need the keys configured (or create the embedded default's).
+  const keyring = options.dataKeys ? await configuredDataKeys(config, resolve(config.BANJIAN_DATA_DIR), log) : null
   let url = config.DATABASE_URL
   let stopServer: (() => Promise<void>) | undefined
   if (!url) ({ url, stop: stopServer } = await embeddedForCommand(config, log))
-  const database = openDatabase({ url, max: 4 })
+  const database = openDatabase({ url, max: 4, keyring })
   return {
     database,
     async close() {

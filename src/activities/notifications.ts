@@ -68,7 +68,8 @@ export async function dispatchDueNotices(options: DispatchOptions): Promise<{ se
         // Stopping leaves the rest of the batch due, for the next dispatcher.
         if (signal?.aborted) break
         try {
-          await sendWithin(sender, notice, sendTimeoutMs, signal)
+          // Opened here, for the sender alone: the outbox keeps the recipient's numbers sealed.
+          await sendWithin(sender, database.personal.open(notice), sendTimeoutMs, signal)
           sent.push(notice.id)
           counts.sent++
         } catch (err) {

@@ -7,6 +7,7 @@ import { storeIssuedCertificates } from '../db/e-licences.ts'
 import { enqueueNotices } from '../db/notifications.ts'
 import { applySummaryChange, summaryContributions, type Contribution } from '../db/summary.ts'
 import { projectSupervisions } from '../db/supervisions.ts'
+import type { PersonalData } from '../db/personal-data.ts'
 import { caseEvents, cases } from '../db/schema.ts'
 import { isPending, priorityRank, type CaseView, type RecordedEvent } from '../domain/case-view.ts'
 import { kindDefinition } from '../domain/kinds.ts'
@@ -56,11 +57,11 @@ export function createProjectionActivities(deps: { database: Database }) {
         const [current] = await tx.select({ lastSeq: cases.lastSeq, view: cases.view }).from(cases)
           .where(sql`${cases.id} = ${caseId}`).for('update')
         if (!current) return 'no_case'
-        const last = current.view as CaseView
+        const last = deps.database.personal.open(current.view as CaseView)
         if (last.escalations?.includes(escalationId)) return 'already'
         const seq = current.lastSeq + 1
         const view: CaseView = { ...last, version: seq, updatedAt: at, escalations: [...(last.escalations ?? []), escalationId] }
-        await writeEventsIn(tx, caseId, [{ event: { seq, at, type: 'escalation_filed', actor, data: { escalationId } }, view }])
+        await writeEventsIn(tx, deps.database.personal, caseId, [{ event: { seq, at, type: 'escalation_filed', actor, data: { escalationId } }, view }])
         return 'recorded'
       })
     },
@@ -71,11 +72,15 @@ export type ProjectionActivities = ReturnType<typeof createProjectionActivities>
 
 /** The events the read side does not have yet, then the case's row, in one transaction. */
 function writeEvents(database: Database, caseId: string, recorded: RecordedEvent[]): Promise<{ lastSeq: number }> {
-  return database.db.transaction((tx) => writeEventsIn(tx, caseId, recorded))
+  return database.db.transaction((tx) => writeEventsIn(tx, database.personal, caseId, recorded))
 }
 
-/** writeEvents inside a transaction the caller holds (an escalation on an ended case reads the row first). */
-async function writeEventsIn(tx: Tx, caseId: string, recorded: RecordedEvent[]): Promise<{ lastSeq: number }> {
+/**
+ * writeEvents inside a transaction the caller holds (an escalation on an ended case reads the row
+ * first). Events are hashed in clear and stored with their personal fields sealed, so the chain
+ * holds across key rotations; what the events cause (licences, notices) is derived from them in clear.
+ */
+async function writeEventsIn(tx: Tx, personal: PersonalData, caseId: string, recorded: RecordedEvent[]): Promise<{ lastSeq: number }> {
   // The row's summary figures as they stand, to take away once the row has moved on.
   const [current] = await tx
     .select({
@@ -93,7 +98,7 @@ async function writeEventsIn(tx: Tx, caseId: string, recorded: RecordedEvent[]):
       throw new Error(`case ${caseId}: event ${event.seq} arrived before ${lastSeq + 1}`)
     }
     const hash = eventHash(prevHash, caseId, event)
-    const row = { caseId, seq: event.seq, at: event.at, type: event.type, actor: event.actor, data: event.data, view, prevHash, hash }
+    const row = { caseId, seq: event.seq, at: event.at, type: event.type, actor: event.actor, ...personal.seal({ data: event.data, view }), prevHash, hash }
     lastSeq = event.seq
     prevHash = hash
     return row
@@ -106,7 +111,7 @@ async function writeEventsIn(tx: Tx, caseId: string, recorded: RecordedEvent[]):
     ...(current?.organizations ?? []), ...participantsOf(view),
   ])]
   const completedAt = completionOf(current?.completedAt ?? null, fresh)
-  const row = { ...indexColumns(view), lastSeq, lastHash: prevHash, organizations, completedAt, view }
+  const row = { ...indexColumns(view), lastSeq, lastHash: prevHash, organizations, completedAt, view: personal.seal(view) }
   const advanced = await tx.insert(cases).values({ id: caseId, ...row }).onConflictDoUpdate({
     target: cases.id,
     set: row,
@@ -116,8 +121,8 @@ async function writeEventsIn(tx: Tx, caseId: string, recorded: RecordedEvent[]):
     await applySummaryChange(tx, current?.contributions ?? [], (advanced[0]!.contributions as Contribution[] | null) ?? [])
     await projectDeadlines(tx, caseId, fresh)
     await projectSupervisions(tx, caseId, view)
-    await storeIssuedCertificates(tx, fresh)
-    await enqueueNotices(tx, caseId, fresh)
+    await storeIssuedCertificates(tx, personal, fresh)
+    await enqueueNotices(tx, personal, caseId, fresh)
   }
   return { lastSeq }
 }

@@ -1,4 +1,4 @@
-import { and, eq, inArray } from 'drizzle-orm'
+import { and, inArray } from 'drizzle-orm'
 import type { Database } from '../db/client.ts'
 import { sharedMaterials } from '../db/schema.ts'
 import type { AttachedMaterial } from '../domain/case-view.ts'
@@ -13,12 +13,13 @@ export interface SharedDataSource {
   lookup(subject: string, sources: string[]): Promise<Map<string, string>>
 }
 
+/** The table holds each subject as a blind index (storeIssuedCertificates): asked under every key, rows from before a rotation are found. */
 export function createTableSharedData(database: Database): SharedDataSource {
   return {
     async lookup(subject, sources) {
       if (sources.length === 0) return new Map()
       const rows = await database.db.select({ source: sharedMaterials.source, ref: sharedMaterials.ref }).from(sharedMaterials)
-        .where(and(eq(sharedMaterials.subject, subject), inArray(sharedMaterials.source, sources)))
+        .where(and(inArray(sharedMaterials.subject, database.personal.subjectIndexes(subject)), inArray(sharedMaterials.source, sources)))
       return new Map(rows.map((r) => [r.source, r.ref]))
     },
   }

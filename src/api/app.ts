@@ -89,7 +89,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   app.setValidatorCompiler(validatorCompiler)
   parseJsonBodies(app)
   app.decorate('deps', deps)
-  app.decorate('cases', createCaseReads(deps.database.db))
+  app.decorate('cases', createCaseReads(deps.database.db, deps.database.personal))
   app.decorate('organizations', createOrganizationReads(deps.database.db))
   app.decorate('calendar', createCalendarSource(deps.database.db))
   app.decorate('keys', createKeyLookup(deps.database))

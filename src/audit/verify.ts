@@ -4,9 +4,11 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js'
 import { Worker, type ReplayWorkerOptions } from '@temporalio/worker'
 import { and, asc, count, eq, inArray, like, or, sql, type SQL } from 'drizzle-orm'
 import type { Database } from '../db/client.ts'
+import type { PersonalData } from '../db/personal-data.ts'
 import { eventHash, GENESIS_HASH } from '../db/hash-chain.ts'
 import { caseEvents, cases, workflowHistories } from '../db/schema.ts'
 import type { Actor } from '../domain/roles.ts'
+import { DataKeyError } from '../infra/data-keys.ts'
 import { WORKFLOWS_PATH } from '../infra/temporal.ts'
 import { watchWorkflowId } from '../workflows/deadline-watch/contract.ts'
 import { checkReadSide, type ReadSideReport } from './read-side-lag.ts'
@@ -180,7 +182,7 @@ async function checkHashChains(options: VerifyOptions): Promise<AuditReport['cha
         state = { caseId: row.caseId, lastSeq: 0, lastHash: GENESIS_HASH, row: caseRows.get(row.caseId) }
         report.cases++
       }
-      checkEvent(state, row, report)
+      checkEvent(state, row, database.personal, report)
       report.events++
     }
     onProgress?.({ phase: 'chains', done: report.events, total })
@@ -203,7 +205,7 @@ async function caseRowsOf(database: Database, rows: EventRow[]): Promise<Map<str
 }
 
 /** One event against the chain so far; then the chain goes on from the event as stored. */
-function checkEvent(state: ChainState, row: EventRow, report: AuditReport['chains']): void {
+function checkEvent(state: ChainState, row: EventRow, personal: PersonalData, report: AuditReport['chains']): void {
   const broken = (seq: number, problem: string) => report.broken.push({ caseId: row.caseId, seq, problem })
   const expected = state.lastSeq + 1
   if (row.seq !== expected) {
@@ -212,8 +214,14 @@ function checkEvent(state: ChainState, row: EventRow, report: AuditReport['chain
   } else if (row.prevHash !== state.lastHash) {
     broken(row.seq, `prev_hash does not match the hash of ${row.seq === 1 ? 'the genesis' : `event ${row.seq - 1}`}`)
   }
-  const event = { seq: row.seq, at: row.at, type: row.type, actor: row.actor, data: row.data }
-  if (eventHash(row.prevHash, row.caseId, event) !== row.hash) broken(row.seq, 'hash does not match the event\'s content')
+  // The chain is over the event in clear: personal fields are opened first, under whichever key sealed them.
+  try {
+    const event = { seq: row.seq, at: row.at, type: row.type, actor: row.actor, data: personal.open(row.data) }
+    if (eventHash(row.prevHash, row.caseId, event) !== row.hash) broken(row.seq, 'hash does not match the event\'s content')
+  } catch (err) {
+    if (!(err instanceof DataKeyError)) throw err
+    broken(row.seq, `its personal data does not open: ${err.message}`)
+  }
   state.lastSeq = row.seq
   state.lastHash = row.hash
 }

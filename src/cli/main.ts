@@ -1,6 +1,5 @@
 import { DefaultLogger } from '@temporalio/worker'
 import { Command, InvalidArgumentError } from 'commander'
-import { resolve } from 'node:path'
 import pino from 'pino'
 import { ConfigError, parseConfig } from '../config.ts'
 import { ROLES } from '../domain/roles.ts'
@@ -8,13 +7,14 @@ import { InstanceRunning } from '../infra/instance-lock.ts'
 import { dataConverterFor } from '../infra/payload-encryption.ts'
 import { openDatabase, type Database } from '../db/client.ts'
 import {
-  assemble, commandTemporalTarget, configuredDataKeys, installRuntime, openCommandDatabase, prepareDatabase, propagateCalendarFromCommand,
+  assemble, commandTemporalTarget, installRuntime, openCommandDatabase, prepareDatabase, propagateCalendarFromCommand,
   type ProcessRole, workerMetrics,
 } from '../system.ts'
 import {
   createKeyCommand, listKeysCommand, publishCalendarCommand, revokeKeyCommand, showCalendarCommand,
 } from './admin-commands.ts'
 import { runAuditVerify } from './audit-verify.ts'
+import { rotateDataCommand } from './rotate-data.ts'
 
 const program = new Command('banjian').description('办件 — case handling for city government services')
 
@@ -49,7 +49,8 @@ program.command('migrate')
   .action(async () => {
     const config = parseConfig()
     if (!config.DATABASE_URL) throw new InvalidArgumentError('DATABASE_URL is required for migrate (start migrates the embedded database itself)')
-    const database = openDatabase({ url: config.DATABASE_URL })
+    // Migrations and seeds write no personal data: migrate needs no data keys.
+    const database = openDatabase({ url: config.DATABASE_URL, keyring: null })
     try {
       await prepareDatabase(database, config, pino({ level: config.LOG_LEVEL }))
       console.log('database is up to date')
@@ -75,27 +76,26 @@ audit.command('verify')
     await onDatabase(async (database) => {
       try {
         const config = parseConfig()
-        // The archived histories' payloads are encrypted: replaying them needs the keys they were sealed with.
-        const keyring = await configuredDataKeys(config, resolve(config.BANJIAN_DATA_DIR), pino({ level: 'warn' }, process.stderr))
+        // The archived histories' payloads and the events' personal fields are encrypted: checking them needs the keys they were sealed with.
         const temporal = options.skipReadSide ? undefined : commandTemporalTarget(config)
         return await runAuditVerify({
-          database, dataConverter: dataConverterFor(keyring), ...(options.case ? { caseId: options.case } : {}), ...(temporal ? { temporal } : {}),
+          database, dataConverter: dataConverterFor(database.personal.keyring), ...(options.case ? { caseId: options.case } : {}), ...(temporal ? { temporal } : {}),
         })
       } catch (err) {
         if (!isUndefinedTable(err)) throw err
         console.error('the database lacks the audit tables of this banjian version: run `banjian migrate` (or `start`) first')
         return 1
       }
-    })
+    }, { dataKeys: true })
   })
 
 /**
  * Runs a one-off command on the database `start` would use, then exits with its code (a Temporal
  * Runtime that never ran a worker would otherwise keep the process alive).
  */
-async function onDatabase(command: (database: Database) => Promise<number>): Promise<never> {
+async function onDatabase(command: (database: Database) => Promise<number>, options: { dataKeys?: boolean } = {}): Promise<never> {
   const config = parseConfig()
-  const { database, close } = await openCommandDatabase(config, pino({ level: config.LOG_LEVEL }, process.stderr))
+  const { database, close } = await openCommandDatabase(config, pino({ level: config.LOG_LEVEL }, process.stderr), { dataKeys: options.dataKeys ?? false })
   let code: number
   try {
     code = await command(database)
@@ -106,12 +106,16 @@ async function onDatabase(command: (database: Database) => Promise<number>): Pro
 }
 
 const out = (line: string) => console.log(line)
+const parseBatchSize = (value: string) => {
+  if (!/^[1-9]\d{0,5}$/.test(value)) throw new InvalidArgumentError('must be a whole number of rows, 1 to 999999')
+  return Number(value)
+}
 const parseYear = (value: string) => {
   if (!/^\d{4}$/.test(value)) throw new InvalidArgumentError('must be a four-digit year')
   return Number(value)
 }
 
-const keys = program.command('keys').description('API keys, each bound to one organisation and one role')
+const keys = program.command('keys').description('API keys, each bound to one organisation and one role; and re-encrypting personal data after a data key rotation')
 keys.command('create')
   .description('create a key and print it (once)')
   .requiredOption('--organization <id>', 'the organisation the key acts for')
@@ -124,6 +128,11 @@ keys.command('list')
 keys.command('revoke <id>')
   .description('revoke a key; it is kept for the record')
   .action((id: string) => onDatabase((db) => revokeKeyCommand(db, id, out)))
+keys.command('rotate-data')
+  .description('re-encrypt identity and phone numbers in Postgres under the first of BANJIAN_DATA_KEYS (and those still in clear), '
+    + 'in batches; run it after every process has the new key first')
+  .option('--batch-size <rows>', 'rows per transaction', parseBatchSize, 500)
+  .action((options: { batchSize: number }) => onDatabase((db) => rotateDataCommand(db, options, out), { dataKeys: true }))
 
 const calendar = program.command('calendar').description('the working-day calendar')
 calendar.command('show')

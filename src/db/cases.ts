@@ -3,6 +3,7 @@ import { unionAll } from 'drizzle-orm/pg-core'
 import type { CaseView } from '../domain/case-view.ts'
 import type { OrganizationKind, Role } from '../domain/roles.ts'
 import type { Db } from './client.ts'
+import type { PersonalData } from './personal-data.ts'
 import { caseEvents, cases } from './schema.ts'
 import { supervisedOrganizations } from './scope.ts'
 
@@ -27,8 +28,11 @@ export interface CaseFilter {
 /** Keyset position in queue order: priority, earliest due, id. */
 export type CaseCursor = [number, string, string]
 
-/** The read side of cases: what each caller may see, as of now or any instant. */
-export function createCaseReads(db: Db) {
+/**
+ * The read side of cases: what each caller may see, as of now or any instant. Views and events come
+ * back with their personal fields opened; masking them for the caller's role is presentCase's.
+ */
+export function createCaseReads(db: Db, personal: PersonalData) {
   /**
    * Cases an organisation handles, handled or gave an opinion on. `organizations` always holds the
    * handling organisation; naming it also lets the planner use the handling-organisation indexes.
@@ -57,7 +61,7 @@ export function createCaseReads(db: Db) {
     async find(id: string, viewer?: Viewer): Promise<CaseView | undefined> {
       const [row] = await db.select({ view: cases.view }).from(cases)
         .where(and(eq(cases.id, id), viewer ? visibility(viewer) : undefined))
-      return row?.view as CaseView | undefined
+      return row && personal.open(row.view as CaseView)
     },
 
     /** The case as it stood at `at`: the view recorded with the last event at or before it. */
@@ -65,14 +69,15 @@ export function createCaseReads(db: Db) {
       const [row] = await db.select({ view: caseEvents.view }).from(caseEvents)
         .where(and(eq(caseEvents.caseId, id), lte(caseEvents.at, at)))
         .orderBy(desc(caseEvents.seq)).limit(1)
-      return row?.view as CaseView | undefined
+      return row && personal.open(row.view as CaseView)
     },
 
     async history(id: string) {
-      return db.select({
+      const events = await db.select({
         seq: caseEvents.seq, at: caseEvents.at, type: caseEvents.type, actor: caseEvents.actor, data: caseEvents.data,
         hash: caseEvents.hash, prevHash: caseEvents.prevHash,
       }).from(caseEvents).where(eq(caseEvents.caseId, id)).orderBy(asc(caseEvents.seq))
+      return events.map((event) => ({ ...event, data: personal.open(event.data) }))
     },
 
     async list(viewer: Viewer, filter: CaseFilter, limit: number, after?: CaseCursor) {
@@ -107,7 +112,7 @@ export function createCaseReads(db: Db) {
       const page = rows.slice(0, limit)
       const last = page[page.length - 1]
       const next: CaseCursor | undefined = rows.length > limit && last ? [last.rank, last.due, last.id] : undefined
-      return { items: page.map((r) => r.view as CaseView), next }
+      return { items: page.map((r) => personal.open(r.view as CaseView)), next }
     },
   }
 }

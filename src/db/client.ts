@@ -1,5 +1,7 @@
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres'
 import pg from 'pg'
+import type { Keyring } from '../infra/data-keys.ts'
+import { PersonalData } from './personal-data.ts'
 import * as schema from './schema.ts'
 
 export type Db = NodePgDatabase<typeof schema>
@@ -9,11 +11,18 @@ export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0]
 export interface Database {
   db: Db
   pool: pg.Pool
+  /** How identity and phone numbers are sealed in this database's rows: whoever reads or writes them holds the keys. */
+  personal: PersonalData
   close(): Promise<void>
 }
 
 export interface DatabaseOptions {
   url: string
+  /**
+   * The data keys personal fields are sealed under (BANJIAN_DATA_KEYS, or the embedded default's key
+   * file); `null` where the handle's work touches no personal data (see PersonalData).
+   */
+  keyring: Keyring | null
   /** Postgres schema to work in (tests give each file its own); default `public`. */
   schemaName?: string
   max?: number
@@ -28,7 +37,7 @@ export function openDatabase(options: DatabaseOptions): Database {
   // An idle client that errors (server restart) must not crash the process; the pool replaces it.
   pool.on('error', () => undefined)
   const db = drizzle(pool, { schema })
-  return { db, pool, close: () => pool.end() }
+  return { db, pool, personal: new PersonalData(options.keyring), close: () => pool.end() }
 }
 
 export function quoteIdent(name: string): string {

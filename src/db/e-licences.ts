@@ -1,6 +1,7 @@
-import { and, eq, sql } from 'drizzle-orm'
+import { and, eq, inArray, sql } from 'drizzle-orm'
 import type { RecordedEvent } from '../domain/case-view.ts'
 import type { Tx } from './client.ts'
+import type { PersonalData } from './personal-data.ts'
 import { serviceItemVersions, sharedMaterials } from './schema.ts'
 
 /**
@@ -8,9 +9,10 @@ import { serviceItemVersions, sharedMaterials } from './schema.ts'
  * under the holder's id and the source its item's guide names (`resultSource`), where pre-review
  * finds it for later applications (rule 19). Runs in the projection's transaction on events recorded
  * for the first time, so a retried projection stores nothing twice; a later certificate of the same
- * source replaces the holder's earlier one.
+ * source replaces the holder's earlier one. The holder is stored as a blind index of the id (no
+ * identity number in clear), looked up by every key's index (createTableSharedData).
  */
-export async function storeIssuedCertificates(tx: Tx, fresh: readonly RecordedEvent[]): Promise<void> {
+export async function storeIssuedCertificates(tx: Tx, personal: PersonalData, fresh: readonly RecordedEvent[]): Promise<void> {
   for (const { event, view } of fresh) {
     const certificateNo = event.data.certificateNo
     if (event.type !== 'result_issued' || typeof certificateNo !== 'string') continue
@@ -21,7 +23,10 @@ export async function storeIssuedCertificates(tx: Tx, fresh: readonly RecordedEv
       .where(and(eq(serviceItemVersions.code, view.serviceItemCode), eq(serviceItemVersions.version, view.serviceItemVersion)))
     const source = guide?.resultSource
     if (!source) continue
-    await tx.insert(sharedMaterials).values({ source, subject: view.applicant.idNumber, ref: certificateNo })
+    // The holder's earlier certificate may be indexed under an older key: replaced, not kept beside this one.
+    const indexes = personal.subjectIndexes(view.applicant.idNumber)
+    await tx.delete(sharedMaterials).where(and(eq(sharedMaterials.source, source), inArray(sharedMaterials.subject, indexes)))
+    await tx.insert(sharedMaterials).values({ source, subject: personal.subjectIndex(view.applicant.idNumber), ref: certificateNo })
       .onConflictDoUpdate({ target: [sharedMaterials.source, sharedMaterials.subject], set: { ref: certificateNo, updatedAt: sql`now()` } })
   }
 }

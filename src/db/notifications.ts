@@ -2,18 +2,20 @@ import { and, asc, eq, inArray, isNull, lte, sql } from 'drizzle-orm'
 import type { RecordedEvent } from '../domain/case-view.ts'
 import { type Notice, noticeOf } from '../domain/notices.ts'
 import type { Tx } from './client.ts'
+import type { PersonalData } from './personal-data.ts'
 import { notificationOutbox } from './schema.ts'
 
 /**
  * The transactional outbox of notices to applicants. The projection writes a case's notices in the
  * transaction that records their events, keyed by case and event sequence, so a notice exists
- * exactly when its event does and a replayed projection adds no second row.
+ * exactly when its event does and a replayed projection adds no second row. The recipient's numbers
+ * are sealed; the dispatcher opens them for the sender.
  */
-export async function enqueueNotices(tx: Tx, caseId: string, fresh: readonly RecordedEvent[]): Promise<void> {
+export async function enqueueNotices(tx: Tx, personal: PersonalData, caseId: string, fresh: readonly RecordedEvent[]): Promise<void> {
   const notices = fresh.flatMap((recorded) => noticeOf(caseId, recorded) ?? [])
   if (notices.length === 0) return
   await tx.insert(notificationOutbox)
-    .values(notices.map((notice) => ({ id: notice.id, caseId, eventSeq: notice.seq, type: notice.type, notice })))
+    .values(notices.map((notice) => ({ id: notice.id, caseId, eventSeq: notice.seq, type: notice.type, notice: personal.seal(notice) })))
     .onConflictDoNothing()
 }
 

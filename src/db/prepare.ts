@@ -1,3 +1,4 @@
+import { Keyring } from '../infra/data-keys.ts'
 import { bootstrapAccess } from './bootstrap.ts'
 import { seedOfficialCalendar } from './calendar.ts'
 import { openDatabase, quoteIdent, type Database } from './client.ts'
@@ -21,10 +22,16 @@ export interface ScratchDatabase {
   drop(): Promise<void>
 }
 
-/** A schema of its own on `url`, prepared, for one test file, benchmark or recording. */
-export async function openScratchDatabase(options: { url: string; schemaName: string; adminKey: string; max?: number }): Promise<ScratchDatabase> {
+/**
+ * A schema of its own on `url`, prepared, for one test file, benchmark or recording. Its personal
+ * fields are sealed under `keyring`, by default a key that dies with the schema.
+ */
+export async function openScratchDatabase(options: { url: string; schemaName: string; adminKey: string; max?: number; keyring?: Keyring })
+  : Promise<ScratchDatabase> {
   const { schemaName } = options
-  const database = openDatabase({ url: options.url, schemaName, ...(options.max ? { max: options.max } : {}) })
+  const database = openDatabase({
+    url: options.url, schemaName, keyring: options.keyring ?? Keyring.generate(), ...(options.max ? { max: options.max } : {}),
+  })
   const drop = async () => {
     try {
       await database.pool.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schemaName)} CASCADE`)

@@ -68,7 +68,7 @@ function behindProxy(gateway: CaseGateway) {
   const ctx = {} as { app: App; database: Database; proxy: Awaited<ReturnType<typeof postgresProxy>> }
   beforeAll(async () => {
     ctx.proxy = await postgresProxy(inject('databaseUrl'))
-    ctx.database = openDatabase({ url: ctx.proxy.url, schemaName: db.schemaName, max: 4 })
+    ctx.database = openDatabase({ url: ctx.proxy.url, schemaName: db.schemaName, max: 4, keyring: db.database.personal.keyring })
     ctx.app = await buildApp({ database: ctx.database, gateway })
     await ctx.app.ready()
   })

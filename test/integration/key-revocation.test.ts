@@ -16,7 +16,7 @@ const cli: string[] = []
 beforeAll(async () => {
   db = await createTestDatabase()
   for (let i = 0; i < 2; i++) {
-    const database = openDatabase({ url: inject('databaseUrl'), schemaName: db.schemaName, max: 4 })
+    const database = openDatabase({ url: inject('databaseUrl'), schemaName: db.schemaName, max: 4, keyring: db.database.personal.keyring })
     const app = await buildApp({ database, gateway: refusingGateway('no Temporal in key revocation tests') })
     await app.ready()
     instances.push({ app, database })

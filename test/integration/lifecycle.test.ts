@@ -93,7 +93,7 @@ describe('every action in the wrong state', () => {
 
 describe('the application lifecycle through the API', () => {
   it('rule 19: attaches materials held in shared data and never lists them as missing', async () => {
-    await sys.db.database.db.insert(sharedMaterials).values({ source: 'resident-id', subject: '440106199001011234', ref: 'elicence://id/440106199001011234' })
+    await sys.db.database.db.insert(sharedMaterials).values({ source: 'resident-id', subject: sys.db.database.personal.subjectIndex('440106199001011234'), ref: 'elicence://id/440106199001011234' })
     const created = await call(sys.app, dir.windowKey, 'POST', '/v1/applications', applicationBody())
     const view = created.body as CaseView
     expect(view.missingMaterials).toEqual([])

@@ -80,7 +80,7 @@ describe('the notification outbox', () => {
       ])
     }
     // Replayed straight into the outbox, the same events add nothing either.
-    await db.database.db.transaction((tx) => enqueueNotices(tx, id, recorded))
+    await db.database.db.transaction((tx) => enqueueNotices(tx, db.database.personal, id, recorded))
     expect(await outbox(id)).toHaveLength(3)
   })
 
@@ -88,7 +88,10 @@ describe('the notification outbox', () => {
     const activities = createProjectionActivities({ database: db.database })
     const id = uniqueName('A-')
     await activities.recordCaseEvents({ caseId: id, recorded: lifecycle(id) })
-    const notices = (await outbox(id)).map((r) => r.notice)
+    const stored = (await outbox(id)).map((r) => r.notice)
+    // The outbox keeps the recipient's identity number sealed; the dispatcher opens it for the sender.
+    expect(JSON.stringify(stored)).not.toContain(APPLICANT.idNumber)
+    const notices = stored.map((n) => db.database.personal.open(n))
     expect(notices.map((n) => [n.type, n.recipient, n.details])).toEqual([
       ['suspended', APPLICANT, { reason: 'inspection', note: 'site visit' }],
       ['extended', APPLICANT, { workingDays: 5, reason: 'complex case', newDueAt: '2026-04-13T16:00:00.000Z' }],
@@ -153,7 +156,7 @@ describe('the notification outbox', () => {
     const ids = Array.from({ length: 20 }, () => uniqueName('A-'))
     for (const id of ids) await activities.recordCaseEvents({ caseId: id, recorded: lifecycle(id) })
     const expected = ids.flatMap((id) => [`${id}:3`, `${id}:5`, `${id}:6`]).sort()
-    const second: Database = openDatabase({ url: inject('databaseUrl'), schemaName: db.schemaName, max: 2 })
+    const second: Database = openDatabase({ url: inject('databaseUrl'), schemaName: db.schemaName, max: 2, keyring: db.database.personal.keyring })
     try {
       // Both connected before either starts, so that both get work.
       await Promise.all([db.database.pool.query('SELECT 1'), second.pool.query('SELECT 1')])

@@ -134,7 +134,7 @@ export async function refusalType(promise: Promise<unknown>): Promise<string | u
 
 /** The types of a case's events on the read side, in order. */
 export const eventTypes = async (ts: TimeSkipping, caseId: string): Promise<string[]> =>
-  (await createCaseReads(ts.db.database.db).history(caseId)).map((e) => e.type)
+  (await createCaseReads(ts.db.database.db, ts.db.database.personal).history(caseId)).map((e) => e.type)
 
 /** How long `sleepUntil` waits in real time before it describes the cases that hold the clock. */
 const STUCK_CLOCK_MS = 20_000

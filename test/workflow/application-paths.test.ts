@@ -203,7 +203,7 @@ describe('application workflow paths (time-skipping)', () => {
     await act(ts, id, 'issue_result', DEPARTMENT)
     await act(ts, id, 'deliver', WINDOW, { method: 'electronic' })
     await ts.env.client.workflow.getHandle(id).result()
-    const [final] = (await createCaseReads(ts.db.database.db).history(id)).slice(-1)
+    const [final] = (await createCaseReads(ts.db.database.db, ts.db.database.personal).history(id)).slice(-1)
     expect(final).toMatchObject({ type: 'rated', data: { score: 3, level: 'basically_satisfied', defaulted: true } })
   })
 

@@ -128,7 +128,7 @@ describe('complaint workflow paths (time-skipping)', () => {
     expect(deadline(created, 'reply').dueAt).toBe(addWorkingDays(calendar, created.createdAt, 4).dueAt)
     const sent = await act(ts, id, 'dispatch', HOTLINE, { toOrganizationId: 'gz-amr' })
     expect(deadline(sent, 'sign:1').dueAt).toBe(new Date(Date.parse(sent.updatedAt) + 2 * HOUR).toISOString())
-    const [first] = await createCaseReads(ts.db.database.db).history(id)
+    const [first] = await createCaseReads(ts.db.database.db, ts.db.database.personal).history(id)
     expect(first?.data).toMatchObject({ type: 'consultation', limits: { reply: { workingDays: 4 }, sign: { duration: 'PT2H' } } })
   })
 })

@@ -175,7 +175,7 @@ describe('deadlines across a holiday (time-skipping)', () => {
     expect(afterA.status).toBe('accepted')
     expect(['missed', 'cancelled']).toContain(deadline(afterA, 'acceptance').state)
     await viewWhen(accepted, (v) => v.warned, 'the promised deadline to warn')
-    const reads = createCaseReads(db.database.db)
+    const reads = createCaseReads(db.database.db, db.database.personal)
     const deemed = (await reads.history(waiting)).find((e) => e.type === 'deemed_accepted')
     expect(deemed).toBeDefined()
     expect(Date.parse(deemed!.at)).toBeGreaterThanOrEqual(acceptanceDueMs)

@@ -27,7 +27,7 @@ afterAll(async () => ts?.stop())
 
 const SECOND = 1000
 const HOTLINE: Actor = { organizationId: 'gz-center', role: 'hotline' }
-const reads = () => createCaseReads(ts.db.database.db)
+const reads = () => createCaseReads(ts.db.database.db, ts.db.database.personal)
 
 function newEscalation(caseId: string, overrides: Partial<NewEscalation> & { limits?: EscalationLimits } = {}): NewEscalation {
   return {

@@ -23,7 +23,7 @@ beforeAll(async () => {
 afterAll(async () => ts?.stop())
 
 const SECOND = 1000
-const historyOf = async (caseId: string) => (await createCaseReads(ts.db.database.db).history(caseId))
+const historyOf = async (caseId: string) => (await createCaseReads(ts.db.database.db, ts.db.database.personal).history(caseId))
 
 describe('supervision levels in the case workflow (time-skipping)', () => {
   it('rule 22: a missed step supervised at level 1 by the parent, unanswered, climbs to level 2; each level answers its own', async () => {
