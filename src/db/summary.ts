@@ -1,5 +1,6 @@
 import { and, asc, eq, sql, type SQL } from 'drizzle-orm'
 import type { PgColumn } from 'drizzle-orm/pg-core'
+import type { ReportFigures } from '../domain/monthly-report.ts'
 import type { Db, Tx } from './client.ts'
 import type { Viewer } from './cases.ts'
 import { supervisedOrganizations } from './scope.ts'
@@ -294,21 +295,9 @@ export interface SummaryFilter {
   to: string
 }
 
-/** One organisation's figures (API.md "Supervision and reporting"). */
-export interface OrganizationSummary {
+/** One organisation's figures (API.md "Supervision and reporting"), as the monthly report also gives them. */
+export interface OrganizationSummary extends ReportFigures {
   organizationId: string
-  open: number
-  warned: number
-  overdue: number
-  completed: number
-  completedOnTime: number
-  /** Fractions of `completed`; null when nothing was completed. */
-  onTimeRate: number | null
-  earlyCompletionRate: number | null
-  /** Over the completions whose working days are known; null when none is. */
-  averageWorkingDays: number | null
-  ratings: Record<'1' | '2' | '3' | '4' | '5', number>
-  supervisionsOpen: number
 }
 
 export function createSummaryReads(db: Db) {

@@ -50,8 +50,10 @@ export interface ReportFigures {
   overdue: number
   completed: number
   completedOnTime: number
+  /** Fractions of `completed`; null when nothing was completed. */
   onTimeRate: number | null
   earlyCompletionRate: number | null
+  /** Over the completions whose working days are known; null when none is. */
   averageWorkingDays: number | null
   ratings: Record<'1' | '2' | '3' | '4' | '5', number>
   supervisionsOpen: number
