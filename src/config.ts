@@ -13,8 +13,6 @@ export const ConfigSchema = Type.Object({
   BANJIAN_PORT: Type.Integer({ default: 3000, minimum: 0, maximum: 65535 }),
   BANJIAN_DATA_DIR: Type.String({ default: '.data', minLength: 1 }),
   BANJIAN_ADMIN_KEY: Type.Optional(Type.String({ minLength: 16 })),
-  /** Key for encrypting identity and phone numbers at rest (any string ≥ 16 chars). */
-  BANJIAN_ENCRYPTION_KEY: Type.Optional(Type.String({ minLength: 16 })),
   /**
    * Keys that encrypt applicants' identity and phone numbers in Temporal's payloads: `id:base64`
    * (32 random bytes) separated by commas, the current key first and retired ones after it, kept
