@@ -100,9 +100,8 @@ export function isSealed(text: string): boolean {
 function mapPersonal<T>(value: T, change: (text: string) => string): T {
   if (Array.isArray(value)) return value.map((item: unknown) => mapPersonal(item, change)) as T
   if (value === null || typeof value !== 'object') return value
-  const copy: Record<string, unknown> = {}
-  for (const [key, field] of Object.entries(value)) {
-    copy[key] = PERSONAL_FIELDS.has(key) && typeof field === 'string' ? change(field) : mapPersonal(field, change)
-  }
-  return copy as T
+  // Object.fromEntries defines each key as an own property: an assignment to a key `__proto__`
+  // (JSON may hold one) would set the copy's prototype instead and drop the key.
+  return Object.fromEntries(Object.entries(value).map(([key, field]) =>
+    [key, PERSONAL_FIELDS.has(key) && typeof field === 'string' ? change(field) : mapPersonal(field, change)])) as T
 }

@@ -67,6 +67,14 @@ describe('sealing personal fields', () => {
       expect(personal.open(sealed)).toEqual(document)
     }), { numRuns: 200 })
   })
+
+  it('keeps a key named __proto__ as the value\'s own key (found by the property above)', () => {
+    const personal = new PersonalData(keyA)
+    const document = { value: JSON.parse('{"__proto__": 0, "x": {"__proto__": {"idNumber": "1"}}}') as unknown, applicant: { idNumber: '2' } }
+    const sealed = personal.seal(document)
+    expect(Object.keys(sealed.value as object)).toEqual(['__proto__', 'x'])
+    expect(personal.open(sealed)).toEqual(document)
+  })
 })
 
 describe('sealing input that looks sealed', () => {
