@@ -12,6 +12,7 @@ import { buildApp, type App } from '../src/api/app.ts'
 import { refusingGateway } from '../src/api/case-gateway.ts'
 import { hashKey } from '../src/db/api-keys.ts'
 import { quoteIdent, type Database } from '../src/db/client.ts'
+import { produceMonthlyReport } from '../src/db/reports.ts'
 import { apiKeys } from '../src/db/schema.ts'
 import { rebuildSummaryCounters, summaryCountersMissing } from '../src/db/summary.ts'
 import type { Role } from '../src/domain/roles.ts'
@@ -152,6 +153,24 @@ async function main(): Promise<void> {
       const list = results.find((b) => b.transport === r.transport && b.scenario.name === listName)!
       const delta = r.scenario.name.startsWith('summary') ? (r.p95 - list.p95).toFixed(2).padStart(8) : ''.padStart(8)
       console.log(`${r.transport.padEnd(10)}${r.scenario.name.padEnd(42)}${ms(r.p50)}  ${ms(r.p95)}  ${ms(r.p99)}  ${delta}`)
+    }
+
+    // The monthly report of the month with the most completions: produced from the counters, so
+    // its cost follows the organisations and items, not the cases. Each run is a new version.
+    const busiestMonth = (await database.pool.query<{ month: string; completed: number }>(`SELECT to_char(starts, 'YYYY-MM') AS month,
+      completed FROM summary_flow WHERE span = 'month' AND kind = '*' ORDER BY completed DESC LIMIT 1`)).rows[0]
+    if (busiestMonth) {
+      const timings: number[] = []
+      let version = 0
+      for (let i = 0; i < 5; i++) {
+        const began = performance.now()
+        version = (await produceMonthlyReport(database.db, busiestMonth.month, 'bench')).version
+        timings.push(performance.now() - began)
+      }
+      const rootList = results.find((r) => r.transport === 'inject' && r.scenario.name === 'list, root admin')!
+      const median = percentile([...timings].sort((a, b) => a - b), 50)
+      console.log(`\nmonthly report ${busiestMonth.month} (${busiestMonth.completed} cases completed that month), produced and stored 5 times `
+        + `(now version ${version}): median ${median.toFixed(1)} ms, ${(median / rootList.p50).toFixed(1)}× the root admin's list p50`)
     }
   } finally {
     await app?.close()
