@@ -1,6 +1,6 @@
 import { and, desc, eq, inArray, sql } from 'drizzle-orm'
 import { dayOfMs, WorkingCalendar, yearOfDay } from '../domain/calendar.ts'
-import { dueMonth, monthPeriod, type MonthlyReport, type ReportFigures } from '../domain/monthly-report.ts'
+import { dueMonth, type FigureSums, figuresOf, monthPeriod, type MonthlyReport } from '../domain/monthly-report.ts'
 import { loadCalendarWindow } from './calendar.ts'
 import type { Db, Tx } from './client.ts'
 import type { Viewer } from './cases.ts'
@@ -15,29 +15,14 @@ export const BY_SCHEDULE = 'schedule'
  * finest grain a report keeps, so that each reader's view of it (a supervisor's subtree) is summed
  * from it without producing the report again.
  */
-export interface ReportRow {
+export interface ReportRow extends FigureSums {
   organizationId: string
   serviceItemCode: string
-  open: number
-  warned: number
-  overdue: number
-  supervisionsOpen: number
-  completed: number
-  completedOnTime: number
-  completedEarly: number
-  workingDaysSum: number
-  workingDaysCount: number
   ratings: [number, number, number, number, number]
 }
 
 /** A stored version: the rows and the names as they were when it was produced. */
-export interface StoredReport {
-  month: string
-  version: number
-  from: string
-  to: string
-  producedAt: string
-  producedBy: string
+export interface StoredReport extends Pick<MonthlyReport, 'month' | 'version' | 'from' | 'to' | 'producedAt' | 'producedBy'> {
   rows: ReportRow[]
   organizationNames: Record<string, string>
   serviceItemNames: Record<string, string>
@@ -207,15 +192,3 @@ function sumBy(rows: ReportRow[], key: (row: ReportRow) => string): Map<string, 
   return sums
 }
 
-/** The summary's figures from sums (the same rates as GET /v1/supervision/summary). */
-function figuresOf(sum: Sums): ReportFigures {
-  const rate = (n: number) => (sum.completed > 0 ? n / sum.completed : null)
-  const [r1, r2, r3, r4, r5] = sum.ratings
-  return {
-    open: sum.open, warned: sum.warned, overdue: sum.overdue, completed: sum.completed, completedOnTime: sum.completedOnTime,
-    onTimeRate: rate(sum.completedOnTime), earlyCompletionRate: rate(sum.completedEarly),
-    averageWorkingDays: sum.workingDaysCount > 0 ? sum.workingDaysSum / sum.workingDaysCount : null,
-    ratings: { 1: r1, 2: r2, 3: r3, 4: r4, 5: r5 },
-    supervisionsOpen: sum.supervisionsOpen,
-  }
-}

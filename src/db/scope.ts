@@ -37,6 +37,10 @@ export function supervises(viewer: Supervising, id: SQLWrapper): SQL {
 
 /** The ids of every organisation in the supervisor's subtree, as a subquery for `IN (…)`. */
 export function supervisedOrganizations(viewer: Supervising): SQL {
-  return sql`SELECT ${organizations.id} FROM ${organizations}
-    WHERE strpos(${organizations.path}, '/' || ${supervisedRoot(viewer)} || '/') > 0`
+  return organizationsUnder(supervisedRoot(viewer))
+}
+
+/** The ids of organisation `root` (an SQL text value) and everything under it, by whole path segment. */
+export function organizationsUnder(root: SQL): SQL {
+  return sql`SELECT ${organizations.id} FROM ${organizations} WHERE strpos(${organizations.path}, '/' || ${root} || '/') > 0`
 }

@@ -1,10 +1,10 @@
 import { and, asc, eq, sql, type SQL } from 'drizzle-orm'
 import type { PgColumn } from 'drizzle-orm/pg-core'
-import type { ReportFigures } from '../domain/monthly-report.ts'
+import { figuresOf, type ReportFigures } from '../domain/monthly-report.ts'
 import type { Db, Tx } from './client.ts'
 import type { Viewer } from './cases.ts'
-import { supervisedOrganizations } from './scope.ts'
-import { organizations, summaryCurrent, summaryFlow } from './schema.ts'
+import { organizationsUnder, supervisedOrganizations } from './scope.ts'
+import { summaryCurrent, summaryFlow } from './schema.ts'
 
 /**
  * Deadlines that are not the handling organisation's own handling of the case, or that come after
@@ -243,7 +243,7 @@ export function organizationsVisibleTo(viewer: Viewer, column: SQL | PgColumn): 
  * an array it reads the counters' organisation-first keys with (3 ms).
  */
 function inSubtree(column: SQL | PgColumn, ancestor: string): SQL {
-  return sql`${column} = ANY(ARRAY(SELECT ${organizations.id} FROM ${organizations} WHERE strpos(${organizations.path}, ${`/${ancestor}/`}) > 0))`
+  return sql`${column} = ANY(ARRAY(${organizationsUnder(sql`${ancestor}::text`)}))`
 }
 
 /** The flow rows that hold a filter's figures: an item's own, else its kind's or every kind's totals. */
@@ -363,13 +363,5 @@ function present(row: {
   completedOnTime: number; completedEarly: number; workingDaysSum: number; workingDaysCount: number
   ratings1: number; ratings2: number; ratings3: number; ratings4: number; ratings5: number
 }): OrganizationSummary {
-  const rate = (n: number) => (row.completed > 0 ? n / row.completed : null)
-  return {
-    organizationId: row.organizationId, open: row.open, warned: row.warned, overdue: row.overdue,
-    completed: row.completed, completedOnTime: row.completedOnTime,
-    onTimeRate: rate(row.completedOnTime), earlyCompletionRate: rate(row.completedEarly),
-    averageWorkingDays: row.workingDaysCount > 0 ? row.workingDaysSum / row.workingDaysCount : null,
-    ratings: { 1: row.ratings1, 2: row.ratings2, 3: row.ratings3, 4: row.ratings4, 5: row.ratings5 },
-    supervisionsOpen: row.supervisionsOpen,
-  }
+  return { organizationId: row.organizationId, ...figuresOf({ ...row, ratings: [row.ratings1, row.ratings2, row.ratings3, row.ratings4, row.ratings5] }) }
 }

@@ -1,4 +1,4 @@
-import { dateOfDay, dayOfDate, dayOfMs, type WorkingCalendar } from './calendar.ts'
+import { DAY_MS, dateOfDay, dayOfDate, dayOfMs, type WorkingCalendar } from './calendar.ts'
 
 /**
  * The monthly report to the government (API.md "Supervision and reporting", DOMAIN rules 31–33):
@@ -15,8 +15,8 @@ export function monthPeriod(month: string): { from: string; to: string } {
   if (!match) throw new RangeError(`not a month: ${month} (YYYY-MM)`)
   const year = Number(match[1])
   const index = Number(match[2]) - 1
-  const first = Date.UTC(year, index, 1) / 86_400_000
-  const last = Date.UTC(year, index + 1, 1) / 86_400_000 - 1
+  const first = Date.UTC(year, index, 1) / DAY_MS
+  const last = Date.UTC(year, index + 1, 1) / DAY_MS - 1
   return { from: dateOfDay(first), to: dateOfDay(last) }
 }
 
@@ -57,6 +57,33 @@ export interface ReportFigures {
   averageWorkingDays: number | null
   ratings: Record<'1' | '2' | '3' | '4' | '5', number>
   supervisionsOpen: number
+}
+
+/** The sums the counters keep, from which the figures are worked out. */
+export interface FigureSums {
+  open: number
+  warned: number
+  overdue: number
+  supervisionsOpen: number
+  completed: number
+  completedOnTime: number
+  completedEarly: number
+  workingDaysSum: number
+  workingDaysCount: number
+  ratings: readonly [number, number, number, number, number]
+}
+
+/** The figures from their sums: the summary's and the report's alike. */
+export function figuresOf(sums: FigureSums): ReportFigures {
+  const rate = (n: number) => (sums.completed > 0 ? n / sums.completed : null)
+  const [r1, r2, r3, r4, r5] = sums.ratings
+  return {
+    open: sums.open, warned: sums.warned, overdue: sums.overdue, completed: sums.completed, completedOnTime: sums.completedOnTime,
+    onTimeRate: rate(sums.completedOnTime), earlyCompletionRate: rate(sums.completedEarly),
+    averageWorkingDays: sums.workingDaysCount > 0 ? sums.workingDaysSum / sums.workingDaysCount : null,
+    ratings: { 1: r1, 2: r2, 3: r3, 4: r4, 5: r5 },
+    supervisionsOpen: sums.supervisionsOpen,
+  }
 }
 
 export interface MonthlyReport {

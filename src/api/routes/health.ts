@@ -8,17 +8,25 @@ const DEPENDENCY_TIMEOUT_MS = 700
 
 type Reachability = 'ok' | 'unreachable'
 
-/** Whether `check` succeeds within the dependency timeout; a hung dependency is an unreachable one. */
-async function reachable(check: () => Promise<unknown>): Promise<Reachability> {
+/** What `work` gives within the dependency timeout; undefined when it fails or hangs. */
+async function withinTimeout<T>(work: () => Promise<T>): Promise<T | undefined> {
   const timer = new AbortController()
   try {
     return await Promise.race([
-      check().then(() => 'ok' as const, () => 'unreachable' as const),
-      sleep(DEPENDENCY_TIMEOUT_MS, 'unreachable' as const, { signal: timer.signal }),
+      work().catch(() => undefined),
+      sleep(DEPENDENCY_TIMEOUT_MS, undefined, { signal: timer.signal }),
     ])
   } finally {
     timer.abort()
   }
+}
+
+/** Whether `check` succeeds within the dependency timeout; a hung dependency is an unreachable one. */
+async function reachable(check: () => Promise<unknown>): Promise<Reachability> {
+  return (await withinTimeout(async () => {
+    await check()
+    return 'ok' as const
+  })) ?? 'unreachable'
 }
 
 export async function healthRoutes(app: App): Promise<void> {
@@ -40,12 +48,7 @@ export async function healthRoutes(app: App): Promise<void> {
   app.get('/metrics', { config: keyless, schema: { tags: ['operations'], operationId: 'getMetrics', summary: 'Prometheus metrics', security: [] } }, async (_request, reply) => {
     // The case gauges from the read side; a Postgres that does not answer in time leaves them out
     // (banjian_read_side_up 0) rather than failing the scrape of everything else.
-    const timer = new AbortController()
-    const gauges = await Promise.race([
-      readCaseGauges(app.deps.database.db).catch(() => undefined),
-      sleep(DEPENDENCY_TIMEOUT_MS, undefined, { signal: timer.signal }).catch(() => undefined),
-    ]).finally(() => timer.abort())
-    app.metrics.setCaseGauges(gauges)
+    app.metrics.setCaseGauges(await withinTimeout(() => readCaseGauges(app.deps.database.db)))
     void reply.type(app.metrics.registry.contentType)
     return app.metrics.registry.metrics()
   })

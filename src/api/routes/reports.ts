@@ -9,20 +9,14 @@ import { allow, principalOf } from '../auth.ts'
 import { createOnce } from '../idempotency.ts'
 import { commonErrorResponses, problem, ProblemDetails } from '../problem.ts'
 import { IdempotencyHeaders, INT4_MAX } from '../schemas/common.ts'
+import { SummaryFigures } from './supervision-summary.ts'
 
 // The monthly report to the government (API.md "Supervision and reporting"): produced by the
 // schedule on the first working day of the next month (src/infra/report-schedule.ts), or on
 // demand; stored in versions, never rewritten; served as JSON, CSV or a printable page.
 
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()])
-const Count = Type.Integer({ minimum: 0 })
-const Rate = Nullable(Type.Number({ minimum: 0, maximum: 1 }))
-const Figures = {
-  open: Count, warned: Count, overdue: Count, completed: Count, completedOnTime: Count,
-  onTimeRate: Rate, earlyCompletionRate: Rate, averageWorkingDays: Nullable(Type.Number({ minimum: 0 })),
-  ratings: Type.Object({ 1: Count, 2: Count, 3: Count, 4: Count, 5: Count }),
-  supervisionsOpen: Count,
-}
+// The summary's figures: a report row counts as the summary does (figuresOf in src/domain/monthly-report.ts).
+const Figures = SummaryFigures
 
 const MonthlyReport = Type.Object({
   month: Type.String({ pattern: MONTH_PATTERN }),
@@ -32,7 +26,7 @@ const MonthlyReport = Type.Object({
   producedAt: Type.String({ format: 'date-time' }),
   producedBy: Type.String({ description: '`schedule`, or the id of the API key that asked for it' }),
   organizations: Type.Array(Type.Object({ organizationId: Type.String(), organizationName: Type.String(), ...Figures })),
-  serviceItems: Type.Array(Type.Object({ serviceItemCode: Type.String(), serviceItemName: Nullable(Type.String()), ...Figures })),
+  serviceItems: Type.Array(Type.Object({ serviceItemCode: Type.String(), serviceItemName: Type.Union([Type.String(), Type.Null()]), ...Figures })),
 }, { description: 'completions and ratings of the month\'s days; open, warned, overdue and unanswered supervisions as at production' })
 
 const ReportVersion = Type.Object({ version: Type.Integer({ minimum: 1 }), producedAt: Type.String({ format: 'date-time' }), producedBy: Type.String() })

@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox'
 import { createSummaryReads } from '../../db/summary.ts'
-import { dateOfDay, dayOfMs } from '../../domain/calendar.ts'
+import { DAY_MS, dateOfDay, dayOfMs } from '../../domain/calendar.ts'
 import { CaseKindSchema } from '../../domain/case-view.ts'
 import type { App } from '../app.ts'
 import { allow, principalOf } from '../auth.ts'
@@ -16,8 +16,8 @@ const CalendarDate = Type.String({
 
 const Rate = Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()], { description: 'a fraction of completed; null when nothing was completed' })
 
-const OrganizationSummary = Type.Object({
-  organizationId: Type.String(),
+/** The figures of one row, as the summary and the monthly report give them. */
+export const SummaryFigures = {
   open: Type.Integer({ description: 'open cases it handles now' }),
   warned: Type.Integer({ description: 'of them, warned now' }),
   overdue: Type.Integer({ description: 'of them, overdue' }),
@@ -34,7 +34,9 @@ const OrganizationSummary = Type.Object({
     1: Type.Integer(), 2: Type.Integer(), 3: Type.Integer(), 4: Type.Integer(), 5: Type.Integer(),
   }, { description: 'ratings given in the period, by score' }),
   supervisionsOpen: Type.Integer({ description: 'supervision records it owes an answer to now' }),
-})
+}
+
+const OrganizationSummary = Type.Object({ organizationId: Type.String(), ...SummaryFigures })
 
 const SummaryQuery = Type.Object({
   organizationId: Type.Optional(Id),
@@ -62,7 +64,7 @@ export function periodOf(query: Pick<SummaryQuery, 'from' | 'to'>, nowMs: number
   const to = query.to ?? dateOfDay(dayOfMs(nowMs))
   const from = query.from ?? `${to.slice(0, 8)}01`
   if (from > to) throw problem('validation_failed', `from ${from} is after to ${to}`, [{ path: 'querystring/from', message: 'must not be after to' }])
-  if ((Date.parse(to) - Date.parse(from)) / 86_400_000 > MAX_PERIOD_DAYS) {
+  if ((Date.parse(to) - Date.parse(from)) / DAY_MS > MAX_PERIOD_DAYS) {
     throw problem('validation_failed', `a period is at most ${MAX_PERIOD_DAYS} days`, [{ path: 'querystring/to', message: 'too far after from' }])
   }
   return { from, to }
