@@ -42,7 +42,7 @@ const keyOf = async (organizationId: string, role: string) =>
   ((await call(sys.app, ADMIN_KEY, 'POST', '/v1/api-keys', { organizationId, role })).body as { key: string }).key
 
 describe('POST and GET /v1/reports/monthly/{month}', () => {
-  it('produces the month from the counters: per organisation and per service item, with the summary\'s rates', async () => {
+  it('rule 33: produces the month from the counters: per organisation and per service item, with the summary\'s rates', async () => {
     const produced = await call(sys.app, ADMIN_KEY, 'POST', '/v1/reports/monthly/2025-09')
     expect(produced).toMatchObject({ status: 201, body: { version: 1 } })
     const report = (await call(sys.app, dir.auditorKey, 'GET', '/v1/reports/monthly/2025-09')).body
@@ -141,7 +141,7 @@ describe('the schedule', () => {
     expect(await ensureMonthlyReportSchedule(sys.client, sys.queues.calendar)).toBe('exists')
   })
 
-  it('produces the due report on the first working day of the month by the official calendar, once, not before', async () => {
+  it('rule 33: produces the due report on the first working day of the month by the official calendar, once, not before', async () => {
     const run = (asOf: string) => sys.client.workflow.execute('monthlyReportWorkflow', {
       taskQueue: sys.queues.calendar, workflowId: `report-run-${asOf}`, args: [{ asOf }],
     })

@@ -141,7 +141,7 @@ const byId = (rows: Row[]) => Object.fromEntries(rows.map((r) => [r.organization
 const noRatings = { 1: 0, 2: 0, 3: 0, 4: 0, 5: 0 }
 
 describe('GET /v1/supervision/summary', () => {
-  it('counts March\'s completions on their Shanghai days: on time, early, working days, ratings', async () => {
+  it('rule 33: counts March\'s completions on their Shanghai days: on time, early, working days, ratings', async () => {
     expect(workingDays['A-EARLY']).toBeGreaterThan(0)
     expect(workingDays['A-ONTIME']).toBeGreaterThan(workingDays['A-EARLY']!)
     const march = await summary(keys.admin!, MARCH)
@@ -198,7 +198,7 @@ describe('GET /v1/supervision/summary', () => {
     expect((await summary(keys.auditor!, MARCH)).organizations).toEqual((await summary(keys.admin!, MARCH)).organizations)
   })
 
-  it('filters by kind and service item', async () => {
+  it('rule 33: filters by kind and service item', async () => {
     expect((await summary(keys.admin!, `${MARCH}&kind=complaint`)).organizations).toEqual([])
     // Every case here is an ITEM-1 application: the item's rows, the kind's totals and every kind's agree.
     const all = (await summary(keys.admin!, MARCH)).organizations

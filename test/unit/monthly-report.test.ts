@@ -20,7 +20,7 @@ describe('the monthly report\'s months', () => {
     for (const bad of ['2025-13', '2025-00', '2025-1', '25-01', '2025-01-01', '1999-12']) expect(() => monthPeriod(bad)).toThrow(RangeError)
   })
 
-  it('starts on the first working day by the official calendar: after holidays and weekends, on the 1st when it works', () => {
+  it('rule 33: starts on the first working day by the official calendar: after holidays and weekends, on the 1st when it works', () => {
     expect(firstWorkingDay('2025-10', calendar)).toBe('2025-10-09') // National Day, 1–8 October
     expect(firstWorkingDay('2025-02', calendar)).toBe('2025-02-05') // Spring Festival to the 4th
     expect(firstWorkingDay('2025-03', calendar)).toBe('2025-03-03') // the 1st a Saturday
