@@ -8,7 +8,7 @@ import type { CalendarData } from '../domain/calendar.ts'
 import type { FulfilmentLimits } from '../domain/fulfilment/terms.ts'
 import type { Actor } from '../domain/roles.ts'
 import type { FulfilmentWorkflowInput } from '../workflows/fulfilment/contract.ts'
-import { LOCAL_ACTIVITIES } from '../workflows/case/contract.ts'
+import { CURRENT_RUN } from '../workflows/case/contract.ts'
 import { forEachLimited } from './lanes.ts'
 
 /** Settings change rarely; a campaign opens thousands of cases a minute. */
@@ -52,7 +52,7 @@ export function createFulfilmentActivities(deps: { database: Database }) {
       const openings = await pageOpenings(pool, campaignId, from, through)
       const { client, info } = Context.current()
       await forEachLimited(openings, START_WINDOW, async ({ caseId, opening }) => {
-        const input: FulfilmentWorkflowInput = { kind: 'new', caseId, opening, actor, activities: LOCAL_ACTIVITIES }
+        const input: FulfilmentWorkflowInput = { kind: 'new', caseId, opening, actor, ...CURRENT_RUN }
         try {
           await client.workflow.start('fulfilmentWorkflow', {
             workflowId: caseId, taskQueue: info.taskQueue, args: [input], workflowIdReusePolicy: 'REJECT_DUPLICATE',

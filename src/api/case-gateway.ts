@@ -11,7 +11,7 @@ import { ensureMonthlyReportSchedule } from '../infra/report-schedule.ts'
 import { startCalendarPropagation } from '../infra/calendar-propagation.ts'
 import type { TaskQueues } from '../infra/temporal.ts'
 import { CASE_WORKFLOWS, type NewCases, type StartableKind } from '../workflows/case-kinds.ts'
-import { actionUpdate, LOCAL_ACTIVITIES, submittedUpdate, workNudgedSignal } from '../workflows/case/contract.ts'
+import { actionUpdate, CURRENT_RUN, submittedUpdate, workNudgedSignal } from '../workflows/case/contract.ts'
 import type { campaignWorkflow } from '../workflows/fulfilment/campaign.ts'
 import { campaignWorkflowId } from '../workflows/fulfilment/contract.ts'
 import { problem } from './problem.ts'
@@ -52,7 +52,7 @@ export function createCaseGateway(client: Client, queues: TaskQueues): CaseGatew
       const start = new WithStartWorkflowOperation<(input: NewCases[typeof kind]) => Promise<void>>(workflowType, {
         workflowId: input.caseId,
         taskQueue: queueOf(queues, queue),
-        args: [{ ...input, activities: LOCAL_ACTIVITIES }],
+        args: [{ ...input, ...CURRENT_RUN }],
         workflowIdConflictPolicy: 'USE_EXISTING',
         // A closed case keeps its id forever: a retried submission must not start it again.
         workflowIdReusePolicy: 'REJECT_DUPLICATE',

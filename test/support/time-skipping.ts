@@ -15,6 +15,7 @@ import { GUIDE_DEFAULTS, type Guide } from '../../src/domain/service-item.ts'
 import {
   actionUpdate, type NewApplication, submittedUpdate, viewQuery,
 } from '../../src/workflows/application/contract.ts'
+import { CURRENT_RUN } from '../../src/workflows/case/contract.ts'
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes.ts'
 import { createTestDatabase, type TestDatabase, uniqueName } from './system.ts'
 import { sleepToTestEpoch, testYear } from './test-epoch.ts'
@@ -115,7 +116,9 @@ export function newApplication(caseId: string, overrides: Partial<NewApplication
 /** Starts a case of any kind (its workflow type) and returns the view its submission answers with. */
 export async function startKind(ts: TimeSkipping, workflowType: string, input: { caseId: string }): Promise<CaseView> {
   ts.started.add(input.caseId)
-  const handle = await ts.env.client.workflow.start(workflowType, { workflowId: input.caseId, taskQueue: ts.taskQueue, args: [input] })
+  // Started as the API starts every case, so that these paths are the ones production runs.
+  const args = [{ ...input, ...CURRENT_RUN }]
+  const handle = await ts.env.client.workflow.start(workflowType, { workflowId: input.caseId, taskQueue: ts.taskQueue, args })
   return handle.executeUpdate(submittedUpdate)
 }
 
@@ -135,6 +138,12 @@ export async function refusalType(promise: Promise<unknown>): Promise<string | u
 /** The types of a case's events on the read side, in order. */
 export const eventTypes = async (ts: TimeSkipping, caseId: string): Promise<string[]> =>
   (await createCaseReads(ts.db.database.db, ts.db.database.personal).history(caseId)).map((e) => e.type)
+
+/** The types of a workflow's history events, as `EVENT_TYPE_…` names. */
+export async function historyEventTypes(ts: TimeSkipping, workflowId: string): Promise<string[]> {
+  const { events } = await ts.env.client.workflow.getHandle(workflowId).fetchHistory()
+  return (events ?? []).map((e) => temporal.api.enums.v1.EventType[e.eventType ?? 0]!)
+}
 
 /** How long `sleepUntil` waits in real time before it describes the cases that hold the clock. */
 const STUCK_CLOCK_MS = 20_000

@@ -2,9 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createCaseReads } from '../../src/db/cases.ts'
 import { WorkingCalendar, dateOfDay, dayOfMs, startOfDayMs, weekdayOf } from '../../src/domain/calendar.ts'
 import { addWorkingDays } from '../../src/domain/deadline-clock.ts'
+import { calendarChangedSignal } from '../../src/workflows/case/contract.ts'
 import { watchWorkflowId } from '../../src/workflows/deadline-watch/contract.ts'
 import {
-  act, actorOf, calendarWith, deadline, DEPARTMENT, eventTypes, newApplication, refusalType, sleepUntil, startCase, startTimeSkipping,
+  act, actorOf, calendarWith, deadline, DEPARTMENT, eventTypes, historyEventTypes, newApplication, refusalType, sleepUntil, startCase, startTimeSkipping,
   SUPERVISOR, testGuide, type TimeSkipping, view, viewWhen, WINDOW,
 } from '../support/time-skipping.ts'
 import { uniqueName } from '../support/system.ts'
@@ -114,6 +115,29 @@ describe('application workflow paths (time-skipping)', () => {
     expect(history.filter((t) => t === 'extended')).toHaveLength(1)
   })
 
+  it('a deadline moved later is reached at its new instant, and the timer kept for the old one records nothing', async () => {
+    const id = uniqueName('moved-')
+    await startCase(ts, newApplication(id))
+    const accepted = await act(ts, id, 'accept', DEPARTMENT)
+    const before = deadline(accepted, 'promised')
+    // A month of holidays from the day after acceptance: every deadline moves past it.
+    const from = dayOfMs(Date.parse(accepted.updatedAt))
+    const holidays = [...Array(31).keys()].map((i) => dateOfDay(from + 1 + i))
+    await ts.env.client.workflow.getHandle(id).signal(calendarChangedSignal, calendarWith(holidays, 2))
+    const moved = await viewWhen(ts, id, (v) => deadline(v, 'promised').dueAt !== before.dueAt)
+    const after = deadline(moved, 'promised')
+    expect(Date.parse(after.warnAt)).toBeGreaterThan(Date.parse(before.dueAt))
+    // The timer started for the old next deadline fires on its way: the case waits on, unchanged.
+    await sleepUntil(ts, before.dueAt, SECOND)
+    const between = await view(ts, id)
+    expect(between.version).toBe(moved.version)
+    expect(deadline(between, 'promised')).toMatchObject({ state: 'running', warned: false })
+    await sleepUntil(ts, after.warnAt, -SECOND)
+    expect(deadline(await view(ts, id), 'promised').warned).toBe(false)
+    await sleepUntil(ts, after.warnAt, SECOND)
+    expect(deadline(await view(ts, id), 'promised').warned).toBe(true)
+  })
+
   it('runs joint handling as child workflows and supervises the one late opinion', async () => {
     const id = uniqueName('joint-')
     await startCase(ts, newApplication(id))
@@ -137,6 +161,10 @@ describe('application workflow paths (time-skipping)', () => {
     await act(ts, id, 'give_opinion', actorOf('gz-tax'), { opinion: 'late but agreed', agree: true })
     const approved = await act(ts, id, 'approve', DEPARTMENT, { note: 'all opinions in' })
     expect(approved.status).toBe('approved')
+    // Neither the case nor the watch settled under its running timer cancelled a timer (WakeTimers).
+    for (const workflowId of [id, watchWorkflowId(id, 'opinion:gz-hr'), watchWorkflowId(id, 'opinion:gz-tax')]) {
+      expect(await historyEventTypes(ts, workflowId)).not.toContain('EVENT_TYPE_TIMER_CANCELED')
+    }
   })
 
   it('opens a rectification on a bad rating, and marks it overdue when nobody rectifies', async () => {

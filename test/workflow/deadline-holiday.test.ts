@@ -20,6 +20,7 @@ import { provisionalYear } from '../../src/domain/statutory-holidays.ts'
 import {
   actionUpdate, type ApplicationWorkflowInput, calendarChangedSignal, submittedUpdate, viewQuery,
 } from '../../src/workflows/application/contract.ts'
+import { CURRENT_RUN } from '../../src/workflows/case/contract.ts'
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes.ts'
 import { createTestDatabase, pinCalendarThrough, type TestDatabase, uniqueName } from '../support/system.ts'
 import { sleepToTestEpoch } from '../support/test-epoch.ts'
@@ -65,7 +66,7 @@ const draft = (overrides: Partial<ServiceItemDraft>): ServiceItemDraft => ({
 
 async function startCase(caseId: string, calendar: CalendarData, item: Partial<ServiceItemDraft>): Promise<CaseView> {
   const input: Extract<ApplicationWorkflowInput, { kind: 'new' }> = {
-    kind: 'new', caseId, calendar,
+    kind: 'new', caseId, calendar, ...CURRENT_RUN,
     guide: publishGuide('HOLIDAY-1', 1, draft(item), '2026-01-01T00:00:00Z'),
     actor: { organizationId: 'gz-center', role: 'window' },
     submission: {

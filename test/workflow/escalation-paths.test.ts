@@ -9,7 +9,7 @@ import type { Actor } from '../../src/domain/roles.ts'
 import { escalationFiledSignal, type NewEscalation } from '../../src/workflows/escalation/contract.ts'
 import { uniqueName } from '../support/system.ts'
 import {
-  act, calendarWith, deadline, DEPARTMENT, eventTypes, newApplication, refusalType, sleepUntil, startCase, startKind, startTimeSkipping,
+  act, calendarWith, deadline, DEPARTMENT, eventTypes, historyEventTypes, newApplication, refusalType, sleepUntil, startCase, startKind, startTimeSkipping,
   SUPERVISOR, type TimeSkipping, view, WINDOW,
 } from '../support/time-skipping.ts'
 
@@ -39,13 +39,13 @@ function newEscalation(caseId: string, overrides: Partial<NewEscalation> & { lim
 
 const fileEscalation = (input: NewEscalation): Promise<CaseView> => startKind(ts, 'escalationWorkflow', input)
 
-// Retried: under the whole suite's load (CI's Node 24 pass, once also test:dates) a test here that
-// sleeps the test server past a deadline has twice hung until its timeout, while the file alone
-// passes in seconds at every epoch tried, and 14 runs of it beside the complaint file on Node 24 with
-// the cores saturated did not hang. The cause is not yet found (issue 10's note); sleepUntil now
-// prints what holds the clock when it happens again. A test that fails for a reason of its own
-// fails all three tries.
-describe('escalation workflow paths (time-skipping)', { retry: 2 }, () => {
+// A test here once hung until its timeout under the whole suite's load, three tries running, while
+// the file alone passed. sleepUntil's report found it: the case's workflow task had cancelled a
+// timer that fired while the task was in flight; the test server refused the completion and never
+// handed the run another task (temporalio/sdk-java#3088), and the stuck case held the clock for
+// every case after it. Cases started now never cancel a timer (src/workflows/wake-timer.ts), and a
+// retry could not have helped: the tries share the stuck clock.
+describe('escalation workflow paths (time-skipping)', () => {
   it('rule 22: received → accepted → assigned → responded → feedback_given → closed, then the workflow ends', async () => {
     const id = uniqueName('E-path-')
     const filed = await fileEscalation(newEscalation(id))
@@ -61,9 +61,14 @@ describe('escalation workflow paths (time-skipping)', { retry: 2 }, () => {
     expect(closed.status).toBe('closed')
     expect(closed.deadlines.map((d) => [d.key, d.state])).toEqual([['accept', 'met'], ['feedback', 'met'], ['handle:1', 'met']])
     await ts.env.client.workflow.getHandle(id).result()
-    expect(await eventTypes(ts, id)).toEqual(['received', 'accepted', 'assigned', 'responded', 'feedback_given', 'closed'])
+    // Filed outside working hours, the one working day to accept in warns at once: the warning may
+    // come before the acceptance, whatever the date.
+    const events = await eventTypes(ts, id)
+    expect(events.filter((type) => type !== 'deadline_warned')).toEqual(['received', 'accepted', 'assigned', 'responded', 'feedback_given', 'closed'])
     const stored = await reads().find(id)
-    expect(stored).toMatchObject({ status: 'closed', version: 6, closure: { satisfied: true } })
+    expect(stored).toMatchObject({ status: 'closed', version: events.length, closure: { satisfied: true } })
+    // Every command moved the next deadline, and no timer was cancelled for it (WakeTimers).
+    expect(await historyEventTypes(ts, id)).not.toContain('EVENT_TYPE_TIMER_CANCELED')
   })
 
   it('rule 22: reopened once after an unsatisfied closure; closed unsatisfied again, it ends', async () => {

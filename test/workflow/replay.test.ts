@@ -21,6 +21,11 @@ const SCENARIOS = [
   ...['submitted', 'resubmitted', 'accepted', 'deemed-accepted', 'calendar-changed', 'continued-as-new-own-task', 'continued-run',
     'joint-opinions', 'rated', 'rectified', 'second-rectification', 'supervision-levels', 'withdrawn-rating-rules-in-input']
     .map((name) => `local-${name}`),
+  // Started with kept timers too: no CancelTimer anywhere, the watches given the mode by their case.
+  ...['submitted', 'resubmitted', 'accepted', 'deemed-accepted', 'calendar-changed', 'continued-as-new-own-task', 'continued-run',
+    'joint-opinions', 'opinion-watch-given', 'opinion-watch-missed', 'rated', 'rectification-opened', 'rectification-watch', 'rectified',
+    'withdrawn-rating', 'withdrawn-rating-rules-in-input', 'deferred-revoked', 'second-rectification', 'second-rectification-watch',
+    'supervision-levels'].map((name) => `kept-${name}`),
 ]
 
 async function loadHistories(): Promise<Map<string, unknown>> {
@@ -77,9 +82,17 @@ describe('recorded workflow histories', () => {
     const { activities, ...input } = JSON.parse(Buffer.from(payload.data, 'base64').toString('utf8'))
     expect(activities).toBe('local')
     payload.data = Buffer.from(JSON.stringify(input)).toString('base64')
-    const outcome = await replay(new Map([['tampered', tampered], ['tampered-child', child], ['tampered-local', local]]))
+    // A case started with kept timers, its input no longer saying so: the code would cancel a timer
+    // where the history lets it run.
+    const kept = structuredClone(histories.get('kept-accepted')) as { events: Array<Record<string, any>> }
+    const keptPayload = kept.events[0]!.workflowExecutionStartedEventAttributes.input.payloads[0]
+    const { timers, ...keptInput } = JSON.parse(Buffer.from(keptPayload.data, 'base64').toString('utf8'))
+    expect(timers).toBe('kept')
+    keptPayload.data = Buffer.from(JSON.stringify(keptInput)).toString('base64')
+    const outcome = await replay(new Map([['tampered', tampered], ['tampered-child', child], ['tampered-local', local], ['tampered-kept', kept]]))
     expect(outcome.tampered).toMatch(/nondetermin/i)
     expect(outcome['tampered-child']).toMatch(/nondetermin/i)
     expect(outcome['tampered-local']).toMatch(/nondetermin/i)
+    expect(outcome['tampered-kept']).toMatch(/nondetermin/i)
   })
 })

@@ -39,13 +39,22 @@ export type Watches = Record<string, { dueAt: string; warnAt: string; open: bool
  * history replays as it was recorded.
  */
 export type ActivityMode = 'local'
-/** What every case started now is given. */
-export const LOCAL_ACTIVITIES: ActivityMode = 'local'
+
+/**
+ * How a case waits for its next deadline. `'kept'`: with timers it never cancels (WakeTimers), so
+ * a command starts no timer and cancels none. Absent: the case was started before, with a timer
+ * cancelled and started again whenever its next deadline moved, and its history replays so.
+ */
+export type TimerMode = 'kept'
+
+/** How every case started now runs; the API and the campaign starter spread it into the start input. */
+export const CURRENT_RUN: { activities: ActivityMode; timers: TimerMode } = { activities: 'local', timers: 'kept' }
 
 /** What every case's start input carries besides its kind's own fields. */
 export interface CaseStart {
   kind: 'new'
   activities?: ActivityMode
+  timers?: TimerMode
 }
 
 /** A case carried over continue-as-new: its state, its calendar and its watches. */
@@ -55,4 +64,5 @@ export interface ContinuedCase<S> {
   calendar: CalendarData
   watches: Watches
   activities?: ActivityMode
+  timers?: TimerMode
 }

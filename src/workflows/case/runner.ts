@@ -12,6 +12,7 @@ import {
   deadlineMovedSignal, deadlineReachedSignal, deadlineSettledSignal, watchWorkflowId,
 } from '../deadline-watch/contract.ts'
 import { deadlineWatchWorkflow } from '../deadline-watch/workflow.ts'
+import { WakeTimers } from '../wake-timer.ts'
 import { caseKindKey, handlingOrgKey, provisionalKey, statusKey } from '../search-attributes.ts'
 import {
   actionUpdate, calendarChangedSignal, type CaseStart, type ContinuedCase, escalationFiledSignal, submittedUpdate, viewQuery, type Watches,
@@ -82,7 +83,8 @@ export async function runCase<C extends CaseCore<S>, S extends CoreState, New ex
   // Set once the first event is on the read side; nothing else is recorded before it.
   let ready = input.kind === 'continued'
   // Fixed in the input, so that a replay schedules what the recorded run scheduled.
-  const { activities } = input
+  const { activities, timers } = input
+  const wake = timers === 'kept' ? new WakeTimers() : undefined
   const recordEvents = activities === 'local' ? recordCaseEventsLocally : recordCaseEvents
 
   async function exclusively<T>(work: (kase: C) => Promise<T>, first = false): Promise<T> {
@@ -117,7 +119,7 @@ export async function runCase<C extends CaseCore<S>, S extends CoreState, New ex
       if (!seen && open) {
         await startChild(deadlineWatchWorkflow, {
           workflowId: childId,
-          args: [{ parentId: kase.state.id, key: d.key, dueAt: d.dueAt, warnAt: d.warnAt, warned: d.warned }],
+          args: [{ parentId: kase.state.id, key: d.key, dueAt: d.dueAt, warnAt: d.warnAt, warned: d.warned, ...(timers ? { timers } : {}) }],
           // The child must outlive continue-as-new of its case; the case settles it explicitly.
           parentClosePolicy: ParentClosePolicy.ABANDON,
           workflowIdReusePolicy: 'ALLOW_DUPLICATE',
@@ -239,7 +241,8 @@ export async function runCase<C extends CaseCore<S>, S extends CoreState, New ex
     const wakeMs = earliest(kase.nextWakeMs(), retryAtMs)
     const seen = kase.state.seq
     const changed = () => nudged || kase.state.seq !== seen || earliest(kase.nextWakeMs(), retryAtMs) !== wakeMs || !kase.isOpen
-    if (wakeMs === undefined) await condition(changed)
+    if (wake) await wake.until(wakeMs, changed)
+    else if (wakeMs === undefined) await condition(changed)
     else await condition(changed, Math.max(1, wakeMs - Date.now()))
     if (kase.isOpen) {
       await exclusively(async () => {
@@ -250,7 +253,9 @@ export async function runCase<C extends CaseCore<S>, S extends CoreState, New ex
     }
     if (workflowInfo().continueAsNewSuggested) {
       await quiesce()
-      const carried: ContinuedCase<S> = { kind: 'continued', state: kase.state, calendar, watches, ...(activities ? { activities } : {}) }
+      const carried: ContinuedCase<S> = {
+        kind: 'continued', state: kase.state, calendar, watches, ...(activities ? { activities } : {}), ...(timers ? { timers } : {}),
+      }
       await continueAsNew<(input: ContinuedCase<S>) => Promise<void>>(carried)
     }
   }

@@ -1,4 +1,5 @@
 import { defineSignal } from '@temporalio/workflow'
+import type { TimerMode } from '../case/contract.ts'
 
 /** A deadline with a life of its own (an opinion, a rectification): a child of its case. */
 export interface DeadlineWatchInput {
@@ -7,6 +8,8 @@ export interface DeadlineWatchInput {
   dueAt: string
   warnAt: string
   warned: boolean
+  /** As its case's: `'kept'`, the watch never cancels a timer (WakeTimers); absent, it replays as recorded. */
+  timers?: TimerMode
 }
 
 /** Child → case: the deadline warned or fell due. */

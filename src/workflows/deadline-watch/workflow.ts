@@ -1,4 +1,5 @@
 import { condition, getExternalWorkflowHandle, setHandler } from '@temporalio/workflow'
+import { WakeTimers } from '../wake-timer.ts'
 import {
   deadlineMovedSignal, deadlineReachedSignal, deadlineSettledSignal, type DeadlineWatchInput,
 } from './contract.ts'
@@ -20,11 +21,13 @@ export async function deadlineWatchWorkflow(input: DeadlineWatchInput): Promise<
     moved = true
   })
   const parent = getExternalWorkflowHandle(input.parentId)
+  const wake = input.timers === 'kept' ? new WakeTimers() : undefined
   while (!settled) {
     moved = false
     const target = Date.parse(warned ? dueAt : warnAt)
-    const interrupted = await condition(() => settled || moved, Math.max(1, target - Date.now()))
-    if (interrupted) continue
+    const interrupted = () => settled || moved
+    const reached = wake ? await wake.until(target, interrupted) : !(await condition(interrupted, Math.max(1, target - Date.now())))
+    if (!reached) continue
     if (!warned) {
       warned = true
       await parent.signal(deadlineReachedSignal, { key: input.key, change: 'warned' })
