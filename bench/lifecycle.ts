@@ -7,8 +7,9 @@
 // baseline, with each action's p50 over a bare Update's.
 // Usage: node --import tsx bench/lifecycle.ts [N] [concurrency]   (defaults 150 and 8)
 // Needs Postgres in DATABASE_URL or TEST_DATABASE_URL; works in a fresh schema it drops at the end.
+import { APPLICATION_QUEUE } from '../src/workflows/application/contract.ts'
 import type { ApplicationAction } from '../src/domain/application/actions.ts'
-import { measure, percentile, report, runSize, summarize, withBenchSystem, type BenchSystem } from './support.ts'
+import { gained, measure, percentile, report, runSize, type Scrape, summarize, withBenchSystem, type BenchSystem } from './support.ts'
 
 const size = runSize({ n: 150, concurrency: 8, warmUp: 10 })
 
@@ -82,6 +83,39 @@ async function fullEscalation(system: BenchSystem, tag: string, i: number): Prom
   }
 }
 
+/**
+ * Where a full case's commands spent their time (issue 13's profile), as means per command over the
+ * API full cases: from the API's command histogram, its Temporal call histogram and the worker's
+ * own metrics (workflow tasks, local activities, task queue waits) between two scrapes.
+ */
+function printBreakdown(before: Scrape, after: Scrape, steps: Map<string, number[]>): void {
+  const commands = [...steps.values()].reduce((n, l) => n + l.length, 0)
+  const perCommand = (seconds: number) => `${((seconds * 1000) / commands).toFixed(1)} ms`
+  const waited = [...steps.values()].flat().reduce((sum, l) => sum + l, 0) / 1000
+  const api = gained(before, after, 'banjian_command_duration_seconds', { kind: 'application', outcome: 'done' })
+  const temporal = gained(before, after, 'banjian_temporal_call_duration_seconds')
+  const workflow = { workflow_type: 'applicationWorkflow' }
+  const tasks = gained(before, after, 'temporal_workflow_task_execution_latency_seconds', workflow)
+  const projection = gained(before, after, 'temporal_local_activity_execution_latency_seconds', { ...workflow, activity_type: 'recordCaseEvents' })
+  const preReview = gained(before, after, 'temporal_local_activity_execution_latency_seconds', { ...workflow, activity_type: 'attachSharedMaterials' })
+  // Labelled by task queue, not workflow type: the applications' queue (src/infra/temporal.ts).
+  const queued = gained(before, after, 'temporal_workflow_task_schedule_to_start_latency_seconds', { task_queue: `bench-${APPLICATION_QUEUE}` })
+  const rows: Array<[string, number, string]> = [
+    ['the caller waited (HTTP over loopback)', waited, `${commands} commands`],
+    ['  the API handled the request', api.seconds, `${api.count} observed`],
+    ['    the API\'s own work: key, parsing, reads, access log, answer', api.seconds - temporal.seconds, 'the two lines above and below apart'],
+    ['    Temporal answered the Update (or Update-with-Start)', temporal.seconds, `${temporal.count} calls`],
+    ['      the worker ran workflow tasks', tasks.seconds, `${(tasks.count / commands).toFixed(2)} tasks per command`],
+    ['        of which the projection into Postgres (local activity)', projection.seconds, `${projection.count} runs`],
+    ['        of which pre-review (local activity, submissions only)', preReview.seconds, `${preReview.count} runs`],
+    ['      workflow tasks waited for the worker (schedule to start)', queued.seconds, ''],
+    ['      the server and the round trips: the rest', temporal.seconds - tasks.seconds - queued.seconds, ''],
+  ]
+  console.log('  where a command\'s time went (mean per command over the API full cases):')
+  const width = Math.max(...rows.map(([label]) => label.length))
+  for (const [label, seconds, note] of rows) console.log(`    ${label.padEnd(width)} ${perCommand(seconds).padStart(9)}  ${note}`)
+}
+
 await withBenchSystem(async (system) => {
   await measure('warm-up', size.warmUp, size.concurrency, async (i) => {
     await fullCase(system, 'warm', i)
@@ -92,7 +126,9 @@ await withBenchSystem(async (system) => {
   })
   const steps = new Map<string, number[]>()
   const complaintSteps = new Map<string, number[]>()
+  const beforeCases = await system.scrape()
   const api = summarize(await measure('API full cases', size.n, size.concurrency, (i) => fullCase(system, 'run', i, steps)))
+  const afterCases = await system.scrape()
   const complaints = summarize(await measure('API full work orders', size.n, size.concurrency, (i) => fullComplaint(system, 'run', i, complaintSteps)))
   const escalations = summarize(await measure('API escalations', size.n, size.concurrency, (i) => fullEscalation(system, 'run', i)))
   const raw = summarize(await measure('bare workflows', size.n, size.concurrency, (i) => system.runBare('run', i)))
@@ -116,6 +152,7 @@ await withBenchSystem(async (system) => {
   const bareUpdateP50 = at(bareUpdateLatencies, 50)
   const actionOverBare = STEPS.map(([action]) => `${action} ${(at(steps.get(action)!, 50) / bareUpdateP50).toFixed(2)}`).join(', ')
   console.log(`  bare Update p50/p95 ms: ${ms(bareUpdateLatencies, 50)}/${ms(bareUpdateLatencies, 95)}; each action's p50 over it: ${actionOverBare}`)
+  printBreakdown(beforeCases, afterCases, steps)
   report('lifecycle (escalations)', size, [
     ['API escalations', 'file → accept → assign → respond → feedback → close', escalations],
     ['bare workflows', 'client start + result', raw],

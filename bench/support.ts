@@ -92,8 +92,31 @@ export function report(title: string, size: RunSize, lines: Array<[name: string,
 
 export interface Answer { status: number; body: any; text: string }
 
+/** Histogram sums and counts of one Prometheus scrape, by series (`name{labels}`). */
+export type Scrape = Map<string, number>
+
+/** The `_sum` and `_count` series of a Prometheus text exposition. */
+export function parseScrape(text: string): Scrape {
+  const series: Scrape = new Map()
+  for (const m of text.matchAll(/^([a-z_:][a-z0-9_:]*(?:_sum|_count))(\{[^}]*\})? ([0-9.eE+-]+)$/gm)) series.set(`${m[1]}${m[2] ?? ''}`, Number(m[3]))
+  return series
+}
+
+/**
+ * What a histogram gained between two scrapes, over the series whose labels include every one of
+ * `labels`: the seconds observed and how many observations.
+ */
+export function gained(before: Scrape, after: Scrape, name: string, labels: Record<string, string> = {}): { seconds: number; count: number } {
+  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`)
+  const total = (scrape: Scrape, suffix: string) => [...scrape].filter(([series]) => series.startsWith(`${name}${suffix}`)
+    && /^[{]|^$/.test(series.slice(name.length + suffix.length)) && wanted.every((l) => series.includes(l))).reduce((sum, [, v]) => sum + v, 0)
+  return { seconds: total(after, '_sum') - total(before, '_sum'), count: total(after, '_count') - total(before, '_count') }
+}
+
 export interface BenchSystem {
   client: Client
+  /** One scrape of the API's /metrics and of the worker's Prometheus exporter together. */
+  scrape(): Promise<Scrape>
   keys: { window: string; department: string }
   /** One request to the API over its loopback socket. */
   http(key: string, method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Answer>
@@ -130,7 +153,12 @@ export async function withBenchSystem(work: (system: BenchSystem) => Promise<voi
   const config = parseConfig()
   const databaseUrl = config.DATABASE_URL ?? process.env.TEST_DATABASE_URL
   if (!databaseUrl) throw new Error('set DATABASE_URL or TEST_DATABASE_URL to a Postgres the benchmark may create a schema in')
-  Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [] })
+  // The SDK's own metrics, scraped for the time breakdown of a command (bench/lifecycle).
+  const workerMetricsAddress = `127.0.0.1:${await freePort()}`
+  Runtime.install({
+    logger: new DefaultLogger('ERROR'), shutdownSignals: [],
+    telemetryOptions: { metrics: { prometheus: { bindAddress: workerMetricsAddress, unitSuffix: true, useSecondsForDurations: true } } },
+  })
 
   const cleanups: Array<() => Promise<unknown>> = []
   try {
@@ -179,8 +207,10 @@ export async function withBenchSystem(work: (system: BenchSystem) => Promise<voi
     await expect(200, ADMIN_KEY, 'POST', `/v1/service-items/${ITEM_CODE}/publish`)
     const keys = { window: await key('gz-center', 'window'), department: await key('gz-amr', 'department') }
 
+    const text = async (address: string) => (await fetch(address)).text()
     await work({
       client, keys, http, expect,
+      scrape: async () => parseScrape(`${await text(`${url!}/metrics`)}\n${await text(`http://${workerMetricsAddress}/metrics`)}`),
       submit: (tag, i) => expect(201, keys.window, 'POST', '/v1/applications', {
         serviceItemCode: ITEM_CODE, channel: 'window',
         applicant: { type: 'person', name: `申请人${i}`, idNumber: `44010619900101${String(i).padStart(4, '0')}` },

@@ -14,7 +14,7 @@ import { createCursors, type Cursors } from './cursor.ts'
 import { BODY_LIMIT_BYTES, parseJsonBodies } from './json-body.ts'
 import { startUnpropagatedCalendarVersions } from '../infra/calendar-propagation.ts'
 import { resumeUnfinishedCampaigns } from '../infra/campaigns.ts'
-import type { CaseGateway } from './case-gateway.ts'
+import { type CaseGateway, timedGateway } from './case-gateway.ts'
 import { type Command, commandOutcome, createMetrics } from './metrics.ts'
 import { documentProblemMediaType, HttpProblem, problem } from './problem.ts'
 import { applicationRoutes } from './routes/applications.ts'
@@ -88,13 +88,15 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   }).withTypeProvider<TypeBoxTypeProvider>()
   app.setValidatorCompiler(validatorCompiler)
   parseJsonBodies(app)
-  app.decorate('deps', deps)
+  const metrics = createMetrics()
+  // Every call to Temporal timed (metrics.ts): a command's time splits into Temporal's and the API's own.
+  app.decorate('deps', { ...deps, gateway: timedGateway(deps.gateway, metrics.temporalCallDuration) })
   app.decorate('cases', createCaseReads(deps.database.db, deps.database.personal))
   app.decorate('organizations', createOrganizationReads(deps.database.db))
   app.decorate('calendar', createCalendarSource(deps.database.db))
   app.decorate('keys', createKeyLookup(deps.database))
   app.addHook('onClose', () => app.keys.close())
-  app.decorate('metrics', createMetrics())
+  app.decorate('metrics', metrics)
   app.decorate('show', createShowing(deps.database.db))
   // Every API process on this database signs and checks list cursors with the same secret.
   app.decorate('cursors', createCursors(await sharedSecret(deps.database.db, 'cursor')))

@@ -3,6 +3,7 @@ import {
   WorkflowUpdateFailedError,
 } from '@temporalio/client'
 import { ApplicationFailure } from '@temporalio/common'
+import type { Histogram } from 'prom-client'
 import type { CaseCommand } from '../domain/case/action.ts'
 import type { CaseView } from '../domain/case-view.ts'
 import type { Actor } from '../domain/roles.ts'
@@ -37,6 +38,27 @@ export interface CaseGateway {
   /** Creates the monthly report's schedule unless it exists (src/infra/report-schedule.ts). */
   ensureReportSchedule(): Promise<'created' | 'exists'>
   ping(): Promise<void>
+}
+
+/** The gateway with each call's duration observed under its name, whether it answered or threw. */
+export function timedGateway(gateway: CaseGateway, duration: Histogram<'call'>): CaseGateway {
+  const timed = <A extends unknown[], R>(call: keyof CaseGateway, run: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
+    const end = duration.startTimer({ call })
+    try {
+      return await run(...args)
+    } finally {
+      end()
+    }
+  }
+  return {
+    startCase: timed('startCase', gateway.startCase.bind(gateway)) as CaseGateway['startCase'],
+    act: timed('act', gateway.act.bind(gateway)),
+    startCampaign: timed('startCampaign', gateway.startCampaign.bind(gateway)),
+    nudge: timed('nudge', gateway.nudge.bind(gateway)),
+    propagateCalendar: timed('propagateCalendar', gateway.propagateCalendar.bind(gateway)),
+    ensureReportSchedule: timed('ensureReportSchedule', gateway.ensureReportSchedule.bind(gateway)),
+    ping: timed('ping', gateway.ping.bind(gateway)),
+  }
 }
 
 /** For an app that must never reach Temporal (read benchmarks, tests of reads): every call fails, saying `why`. */

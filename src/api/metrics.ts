@@ -46,6 +46,13 @@ export function createMetrics() {
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     }),
+    temporalCallDuration: new Histogram({
+      name: 'banjian_temporal_call_duration_seconds',
+      help: 'Time the API waits for Temporal, by gateway call (startCase: Update-with-Start; act: an Update), including the workflow task that answers',
+      labelNames: ['call'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
     actionsTaken: new Counter({
       name: 'banjian_case_actions_total',
       help: 'Case actions by name and outcome',

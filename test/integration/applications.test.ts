@@ -248,6 +248,22 @@ describe('GET /metrics', () => {
     })
   })
 
+  it('times each call to Temporal apart, so that a command\'s time splits into Temporal\'s and the API\'s own', async () => {
+    const calls = async () => {
+      const text = (await sys.app.inject({ method: 'GET', url: '/metrics' })).body
+      const count = (call: string) => Number(new RegExp(`^banjian_temporal_call_duration_seconds_count\\{call="${call}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0)
+      return { startCase: count('startCase'), act: count('act') }
+    }
+    const before = await calls()
+    const id = ((await submit()).body as CaseView).id
+    expect((await call(sys.app, dir.departmentKey, 'POST', `/v1/cases/${id}/actions`, { action: 'accept' })).status).toBe(200)
+    // Refused by the workflow's validator: Temporal was asked, and the call is timed all the same.
+    expect((await call(sys.app, dir.departmentKey, 'POST', `/v1/cases/${id}/actions`, { action: 'accept' })).status).toBe(409)
+    // Refused at the edge: Temporal is never asked.
+    expect((await call(sys.app, dir.departmentKey, 'POST', `/v1/cases/${id}/actions`, { action: 'no-such-action' })).status).toBe(400)
+    expect(await calls()).toEqual({ startCase: before.startCase + 1, act: before.act + 2 })
+  })
+
   it('gauges open, warned and overdue cases by kind and handling organisation from the read side', async () => {
     const gauge = async (name: string) => Number(new RegExp(`^${name}\\{kind="application",organization="gz-amr"\\} (\\d+)$`, 'm')
       .exec((await sys.app.inject({ method: 'GET', url: '/metrics' })).body)?.[1] ?? 0)
