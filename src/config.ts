@@ -51,6 +51,11 @@ export const ConfigSchema = Type.Object({
    * port, since the SDK's exporter runs in the worker's native core, not in the API's HTTP server.
    */
   BANJIAN_WORKER_METRICS_ADDRESS: Type.Optional(Type.String({ pattern: '^[^\\s:]+:[0-9]{1,5}$' })),
+  /**
+   * Requests a minute each API key may make under /v1, per API process (429 `rate_limited` past
+   * it, with Retry-After); 0 turns the limit off.
+   */
+  BANJIAN_RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 6000, minimum: 0 }),
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   TEMPORAL_ADDRESS: Type.Optional(Type.String({ minLength: 1 })),
   TEMPORAL_NAMESPACE: Type.Optional(Type.String({ minLength: 1 })),

@@ -164,7 +164,7 @@ export async function assemble(config: Config, overrides: AssembleOverrides = {}
     if (role !== 'worker') {
       const codec = keyring ? { codec: new PayloadEncryption(keyring), corsOrigins: codecCorsOrigins(config) } : undefined
       const built = await buildApp({ database, gateway: createCaseGateway(client, queues), ...(codec ? { codec } : {}) },
-        overrides.logger === false ? {} : { logger: log })
+        { ...(overrides.logger === false ? {} : { logger: log }), rateLimitPerMinute: config.BANJIAN_RATE_LIMIT_PER_MINUTE })
       app = built
       stack.push({ name: 'http api', stop: () => built.close() })
       const listen = overrides.listen ?? { host: config.BANJIAN_HOST, port: config.BANJIAN_PORT }

@@ -1,3 +1,4 @@
+import rateLimit from '@fastify/rate-limit'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
@@ -74,6 +75,27 @@ export type App = FastifyInstance<any, any, any, any, TypeBoxTypeProvider>
 /** The HTTP API as a Fastify instance, not yet listening (tests `inject` into it). */
 export interface AppOptions {
   logger?: FastifyBaseLogger
+  /** Requests a minute each API key may make under /v1 (BANJIAN_RATE_LIMIT_PER_MINUTE); 0 or absent: no limit. */
+  rateLimitPerMinute?: number
+}
+
+/**
+ * Per-key rate limits (@fastify/rate-limit): each API key may make `perMinute` requests under /v1
+ * in a minute, counted from its first; past that 429 `rate_limited` with Retry-After, the seconds
+ * until the count starts again. Counted after authentication, so a key is counted as itself
+ * whichever address it calls from; a request without a key by its address. Health checks, metrics
+ * and the docs are never limited. The count is per API process: behind a gateway that spreads
+ * requests over N processes, a key may make up to N × perMinute.
+ */
+async function limitRate(app: App, perMinute: number): Promise<void> {
+  await app.register(rateLimit, {
+    max: perMinute,
+    timeWindow: 60_000,
+    allowList: (request) => !request.url.startsWith('/v1/'),
+    keyGenerator: (request) => request.principal ? `key:${request.principal.keyId}` : `address:${request.ip}`,
+    errorResponseBuilder: (_request, context) =>
+      problem('rate_limited', `this API key may make ${context.max} requests a minute; try again in ${context.after}`),
+  })
 }
 
 export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise<App> {
@@ -137,6 +159,8 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
       )
     }
   })
+
+  if (options.rateLimitPerMinute) await limitRate(app, options.rateLimitPerMinute)
 
   await app.register(swagger, {
     openapi: {

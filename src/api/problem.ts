@@ -11,6 +11,7 @@ export const PROBLEMS = {
   idempotency_conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  rate_limited: 429,
   headers_too_large: 431,
   not_ready: 503,
   internal: 500,
@@ -29,6 +30,7 @@ const TITLES: Record<ProblemCode, string> = {
   request_timeout: 'Request not received in time',
   payload_too_large: 'Request body too large',
   unsupported_media_type: 'Unsupported media type',
+  rate_limited: 'Too many requests',
   headers_too_large: 'Request line and headers too large',
   not_ready: 'Service not ready',
   internal: 'Internal error',
@@ -76,6 +78,7 @@ export const commonErrorResponses = {
   400: ProblemDetails,
   401: ProblemDetails,
   403: ProblemDetails,
+  429: ProblemDetails,
 } as const
 
 /**

@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client'
 import { DefaultLogger, Runtime } from '@temporalio/worker'
 import { randomBytes } from 'node:crypto'
 import { inject } from 'vitest'
-import { buildApp, type App } from '../../src/api/app.ts'
+import { buildApp, type App, type AppOptions } from '../../src/api/app.ts'
 import { refusingGateway } from '../../src/api/case-gateway.ts'
 import { parseConfig } from '../../src/config.ts'
 import { openScratchDatabase, type ScratchDatabase } from '../../src/db/prepare.ts'
@@ -39,9 +39,9 @@ export function createTestDatabase(): Promise<TestDatabase> {
 }
 
 /** The API on a fresh schema, with a gateway that refuses every Temporal call (`why` says so). */
-export async function startAppWithoutTemporal(why: string): Promise<{ app: App; db: TestDatabase; stop(): Promise<void> }> {
+export async function startAppWithoutTemporal(why: string, options: AppOptions = {}): Promise<{ app: App; db: TestDatabase; stop(): Promise<void> }> {
   const db = await createTestDatabase()
-  const app = await buildApp({ database: db.database, gateway: refusingGateway(why) })
+  const app = await buildApp({ database: db.database, gateway: refusingGateway(why) }, options)
   await app.ready()
   return {
     app,
