@@ -4,6 +4,7 @@
 import { type Client, WithStartWorkflowOperation } from '@temporalio/client'
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker'
 import cliProgress from 'cli-progress'
+import { pino } from 'pino'
 import { randomBytes } from 'node:crypto'
 import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
@@ -165,7 +166,8 @@ export async function withBenchSystem(work: (system: BenchSystem) => Promise<voi
     const scratch = await openScratchDatabase({ url: databaseUrl, schemaName: `bench_${randomBytes(5).toString('hex')}`, adminKey: ADMIN_KEY })
     cleanups.push(scratch.drop)
     const system = await assemble(config, {
-      logger: false, pathVar: process.env.PATH, database: scratch.database,
+      // Errors only, on stderr: a 500 in a run says why (it once took a reproduction to learn).
+      logger: pino({ level: 'error' }, process.stderr), pathVar: process.env.PATH, database: scratch.database,
       temporal: { devServer: { port: await freePort(), namespace: 'bench', retentionDays: 1 } },
       taskQueuePrefix: 'bench', listen: { host: '127.0.0.1', port: 0 }, archive: false,
     })

@@ -1,6 +1,7 @@
 import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common'
 // A CommonJS module whose exports Node's ESM loader cannot list: its default export is the namespace.
 import proto from '@temporalio/proto'
+import { fileURLToPath } from 'node:url'
 import { DataKeyError, type Keyring } from './data-keys.ts'
 
 /** The metadata Temporal's own encryption samples use, so other SDKs' tooling recognises it. */
@@ -57,5 +58,12 @@ export class PayloadEncryption implements PayloadCodec {
  * plaintext, only for recording the fixture histories that replay tests read.
  */
 export function dataConverterFor(keyring: Keyring | undefined): DataConverter {
-  return { payloadCodecs: keyring ? [new PayloadEncryption(keyring)] : [] }
+  return keyring ? { payloadCodecs: [new PayloadEncryption(keyring)], failureConverterPath: FAILURE_CONVERTER_PATH } : {}
 }
+
+/**
+ * Failures with their message and stack trace encoded as a payload (failure-converter.cjs), which
+ * the codec then encrypts. The workflow bundle is built with it too (workflowBundleOptions):
+ * refusals and failures raised in the sandbox are converted there.
+ */
+export const FAILURE_CONVERTER_PATH = fileURLToPath(new URL('./failure-converter.cjs', import.meta.url))

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { FAILURE_CONVERTER_PATH } from './payload-encryption.ts'
 import { createActivities, type ActivityDeps } from '../activities/index.ts'
 import { APPLICATION_QUEUE } from '../workflows/application/contract.ts'
 import { CALENDAR_QUEUE } from '../workflows/calendar-propagation/contract.ts'
@@ -36,6 +37,8 @@ export function workflowBundleOptions(logger?: Logger): BundleOptions {
   if (!existsSync(TYPEBOX_METRICS)) throw new Error(`TypeBox's counters are not at ${TYPEBOX_METRICS}: see src/workflows/typebox-metrics.ts`)
   return {
     workflowsPath: WORKFLOWS_PATH,
+    // Its messages encoded for the codec to encrypt, as the worker's and the client's are.
+    failureConverterPath: FAILURE_CONVERTER_PATH,
     preloadModules: SHARED_WORKFLOW_MODULES,
     webpackConfigHook: (config) => ({
       ...config,

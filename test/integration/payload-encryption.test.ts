@@ -1,11 +1,14 @@
-import { Client } from '@temporalio/client'
+import { Client, WorkflowFailedError } from '@temporalio/client'
+import { ApplicationFailure } from '@temporalio/common'
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js'
 import { randomInt } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { CaseView } from '../../src/domain/case-view.ts'
 import { viewQuery } from '../../src/workflows/application/contract.ts'
+import { CURRENT_RUN } from '../../src/workflows/case/contract.ts'
 import { applicationBody, auth, call, type Directory, seedDirectory } from '../support/fixtures.ts'
 import { ADMIN_KEY, startTestSystem, type TestSystem } from '../support/system.ts'
+import { newApplication } from '../support/time-skipping.ts'
 
 let sys: TestSystem
 let dir: Directory
@@ -165,5 +168,34 @@ describe('personal data in Temporal', () => {
       expect(elsewhere.statusCode).toBe(200)
       expect(elsewhere.headers['access-control-allow-origin']).toBeUndefined()
     })
+  })
+})
+
+describe('failures in Temporal', () => {
+  it('carry their message and stack encrypted: raw, a refused submission\'s failure says only "Encoded failure"; through the codec, its own words', async () => {
+    const caseId = `A-refused-${digits(8)}`
+    // Text Postgres cannot store: the workflow refuses it in its first task, and the run fails with the refusal.
+    const input = newApplication(caseId, {
+      submission: { ...newApplication(caseId).submission, applicant: { type: 'person', name: '李\u0000四', idNumber } },
+    })
+    const handle = await sys.client.workflow.start('applicationWorkflow', {
+      workflowId: caseId, taskQueue: sys.queues.applications, args: [{ ...input, ...CURRENT_RUN }],
+    })
+    const failed = await handle.result().then(() => undefined, (err: unknown) => err)
+    expect(failed).toBeInstanceOf(WorkflowFailedError)
+    const cause = (failed as WorkflowFailedError).cause
+    expect(cause).toBeInstanceOf(ApplicationFailure)
+    expect(cause).toMatchObject({ type: 'validation_failed' })
+    const message = cause!.message
+    expect(message).not.toBe('Encoded failure')
+    expect(message.length).toBeGreaterThan(20)
+
+    const stored = historyToJSON(await raw.workflow.getHandle(caseId).fetchHistory())
+    const failure = (JSON.parse(stored) as { events: Array<Record<string, any>> }).events
+      .find((e) => e.workflowExecutionFailedEventAttributes)!.workflowExecutionFailedEventAttributes.failure
+    expect(failure.message).toBe('Encoded failure')
+    expect(Buffer.from(failure.encodedAttributes.metadata.encoding, 'base64').toString()).toBe('binary/encrypted')
+    expect(stored).not.toContain(message)
+    expect(textsIn(JSON.parse(stored)).filter((t) => t.includes(message))).toEqual([])
   })
 })
