@@ -165,7 +165,7 @@ export async function withBenchSystem(work: (system: BenchSystem) => Promise<voi
   try {
     const scratch = await openScratchDatabase({ url: databaseUrl, schemaName: `bench_${randomBytes(5).toString('hex')}`, adminKey: ADMIN_KEY })
     cleanups.push(scratch.drop)
-    const system = await assemble(config, {
+    const system = await assemble({ ...config, BANJIAN_SHUTDOWN_GRACE_SECONDS: 0 }, {
       // Errors only, on stderr: a 500 in a run says why (it once took a reproduction to learn).
       logger: pino({ level: 'error' }, process.stderr), pathVar: process.env.PATH, database: scratch.database,
       temporal: { devServer: { port: await freePort(), namespace: 'bench', retentionDays: 1 } },

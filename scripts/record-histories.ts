@@ -410,7 +410,7 @@ async function main(): Promise<void> {
   const groups = GROUPS.filter((g) => g.names.some((name) => wanted.has(name)))
   if (groups.length === 0) return
 
-  const config = parseConfig()
+  const config = { ...parseConfig(), BANJIAN_SHUTDOWN_GRACE_SECONDS: 0 }
   const databaseUrl = config.DATABASE_URL ?? process.env.TEST_DATABASE_URL
   if (!databaseUrl) throw new Error('set DATABASE_URL or TEST_DATABASE_URL to a Postgres this script may create a schema in')
   Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] })

@@ -56,6 +56,11 @@ export const ConfigSchema = Type.Object({
    * it, with Retry-After); 0 turns the limit off.
    */
   BANJIAN_RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 6000, minimum: 0 }),
+  /**
+   * At shutdown (SIGTERM), how long `/readyz` answers 503 while the API still serves, so that a load
+   * balancer's probe takes the process out of rotation before it stops accepting connections.
+   */
+  BANJIAN_SHUTDOWN_GRACE_SECONDS: Type.Integer({ default: 5, minimum: 0, maximum: 300 }),
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   TEMPORAL_ADDRESS: Type.Optional(Type.String({ minLength: 1 })),
   TEMPORAL_NAMESPACE: Type.Optional(Type.String({ minLength: 1 })),

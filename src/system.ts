@@ -4,7 +4,7 @@ import { type NativeConnection, Runtime, type RuntimeOptions, type Worker, type 
 import { join, resolve } from 'node:path'
 import pino, { type Logger } from 'pino'
 import { createLoggingSender, type NotificationSender, startNotificationDispatcher } from './activities/notifications.ts'
-import { buildApp, type App } from './api/app.ts'
+import { buildApp, drainAndClose, type App } from './api/app.ts'
 import { createCaseGateway } from './api/case-gateway.ts'
 import { startArchiveLoop } from './audit/history-archive.ts'
 import { codecCorsOrigins, type Config, ConfigError, usesExternalTemporal } from './config.ts'
@@ -166,7 +166,7 @@ export async function assemble(config: Config, overrides: AssembleOverrides = {}
       const built = await buildApp({ database, gateway: createCaseGateway(client, queues), ...(codec ? { codec } : {}) },
         { ...(overrides.logger === false ? {} : { logger: log }), rateLimitPerMinute: config.BANJIAN_RATE_LIMIT_PER_MINUTE })
       app = built
-      stack.push({ name: 'http api', stop: () => built.close() })
+      stack.push({ name: 'http api', stop: () => drainAndClose(built, config.BANJIAN_SHUTDOWN_GRACE_SECONDS * 1000) })
       const listen = overrides.listen ?? { host: config.BANJIAN_HOST, port: config.BANJIAN_PORT }
       if (listen) {
         url = await built.listen(listen)

@@ -51,6 +51,8 @@ export interface AppDeps {
 declare module 'fastify' {
   interface FastifyInstance {
     deps: AppDeps
+    /** Set once shutdown has begun (drainAndClose): readiness answers 503 while requests still run. */
+    draining: boolean
     cases: ReturnType<typeof createCaseReads>
     organizations: ReturnType<typeof createOrganizationReads>
     calendar: ReturnType<typeof createCalendarSource>
@@ -98,6 +100,17 @@ async function limitRate(app: App, perMinute: number): Promise<void> {
   })
 }
 
+/**
+ * Stops the API as a load balancer needs: readiness turns 503 at once while everything else is
+ * still served for `graceMs` (the balancer's next probe takes the process out of rotation), then
+ * the server stops accepting connections and closes once the requests in flight have answered.
+ */
+export async function drainAndClose(app: App, graceMs: number): Promise<void> {
+  app.draining = true
+  if (graceMs > 0) await new Promise((resolve) => setTimeout(resolve, graceMs))
+  await app.close()
+}
+
 export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise<App> {
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
@@ -113,6 +126,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   const metrics = createMetrics()
   // Every call to Temporal timed (metrics.ts): a command's time splits into Temporal's and the API's own.
   app.decorate('deps', { ...deps, gateway: timedGateway(deps.gateway, metrics.temporalCallDuration) })
+  app.decorate('draining', false)
   app.decorate('cases', createCaseReads(deps.database.db, deps.database.personal))
   app.decorate('organizations', createOrganizationReads(deps.database.db))
   app.decorate('calendar', createCalendarSource(deps.database.db))

@@ -20,6 +20,8 @@ const databaseName = `e2e_${randomBytes(5).toString('hex')}`
 let adminUrl: string
 let dataDir: string
 let env: Record<string, string>
+/** How long /readyz answers 503 at SIGTERM while the API still serves. */
+const SHUTDOWN_GRACE_SECONDS = 2
 let baseUrl: string
 let temporalPort: number
 let workerMetricsUrl: string
@@ -160,6 +162,8 @@ beforeAll(async () => {
     BANJIAN_ADMIN_KEY: ADMIN_KEY,
     BANJIAN_TEMPORAL_CLI: inject('temporalCliPath'),
     BANJIAN_WORKER_METRICS_ADDRESS: `127.0.0.1:${workerMetricsPort}`,
+    // Long enough to see readiness go red at SIGTERM while the API still answers.
+    BANJIAN_SHUTDOWN_GRACE_SECONDS: String(SHUTDOWN_GRACE_SECONDS),
     LOG_LEVEL: 'info',
   }
   banjian = startBanjian()
@@ -317,11 +321,18 @@ describe('banjian started as a user starts it', () => {
     expect(api.text).toMatch(/^banjian_command_duration_seconds_count\{command="accept",kind="application",outcome="done"\} [1-9]/m)
   })
 
-  it('exits 0 within 20 s of SIGTERM and leaves no Temporal dev server behind', async () => {
+  it('at SIGTERM turns /readyz 503 at once while still serving, then exits 0 within 20 s, leaving no Temporal dev server behind', async () => {
     const b = banjian!
     const pid = b.child.pid!
+    expect((await http(undefined, 'GET', '/readyz')).status).toBe(200)
     const started = Date.now()
     b.child.kill('SIGTERM')
+    // Out of a load balancer's rotation within the grace; the process still answers meanwhile.
+    let ready = await http(undefined, 'GET', '/readyz')
+    while (ready.status === 200 && Date.now() - started < 1_000) ready = await http(undefined, 'GET', '/readyz')
+    expect(ready).toMatchObject({ status: 503, body: { code: 'not_ready', detail: expect.stringMatching(/shutting down/) } })
+    expect(Date.now() - started).toBeLessThan(SHUTDOWN_GRACE_SECONDS * 1000)
+    expect((await http(ADMIN_KEY, 'GET', '/v1/organizations')).status).toBe(200)
     const outcome = await Promise.race([b.exited, sleep(25_000).then(() => 'timeout' as const)])
     const tookMs = Date.now() - started
     // Soft, so one run reports every way the shutdown went wrong.

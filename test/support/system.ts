@@ -91,7 +91,8 @@ export async function startTestSystem(options: TestSystemOptions = {}): Promise<
   const db = await createTestDatabase()
   try {
     if (options.calendarPublishedThrough !== undefined) await pinCalendarThrough(db, options.calendarPublishedThrough)
-    const system = await assemble(parseConfig({}), {
+    // Stopped at once: no load balancer waits on a test's readiness.
+    const system = await assemble(parseConfig({ BANJIAN_SHUTDOWN_GRACE_SECONDS: '0' }), {
       logger: false, database: db.database, temporal: testTarget(), taskQueuePrefix: uniqueName('q'),
       workflowBundle: { codePath: inject('workflowBundlePath') }, listen: false, archive: false, dataKeys: testKeyring,
       ...(options.notifications !== undefined ? { notifications: options.notifications } : {}),

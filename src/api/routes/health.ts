@@ -35,6 +35,8 @@ export async function healthRoutes(app: App): Promise<void> {
   app.get('/healthz', { config: keyless, schema: { tags: ['operations'], operationId: 'checkLiveness', summary: 'Whether the process is up', security: [] } }, async () => ({ status: 'ok' }))
 
   app.get('/readyz', { config: keyless, schema: { tags: ['operations'], operationId: 'checkReadiness', summary: 'Whether Postgres and Temporal are reachable', security: [] } }, async () => {
+    // Shutdown has begun: out of rotation now, though this process still answers what it gets.
+    if (app.draining) throw problem('not_ready', 'shutting down: this process takes no new work')
     const [postgres, temporal] = await Promise.all([
       reachable(() => app.deps.database.pool.query('SELECT 1')),
       reachable(() => app.deps.gateway.ping()),
