@@ -16,6 +16,7 @@ import { BODY_LIMIT_BYTES, parseJsonBodies } from './json-body.ts'
 import { startUnpropagatedCalendarVersions } from '../infra/calendar-propagation.ts'
 import { resumeUnfinishedCampaigns } from '../infra/campaigns.ts'
 import { type CaseGateway, timedGateway } from './case-gateway.ts'
+import { docsPolicy, withPageHeaders } from './security-headers.ts'
 import { type Command, commandOutcome, createMetrics } from './metrics.ts'
 import { documentProblemMediaType, HttpProblem, problem } from './problem.ts'
 import { applicationRoutes } from './routes/applications.ts'
@@ -185,7 +186,17 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
     },
     transformObject: (document) => documentProblemMediaType('openapiObject' in document ? document.openapiObject : document.swaggerObject),
   })
-  await app.register(swaggerUi, { routePrefix: '/docs' })
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: true,
+    transformStaticCSP: docsPolicy,
+    uiHooks: {
+      onRequest: (_request, reply, done) => {
+        withPageHeaders(reply)
+        done()
+      },
+    },
+  })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 
   // A calendar version whose propagation its publisher could not start is started now, and so is

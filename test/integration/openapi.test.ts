@@ -136,3 +136,24 @@ describe('the OpenAPI document', () => {
     }
   }, 60_000) // about 10 s alone; room for a loaded machine
 })
+
+describe('the docs page (/docs)', () => {
+  it('is served with security headers: a policy that allows only its own scripts, never framed, nothing upgraded to https the quick start lacks', async () => {
+    const page = await app.inject({ method: 'GET', url: '/docs' })
+    expect(page.statusCode).toBe(200)
+    expect(page.headers['content-type']).toMatch(/^text\/html/)
+    const policy = String(page.headers['content-security-policy'])
+    expect(policy).toMatch(/default-src 'self'/)
+    expect(policy).toMatch(/script-src 'self'/)
+    expect(policy).toMatch(/object-src 'none'/)
+    expect(policy).toMatch(/frame-ancestors 'none'/)
+    expect(policy).not.toMatch(/upgrade-insecure-requests/)
+    expect(page.headers).toMatchObject({ 'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY', 'referrer-policy': 'no-referrer' })
+    // Its scripts are its own files, which the policy allows ('self'): none inline.
+    expect(page.body).not.toMatch(/<script>(?!\s*<\/script>)/)
+    for (const url of ['/docs', '/docs/static/swagger-initializer.js']) {
+      const response = await app.inject({ method: 'GET', url })
+      expect(response.headers['x-frame-options'], url).toBe('DENY')
+    }
+  })
+})

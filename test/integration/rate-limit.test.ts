@@ -22,7 +22,12 @@ describe('per-key rate limits', () => {
     })
     expect(created.statusCode).toBe(201)
     const other = created.json<{ key: string }>().key
-    for (let i = 1; i < PER_MINUTE; i++) expect((await get('/v1/organizations', ADMIN_KEY)).statusCode).toBe(200)
+    // Each answer says how many requests the key has left in the minute.
+    for (let i = 1; i < PER_MINUTE; i++) {
+      const answer = await get('/v1/organizations', ADMIN_KEY)
+      expect(answer.statusCode).toBe(200)
+      expect(answer.headers).toMatchObject({ 'x-ratelimit-limit': String(PER_MINUTE), 'x-ratelimit-remaining': String(PER_MINUTE - 1 - i) })
+    }
     const refused = await get('/v1/organizations', ADMIN_KEY)
     expect(refused.statusCode).toBe(429)
     expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/)

@@ -9,6 +9,7 @@ import { allow, principalOf } from '../auth.ts'
 import { createOnce } from '../idempotency.ts'
 import { commonErrorResponses, problem, ProblemDetails } from '../problem.ts'
 import { IdempotencyHeaders, INT4_MAX } from '../schemas/common.ts'
+import { withPageHeaders } from '../security-headers.ts'
 import { SummaryFigures } from './supervision-summary.ts'
 
 // The monthly report to the government (API.md "Supervision and reporting"): produced by the
@@ -38,11 +39,8 @@ const PRODUCERS: readonly Role[] = ['admin', 'supervisor']
 
 /** A printable page is the API's own HTML: it loads nothing and may not be framed. */
 function sendHtml(reply: FastifyReply, page: string) {
-  return reply.type('text/html; charset=utf-8')
+  return withPageHeaders(reply.type('text/html; charset=utf-8'))
     .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
-    .header('x-content-type-options', 'nosniff')
-    .header('x-frame-options', 'DENY')
-    .header('referrer-policy', 'no-referrer')
     .send(page)
 }
 
