@@ -10,9 +10,20 @@ import { applyMigrations } from './migrate.ts'
  */
 export async function prepareSchema(database: Database, options: { schemaName?: string; adminKey?: string | undefined } = {})
   : Promise<{ generatedKey?: string }> {
-  await applyMigrations(database, options.schemaName)
-  await seedOfficialCalendar(database.db)
-  return bootstrapAccess(database.db, options.adminKey)
+  // Processes started together (two APIs and two workers on one database) prepare it one after
+  // the other: the first migrates and seeds, the others find it done. A session lock on a
+  // connection of its own, held while the pool's connections do the work.
+  const lock = await database.pool.connect()
+  const key = `banjian:prepare:${options.schemaName ?? 'public'}`
+  try {
+    await lock.query('SELECT pg_advisory_lock(hashtext($1))', [key])
+    await applyMigrations(database, options.schemaName)
+    await seedOfficialCalendar(database.db)
+    return await bootstrapAccess(database.db, options.adminKey)
+  } finally {
+    await lock.query('SELECT pg_advisory_unlock(hashtext($1))', [key]).catch(() => undefined)
+    lock.release()
+  }
 }
 
 export interface ScratchDatabase {

@@ -1,16 +1,14 @@
 import type { Client } from '@temporalio/client'
 import { temporal } from '@temporalio/proto'
-import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { PROJECT_ROOT } from '../../src/infra/temporal-binaries.ts'
 import { connectClient, taskQueues } from '../../src/infra/temporal.ts'
 import { freePort } from '../../src/infra/ports.ts'
+import { type Banjian, freshDatabase, http, kill, startBanjian, userEnvironment, withAdmin } from '../support/processes.ts'
 import { TEST_DATA_KEYS, testDataConverter } from '../support/system.ts'
 
 // Issue 11's crash test: a 10,000-beneficiary campaign, the worker process killed (SIGKILL) in the
@@ -38,8 +36,7 @@ const prefix = `kamp${randomBytes(4).toString('hex')}`
  * started and this database without them.
  */
 const POLICY = `WENGANG-${randomBytes(4).toString('hex')}`
-const databaseName = `campaign_${randomBytes(5).toString('hex')}`
-let adminUrl: string
+let database: { url: string; drop(): Promise<void> } | undefined
 let databaseUrl: string
 let dataDir: string
 let env: Record<string, string>
@@ -48,54 +45,9 @@ let api: Banjian | undefined
 let worker: Banjian | undefined
 let client: Client | undefined
 
-interface Banjian {
-  child: ChildProcess
-  exited: Promise<unknown>
-  output: () => string
-}
-
-function startBanjian(role: 'api' | 'worker'): Banjian {
-  const child = spawn(process.execPath, ['bin/banjian.js', 'start', '--role', role], {
-    cwd: PROJECT_ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-20_000)
-  }
-  child.stdout?.on('data', keep)
-  child.stderr?.on('data', keep)
-  return { child, exited: new Promise((resolve) => child.once('exit', resolve)), output: () => output }
-}
-
-async function kill(b: Banjian | undefined): Promise<void> {
-  if (!b?.child.pid || b.child.exitCode !== null) return
-  try {
-    process.kill(-b.child.pid, 'SIGKILL')
-  } catch {
-    return
-  }
-  await b.exited
-}
-
-async function http(key: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(`${baseUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-  })
-  const text = await response.text()
-  return { status: response.status, body: text ? JSON.parse(text) : undefined }
-}
-
-async function withDb<T>(url: string, work: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: url })
-  await c.connect()
-  try {
-    return await work(c)
-  } finally {
-    await c.end()
-  }
-}
+const startAs = (role: 'api' | 'worker') => startBanjian(env, ['--role', role])
+const call = (key: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+  http(baseUrl, key, method, path, body, headers)
 
 async function until<T>(
   what: string, read: () => Promise<T>, holds: (value: T) => boolean, timeoutMs: number, explain?: () => Promise<string>,
@@ -118,7 +70,7 @@ async function until<T>(
  * failure, and the last events of its history. Printed when the test times out waiting for them.
  */
 async function stragglers(): Promise<string> {
-  const settled = new Set(await withDb(databaseUrl, async (c) => (await c.query(
+  const settled = new Set(await withAdmin(databaseUrl, async (c) => (await c.query(
     'SELECT id FROM cases WHERE kind = \'fulfilment\' AND status IN (\'completed\', \'budget_exhausted\')')).rows.map((r) => r.id as string)))
   const lines: string[] = []
   let workflows = 0
@@ -138,17 +90,13 @@ async function stragglers(): Promise<string> {
 }
 
 beforeAll(async () => {
-  adminUrl = inject('databaseUrl')
-  await withDb(adminUrl, (c) => c.query(`CREATE DATABASE ${databaseName}`))
-  const url = new URL(adminUrl)
-  url.pathname = `/${databaseName}`
-  databaseUrl = url.toString()
+  database = await freshDatabase(inject('databaseUrl'), 'campaign')
+  databaseUrl = database.url
   dataDir = await mkdtemp(join(tmpdir(), 'banjian-campaign-'))
   const port = await freePort()
   baseUrl = `http://127.0.0.1:${port}`
-  const inherited = Object.entries(process.env).filter(([k]) => !/^(BANJIAN_|TEMPORAL_|DATABASE_URL$|TEST_DATABASE_URL$|NODE_OPTIONS$|NODE_ENV$|VITEST)/.test(k))
   env = {
-    ...Object.fromEntries(inherited.filter((e): e is [string, string] => e[1] !== undefined)),
+    ...userEnvironment(),
     DATABASE_URL: databaseUrl,
     TEMPORAL_ADDRESS: inject('temporalAddress'),
     TEMPORAL_NAMESPACE: inject('temporalNamespace'),
@@ -161,9 +109,9 @@ beforeAll(async () => {
   }
   client = await connectClient({ address: inject('temporalAddress'), namespace: inject('temporalNamespace') }, testDataConverter)
   // The API first (it migrates the database), then the worker.
-  api = startBanjian('api')
+  api = startAs('api')
   await until('the API being ready', async () => fetch(`${baseUrl}/readyz`).then((r) => r.status, () => 0), (s) => s === 200, 90_000)
-  worker = startBanjian('worker')
+  worker = startAs('worker')
 }, 180_000)
 
 afterAll(async () => {
@@ -176,50 +124,50 @@ afterAll(async () => {
     }
     await client.connection.close()
   }
-  if (adminUrl) await withDb(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`))
+  await database?.drop()
   if (dataDir) await rm(dataDir, { recursive: true, force: true })
 })
 
 describe('a worker killed in the middle of a 10,000-beneficiary campaign', () => {
   it('leaves every eligible beneficiary exactly one case and at most one payment, within the budget', async () => {
     for (const [id, kind, parentId] of [['gz', 'government', 'root'], ['gz-hr', 'department', 'gz']]) {
-      expect((await http(ADMIN_KEY, 'PUT', `/v1/organizations/${id}`, { name: id, kind, parentId })).status).toBe(200)
+      expect((await call(ADMIN_KEY, 'PUT', `/v1/organizations/${id}`, { name: id, kind, parentId })).status).toBe(200)
     }
-    const reviewer = (await http(ADMIN_KEY, 'POST', '/v1/api-keys', { organizationId: 'gz', role: 'supervisor' })).body.key as string
-    const hr = (await http(ADMIN_KEY, 'POST', '/v1/api-keys', { organizationId: 'gz-hr', role: 'department' })).body.key as string
+    const reviewer = (await call(ADMIN_KEY, 'POST', '/v1/api-keys', { organizationId: 'gz', role: 'supervisor' })).body.key as string
+    const hr = (await call(ADMIN_KEY, 'POST', '/v1/api-keys', { organizationId: 'gz-hr', role: 'department' })).body.key as string
     const draft = {
       name: '稳岗补贴', departmentId: 'gz-hr', mode: 'no_application', autoVerify: true, budget: BUDGET,
       eligibility: { '==': [{ var: 'eligible' }, true] }, amount: AMOUNT, payWithin: { workingDays: 10 },
     }
-    expect((await http(ADMIN_KEY, 'PUT', `/v1/policies/${POLICY}`, draft)).status).toBe(200)
-    expect((await http(reviewer, 'POST', `/v1/policies/${POLICY}/review`, { approved: true, note: 'ok' })).status).toBe(200)
-    expect((await http(ADMIN_KEY, 'POST', `/v1/policies/${POLICY}/publish`)).status).toBe(200)
+    expect((await call(ADMIN_KEY, 'PUT', `/v1/policies/${POLICY}`, draft)).status).toBe(200)
+    expect((await call(reviewer, 'POST', `/v1/policies/${POLICY}/review`, { approved: true, note: 'ok' })).status).toBe(200)
+    expect((await call(ADMIN_KEY, 'POST', `/v1/policies/${POLICY}/publish`)).status).toBe(200)
 
     const lines = Array.from({ length: BENEFICIARIES }, (_, i) => JSON.stringify({
       id: `91440101${String(i).padStart(10, '0')}`, type: 'enterprise', name: `企业${i}`, attributes: { eligible: eligibleAt(i) },
     }))
-    const upload = await http(hr, 'POST', `/v1/policies/${POLICY}/campaigns`, `${lines.join('\n')}\n`, { 'content-type': 'application/x-ndjson' })
+    const upload = await call(hr, 'POST', `/v1/policies/${POLICY}/campaigns`, `${lines.join('\n')}\n`, { 'content-type': 'application/x-ndjson' })
     expect(upload.status).toBe(202)
     const campaign = `/v1/campaigns/${upload.body.id}`
 
     // SIGKILL the worker once the campaign is well under way: pages, child starts and payments in flight die with it.
-    await until('cases being created', async () => (await http(hr, 'GET', campaign)).body, (p) => p.casesCreated >= KILL_WHEN_CREATED, 300_000)
+    await until('cases being created', async () => (await call(hr, 'GET', campaign)).body, (p) => p.casesCreated >= KILL_WHEN_CREATED, 300_000)
     await kill(worker)
-    const atKill = (await http(hr, 'GET', campaign)).body
+    const atKill = (await call(hr, 'GET', campaign)).body
     expect(atKill.status).toBe('running')
-    worker = startBanjian('worker')
+    worker = startAs('worker')
 
-    const done = await until('the campaign completing', async () => (await http(hr, 'GET', campaign)).body,
+    const done = await until('the campaign completing', async () => (await call(hr, 'GET', campaign)).body,
       (p) => p.status === 'completed', 600_000)
     expect(done).toMatchObject({ total: BENEFICIARIES, invalid: 0, evaluated: BENEFICIARIES, duplicates: 0, eligible: ELIGIBLE,
       ineligible: BENEFICIARIES - ELIGIBLE, casesCreated: ELIGIBLE })
     // Every case reaches what the budget allows: paid, or waiting for money.
-    await until('every case settling', () => withDb(databaseUrl, async (c) => (await c.query(
+    await until('every case settling', () => withAdmin(databaseUrl, async (c) => (await c.query(
       `SELECT count(*) FILTER (WHERE status = 'completed')::int AS completed, count(*) FILTER (WHERE status = 'budget_exhausted')::int AS waiting,
               count(*)::int AS cases FROM cases WHERE kind = 'fulfilment'`)).rows[0] as { completed: number; waiting: number; cases: number }),
     (n) => n.cases === ELIGIBLE && n.completed + n.waiting === ELIGIBLE, 600_000, stragglers)
 
-    await withDb(databaseUrl, async (c) => {
+    await withAdmin(databaseUrl, async (c) => {
       const one = async <T>(sql: string, params: unknown[] = []) => (await c.query(sql, params)).rows[0] as T
       // Exactly one case per eligible beneficiary: the claims, the read side and the first events agree.
       expect(await one('SELECT count(*)::int AS n, count(DISTINCT beneficiary_id)::int AS beneficiaries FROM fulfilment_claims'))

@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -8,6 +8,7 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { freePort } from '../../src/infra/ports.ts'
 import { PROJECT_ROOT } from '../../src/infra/temporal-binaries.ts'
+import { type Banjian, startBanjian, userEnvironment, waitUntilReady } from '../support/processes.ts'
 
 // `npm start` twice on one data directory, as a user does it: nothing configured, so each start
 // would run its own Postgres and Temporal dev server there. The second must leave the first alone;
@@ -20,36 +21,11 @@ let env: Record<string, string>
 let baseUrl: string
 const started: Banjian[] = []
 
-interface Banjian {
-  child: ChildProcess
-  exited: Promise<number | null>
-  output: () => string
-}
-
 /** `start`; the API role where the worker adds nothing but its start-up time (bundling the workflows). */
-function startBanjian(args: string[], overrides: Record<string, string> = {}): Banjian {
-  const child = spawn(process.execPath, ['bin/banjian.js', 'start', ...args], {
-    cwd: PROJECT_ROOT, env: { ...env, ...overrides }, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-20_000)
-  }
-  child.stdout?.on('data', keep)
-  child.stderr?.on('data', keep)
-  const b = { child, exited: new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code))), output: () => output }
+function start(args: string[], overrides: Record<string, string> = {}): Banjian {
+  const b = startBanjian({ ...env, ...overrides }, args)
   started.push(b)
   return b
-}
-
-async function waitUntilReady(b: Banjian, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (b.child.exitCode !== null) throw new Error(`banjian exited during start-up:\n${b.output()}`)
-    if ((await fetch(`${baseUrl}/readyz`).catch(() => undefined))?.status === 200) return
-    await sleep(250)
-  }
-  throw new Error(`banjian did not become ready within ${timeoutMs} ms:\n${b.output()}`)
 }
 
 const alive = (pid: number) => {
@@ -81,9 +57,8 @@ beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'banjian-single-'))
   const port = await freePort()
   baseUrl = `http://127.0.0.1:${port}`
-  const inherited = Object.entries(process.env).filter(([k]) => !/^(BANJIAN_|TEMPORAL_|DATABASE_URL$|TEST_DATABASE_URL$|NODE_OPTIONS$|NODE_ENV$|VITEST)/.test(k))
   env = {
-    ...Object.fromEntries(inherited.filter((e): e is [string, string] => e[1] !== undefined)),
+    ...userEnvironment(),
     BANJIAN_DATA_DIR: dataDir,
     BANJIAN_PORT: String(port),
     BANJIAN_EMBEDDED_PG_PORT: String(await freePort()),
@@ -109,14 +84,14 @@ afterAll(async () => {
 
 describe('two starts on one data directory', () => {
   it('refuses the second, which touches nothing, and recovers once the first is dead', async () => {
-    const first = startBanjian(['--role', 'api'])
-    await waitUntilReady(first)
+    const first = start(['--role', 'api'])
+    await waitUntilReady(first, baseUrl)
     expect((await http('PUT', '/v1/organizations/gz', { name: 'Guangzhou', kind: 'government', parentId: 'root' })).status).toBe(200)
     const before = await servers()
 
     // Another API port, so that only the data directory is shared.
-    const second = startBanjian([], { BANJIAN_PORT: String(await freePort()) })
-    expect(await Promise.race([second.exited, sleep(60_000).then(() => 'still running')])).not.toBe(0)
+    const second = start([], { BANJIAN_PORT: String(await freePort()) })
+    expect(await Promise.race([second.exited.then((exit) => exit.code), sleep(60_000).then(() => 'still running')])).not.toBe(0)
     expect(second.child.exitCode).toBeGreaterThan(0)
     expect(second.output()).toMatch(/already running/)
     expect(second.output()).toContain(`pid ${first.child.pid}`)
@@ -135,8 +110,8 @@ describe('two starts on one data directory', () => {
     // Killed outright: its Postgres and dev server are left running, stale. A start recovers.
     first.child.kill('SIGKILL')
     await first.exited
-    const third = startBanjian(['--role', 'api'])
-    await waitUntilReady(third)
+    const third = start(['--role', 'api'])
+    await waitUntilReady(third, baseUrl)
     expect(alive(before.postgres) || alive(before.temporal)).toBe(false)
     expect((await http('GET', '/v1/organizations/gz')).status).toBe(200)
   }, 300_000)

@@ -1,23 +1,21 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import type { CaseView } from '../../src/domain/case-view.ts'
-import { PROJECT_ROOT } from '../../src/infra/temporal-binaries.ts'
 import { applicationBody, itemDraft, ITEM_CODE } from '../support/fixtures.ts'
+import { type Banjian, freshDatabase, kill, startBanjian, userEnvironment, waitUntilReady } from '../support/processes.ts'
 import { freePort } from '../../src/infra/ports.ts'
 
 // The whole system as a user starts it: `node bin/banjian.js start`, its own embedded Temporal dev
 // server, a real Postgres database, and nothing but HTTP from here on.
 
 const ADMIN_KEY = `e2e-admin-${randomBytes(8).toString('hex')}`
-const databaseName = `e2e_${randomBytes(5).toString('hex')}`
-let adminUrl: string
+let database: { url: string; drop(): Promise<void> } | undefined
 let dataDir: string
 let env: Record<string, string>
 /** How long /readyz answers 503 at SIGTERM while the API still serves. */
@@ -26,55 +24,6 @@ let baseUrl: string
 let temporalPort: number
 let workerMetricsUrl: string
 let banjian: Banjian | undefined
-
-interface Banjian {
-  child: ChildProcess
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
-  output: () => string
-}
-
-/** Starts the CLI in its own process group, so clean-up can reach the dev server it starts too. */
-function startBanjian(): Banjian {
-  const child = spawn(process.execPath, ['bin/banjian.js', 'start'], { cwd: PROJECT_ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
-  let output = ''
-  const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-20_000)
-  }
-  child.stdout?.on('data', keep)
-  child.stderr?.on('data', keep)
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })))
-  return { child, exited, output: () => output }
-}
-
-async function waitUntilReady(b: Banjian, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  let exited = false
-  void b.exited.then(() => {
-    exited = true
-  })
-  while (Date.now() < deadline) {
-    if (exited) throw new Error(`banjian exited during start-up:\n${b.output()}`)
-    try {
-      if ((await fetch(`${baseUrl}/readyz`)).status === 200) return
-    } catch {
-      // not listening yet
-    }
-    await sleep(250)
-  }
-  throw new Error(`banjian did not become ready within ${timeoutMs} ms:\n${b.output()}`)
-}
-
-/** Kills the whole process group (banjian and its dev server) if anything of it is still alive. */
-async function killGroup(b: Banjian | undefined): Promise<void> {
-  if (!b?.child.pid) return
-  try {
-    process.kill(-b.child.pid, 'SIGKILL')
-  } catch {
-    return // the group is gone already
-  }
-  await b.exited
-}
 
 /**
  * Stops banjian as a user would, so it stops the dev server it started (that one runs in a process
@@ -85,7 +34,7 @@ async function stopBanjian(b: Banjian | undefined): Promise<void> {
   if (!b?.child.pid || b.child.exitCode !== null || b.child.signalCode !== null) return
   b.child.kill('SIGTERM')
   if (await Promise.race([b.exited.then(() => true), sleep(20_000).then(() => false)])) return
-  await killGroup(b)
+  await kill(b)
   const devServerPid = Number(await readFile(join(dataDir, 'temporal.sqlite.pid'), 'utf8').catch(() => ''))
   if (devServerPid > 0) {
     try {
@@ -129,21 +78,9 @@ async function http(key: string | undefined, method: string, path: string, body?
   return { status: response.status, type, text, body: type.includes('json') && text ? JSON.parse(text) : undefined }
 }
 
-async function withAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: adminUrl })
-  await client.connect()
-  try {
-    return await work(client)
-  } finally {
-    await client.end()
-  }
-}
 
 beforeAll(async () => {
-  adminUrl = inject('databaseUrl')
-  await withAdmin((c) => c.query(`CREATE DATABASE ${databaseName}`))
-  const databaseUrl = new URL(adminUrl)
-  databaseUrl.pathname = `/${databaseName}`
+  database = await freshDatabase(inject('databaseUrl'), 'e2e')
   dataDir = await mkdtemp(join(tmpdir(), 'banjian-e2e-'))
   temporalPort = await freePort()
   const port = await freePort()
@@ -151,10 +88,9 @@ beforeAll(async () => {
   const workerMetricsPort = await freePort()
   workerMetricsUrl = `http://127.0.0.1:${workerMetricsPort}/metrics`
   // Only what a user would set: no TEMPORAL_* (so banjian starts its own dev server), nothing of vitest's.
-  const inherited = Object.entries(process.env).filter(([k]) => !/^(BANJIAN_|TEMPORAL_|DATABASE_URL$|TEST_DATABASE_URL$|NODE_OPTIONS$|NODE_ENV$|VITEST)/.test(k))
   env = {
-    ...Object.fromEntries(inherited.filter((e): e is [string, string] => e[1] !== undefined)),
-    DATABASE_URL: databaseUrl.toString(),
+    ...userEnvironment(),
+    DATABASE_URL: database.url,
     BANJIAN_DATA_DIR: dataDir,
     BANJIAN_PORT: String(port),
     BANJIAN_TEMPORAL_PORT: String(temporalPort),
@@ -166,13 +102,13 @@ beforeAll(async () => {
     BANJIAN_SHUTDOWN_GRACE_SECONDS: String(SHUTDOWN_GRACE_SECONDS),
     LOG_LEVEL: 'info',
   }
-  banjian = startBanjian()
-  await waitUntilReady(banjian)
+  banjian = startBanjian(env)
+  await waitUntilReady(banjian, baseUrl)
 })
 
 afterAll(async () => {
   await stopBanjian(banjian)
-  if (adminUrl) await withAdmin((c) => c.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`))
+  await database?.drop()
   if (dataDir) await rm(dataDir, { recursive: true, force: true })
 })
 
@@ -353,8 +289,8 @@ describe('banjian started as a user starts it', () => {
     const keyFile = join(dataDir, 'data-keys')
     expect((await stat(keyFile)).mode & 0o777).toBe(0o600)
     const key = await readFile(keyFile, 'utf8')
-    banjian = startBanjian()
-    await waitUntilReady(banjian)
+    banjian = startBanjian(env)
+    await waitUntilReady(banjian, baseUrl)
     expect(await readFile(keyFile, 'utf8')).toBe(key)
 
     expect(await http(keys.window, 'GET', `/v1/cases/${caseId}`)).toMatchObject({ status: 200, body: { status: 'accepted', version: 2 } })
