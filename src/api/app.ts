@@ -9,6 +9,7 @@ import { createCaseReads } from '../db/cases.ts'
 import type { Database } from '../db/client.ts'
 import { createOrganizationReads } from '../db/organizations.ts'
 import { sharedSecret } from '../db/secrets.ts'
+import { isDatabaseUnavailable } from '../db/unavailable.ts'
 import { createKeyLookup } from './auth.ts'
 import { answerClientError } from './client-errors.ts'
 import { createCursors, type Cursors } from './cursor.ts'
@@ -269,5 +270,8 @@ function toProblem(err: FastifyError): HttpProblem {
     return problem('validation_failed', `request body is not valid JSON: ${err.message}`, [{ path: 'body', message: 'is not valid JSON' }])
   }
   if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return problem('validation_failed', err.message)
+  // The database cannot do it now (down, read-only, full): a 503 tells the caller to try again
+  // later, as a load balancer reads it too; an Idempotency-Key makes the retry safe.
+  if (isDatabaseUnavailable(err)) return problem('not_ready', 'the database cannot serve this request now; try again later')
   return problem('internal', 'the server could not complete the request')
 }

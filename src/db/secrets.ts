@@ -9,8 +9,13 @@ import { settings } from './schema.ts'
  */
 export async function sharedSecret(db: Db, name: string): Promise<Buffer> {
   const row = `secret:${name}`
-  await db.insert(settings).values({ name: row, value: randomBytes(32).toString('base64url') }).onConflictDoNothing()
-  const [stored] = await db.select({ value: settings.value }).from(settings).where(eq(settings.name, row))
+  const read = async () => (await db.select({ value: settings.value }).from(settings).where(eq(settings.name, row)))[0]
+  // Read first: a process that starts while the database takes no writes still starts.
+  let stored = await read()
+  if (!stored) {
+    await db.insert(settings).values({ name: row, value: randomBytes(32).toString('base64url') }).onConflictDoNothing()
+    stored = await read()
+  }
   if (typeof stored?.value !== 'string') throw new Error(`settings row ${row} holds no secret`)
   return Buffer.from(stored.value, 'base64url')
 }
