@@ -141,7 +141,9 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const answer = toProblem(err)
-    if (answer.status >= 500) request.log.error({ err }, 'request failed')
+    // Not ready (shutting down, a database that cannot serve now) is a state, not a fault of the code.
+    if (answer.code === 'not_ready') request.log.warn({ detail: answer.detail, cause: err === answer ? undefined : err.message }, 'not ready')
+    else if (answer.status >= 500) request.log.error({ err }, 'request failed')
     sendProblem(reply, answer)
   })
   app.setNotFoundHandler((request, reply) => {
