@@ -4,38 +4,12 @@
 // Usage: node --import tsx bench/list-latency.ts [--count 1000000] [--requests 2000] [--schema bench_cases] [--drop]
 // Needs Postgres in DATABASE_URL or TEST_DATABASE_URL. Seeds the schema (scripts/seed-cases.ts)
 // unless it already holds --count rows, and keeps it for the next run unless --drop is given.
-import cliProgress from 'cli-progress'
-import { randomBytes } from 'node:crypto'
-import { parseArgs } from 'node:util'
-import { buildApp, type App } from '../src/api/app.ts'
-import { hashKey } from '../src/db/api-keys.ts'
-import { refusingGateway } from '../src/api/case-gateway.ts'
 import { quoteIdent, type Database } from '../src/db/client.ts'
-import { apiKeys } from '../src/db/schema.ts'
-import type { Role } from '../src/domain/roles.ts'
-import {
-  databaseUrlFromEnvironment, DEFAULT_SEED_SCHEMA, formatBytes, openSeedDatabase, seedCases,
-} from '../scripts/seed-cases.ts'
-import { percentile } from './support.ts'
+import { databaseUrlFromEnvironment, formatBytes, openSeedDatabase, seedCases } from '../scripts/seed-cases.ts'
+import { createBenchKey, readSideArgs, type Send, startReadApp, timeRequests } from './read-side.ts'
 
-const { values: args } = parseArgs({
-  options: {
-    count: { type: 'string', default: '1000000' },
-    requests: { type: 'string', default: '2000' },
-    schema: { type: 'string', default: DEFAULT_SEED_SCHEMA },
-    drop: { type: 'boolean', default: false },
-  },
-  strict: true,
-})
-const COUNT = Number(args.count)
-const REQUESTS = Number(args.requests)
-if (!Number.isSafeInteger(COUNT) || COUNT <= 0) throw new Error(`--count must be a positive integer, got ${args.count}`)
-if (!Number.isSafeInteger(REQUESTS) || REQUESTS <= 0) throw new Error(`--requests must be a positive integer, got ${args.requests}`)
-const WARM_UP = Math.min(200, REQUESTS)
+const { count: COUNT, requests: REQUESTS, warmUp: WARM_UP, ...args } = readSideArgs()
 const LIMIT = 50
-
-// Never reaches Temporal: every gateway call fails loudly.
-const noTemporal = refusingGateway('the list benchmark never writes')
 
 interface Scenario {
   name: string
@@ -47,36 +21,17 @@ interface Scenario {
 
 interface Department { id: string; total: number; overdue: number; warned: number }
 
-type Send = (url: string, key: string | undefined) => Promise<{ status: number; body: string }>
-
-/** Sends the scenario's request `REQUESTS` times, one at a time, after a warm-up. */
+/**
+ * Times the scenario's request on one transport; its first page must be non-empty and hold only
+ * what the filter lets through.
+ */
 async function measure(transport: string, scenario: Scenario, send: Send) {
-  const first = await send(scenario.url, scenario.key)
-  if (first.status !== 200) throw new Error(`${scenario.name} over ${transport}: ${first.status} ${first.body}`)
-  const items = (JSON.parse(first.body) as { items?: Array<Parameters<NonNullable<Scenario['check']>>[0]> }).items
+  const timed = await timeRequests(`${transport} ${scenario.name}`, send, scenario.url, scenario.key, { requests: REQUESTS, warmUp: WARM_UP })
+  const items = (JSON.parse(timed.first) as { items?: Array<Parameters<NonNullable<Scenario['check']>>[0]> }).items
   if (scenario.check && (!items?.length || !items.every(scenario.check))) {
     throw new Error(`${scenario.name}: the first page is empty or holds cases the filter excludes`)
   }
-  for (let i = 0; i < WARM_UP; i++) await send(scenario.url, scenario.key)
-  const bar = new cliProgress.SingleBar({
-    format: `${transport.padEnd(7)} ${scenario.name.padEnd(34)} [{bar}] {value}/{total}`, stream: process.stderr,
-    hideCursor: true, noTTYOutput: true, notTTYSchedule: 10_000,
-  }, cliProgress.Presets.shades_classic)
-  bar.start(REQUESTS, 0)
-  const latencies: number[] = []
-  try {
-    for (let i = 0; i < REQUESTS; i++) {
-      const began = performance.now()
-      const { status, body } = await send(scenario.url, scenario.key)
-      latencies.push(performance.now() - began)
-      if (status !== 200) throw new Error(`${scenario.name} over ${transport}: ${status} ${body}`)
-      bar.increment()
-    }
-  } finally {
-    bar.stop()
-  }
-  latencies.sort((a, b) => a - b)
-  return { p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99), items: items?.length ?? 0 }
+  return { p50: timed.p50, p95: timed.p95, p99: timed.p99, items: items?.length ?? 0 }
 }
 
 /** Departments by overdue load: the busiest, the median and the quietest that has any. */
@@ -89,14 +44,6 @@ async function pickDepartments(database: Database): Promise<Department[]> {
     .filter((d) => d.overdue > 0)
   if (all.length === 0) throw new Error('no department has overdue cases')
   return [all[0]!, all[Math.floor(all.length / 2)]!, all[all.length - 1]!]
-}
-
-async function createKey(database: Database, organizationId: string, role: Role): Promise<string> {
-  const secret = `bench-${role}-${randomBytes(12).toString('hex')}`
-  await database.db.insert(apiKeys).values({
-    id: `key_bench-${role}-${randomBytes(6).toString('hex')}`, organizationId, role, name: 'list-latency benchmark', keyHash: hashKey(secret),
-  })
-  return secret
 }
 
 /**
@@ -140,7 +87,7 @@ async function main(): Promise<void> {
   const schemaName = args.schema
   quoteIdent(schemaName)
   const database = await openSeedDatabase(databaseUrlFromEnvironment(), schemaName)
-  let app: App | undefined
+  let app: { close(): Promise<unknown> } | undefined
   try {
     const { rows: [counted] } = await database.pool.query<{ n: string }>('SELECT count(*) AS n FROM cases')
     if (Number(counted?.n ?? 0) < COUNT) {
@@ -158,23 +105,13 @@ async function main(): Promise<void> {
     for (const [role, d] of [['busiest', busy], ['median', median], ['quietest', quiet]] as const) {
       console.log(`${role.padEnd(9)} department ${d.id}: ${d.total} cases, ${d.overdue} overdue, ${d.warned} warned`)
     }
-    const auditorKey = await createKey(database, 'root', 'auditor')
-    const departmentKey = await createKey(database, busy.id, 'department')
+    const auditorKey = await createBenchKey(database, 'root', 'auditor', 'list-latency benchmark')
+    const departmentKey = await createBenchKey(database, busy.id, 'department', 'list-latency benchmark')
 
     const queries = captureListQueries(database)
-    app = await buildApp({ database, gateway: noTemporal })
-    await app.ready()
-    const base = await app.listen({ host: '127.0.0.1', port: 0 })
-    const server = app
-    const headers = (key: string | undefined): Record<string, string> => (key ? { authorization: `Bearer ${key}` } : {})
-    const inject: Send = async (url, key) => {
-      const response = await server.inject({ method: 'GET', url, headers: headers(key) })
-      return { status: response.statusCode, body: response.body }
-    }
-    const http: Send = async (url, key) => {
-      const response = await fetch(`${base}${url}`, { headers: headers(key) })
-      return { status: response.status, body: await response.text() }
-    }
+    const started = await startReadApp(database, 'the list benchmark never writes')
+    app = started.app
+    const { inject, http } = started
 
     const list = (filter: string, org: string) => `/v1/cases?${filter}=true&handlingOrganizationId=${org}&limit=${LIMIT}`
     const overdueOf = (org: string) => (c: { overdue: boolean; handlingOrganizationId: string }) => c.overdue && c.handlingOrganizationId === org

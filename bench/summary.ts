@@ -5,81 +5,22 @@
 // Needs Postgres in DATABASE_URL or TEST_DATABASE_URL. Seeds the schema (scripts/seed-cases.ts,
 // which rebuilds the counters) unless it already holds --count rows; a reused schema whose counters
 // are empty (seeded before they existed) has them rebuilt first.
-import cliProgress from 'cli-progress'
-import { randomBytes } from 'node:crypto'
-import { parseArgs } from 'node:util'
-import { buildApp, type App } from '../src/api/app.ts'
-import { refusingGateway } from '../src/api/case-gateway.ts'
-import { hashKey } from '../src/db/api-keys.ts'
-import { quoteIdent, type Database } from '../src/db/client.ts'
+import { quoteIdent } from '../src/db/client.ts'
 import { produceMonthlyReport } from '../src/db/reports.ts'
-import { apiKeys } from '../src/db/schema.ts'
 import { rebuildSummaryCounters, summaryCountersMissing } from '../src/db/summary.ts'
-import type { Role } from '../src/domain/roles.ts'
-import {
-  databaseUrlFromEnvironment, DEFAULT_SEED_SCHEMA, formatBytes, openSeedDatabase, seedCases,
-} from '../scripts/seed-cases.ts'
+import { databaseUrlFromEnvironment, formatBytes, openSeedDatabase, seedCases } from '../scripts/seed-cases.ts'
+import { createBenchKey, readSideArgs, type Timed, startReadApp, timeRequests } from './read-side.ts'
 import { percentile } from './support.ts'
 
-const { values: args } = parseArgs({
-  options: {
-    count: { type: 'string', default: '1000000' },
-    requests: { type: 'string', default: '2000' },
-    schema: { type: 'string', default: DEFAULT_SEED_SCHEMA },
-    drop: { type: 'boolean', default: false },
-  },
-  strict: true,
-})
-const COUNT = Number(args.count)
-const REQUESTS = Number(args.requests)
-if (!Number.isSafeInteger(COUNT) || COUNT <= 0) throw new Error(`--count must be a positive integer, got ${args.count}`)
-if (!Number.isSafeInteger(REQUESTS) || REQUESTS <= 0) throw new Error(`--requests must be a positive integer, got ${args.requests}`)
-const WARM_UP = Math.min(200, REQUESTS)
+const { count: COUNT, requests: REQUESTS, warmUp: WARM_UP, ...args } = readSideArgs()
 
-const noTemporal = refusingGateway('the summary benchmark never writes')
-
-type Send = (url: string, key: string | undefined) => Promise<{ status: number; body: string }>
 interface Scenario { name: string; url: string; key?: string }
-interface Figures { p50: number; p95: number; p99: number }
-
-async function measure(transport: string, scenario: Scenario, send: Send): Promise<Figures> {
-  const first = await send(scenario.url, scenario.key)
-  if (first.status !== 200) throw new Error(`${scenario.name} over ${transport}: ${first.status} ${first.body}`)
-  for (let i = 0; i < WARM_UP; i++) await send(scenario.url, scenario.key)
-  const bar = new cliProgress.SingleBar({
-    format: `${transport.padEnd(7)} ${scenario.name.padEnd(40)} [{bar}] {value}/{total}`, stream: process.stderr,
-    hideCursor: true, noTTYOutput: true, notTTYSchedule: 10_000,
-  }, cliProgress.Presets.shades_classic)
-  bar.start(REQUESTS, 0)
-  const latencies: number[] = []
-  try {
-    for (let i = 0; i < REQUESTS; i++) {
-      const began = performance.now()
-      const { status, body } = await send(scenario.url, scenario.key)
-      latencies.push(performance.now() - began)
-      if (status !== 200) throw new Error(`${scenario.name} over ${transport}: ${status} ${body}`)
-      bar.increment()
-    }
-  } finally {
-    bar.stop()
-  }
-  latencies.sort((a, b) => a - b)
-  return { p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99) }
-}
-
-async function createKey(database: Database, organizationId: string, role: Role): Promise<string> {
-  const secret = `bench-${role}-${randomBytes(12).toString('hex')}`
-  await database.db.insert(apiKeys).values({
-    id: `key_bench-${role}-${randomBytes(6).toString('hex')}`, organizationId, role, name: 'summary benchmark', keyHash: hashKey(secret),
-  })
-  return secret
-}
 
 async function main(): Promise<void> {
   const schemaName = args.schema
   quoteIdent(schemaName)
   const database = await openSeedDatabase(databaseUrlFromEnvironment(), schemaName)
-  let app: App | undefined
+  let app: { close(): Promise<unknown> } | undefined
   try {
     const { rows: [counted] } = await database.pool.query<{ n: string }>('SELECT count(*) AS n FROM cases')
     if (Number(counted?.n ?? 0) < COUNT) {
@@ -105,22 +46,12 @@ async function main(): Promise<void> {
       GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1`)
     if (!busiest) throw new Error('no cases')
     console.log(`busiest department ${busiest.id}: ${busiest.total} cases`)
-    const supervisorKey = await createKey(database, busiest.id, 'supervisor')
-    const adminKey = await createKey(database, 'root', 'admin')
+    const supervisorKey = await createBenchKey(database, busiest.id, 'supervisor', 'summary benchmark')
+    const adminKey = await createBenchKey(database, 'root', 'admin', 'summary benchmark')
 
-    app = await buildApp({ database, gateway: noTemporal })
-    await app.ready()
-    const base = await app.listen({ host: '127.0.0.1', port: 0 })
-    const server = app
-    const headers = (key: string | undefined): Record<string, string> => (key ? { authorization: `Bearer ${key}` } : {})
-    const inject: Send = async (url, key) => {
-      const response = await server.inject({ method: 'GET', url, headers: headers(key) })
-      return { status: response.statusCode, body: response.body }
-    }
-    const http: Send = async (url, key) => {
-      const response = await fetch(`${base}${url}`, { headers: headers(key) })
-      return { status: response.status, body: await response.text() }
-    }
+    const started = await startReadApp(database, 'the summary benchmark never writes')
+    app = started.app
+    const { inject, http } = started
 
     // Seeded completions spread over the last year up to now: this month, and the last twelve.
     const today = new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 10)
@@ -140,9 +71,12 @@ async function main(): Promise<void> {
     const sample = JSON.parse((await inject(scenarios[6]!.url, adminKey)).body) as { organizations: unknown[] }
     console.log(`root's summary for the year: ${sample.organizations.length} organisations`)
 
-    const results: Array<{ transport: string; scenario: Scenario } & Figures> = []
+    const results: Array<{ transport: string; scenario: Scenario } & Timed> = []
     for (const [transport, send] of [['inject', inject], ['socket', http]] as const) {
-      for (const scenario of scenarios) results.push({ transport, scenario, ...(await measure(transport, scenario, send)) })
+      for (const scenario of scenarios) {
+        const timed = await timeRequests(`${transport} ${scenario.name}`, send, scenario.url, scenario.key, { requests: REQUESTS, warmUp: WARM_UP })
+        results.push({ transport, scenario, p50: timed.p50, p95: timed.p95, p99: timed.p99 })
+      }
     }
 
     const ms = (v: number) => v.toFixed(2).padStart(7)
