@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, sql } from 'drizzle-orm'
+import { and, asc, eq, gt } from 'drizzle-orm'
 import type { Db } from './client.ts'
 import { personalDataAccess } from './schema.ts'
 
@@ -21,7 +21,7 @@ export interface PersonalDataAccess {
  */
 export async function recordPersonalDataAccess(db: Db, accesses: readonly PersonalDataAccess[]): Promise<void> {
   if (accesses.length === 0) return
-  await db.insert(personalDataAccess).values(accesses.map((a) => ({ ...a })))
+  await db.insert(personalDataAccess).values([...accesses])
 }
 
 export interface AccessLogEntry {
@@ -44,10 +44,4 @@ export async function readAccessLog(db: Db, caseId: string, limit: number, after
     .orderBy(asc(personalDataAccess.id)).limit(limit + 1)
   const items = rows.slice(0, limit).map((r) => ({ ...r, id: Number(r.id) }))
   return { items, next: rows.length > limit ? items[items.length - 1]!.id : undefined }
-}
-
-/** How many entries the case's log holds (tests and auditors' summaries). */
-export async function countAccessLog(db: Db, caseId: string): Promise<number> {
-  const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(personalDataAccess).where(eq(personalDataAccess.caseId, caseId))
-  return row?.n ?? 0
 }

@@ -356,7 +356,6 @@ export function createSummaryReads(db: Db) {
     },
   }
 }
-export type SummaryReads = ReturnType<typeof createSummaryReads>
 
 function present(row: {
   organizationId: string; open: number; warned: number; overdue: number; supervisionsOpen: number; completed: number
