@@ -21,7 +21,7 @@ export const START_WINDOW = 200
  * evaluated and counted once, its cases are claimed once, its starts are counted once.
  */
 export function createFulfilmentActivities(deps: { database: Database }) {
-  const { db, pool } = deps.database
+  const { db, pool, personal } = deps.database
   const calendar = createCalendarSource(db)
   let settings: { limits: FulfilmentLimits; at: number } | undefined
 
@@ -36,20 +36,20 @@ export function createFulfilmentActivities(deps: { database: Database }) {
     },
 
     evaluateCampaignPage({ campaignId, afterLine, pageSize }: { campaignId: string; afterLine: number; pageSize: number }): Promise<EvaluatedPage> {
-      return evaluateCampaignPage(pool, campaignId, afterLine, pageSize)
+      return evaluateCampaignPage(pool, personal, campaignId, afterLine, pageSize)
     },
 
     /**
      * Starts the cases claimed by lines `from + 1 … through` of a campaign, through the worker's
      * client on this activity's own task queue, START_WINDOW starts in flight at a time, and
-     * returns how many exist: each case's workflow id is derived from its policy and beneficiary,
+     * returns how many exist: each case's workflow id is the one its claim holds,
      * so a start repeated by a retry finds its case "already started" and counts it, once.
      * Heartbeats as it goes, so a worker that dies mid-page is noticed in seconds.
      */
     async startCampaignCases({ campaignId, from, through, actor }: {
       campaignId: string; from: number; through: number; actor: Actor
     }): Promise<number> {
-      const openings = await pageOpenings(pool, campaignId, from, through)
+      const openings = await pageOpenings(pool, personal, campaignId, from, through)
       const { client, info } = Context.current()
       await forEachLimited(openings, START_WINDOW, async ({ caseId, opening }) => {
         const input: FulfilmentWorkflowInput = { kind: 'new', caseId, opening, actor, ...CURRENT_RUN }

@@ -26,7 +26,7 @@ export function createPaymentActivities(deps: { database: Database; payments?: P
       if (!Number.isSafeInteger(input.amount) || input.amount <= 0) {
         throw ApplicationFailure.nonRetryable(`case ${input.caseId}: ${input.amount} is not an amount in fen`, 'validation_failed')
       }
-      return reserve(db, input)
+      return reserve(deps.database, input)
     },
 
     /** A payment refused for good gives its reservation back to the budget. */
@@ -35,7 +35,7 @@ export function createPaymentActivities(deps: { database: Database; payments?: P
     },
 
     async payOut({ caseId, policyCode, beneficiaryId, account, amount }: PayOutInput): Promise<PaymentReceipt> {
-      const stored = await findPayment(db, caseId)
+      const stored = await findPayment(deps.database, caseId)
       if (!stored) throw ApplicationFailure.nonRetryable(`case ${caseId} has no payment reserved`, 'not_reserved')
       if (stored.status === 'paid') return { reference: stored.reference!, paidAt: stored.paidAt! }
       // What the ledger holds is what goes out: another amount would break the budget's sum.

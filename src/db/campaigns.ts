@@ -4,7 +4,8 @@ import { policyTerms } from '../domain/fulfilment/terms.ts'
 import { type Beneficiary, entitlementOf, type Policy, readBeneficiary } from '../domain/policy.ts'
 import type { Actor } from '../domain/roles.ts'
 import { storableText } from '../domain/safe-text.ts'
-import { fulfilmentCaseId } from './claims.ts'
+import { claimedCases, fulfilmentCaseId, insertClaims, lockClaims, type NewClaim } from './claims.ts'
+import { BENEFICIARY_FIELDS, type PersonalData } from './personal-data.ts'
 
 // A campaign's rows, read and written with plain SQL: pages of a thousand lines, one round trip
 // each, are what makes 100,000 beneficiaries an afternoon's work rather than a week's.
@@ -40,7 +41,8 @@ export interface EvaluatedPage {
  * the campaign's progress, all in one transaction. A page already evaluated (a retried activity)
  * is not evaluated or counted again.
  */
-export async function evaluateCampaignPage(pool: pg.Pool, campaignId: string, afterLine: number, pageSize: number): Promise<EvaluatedPage> {
+export async function evaluateCampaignPage(pool: pg.Pool, personal: PersonalData, campaignId: string, afterLine: number, pageSize: number)
+  : Promise<EvaluatedPage> {
   const client = await pool.connect()
   try {
     await client.query('BEGIN')
@@ -54,18 +56,19 @@ export async function evaluateCampaignPage(pool: pg.Pool, campaignId: string, af
       await client.query('ROLLBACK')
       return { through, done: through >= campaign.total }
     }
-    const { rows: lines } = await client.query<{ line: number; beneficiary: Beneficiary }>(
+    const { rows: stored } = await client.query<{ line: number; beneficiary: Beneficiary }>(
       `SELECT line, beneficiary FROM campaign_lines
         WHERE campaign_id = $1 AND line > $2 AND line <= $3 AND beneficiary IS NOT NULL ORDER BY line`,
       [campaignId, afterLine, through])
+    const lines = stored.map(({ line, beneficiary }) => ({ line, beneficiary: personal.open(beneficiary, BENEFICIARY_FIELDS) }))
     const policy = campaign.policy
-    const ids = [...new Set(lines.map((l) => l.beneficiary.id))]
-    const { rows: claimed } = await client.query<{ beneficiary_id: string }>(
-      'SELECT beneficiary_id FROM fulfilment_claims WHERE policy_code = $1 AND beneficiary_id = ANY($2::text[])', [policy.code, ids])
-    const taken = new Set(claimed.map((r) => r.beneficiary_id))
+    // Another campaign of the same policy, or an application, claims one at a time with this page.
+    await lockClaims(client, policy.code)
+    const claimed = await claimedCases(client, personal, policy.code, [...new Set(lines.map((l) => l.beneficiary.id))])
+    const taken = new Set(claimed.keys())
     let duplicates = 0
     let ineligible = 0
-    const claims: Array<{ line: number; id: string; caseId: string; amount: number }> = []
+    const claims: NewClaim[] = []
     for (const { line, beneficiary } of lines) {
       if (taken.has(beneficiary.id)) {
         duplicates++
@@ -77,20 +80,13 @@ export async function evaluateCampaignPage(pool: pg.Pool, campaignId: string, af
         continue
       }
       taken.add(beneficiary.id)
-      claims.push({ line, id: beneficiary.id, caseId: fulfilmentCaseId(policy.code, beneficiary.id), amount: entitlement.amount })
+      claims.push({ line, beneficiaryId: beneficiary.id, caseId: fulfilmentCaseId(personal, policy.code, beneficiary.id), amount: entitlement.amount, campaignId })
     }
-    // Another campaign of the same policy may claim the same beneficiary meanwhile: the key decides.
-    const { rows: won } = await client.query<{ beneficiary_id: string }>(
-      `INSERT INTO fulfilment_claims (policy_code, beneficiary_id, case_id, amount, campaign_id, line)
-       SELECT $1, u.beneficiary_id, u.case_id, u.amount, $2, u.line
-         FROM unnest($3::text[], $4::text[], $5::bigint[], $6::int[]) AS u(beneficiary_id, case_id, amount, line)
-       ON CONFLICT DO NOTHING RETURNING beneficiary_id`,
-      [policy.code, campaignId, claims.map((c) => c.id), claims.map((c) => c.caseId), claims.map((c) => c.amount), claims.map((c) => c.line)])
-    duplicates += claims.length - won.length
+    await insertClaims(client, personal, policy.code, claims)
     await client.query(
       `UPDATE campaigns SET evaluated = evaluated + $2, duplicates = duplicates + $3, eligible = eligible + $4,
               ineligible = ineligible + $5, evaluated_through = $6 WHERE id = $1`,
-      [campaignId, lines.length, duplicates, won.length, ineligible, through])
+      [campaignId, lines.length, duplicates, claims.length, ineligible, through])
     await client.query('COMMIT')
     return { through, done: through >= campaign.total }
   } catch (err) {
@@ -108,7 +104,7 @@ export interface PageOpening {
 }
 
 /** The cases claimed by lines `from + 1 … through` of a campaign, in line order, with the policy version they run under. */
-export async function pageOpenings(pool: pg.Pool, campaignId: string, from: number, through: number): Promise<PageOpening[]> {
+export async function pageOpenings(pool: pg.Pool, personal: PersonalData, campaignId: string, from: number, through: number): Promise<PageOpening[]> {
   const { rows } = await pool.query<{ case_id: string; amount: string; beneficiary: Beneficiary; policy: Policy }>(
     `SELECT c.case_id, c.amount, l.beneficiary, v.policy
        FROM fulfilment_claims c
@@ -118,7 +114,7 @@ export async function pageOpenings(pool: pg.Pool, campaignId: string, from: numb
       WHERE c.campaign_id = $1 AND c.line > $2 AND c.line <= $3 ORDER BY c.line`, [campaignId, from, through])
   return rows.map((r) => {
     // The attributes found the beneficiary eligible; the case needs only who to pay.
-    const { attributes: _attributes, ...payee } = r.beneficiary
+    const { attributes: _attributes, ...payee } = personal.open(r.beneficiary, BENEFICIARY_FIELDS)
     return { caseId: r.case_id, opening: { policy: policyTerms(r.policy), beneficiary: payee, amount: Number(r.amount), campaignId } }
   })
 }
@@ -154,7 +150,7 @@ export interface UploadKey {
  * behind. `requestHash` is read once the body is through. With an Idempotency-Key, a retry of the
  * same body finds the first campaign (and this one is rolled back); another body is a conflict.
  */
-export async function storeCampaign(pool: pg.Pool, upload: {
+export async function storeCampaign(pool: pg.Pool, personal: PersonalData, upload: {
   id: string; policy: Policy; actor: Actor; entries: AsyncIterable<UploadEntry>
   idempotency?: UploadKey & { requestHash: () => string }
 }): Promise<{ id: string; created: boolean } | { conflict: true }> {
@@ -187,7 +183,7 @@ export async function storeCampaign(pool: pg.Pool, upload: {
         if (errors.length < MAX_LISTED_ERRORS) errors.push({ line: entry.line, message })
         batch.push({ line: entry.line, beneficiary: null, error: message })
       } else {
-        batch.push({ line: entry.line, beneficiary: JSON.stringify(read.beneficiary), error: null })
+        batch.push({ line: entry.line, beneficiary: JSON.stringify(personal.seal(read.beneficiary, BENEFICIARY_FIELDS)), error: null })
       }
       if (batch.length >= UPLOAD_BATCH) await flush()
     }

@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, gte, isNull, or, sql, TransactionRollbackError } from 'drizzle-orm'
 import type { PaymentReceipt } from '../payments/adapter.ts'
-import type { Db } from './client.ts'
+import type { Database, Db } from './client.ts'
 import { payments, policies, policyLedgers } from './schema.ts'
 
 // Rule 25 in SQL: a case's payment row is its one payment (the key), and the ledger's conditional
@@ -43,16 +43,19 @@ export interface PaidPayment {
   ordinal: number
 }
 
+/** The handle and the keys: a payment row's beneficiary is sealed at rest. */
+type Sealing = Pick<Database, 'db' | 'personal'>
+
 /**
  * Holds the case's amount in its policy's ledger and records the case's payment row, or nothing
  * when the budget cannot cover it. Once per case: a case that has its row (reserved or paid) is
  * 'reserved' without the ledger changing, also when a duplicate call runs alongside (the row's
  * key makes it wait for the first and then see its row).
  */
-export async function reserve(db: Db, { caseId, policyCode, beneficiaryId, amount }: Reservation): Promise<'reserved' | 'exhausted'> {
+export async function reserve({ db, personal }: Sealing, { caseId, policyCode, beneficiaryId, amount }: Reservation): Promise<'reserved' | 'exhausted'> {
   try {
     await db.transaction(async (tx) => {
-      const [claimed] = await tx.insert(payments).values({ caseId, policyCode, beneficiaryId, amount, status: 'reserved' })
+      const [claimed] = await tx.insert(payments).values({ caseId, policyCode, beneficiaryId: personal.sealText(beneficiaryId), amount, status: 'reserved' })
         .onConflictDoNothing({ target: payments.caseId }).returning({ caseId: payments.caseId })
       if (!claimed) return
       // One statement: a reservation waiting on another's lock re-reads the row before it decides.
@@ -88,12 +91,13 @@ export async function release(db: Db, caseId: string): Promise<'released' | 'non
   })
 }
 
-export async function findPayment(db: Db, caseId: string): Promise<StoredPayment | undefined> {
+/** The case's payment row, its beneficiary opened. */
+export async function findPayment({ db, personal }: Sealing, caseId: string): Promise<StoredPayment | undefined> {
   const [row] = await db.select({
     policyCode: payments.policyCode, beneficiaryId: payments.beneficiaryId, amount: payments.amount,
     status: payments.status, reference: payments.reference, paidAt: payments.paidAt,
   }).from(payments).where(eq(payments.caseId, caseId))
-  return row
+  return row && { ...row, beneficiaryId: personal.openText(row.beneficiaryId) }
 }
 
 /**
@@ -133,8 +137,8 @@ export async function ledgerOf(db: Db, code: string): Promise<PolicyLedger | und
   return { budget: row.budget, reserved: row.reserved ?? 0, paid: row.paid ?? 0, payments: row.payments ?? 0 }
 }
 
-/** Up to `limit` of the policy's payments that went out, in that order, after `afterOrdinal`. */
-export async function listPayments(db: Db, code: string, afterOrdinal: number | undefined, limit: number): Promise<PaidPayment[]> {
+/** Up to `limit` of the policy's payments that went out, in that order, after `afterOrdinal`; their beneficiaries opened. */
+export async function listPayments({ db, personal }: Sealing, code: string, afterOrdinal: number | undefined, limit: number): Promise<PaidPayment[]> {
   const rows = await db.select({
     caseId: payments.caseId, beneficiaryId: payments.beneficiaryId, amount: payments.amount,
     reference: payments.reference, paidAt: payments.paidAt, ordinal: payments.ordinal,
@@ -142,7 +146,7 @@ export async function listPayments(db: Db, code: string, afterOrdinal: number | 
     .where(and(eq(payments.policyCode, code), eq(payments.status, 'paid'),
       afterOrdinal === undefined ? undefined : gt(payments.ordinal, afterOrdinal)))
     .orderBy(asc(payments.ordinal)).limit(limit)
-  return rows.map((row) => ({ ...row, reference: row.reference!, paidAt: row.paidAt! }))
+  return rows.map((row) => ({ ...row, beneficiaryId: personal.openText(row.beneficiaryId), reference: row.reference!, paidAt: row.paidAt! }))
 }
 
 /**

@@ -2,11 +2,18 @@ import { DataKeyError, type Keyring } from '../infra/data-keys.ts'
 
 /**
  * The fields that hold a person's identity or phone number, wherever they sit in a view, an
- * event's data or a notice: applicants, complainants, citizens, notice recipients. Matched by
- * name at any depth, so a new place that carries a person (a submission inside an event, a
- * kind's own party) is sealed without being listed here.
+ * event's data or a notice: applicants, complainants, citizens, notice recipients; and the bank
+ * account a beneficiary is paid into (a fulfilment's `confirm`). Matched by name at any depth, so
+ * a new place that carries a person (a submission inside an event, a kind's own party) is sealed
+ * without being listed here.
  */
-const PERSONAL_FIELDS = new Set(['idNumber', 'phone'])
+const PERSONAL_FIELDS: ReadonlySet<string> = new Set(['idNumber', 'phone', 'account'])
+
+/**
+ * The fields of a policy's beneficiary (a campaign's line): the personal fields, and its
+ * identity number (or an enterprise's credit code) as `id`.
+ */
+export const BENEFICIARY_FIELDS: ReadonlySet<string> = new Set([...PERSONAL_FIELDS, 'id'])
 
 /**
  * Marks a sealed field, so old rows written in clear still read and sealing twice changes nothing.
@@ -16,6 +23,7 @@ const SEALED = /^enc:[A-Za-z0-9_-]{1,64}\.[A-Za-z0-9_-]{38,}$/
 const PREFIX = 'enc:'
 const FIELD_PURPOSE = 'pg-field'
 const SUBJECT_PURPOSE = 'subject'
+const CLAIM_PURPOSE = 'fulfilment claim'
 
 /**
  * Identity and phone numbers as Postgres stores them (DESIGN "Access"): each sealed in its JSON
@@ -41,22 +49,32 @@ export class PersonalData {
   }
 
   /**
-   * A copy of `value` with every personal field sealed; fields already sealed under this keyring are
-   * kept as they are. Anything else is sealed, a number typed to look like a ciphertext included,
-   * so no input can leave a field in clear or one that does not open.
+   * A copy of `value` with every personal field (`fields`, matched at any depth) sealed; fields
+   * already sealed under this keyring are kept as they are. Anything else is sealed, a number typed
+   * to look like a ciphertext included, so no input can leave a field in clear or one that does not open.
    */
-  seal<T>(value: T): T {
-    return mapPersonal(value, (text) => (this.opens(text) ? text : `${PREFIX}${this.keyring.encryptText(text, FIELD_PURPOSE)}`))
+  seal<T>(value: T, fields: ReadonlySet<string> = PERSONAL_FIELDS): T {
+    return mapFields(value, fields, (text) => this.sealText(text))
   }
 
   /** A copy of `value` with every sealed field opened; fields still in clear (rows from before) are kept. Throws DataKeyError. */
-  open<T>(value: T): T {
-    return mapPersonal(value, (text) => (isSealed(text) ? this.keyring.decryptText(text.slice(PREFIX.length), FIELD_PURPOSE) : text))
+  open<T>(value: T, fields: ReadonlySet<string> = PERSONAL_FIELDS): T {
+    return mapFields(value, fields, (text) => this.openText(text))
   }
 
   /** Opened and sealed again: under the current key, whatever key (or none) it had. */
-  reseal<T>(value: T): T {
-    return this.seal(this.open(value))
+  reseal<T>(value: T, fields: ReadonlySet<string> = PERSONAL_FIELDS): T {
+    return this.seal(this.open(value, fields), fields)
+  }
+
+  /** One value sealed (a column that holds nothing else), as `seal` seals a field. */
+  sealText(text: string): string {
+    return this.opens(text) ? text : `${PREFIX}${this.keyring.encryptText(text, FIELD_PURPOSE)}`
+  }
+
+  /** One sealed value opened; a value still in clear is kept. Throws DataKeyError. */
+  openText(text: string): string {
+    return isSealed(text) ? this.keyring.decryptText(text.slice(PREFIX.length), FIELD_PURPOSE) : text
   }
 
   private opens(text: string): boolean {
@@ -71,14 +89,18 @@ export class PersonalData {
   }
 
   /** Whether every personal field in `value` is sealed under the current key (nothing for rotation to do). */
-  isCurrent(value: unknown): boolean {
+  isCurrent(value: unknown, fields: ReadonlySet<string> = PERSONAL_FIELDS): boolean {
     let current = true
-    const prefix = `${PREFIX}${this.keyring.current.id}.`
-    mapPersonal(value, (text) => {
-      if (!text.startsWith(prefix) || !isSealed(text)) current = false
+    mapFields(value, fields, (text) => {
+      if (!this.isCurrentText(text)) current = false
       return text
     })
     return current
+  }
+
+  /** Whether one value is sealed under the current key. */
+  isCurrentText(text: string): boolean {
+    return text.startsWith(`${PREFIX}${this.keyring.current.id}.`) && isSealed(text)
   }
 
   /** The stored form of an identity number rows are looked up by (shared_materials.subject). */
@@ -90,18 +112,31 @@ export class PersonalData {
   subjectIndexes(idNumber: string): string[] {
     return this.keyring.blindIndexes(idNumber, SUBJECT_PURPOSE)
   }
+
+  /**
+   * The stored form of "this beneficiary under this policy" (fulfilment_claims.beneficiary_id): a
+   * blind index of the pair, so the claims hold no identity number and link no one across policies.
+   */
+  claimIndex(policyCode: string, beneficiaryId: string): string {
+    return this.keyring.blindIndex(`${policyCode}\n${beneficiaryId}`, CLAIM_PURPOSE)
+  }
+
+  /** Every form `claimIndex` may have stored it in, one per key. */
+  claimIndexes(policyCode: string, beneficiaryId: string): string[] {
+    return this.keyring.blindIndexes(`${policyCode}\n${beneficiaryId}`, CLAIM_PURPOSE)
+  }
 }
 
 export function isSealed(text: string): boolean {
   return SEALED.test(text)
 }
 
-/** A copy of a JSON value with `change` applied to every string in a personal field. */
-function mapPersonal<T>(value: T, change: (text: string) => string): T {
-  if (Array.isArray(value)) return value.map((item: unknown) => mapPersonal(item, change)) as T
+/** A copy of a JSON value with `change` applied to every string in one of `fields`. */
+function mapFields<T>(value: T, fields: ReadonlySet<string>, change: (text: string) => string): T {
+  if (Array.isArray(value)) return value.map((item: unknown) => mapFields(item, fields, change)) as T
   if (value === null || typeof value !== 'object') return value
   // Object.fromEntries defines each key as an own property: an assignment to a key `__proto__`
   // (JSON may hold one) would set the copy's prototype instead and drop the key.
   return Object.fromEntries(Object.entries(value).map(([key, field]) =>
-    [key, PERSONAL_FIELDS.has(key) && typeof field === 'string' ? change(field) : mapPersonal(field, change)])) as T
+    [key, fields.has(key) && typeof field === 'string' ? change(field) : mapFields(field, fields, change)])) as T
 }

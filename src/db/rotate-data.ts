@@ -1,12 +1,16 @@
 import type { PoolClient } from 'pg'
 import type { Database } from './client.ts'
-import type { PersonalData } from './personal-data.ts'
+import { BENEFICIARY_FIELDS, type PersonalData } from './personal-data.ts'
 
-/** A table whose JSON columns hold sealed personal fields, walked in primary-key order. */
+/** A table whose JSON columns hold sealed personal fields (or whose text columns are sealed values), walked in primary-key order. */
 interface SealedTable {
   table: string
   key: readonly string[]
   columns: readonly string[]
+  /** The personal fields of its documents; PersonalData's own when not given. */
+  fields?: ReadonlySet<string>
+  /** Its columns are text, each one sealed value (PersonalData.sealText), not JSON documents. */
+  text?: true
   /**
    * case_events refuses UPDATE (migration 0001). Rotation lifts its triggers inside each batch's
    * transaction, so they are back however the batch ends (DDL is transactional in Postgres) and
@@ -22,6 +26,8 @@ const SEALED_TABLES: readonly SealedTable[] = [
   { table: 'cases', key: ['id'], columns: ['view'] },
   { table: 'case_events', key: ['case_id', 'seq'], columns: ['data', 'view'], appendOnly: true },
   { table: 'notification_outbox', key: ['id'], columns: ['notice'] },
+  { table: 'campaign_lines', key: ['campaign_id', 'line'], columns: ['beneficiary'], fields: BENEFICIARY_FIELDS },
+  { table: 'payments', key: ['case_id'], columns: ['beneficiary_id'], text: true },
 ]
 
 /** A blind index as PersonalData.subjectIndex makes it: `<key id>.<HMAC-SHA256 in base64url>`. */
@@ -43,8 +49,8 @@ export interface RotationReport {
 
 /**
  * `banjian keys rotate-data`: every sealed personal field re-sealed under the current data key,
- * fields still in clear (rows from before encryption) sealed, and shared materials' subjects
- * indexed under the current key, in batches of `batchSize` rows per transaction, by primary key.
+ * fields still in clear (rows from before encryption) sealed, and fulfilment claims and shared
+ * materials' subjects indexed under the current key, in batches of `batchSize` rows per transaction, by primary key.
  * Run it after every process has the new key first in BANJIAN_DATA_KEYS; once it reports nothing
  * left under the old key, that key can be dropped. Running it again changes nothing.
  */
@@ -55,6 +61,7 @@ export async function rotateDataKeys(database: Database, options: { batchSize?: 
   for (const table of SEALED_TABLES) {
     rewritten[table.table] = await resealTable(database, table, batchSize, onProgress)
   }
+  rewritten['fulfilment_claims'] = await reindexClaims(database, batchSize, onProgress)
   const { reindexed, unindexed } = await reindexSubjects(database, batchSize, onProgress)
   rewritten['shared_materials'] = reindexed
   return { rewritten, unindexed }
@@ -75,13 +82,13 @@ async function resealTable(database: Database, spec: SealedTable, batchSize: num
         `SELECT ${keyList}, ${columns.join(', ')} FROM ${table}
          ${after ? `WHERE (${keyList}) > (${key.map((_, i) => `$${i + 1}`).join(', ')})` : ''}
          ORDER BY ${keyList} LIMIT ${batchSize} FOR UPDATE`, after ?? [])
-      const stale = rows.filter((row) => columns.some((column) => !database.personal.isCurrent(row[column])))
+      const stale = rows.filter((row) => columns.some((column) => !isCurrent(database.personal, spec, row[column])))
       if (stale.length > 0) {
         if (spec.appendOnly) await client.query(`ALTER TABLE ${table} DISABLE TRIGGER USER`)
         for (const row of stale) {
-          const values = columns.map((column) => JSON.stringify(database.personal.reseal(row[column])))
+          const values = columns.map((column) => resealed(database.personal, spec, row[column]))
           await client.query(
-            `UPDATE ${table} SET ${columns.map((c, i) => `${c} = $${i + 1}::jsonb`).join(', ')}
+            `UPDATE ${table} SET ${columns.map((c, i) => `${c} = $${i + 1}${spec.text ? '' : '::jsonb'}`).join(', ')}
              WHERE (${keyList}) = (${key.map((_, i) => `$${columns.length + i + 1}`).join(', ')})`,
             [...values, ...key.map((k) => row[k])])
         }
@@ -95,6 +102,55 @@ async function resealTable(database: Database, spec: SealedTable, batchSize: num
     const last = batch.rows[batch.rows.length - 1]
     if (batch.rows.length < batchSize || !last) return rewritten
     after = key.map((k) => last[k])
+  }
+}
+
+function isCurrent(personal: PersonalData, spec: SealedTable, value: unknown): boolean {
+  if (!spec.text) return personal.isCurrent(value, spec.fields)
+  return value === null || personal.isCurrentText(value as string)
+}
+
+/** A column's value sealed under the current key, as its UPDATE takes it. */
+function resealed(personal: PersonalData, spec: SealedTable, value: unknown): string | null {
+  if (!spec.text) return JSON.stringify(personal.reseal(value, spec.fields))
+  return value === null ? null : personal.sealText(personal.openText(value as string))
+}
+
+/**
+ * Fulfilment claims are found by a blind index of policy and beneficiary beside the beneficiary
+ * sealed: a claim under an older key is indexed and sealed again from its sealed id; a claim from
+ * before claims were sealed (its id in clear, nothing sealed) is indexed and sealed from that id.
+ * Walked by the claim's key, which the walk changes: a claim met again is current and skipped.
+ */
+async function reindexClaims(database: Database, batchSize: number, onProgress?: (progress: RotationProgress) => void): Promise<number> {
+  const { personal } = database
+  const total = Number((await database.pool.query<{ n: string }>('SELECT count(*) AS n FROM fulfilment_claims')).rows[0]?.n ?? 0)
+  onProgress?.({ step: 'fulfilment_claims', done: 0, total })
+  let after: [string, string] | undefined
+  let done = 0
+  let rewritten = 0
+  for (;;) {
+    const rows = await inTransaction(database, async (client) => {
+      const { rows } = await client.query<{ policy_code: string; beneficiary_id: string; beneficiary_sealed: string | null }>(
+        `SELECT policy_code, beneficiary_id, beneficiary_sealed FROM fulfilment_claims
+         ${after ? 'WHERE (policy_code, beneficiary_id) > ($1, $2)' : ''}
+         ORDER BY policy_code, beneficiary_id LIMIT ${batchSize} FOR UPDATE`, after ?? [])
+      for (const row of rows) {
+        const id = row.beneficiary_sealed === null ? row.beneficiary_id : personal.openText(row.beneficiary_sealed)
+        const index = personal.claimIndex(row.policy_code, id)
+        if (index === row.beneficiary_id && row.beneficiary_sealed !== null && personal.isCurrentText(row.beneficiary_sealed)) continue
+        await client.query(
+          'UPDATE fulfilment_claims SET beneficiary_id = $3, beneficiary_sealed = $4 WHERE policy_code = $1 AND beneficiary_id = $2',
+          [row.policy_code, row.beneficiary_id, index, personal.sealText(id)])
+        rewritten++
+      }
+      return rows
+    })
+    done += rows.length
+    onProgress?.({ step: 'fulfilment_claims', done: Math.min(done, total), total })
+    const last = rows[rows.length - 1]
+    if (rows.length < batchSize || !last) return rewritten
+    after = [last.policy_code, last.beneficiary_id]
   }
 }
 

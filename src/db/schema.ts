@@ -414,6 +414,7 @@ export const payments = pgTable('payments', {
   /** Keyset order of `GET /v1/policies/{code}/payments`. */
   ordinal: bigint('ordinal', { mode: 'number' }).generatedAlwaysAsIdentity(),
   policyCode: text('policy_code').notNull().references(() => policies.code),
+  /** Sealed (PersonalData.sealText): the identity number or credit code the payment went to. */
   beneficiaryId: text('beneficiary_id').notNull(),
   amount: bigint('amount', { mode: 'number' }).notNull(),
   status: text('status').$type<'reserved' | 'paid'>().notNull(),
@@ -450,7 +451,10 @@ export const campaigns = pgTable('campaigns', {
   completedAt: instant('completed_at'),
 })
 
-/** The uploaded lines, numbered from 1: a valid one's beneficiary, an invalid one's reason. */
+/**
+ * The uploaded lines, numbered from 1: a valid one's beneficiary (its BENEFICIARY_FIELDS sealed),
+ * an invalid one's reason.
+ */
 export const campaignLines = pgTable('campaign_lines', {
   campaignId: text('campaign_id').notNull().references(() => campaigns.id, { onDelete: 'cascade' }),
   line: integer('line').notNull(),
@@ -464,7 +468,14 @@ export const campaignLines = pgTable('campaign_lines', {
  */
 export const fulfilmentClaims = pgTable('fulfilment_claims', {
   policyCode: text('policy_code').notNull(),
+  /**
+   * The blind index of policy and beneficiary (PersonalData.claimIndex), under the key it was made
+   * with; for a claim made before claims were sealed, the beneficiary's id in clear, until
+   * `banjian keys rotate-data` indexes it.
+   */
   beneficiaryId: text('beneficiary_id').notNull(),
+  /** The beneficiary's id, sealed; null on a claim made before claims were sealed. */
+  beneficiarySealed: text('beneficiary_sealed'),
   caseId: text('case_id').notNull(),
   amount: bigint('amount', { mode: 'number' }).notNull(),
   campaignId: text('campaign_id'),

@@ -5,8 +5,8 @@ import { latestPolicy, storeCampaign, unfinishedCampaigns } from '../../src/db/c
 import { fulfilmentCaseId } from '../../src/db/claims.ts'
 import type { CaseView } from '../../src/domain/case-view.ts'
 import type { PolicyDraft } from '../../src/domain/policy.ts'
-import { auth, call, type Directory, reviewerKey, seedDirectory } from '../support/fixtures.ts'
-import { ADMIN_KEY, startTestSystem, type TestSystem } from '../support/system.ts'
+import { auth, call, type Directory, publishPolicy as publishOn, seedDirectory } from '../support/fixtures.ts'
+import { startTestSystem, type TestSystem } from '../support/system.ts'
 import { shanghaiYear } from '../support/test-epoch.ts'
 import { campaignWorkflowId } from '../../src/workflows/fulfilment/contract.ts'
 import type { campaignWorkflow } from '../../src/workflows/fulfilment/campaign.ts'
@@ -32,14 +32,7 @@ const DRAFT: PolicyDraft = {
   payWithin: { workingDays: 10 },
 }
 
-async function publishPolicy(code: string, overrides: Partial<PolicyDraft> = {}): Promise<void> {
-  const put = await call(sys.app, ADMIN_KEY, 'PUT', `/v1/policies/${code}`, { ...DRAFT, ...overrides })
-  if (put.status !== 200) throw new Error(`policy draft: ${JSON.stringify(put.body)}`)
-  const review = await call(sys.app, await reviewerKey(sys.app), 'POST', `/v1/policies/${code}/review`, { approved: true, note: 'ok' })
-  if (review.status !== 200) throw new Error(`policy review: ${JSON.stringify(review.body)}`)
-  const published = await call(sys.app, ADMIN_KEY, 'POST', `/v1/policies/${code}/publish`)
-  if (published.status !== 200) throw new Error(`policy publish: ${JSON.stringify(published.body)}`)
-}
+const publishPolicy = (code: string, overrides: Partial<PolicyDraft> = {}) => publishOn(sys.app, code, { ...DRAFT, ...overrides })
 
 const enterprise = (n: number, employees: number) =>
   ({ id: `9144010100000${String(n).padStart(5, '0')}`, type: 'enterprise', name: `企业${n}`, attributes: { employees } })
@@ -98,7 +91,7 @@ describe('a campaign (免申即享)', () => {
     expect(progress.errors[1]!.message).toBe('the beneficiary has no id')
     const cases = await call(sys.app, dir.auditorKey, 'GET', '/v1/cases?kind=fulfilment&limit=200')
     const ids = (cases.body as { items: CaseView[] }).items.filter((c) => c.policyCode === 'WENGANG').map((c) => c.id).sort()
-    expect(ids).toEqual(Array.from({ length: 9 }, (_, i) => fulfilmentCaseId('WENGANG', enterprise(i, 0).id)).sort())
+    expect(ids).toEqual(Array.from({ length: 9 }, (_, i) => fulfilmentCaseId(sys.db.database.personal, 'WENGANG', enterprise(i, 0).id)).sort())
     // The payment is in the ledger before the case records it: wait for the case's own event.
     const one = await caseWhen(ids[0]!, (c) => c.status === 'completed')
     expect(one).toMatchObject({ kind: 'fulfilment', amount: 2000, payment: { status: 'paid' } })
@@ -167,9 +160,9 @@ describe('a campaign (免申即享)', () => {
     async function* lines(from: number) {
       for (let n = 0; n < 3; n++) yield { line: n + 1, value: enterprise(from + n, 20) }
     }
-    const stranded = await storeCampaign(sys.db.database.pool, { id: `K-stranded-${Date.now()}`, policy, actor, entries: lines(20) })
+    const stranded = await storeCampaign(sys.db.database.pool, sys.db.database.personal, { id: `K-stranded-${Date.now()}`, policy, actor, entries: lines(20) })
     // …and one whose workflow was terminated before it did anything (it ran where no worker polls).
-    const stopped = await storeCampaign(sys.db.database.pool, { id: `K-stopped-${Date.now()}`, policy, actor, entries: lines(30) })
+    const stopped = await storeCampaign(sys.db.database.pool, sys.db.database.personal, { id: `K-stopped-${Date.now()}`, policy, actor, entries: lines(30) })
     if (!('id' in stranded) || !('id' in stopped)) throw new Error('not stored')
     const handle = await sys.client.workflow.start<typeof campaignWorkflow>('campaignWorkflow', {
       workflowId: campaignWorkflowId(stopped.id), taskQueue: `${sys.queues.fulfilments}-nobody`, args: [{ campaignId: stopped.id, actor, afterLine: 0 }],
@@ -212,7 +205,7 @@ describe('an application under an application-mode policy', () => {
     const beneficiary = { id: '440106199001011234', type: 'person', name: '张三', attributes: { employees: 12 } }
     const applied = await call(sys.app, dir.windowKey, 'POST', '/v1/fulfilments', { policyCode: 'HOUSING', beneficiary })
     expect(applied.status).toBe(201)
-    expect(applied.body).toMatchObject({ id: fulfilmentCaseId('HOUSING', beneficiary.id), kind: 'fulfilment', status: 'submitted', amount: 1200 })
+    expect(applied.body).toMatchObject({ id: fulfilmentCaseId(sys.db.database.personal, 'HOUSING', beneficiary.id), kind: 'fulfilment', status: 'submitted', amount: 1200 })
     const again = await call(sys.app, dir.windowKey, 'POST', '/v1/fulfilments', { policyCode: 'HOUSING', beneficiary })
     expect(again).toMatchObject({ status: 409, body: { code: 'conflict' } })
     const ineligible = await call(sys.app, dir.windowKey, 'POST', '/v1/fulfilments',

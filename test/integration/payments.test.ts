@@ -152,11 +152,11 @@ describe('payOut', () => {
     const code = await policyWithLedger(null)
     for (const n of [1, 2, 3]) expect(await reservePayment(order(code, n))).toBe('reserved')
     await payOut(order(code, 3))
-    const firstPage = await listPayments(db.database.db, code, undefined, 10)
+    const firstPage = await listPayments(db.database, code, undefined, 10)
     expect(firstPage.map((p) => p.beneficiaryId)).toEqual(['b3'])
     await payOut(order(code, 1))
     // A reader who had reached the end of the list sees the later payment after it.
-    const later = await listPayments(db.database.db, code, firstPage[0]!.ordinal, 10)
+    const later = await listPayments(db.database, code, firstPage[0]!.ordinal, 10)
     expect(later.map((p) => p.beneficiaryId)).toEqual(['b1'])
   })
 })

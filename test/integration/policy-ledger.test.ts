@@ -20,8 +20,8 @@ beforeAll(async () => {
   await db.database.pool.query('INSERT INTO policies (code) VALUES ($1), ($2)', [CODE, UNPUBLISHED])
   await db.database.pool.query('INSERT INTO policy_ledgers (code, budget) VALUES ($1, 10000)', [CODE])
   const { reservePayment, payOut } = createPaymentActivities({ database: db.database })
-  // Five paid, in the order b4, b3, b2, b1, b0; one reserved and not yet paid.
-  const payments = Array.from({ length: 6 }, (_, n) => ({ caseId: `F-${CODE}-${n}`, policyCode: CODE, beneficiaryId: `b${n}`, amount: 100 * (n + 1) }))
+  // Five paid, in the order …0004, …0003, …0002, …0001, …0000; one reserved and not yet paid.
+  const payments = Array.from({ length: 6 }, (_, n) => ({ caseId: `F-${CODE}-${n}`, policyCode: CODE, beneficiaryId: `44010619900101000${n}`, amount: 100 * (n + 1) }))
   for (const p of payments) expect(await reservePayment(p)).toBe('reserved')
   for (const p of payments.slice(0, 5).reverse()) await payOut(p)
 })
@@ -51,7 +51,7 @@ describe('GET /v1/policies/{code}/ledger', () => {
 })
 
 describe('GET /v1/policies/{code}/payments', () => {
-  it('lists the payments that went out, in that order, a page at a time', async () => {
+  it('lists the payments that went out, in that order, a page at a time, their beneficiaries masked to an auditor', async () => {
     const seen: unknown[] = []
     let cursor: string | null = null
     let pages = 0
@@ -63,10 +63,15 @@ describe('GET /v1/policies/{code}/payments', () => {
       pages++
     } while (cursor)
     expect(pages).toBe(3)
-    expect(seen.map((p) => (p as { beneficiaryId: string }).beneficiaryId)).toEqual(['b4', 'b3', 'b2', 'b1', 'b0'])
+    expect(seen.map((p) => (p as { beneficiaryId: string }).beneficiaryId)).toEqual([4, 3, 2, 1, 0].map((n) => `4401**********000${n}`))
     expect(seen[0]).toEqual({
-      caseId: `F-${CODE}-4`, beneficiaryId: 'b4', amount: 500, reference: `L-F-${CODE}-4`, paidAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/),
+      caseId: `F-${CODE}-4`, beneficiaryId: '4401**********0004', amount: 500, reference: `L-F-${CODE}-4`, paidAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/),
     })
+  })
+
+  it('shows an administrator the beneficiaries in clear', async () => {
+    const r = await call(app, ADMIN_KEY, 'GET', `/v1/policies/${CODE}/payments?limit=2`)
+    expect(r.body.items.map((p: { beneficiaryId: string }) => p.beneficiaryId)).toEqual(['440106199001010004', '440106199001010003'])
   })
 
   it('refuses a window, a cursor of another list, and a policy that does not exist', async () => {

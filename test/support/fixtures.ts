@@ -1,5 +1,6 @@
 import type { App } from '../../src/api/app.ts'
 import type { ServiceItemDraft } from '../../src/domain/service-item.ts'
+import type { PolicyDraft } from '../../src/domain/policy.ts'
 import { ADMIN_KEY } from './system.ts'
 
 type Injector = Pick<App, 'inject'>
@@ -52,6 +53,18 @@ export function reviewerKey(app: Injector): Promise<string> {
 export async function approveDraft(app: Injector, code: string): Promise<void> {
   const r = await call(app, await reviewerKey(app), 'POST', `/v1/service-items/${code}/review`, { approved: true, note: 'reviewed in a test' })
   if (r.status !== 200) throw new Error(`review of ${code}: ${JSON.stringify(r.body)}`)
+}
+
+/** Drafts a policy as ADMIN_KEY, approves it with another key and publishes it; throws unless each step works. */
+export async function publishPolicy(app: Injector, code: string, draft: PolicyDraft): Promise<void> {
+  for (const [step, r] of [
+    ['draft', () => call(app, ADMIN_KEY, 'PUT', `/v1/policies/${code}`, draft)],
+    ['review', async () => call(app, await reviewerKey(app), 'POST', `/v1/policies/${code}/review`, { approved: true, note: 'ok' })],
+    ['publish', () => call(app, ADMIN_KEY, 'POST', `/v1/policies/${code}/publish`)],
+  ] as const) {
+    const answer = await r()
+    if (answer.status !== 200) throw new Error(`policy ${code} ${step}: ${JSON.stringify(answer.body)}`)
+  }
 }
 
 /** Reviews the draft ADMIN_KEY wrote with another key, then publishes it: the answer to the publish. */

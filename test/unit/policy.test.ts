@@ -1,8 +1,11 @@
+import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import {
   DEFAULT_VERIFY_WITHIN, entitlementOf, type PolicyDraft, policyDraftProblems, publishPolicy, readBeneficiary,
 } from '../../src/domain/policy.ts'
 import { fulfilmentCaseId } from '../../src/db/claims.ts'
+import { PersonalData } from '../../src/db/personal-data.ts'
+import { Keyring } from '../../src/infra/data-keys.ts'
 import { policyTerms } from '../../src/domain/fulfilment/terms.ts'
 import { storableText } from '../../src/domain/safe-text.ts'
 
@@ -115,13 +118,22 @@ describe('a campaign line read as a beneficiary', () => {
 })
 
 describe('the case id', () => {
-  it('is one per policy and beneficiary, and does not show the beneficiary\'s id', () => {
-    const id = fulfilmentCaseId('WENGANG', '440106199001011234')
-    expect(id).toBe(fulfilmentCaseId('WENGANG', '440106199001011234'))
+  const personal = new PersonalData(Keyring.generate('k1'))
+
+  it('is one per policy and beneficiary under a key, and does not show the beneficiary\'s id', () => {
+    const id = fulfilmentCaseId(personal, 'WENGANG', '440106199001011234')
+    expect(id).toBe(fulfilmentCaseId(personal, 'WENGANG', '440106199001011234'))
     expect(id).toMatch(/^F-WENGANG-[0-9a-f]{32}$/)
     expect(id).not.toContain('440106')
-    expect(fulfilmentCaseId('WENGANG', '440106199001011235')).not.toBe(id)
-    expect(fulfilmentCaseId('OTHER', '440106199001011234')).not.toBe(id)
+    expect(fulfilmentCaseId(personal, 'WENGANG', '440106199001011235')).not.toBe(id)
+    expect(fulfilmentCaseId(personal, 'OTHER', '440106199001011234')).not.toBe(id)
+  })
+
+  it('cannot be found by trying identity numbers without the key: a plain hash, or another key, gives another id', () => {
+    const id = fulfilmentCaseId(personal, 'WENGANG', '440106199001011234')
+    const plain = createHash('sha256').update('WENGANG\n440106199001011234').digest('hex').slice(0, 32)
+    expect(id).not.toBe(`F-WENGANG-${plain}`)
+    expect(fulfilmentCaseId(new PersonalData(Keyring.generate('k1')), 'WENGANG', '440106199001011234')).not.toBe(id)
   })
 })
 

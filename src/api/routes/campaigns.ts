@@ -36,7 +36,7 @@ const CampaignProgress = Type.Object({
  * it streams in, never whole: each entry is written to Postgres in batches while the rest arrives.
  */
 export async function campaignRoutes(app: App): Promise<void> {
-  const { pool } = app.deps.database
+  const { pool, personal } = app.deps.database
   // In this plugin only: uploads reach the handler as streams, not as parsed bodies.
   app.removeContentTypeParser('application/json')
   for (const type of ['application/json', NDJSON]) app.addContentTypeParser(type, (_request, payload, done) => done(null, payload))
@@ -73,7 +73,7 @@ export async function campaignRoutes(app: App): Promise<void> {
     const actor = { organizationId: principal.organizationId, role: principal.role, keyId: principal.keyId }
     let stored
     try {
-      stored = await storeCampaign(pool, {
+      stored = await storeCampaign(pool, personal, {
         id: newCaseId('K'), policy, actor,
         entries: ndjson ? ndjsonEntries(body) : jsonListEntries(body),
         ...(key ? { idempotency: { organizationId: principal.organizationId, scope: `campaigns:${code}`, key, requestHash: () => hash.digest('hex') } } : {}),

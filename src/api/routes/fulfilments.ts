@@ -1,6 +1,6 @@
 import { Type } from 'typebox'
 import { latestPolicy } from '../../db/campaigns.ts'
-import { claimForApplication, fulfilmentCaseId } from '../../db/claims.ts'
+import { claimForApplication } from '../../db/claims.ts'
 import { CaseView } from '../../domain/case-view.ts'
 import { policyTerms } from '../../domain/fulfilment/terms.ts'
 import { Beneficiary, entitlementOf, readBeneficiary } from '../../domain/policy.ts'
@@ -18,7 +18,7 @@ const FulfilmentApplication = Type.Object({
 
 /** `POST /v1/fulfilments`: an application under an `application`-mode policy, taken at a comprehensive window. */
 export async function fulfilmentRoutes(app: App): Promise<void> {
-  const { pool } = app.deps.database
+  const { pool, personal } = app.deps.database
 
   app.post('/fulfilments', {
     config: { command: { name: 'submit', kind: 'fulfilment' } },
@@ -41,16 +41,16 @@ export async function fulfilmentRoutes(app: App): Promise<void> {
     }
     const entitlement = entitlementOf(policy, beneficiary)
     if (!entitlement.eligible) throw problem('unprocessable', `the beneficiary is not eligible under policy ${policyCode}: ${entitlement.reason}`)
-    const caseId = fulfilmentCaseId(policyCode, beneficiary.id)
     const key = request.headers['idempotency-key']
-    const claim = await claimForApplication(pool, {
-      policyCode, beneficiaryId: beneficiary.id, caseId, amount: entitlement.amount,
+    const claim = await claimForApplication(pool, personal, {
+      policyCode, beneficiaryId: beneficiary.id, amount: entitlement.amount,
       ...(key ? { idempotency: { organizationId: principal.organizationId, key, requestHash: requestHash(request.body) } } : {}),
     })
-    if (claim === 'key_conflict') throw problem('idempotency_conflict', `Idempotency-Key ${key} was used before with a different request`)
+    if (claim.outcome === 'key_conflict') throw problem('idempotency_conflict', `Idempotency-Key ${key} was used before with a different request`)
+    const { caseId } = claim
     // One beneficiary, one policy, one case, ever (rule 25). A claim whose case never started (its
-    // request failed after claiming) is finished by this one: the id is the same either way.
-    if (claim === 'duplicate' && await app.cases.find(caseId)) {
+    // request failed after claiming) is finished by this one, under the id it was claimed with.
+    if (claim.outcome === 'duplicate' && await app.cases.find(caseId)) {
       throw problem('conflict', `the beneficiary already has case ${caseId} under policy ${policyCode}`)
     }
     const { attributes: _attributes, ...payee } = beneficiary

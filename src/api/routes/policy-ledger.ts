@@ -1,8 +1,10 @@
 import { Type } from 'typebox'
+import { recordPersonalDataAccess } from '../../db/access-log.ts'
 import { ledgerOf, listPayments } from '../../db/payments.ts'
-import type { Role } from '../../domain/roles.ts'
+import { maskIdNumber } from '../../domain/case-view.ts'
+import { type Role, seesPersonalData } from '../../domain/roles.ts'
 import type { App } from '../app.ts'
-import { allow } from '../auth.ts'
+import { allow, principalOf } from '../auth.ts'
 import { CatalogueCode } from '../reviewed-drafts.ts'
 import { commonErrorResponses, problem, ProblemDetails } from '../problem.ts'
 import { DEFAULT_PAGE_SIZE, Instant, ListQuery, Page } from '../schemas/common.ts'
@@ -20,7 +22,7 @@ const PolicyLedger = Type.Object({
 
 const Payment = Type.Object({
   caseId: Type.String(),
-  beneficiaryId: Type.String(),
+  beneficiaryId: Type.String({ description: 'the identity number or credit code paid; masked for roles that do not need it' }),
   amount: Fen,
   reference: Type.String({ description: 'the payment adapter\'s receipt' }),
   paidAt: Instant,
@@ -32,7 +34,8 @@ const AFTER_ORDINAL = Type.Tuple([Type.Integer({ minimum: 0, maximum: Number.MAX
 const LEDGER_READERS: readonly Role[] = ['admin', 'auditor', 'supervisor']
 
 export async function policyLedgerRoutes(app: App): Promise<void> {
-  const { db } = app.deps.database
+  const { database } = app.deps
+  const { db } = database
   const cursors = app.cursors.of('policy-payments', AFTER_ORDINAL)
 
   /** The policy's ledger; 404 for a policy that does not exist. */
@@ -62,10 +65,20 @@ export async function policyLedgerRoutes(app: App): Promise<void> {
     const { limit = DEFAULT_PAGE_SIZE, cursor } = request.query
     const after = cursors.open(cursor)?.[0]
     await ledger(code)
-    const rows = await listPayments(db, code, after, limit + 1)
+    const rows = await listPayments(database, code, after, limit + 1)
     const items = rows.slice(0, limit)
+    // As a case's applicant is shown (present.ts): in clear, and recorded first, only to a role
+    // that works with the numbers.
+    const principal = principalOf(request)
+    const clear = seesPersonalData(principal.role)
+    if (clear) {
+      await recordPersonalDataAccess(db, items.map((payment) => ({
+        caseId: payment.caseId, keyId: principal.keyId, organizationId: principal.organizationId, role: principal.role,
+        operation: 'listPolicyPayments', fields: ['payment.beneficiaryId'],
+      })))
+    }
     return {
-      items: items.map(({ ordinal: _, ...payment }) => payment),
+      items: items.map(({ ordinal: _, beneficiaryId, ...payment }) => ({ ...payment, beneficiaryId: clear ? beneficiaryId : maskIdNumber(beneficiaryId) })),
       nextCursor: rows.length > limit ? cursors.seal([items[items.length - 1]!.ordinal]) : null,
     }
   })

@@ -1,0 +1,1 @@
+ALTER TABLE "fulfilment_claims" ADD COLUMN "beneficiary_sealed" text;
