@@ -111,7 +111,9 @@ async function writeEventsIn(tx: Tx, personal: PersonalData, caseId: string, rec
     ...(current?.organizations ?? []), ...participantsOf(view),
   ])]
   const completedAt = completionOf(current?.completedAt ?? null, fresh)
-  const row = { ...indexColumns(view), lastSeq, lastHash: prevHash, organizations, completedAt, view: personal.seal(view) }
+  const row = {
+    ...indexColumns(view), lastSeq, lastHash: prevHash, organizations, completedAt, view: personal.seal(view), personIndex: personal.personIndex(view),
+  }
   const advanced = await tx.insert(cases).values({ id: caseId, ...row }).onConflictDoUpdate({
     target: cases.id,
     set: row,

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, lte, or, sql, type SQL } from 'drizzle-orm'
+import { and, asc, desc, eq, inArray, lte, or, sql, type SQL } from 'drizzle-orm'
 import { unionAll } from 'drizzle-orm/pg-core'
 import type { CaseView } from '../domain/case-view.ts'
 import type { OrganizationKind, Role } from '../domain/roles.ts'
@@ -23,6 +23,8 @@ export interface CaseFilter {
   warned?: boolean | undefined
   dueBefore?: string | undefined
   flag?: string | undefined
+  /** The identity number of the person the case is for (applicant, complainant or citizen), found by its blind index. */
+  applicantIdNumber?: string | undefined
 }
 
 /** Keyset position in queue order: priority, earliest due, id. */
@@ -94,6 +96,7 @@ export function createCaseReads(db: Db, personal: PersonalData) {
         filter.warned !== undefined ? eq(cases.warned, filter.warned) : undefined,
         filter.dueBefore ? sql`${cases.nextDueAt} < ${filter.dueBefore}` : undefined,
         filter.flag ? sql`${cases.flags} @> ARRAY[${filter.flag}]::text[]` : undefined,
+        filter.applicantIdNumber !== undefined ? inArray(cases.personIndex, personal.personIndexes(filter.applicantIdNumber)) : undefined,
         after ? sql`(${cases.priorityRank}, ${cases.nextDueAt}, ${cases.id}) > (${after[0]}, ${after[1]}::timestamptz, ${after[2]})` : undefined,
       ]
       const queue = (scope: SQL | undefined) => db.select({ view: cases.view, rank: cases.priorityRank, due: cases.nextDueAt, id: cases.id })

@@ -24,6 +24,10 @@ const PREFIX = 'enc:'
 const FIELD_PURPOSE = 'pg-field'
 const SUBJECT_PURPOSE = 'subject'
 const CLAIM_PURPOSE = 'fulfilment claim'
+const PERSON_PURPOSE = 'person'
+
+/** Where a case names the person it is for: an application's applicant, an escalation's complainant, a work order's citizen. */
+const PEOPLE = ['applicant', 'complainant', 'citizen'] as const
 
 /**
  * Identity and phone numbers as Postgres stores them (DESIGN "Access"): each sealed in its JSON
@@ -114,6 +118,20 @@ export class PersonalData {
   }
 
   /**
+   * The stored form of the identity number of the person a case is for (cases.person_index), from
+   * the case's view (in clear); null when it names no one by identity number.
+   */
+  personIndex(view: unknown): string | null {
+    const idNumber = personIdNumber(view)
+    return idNumber === undefined ? null : this.keyring.blindIndex(idNumber, PERSON_PURPOSE)
+  }
+
+  /** Every form `personIndex` may have stored an identity number in, one per key: one person's cases across a rotation. */
+  personIndexes(idNumber: string): string[] {
+    return this.keyring.blindIndexes(idNumber, PERSON_PURPOSE)
+  }
+
+  /**
    * The stored form of "this beneficiary under this policy" (fulfilment_claims.beneficiary_id): a
    * blind index of the pair, so the claims hold no identity number and link no one across policies.
    */
@@ -125,6 +143,16 @@ export class PersonalData {
   claimIndexes(policyCode: string, beneficiaryId: string): string[] {
     return this.keyring.blindIndexes(`${policyCode}\n${beneficiaryId}`, CLAIM_PURPOSE)
   }
+}
+
+/** The identity number of the first person a view names (PEOPLE), as the view holds it. */
+function personIdNumber(view: unknown): string | undefined {
+  if (view === null || typeof view !== 'object') return undefined
+  for (const who of PEOPLE) {
+    const idNumber = (view as Record<string, { idNumber?: unknown } | undefined>)[who]?.idNumber
+    if (typeof idNumber === 'string' && idNumber !== '') return idNumber
+  }
+  return undefined
 }
 
 export function isSealed(text: string): boolean {

@@ -61,6 +61,7 @@ export async function rotateDataKeys(database: Database, options: { batchSize?: 
   for (const table of SEALED_TABLES) {
     rewritten[table.table] = await resealTable(database, table, batchSize, onProgress)
   }
+  rewritten['cases.person_index'] = await reindexPeople(database, batchSize, onProgress)
   rewritten['fulfilment_claims'] = await reindexClaims(database, batchSize, onProgress)
   const { reindexed, unindexed } = await reindexSubjects(database, batchSize, onProgress)
   rewritten['shared_materials'] = reindexed
@@ -114,6 +115,38 @@ function isCurrent(personal: PersonalData, spec: SealedTable, value: unknown): b
 function resealed(personal: PersonalData, spec: SealedTable, value: unknown): string | null {
   if (!spec.text) return JSON.stringify(personal.reseal(value, spec.fields))
   return value === null ? null : personal.sealText(personal.openText(value as string))
+}
+
+/**
+ * One person's cases are found by a blind index of their identity number (cases.person_index):
+ * made again under the current key from the case's view, also for cases projected before the
+ * index existed (null there).
+ */
+async function reindexPeople(database: Database, batchSize: number, onProgress?: (progress: RotationProgress) => void): Promise<number> {
+  const { personal } = database
+  const step = 'cases.person_index'
+  const total = Number((await database.pool.query<{ n: string }>('SELECT count(*) AS n FROM cases')).rows[0]?.n ?? 0)
+  onProgress?.({ step, done: 0, total })
+  let after = ''
+  let done = 0
+  let rewritten = 0
+  for (;;) {
+    const { rows } = await database.pool.query<{ id: string; view: unknown; person_index: string | null }>(
+      'SELECT id, view, person_index FROM cases WHERE id > $1 ORDER BY id LIMIT $2', [after, batchSize])
+    const moves = rows.map((row) => ({ id: row.id, from: row.person_index, to: personal.personIndex(personal.open(row.view)) }))
+      .filter((move) => move.to !== move.from)
+    if (moves.length > 0) {
+      await database.pool.query(
+        `UPDATE cases c SET person_index = m.person_index FROM unnest($1::text[], $2::text[]) AS m(id, person_index)
+          WHERE c.id = m.id`, [moves.map((m) => m.id), moves.map((m) => m.to)])
+      rewritten += moves.length
+    }
+    done += rows.length
+    onProgress?.({ step, done, total })
+    const last = rows[rows.length - 1]
+    if (rows.length < batchSize || !last) return rewritten
+    after = last.id
+  }
 }
 
 /**

@@ -109,8 +109,16 @@ export const cases = pgTable('cases', {
    * counts the completion on this day (src/db/summary.ts). Null while it has not ended.
    */
   completedAt: instant('completed_at'),
+  /**
+   * A blind index of the identity number of the person the case is for (its applicant,
+   * complainant or citizen: PersonalData.personIndex), under the key it was made with; null when
+   * the case names none, or was projected before cases were indexed (until rotate-data).
+   */
+  personIndex: text('person_index'),
 }, (t) => [
   index('cases_queue_idx').on(t.priorityRank, t.nextDueAt, t.id),
+  // One person's cases (`GET /v1/cases?applicantIdNumber=`): a handful of rows, sorted after.
+  index('cases_person_idx').on(t.personIndex).where(sql`${t.personIndex} IS NOT NULL`),
   index('cases_org_queue_idx').on(t.handlingOrganizationId, t.priorityRank, t.nextDueAt, t.id),
   index('cases_overdue_org_idx').on(t.handlingOrganizationId, t.priorityRank, t.nextDueAt, t.id)
     .where(sql`${t.overdue}`),

@@ -153,6 +153,24 @@ describe('personal data at rest in Postgres', () => {
     expect((await call(sys.app, dir.otherDepartmentKey, 'GET', `/v1/cases/${appliedId}`)).body).toMatchObject({ applicant: { idNumber: APPLYING_ID } })
   })
 
+  it('lists one person\'s cases by their identity number, found by its blind index, within what the caller may see', async () => {
+    const ids = async (key: string, idNumber: string) => {
+      const r = await call(sys.app, key, 'GET', `/v1/cases?applicantIdNumber=${idNumber}`)
+      expect(r.status, JSON.stringify(r.body)).toBe(200)
+      return (r.body.items as CaseView[]).map((c) => c.id)
+    }
+    expect(await ids(dir.departmentKey, ID_NUMBER)).toEqual([applicationId])
+    expect(await ids(ADMIN_KEY, CITIZEN_ID)).toEqual([complaintId])
+    expect(await ids(ADMIN_KEY, BENEFICIARY_ID)).toEqual([grantId])
+    expect(await ids(dir.otherDepartmentKey, APPLYING_ID)).toEqual([appliedId])
+    // Another department does not see that person's case; nobody has cases under an unknown number.
+    expect(await ids(dir.departmentKey, APPLYING_ID)).toEqual([])
+    expect(await ids(ADMIN_KEY, '440106190001010000')).toEqual([])
+    const { rows } = await sys.db.database.pool.query<{ person_index: string }>('SELECT person_index FROM cases WHERE id = $1', [applicationId])
+    expect(rows[0]!.person_index).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/)
+    expect(await call(sys.app, ADMIN_KEY, 'GET', '/v1/cases?applicantIdNumber=44%200106')).toMatchObject({ status: 400, body: { code: 'validation_failed' } })
+  })
+
   it('shows a payment\'s beneficiary in clear to an administrator, recorded in the access log, and masked to an auditor', async () => {
     const admin = await call(sys.app, ADMIN_KEY, 'GET', '/v1/policies/SEALED-GRANT/payments')
     expect(admin.body.items).toEqual([expect.objectContaining({ caseId: grantId, beneficiaryId: BENEFICIARY_ID, amount: 30000 })])
@@ -170,6 +188,8 @@ describe('personal data at rest in Postgres', () => {
     await database.pool.query('INSERT INTO shared_materials (source, subject, ref) VALUES ($1, $2, $3)', ['gz-residence', CITIZEN_ID, 'doc://residence/1'])
     await database.pool.query(
       'INSERT INTO fulfilment_claims (policy_code, beneficiary_id, case_id, amount) VALUES ($1, $2, $3, $4)', ['SEALED-APPLY', LEGACY_CLAIMANT, 'F-legacy', 1000])
+    // A case projected before cases were indexed by person.
+    await database.pool.query('UPDATE cases SET person_index = NULL WHERE id = $1', [appliedId])
     // …which a new application finds before rotation, as it will after.
     expect(await claimForApplication(database.pool, database.personal, { policyCode: 'SEALED-APPLY', beneficiaryId: LEGACY_CLAIMANT, amount: 1000 }))
       .toEqual({ outcome: 'duplicate', caseId: 'F-legacy' })
@@ -180,8 +200,10 @@ describe('personal data at rest in Postgres', () => {
     const report = await rotateDataKeys(rotated, { batchSize: 2, onProgress: (p) => steps.add(p.step) })
     expect(report.unindexed).toBe(0)
     expect(report.rewritten['case_events']).toBeGreaterThan(2)
-    expect([...steps]).toEqual(['cases', 'case_events', 'notification_outbox', 'campaign_lines', 'payments', 'fulfilment_claims', 'shared_materials'])
-    expect(report.rewritten).toMatchObject({ campaign_lines: 1, payments: 1, fulfilment_claims: 3 })
+    expect([...steps]).toEqual([
+      'cases', 'case_events', 'notification_outbox', 'campaign_lines', 'payments', 'cases.person_index', 'fulfilment_claims', 'shared_materials',
+    ])
+    expect(report.rewritten).toMatchObject({ campaign_lines: 1, payments: 1, fulfilment_claims: 3, 'cases.person_index': 4 })
 
     // The old key retired: a keyring of the new key alone reads everything.
     const retired: Database = { ...database, personal: new PersonalData(newKey) }
@@ -208,6 +230,11 @@ describe('personal data at rest in Postgres', () => {
     expect(await reads.find(complaintId)).toMatchObject({ citizen: { phone: CITIZEN_PHONE, idNumber: CITIZEN_ID } })
     expect(await reads.findAt(applicationId, new Date().toISOString())).toMatchObject({ applicant })
     expect(await reads.history(applicationId)).toHaveLength(4)
+    // Each person's cases, under the new key alone, the one indexed by rotation included.
+    const everyone = { role: 'admin', organizationId: 'root' } as const
+    for (const [idNumber, caseId] of [[ID_NUMBER, applicationId], [CITIZEN_ID, complaintId], [APPLYING_ID, appliedId]] as const) {
+      expect((await reads.list(everyone, { applicantIdNumber: idNumber }, 10)).items.map((c) => c.id)).toEqual([caseId])
+    }
 
     const sharedData = createTableSharedData(retired)
     expect(await sharedData.lookup(ID_NUMBER, [LICENCE_SOURCE])).toEqual(new Map([[LICENCE_SOURCE, 'GZ-P-0001']]))

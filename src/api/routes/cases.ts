@@ -22,6 +22,10 @@ const CaseListQuery = Type.Object({
   warned: Type.Optional(Type.Boolean()),
   dueBefore: Type.Optional(Instant),
   flag: Type.Optional(Type.String({ maxLength: 100 })),
+  applicantIdNumber: Type.Optional(Type.String({
+    minLength: 4, maxLength: 64, pattern: '^\\S+$',
+    description: 'the identity number of the person the cases are for: an applicant, a complainant, a citizen, a beneficiary',
+  })),
   limit: PageSize,
   cursor: Type.Optional(Type.String({ maxLength: 500 })),
 }, { additionalProperties: false })
