@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, inArray, lte, or, sql, type SQL } from 'drizzle-orm'
 import { unionAll } from 'drizzle-orm/pg-core'
 import type { CaseView } from '../domain/case-view.ts'
-import type { OrganizationKind, Role } from '../domain/roles.ts'
+import { COMPREHENSIVE_WINDOW_KINDS, type OrganizationKind, type Role } from '../domain/roles.ts'
 import type { Db } from './client.ts'
 import type { PersonalData } from './personal-data.ts'
 import { caseEvents, cases } from './schema.ts'
@@ -12,6 +12,11 @@ export interface Viewer {
   role: Role
   /** The organisation's kind when the caller knows it (a supervisor's scope depends on it: scope.ts). */
   organizationKind?: OrganizationKind | undefined
+}
+
+/** A window of a service or convenience centre (rule 38): it takes anyone's business, a beneficiary's too. */
+function servesBeneficiaries(viewer: Viewer): boolean {
+  return viewer.role === 'window' && viewer.organizationKind !== undefined && COMPREHENSIVE_WINDOW_KINDS.includes(viewer.organizationKind)
 }
 
 export interface CaseFilter {
@@ -43,8 +48,15 @@ export function createCaseReads(db: Db, personal: PersonalData) {
     return or(eq(cases.handlingOrganizationId, organizationId), sql`${cases.organizations} @> ARRAY[${organizationId}]::text[]`)
   }
 
-  /** A department sees what it handles or handled; a supervisor the subtree it oversees (scope.ts); auditors everything. */
-  function visibility(viewer: Viewer): SQL | undefined {
+  /**
+   * A department sees what it handles or handled; a supervisor the subtree it oversees (scope.ts);
+   * auditors everything; a window or the hotline what it received or took part in. A comprehensive
+   * window also acts on any beneficiary's behalf (API.md: `confirm`, `decline` of a fulfilment
+   * case): it sees a fulfilment case when the beneficiary brings it to the counter, that is when
+   * asked for that case, or for the cases of the person whose identity number it names (`forPerson`),
+   * never in a list of everyone's.
+   */
+  function visibility(viewer: Viewer, reach: 'one' | 'forPerson' | 'list'): SQL | undefined {
     switch (viewer.role) {
       case 'admin':
       case 'auditor':
@@ -52,8 +64,10 @@ export function createCaseReads(db: Db, personal: PersonalData) {
       case 'department':
         return involves(viewer.organizationId)
       case 'window':
-      case 'hotline':
-        return or(eq(cases.receivedBy, viewer.organizationId), involves(viewer.organizationId))
+      case 'hotline': {
+        const own = or(eq(cases.receivedBy, viewer.organizationId), involves(viewer.organizationId))
+        return reach !== 'list' && servesBeneficiaries(viewer) ? or(own, eq(cases.kind, 'fulfilment')) : own
+      }
       case 'supervisor':
         return sql`${cases.handlingOrganizationId} IN (${supervisedOrganizations(viewer)})`
     }
@@ -62,7 +76,7 @@ export function createCaseReads(db: Db, personal: PersonalData) {
   return {
     async find(id: string, viewer?: Viewer): Promise<CaseView | undefined> {
       const [row] = await db.select({ view: cases.view }).from(cases)
-        .where(and(eq(cases.id, id), viewer ? visibility(viewer) : undefined))
+        .where(and(eq(cases.id, id), viewer ? visibility(viewer, 'one') : undefined))
       return row && personal.open(row.view as CaseView)
     },
 
@@ -111,7 +125,7 @@ export function createCaseReads(db: Db, personal: PersonalData) {
           queue(eq(cases.handlingOrganizationId, own)),
           queue(sql`array_remove(${cases.organizations}, ${cases.handlingOrganizationId}) @> ARRAY[${own}]::text[]`),
         ).orderBy(sql`priority_rank`, sql`next_due_at`, sql`id`).limit(limit + 1)
-        : await queue(ownQueue ? undefined : visibility(viewer))
+        : await queue(ownQueue ? undefined : visibility(viewer, filter.applicantIdNumber === undefined ? 'list' : 'forPerson'))
       const page = rows.slice(0, limit)
       const last = page[page.length - 1]
       const next: CaseCursor | undefined = rows.length > limit && last ? [last.rank, last.due, last.id] : undefined

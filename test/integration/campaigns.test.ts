@@ -6,7 +6,7 @@ import { fulfilmentCaseId } from '../../src/db/claims.ts'
 import type { CaseView } from '../../src/domain/case-view.ts'
 import type { PolicyDraft } from '../../src/domain/policy.ts'
 import { auth, call, type Directory, publishPolicy as publishOn, seedDirectory } from '../support/fixtures.ts'
-import { startTestSystem, type TestSystem } from '../support/system.ts'
+import { ADMIN_KEY, startTestSystem, type TestSystem } from '../support/system.ts'
 import { shanghaiYear } from '../support/test-epoch.ts'
 import { campaignWorkflowId } from '../../src/workflows/fulfilment/contract.ts'
 import type { campaignWorkflow } from '../../src/workflows/fulfilment/campaign.ts'
@@ -196,6 +196,28 @@ describe('a campaign (免申即享)', () => {
     await publishPolicy('APPLYONLY', { mode: 'application' })
     expect((await upload('APPLYONLY', '{}\n')).status).toBe(422)
     expect((await call(sys.app, dir.departmentKey, 'GET', `/v1/campaigns/${(await upload('OWNED', '{}\n')).body.id}`)).status).toBe(403)
+  })
+})
+
+describe('a confirm-mode case at the counter', () => {
+  it('is found by a comprehensive window by the beneficiary\'s identity number and confirmed on their behalf, and only so', async () => {
+    await publishPolicy('ELDERLY', { mode: 'confirm', confirmWithin: { workingDays: 5 }, autoVerify: true, eligibility: { '>=': [{ var: 'age' }, 80] }, amount: 500 })
+    const idNumber = '440106194001011234'
+    const started = await upload('ELDERLY', `${JSON.stringify({ id: idNumber, type: 'person', name: '周老', attributes: { age: 86 } })}\n`)
+    await completed(started.body.id)
+    const ids = async (key: string, query: string) => ((await call(sys.app, key, 'GET', `/v1/cases?${query}`)).body.items as CaseView[]).map((c) => c.id)
+    await expect.poll(() => ids(dir.windowKey, `applicantIdNumber=${idNumber}`), { timeout: 30_000 }).toHaveLength(1)
+    const [caseId] = await ids(dir.windowKey, `applicantIdNumber=${idNumber}`)
+    // Not in a window's list of everyone's cases: only when the beneficiary's number is named.
+    expect(await ids(ADMIN_KEY, 'kind=fulfilment&limit=200')).toContain(caseId)
+    expect(await ids(dir.windowKey, 'kind=fulfilment&limit=200')).not.toContain(caseId)
+    // A window that is no comprehensive window (a department's own) neither finds it nor acts on it.
+    const deskKey = (await call(sys.app, ADMIN_KEY, 'POST', '/v1/api-keys', { organizationId: 'gz-amr', role: 'window' })).body.key as string
+    expect(await ids(deskKey, `applicantIdNumber=${idNumber}`)).toEqual([])
+    expect((await call(sys.app, deskKey, 'POST', `/v1/cases/${caseId}/actions`, { action: 'confirm', account: '6222-1111' })).status).toBe(404)
+    const confirmed = await call(sys.app, dir.windowKey, 'POST', `/v1/cases/${caseId}/actions`, { action: 'confirm', account: '6222-1111' })
+    expect(confirmed.status, JSON.stringify(confirmed.body)).toBe(200)
+    expect((await caseWhen(caseId!, (c) => c.status === 'completed'))).toMatchObject({ payment: { status: 'paid' } })
   })
 })
 
