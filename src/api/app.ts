@@ -142,7 +142,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const answer = toProblem(err)
     // Not ready (shutting down, a database that cannot serve now) is a state, not a fault of the code.
-    if (answer.code === 'not_ready') request.log.warn({ detail: answer.detail, cause: err === answer ? undefined : err.message }, 'not ready')
+    if (answer.code === 'not_ready') request.log.warn({ detail: answer.detail, cause: err === answer ? undefined : rootCause(err) }, 'not ready')
     else if (answer.status >= 500) request.log.error({ err }, 'request failed')
     sendProblem(reply, answer)
   })
@@ -276,4 +276,12 @@ function toProblem(err: FastifyError): HttpProblem {
   // later, as a load balancer reads it too; an Idempotency-Key makes the retry safe.
   if (isDatabaseUnavailable(err)) return problem('not_ready', 'the database cannot serve this request now; try again later')
   return problem('internal', 'the server could not complete the request')
+}
+
+/** What went wrong underneath (drizzle wraps the driver's error in a message quoting the whole query): the innermost message, with its code. */
+function rootCause(err: Error): string {
+  let inner = err
+  for (let depth = 0; inner.cause instanceof Error && depth < 5; depth++) inner = inner.cause
+  const code = (inner as { code?: unknown }).code
+  return typeof code === 'string' ? `${inner.message} (${code})` : inner.message
 }

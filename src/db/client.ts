@@ -34,8 +34,13 @@ export function openDatabase(options: DatabaseOptions): Database {
     max: options.max ?? 10,
     ...(options.schemaName ? { options: `-c search_path=${quoteIdent(options.schemaName)}` } : {}),
   })
-  // An idle client that errors (server restart) must not crash the process; the pool replaces it.
+  // A client that errors (the server restarted, an operator ended its session) must not crash the
+  // process: idle, the pool replaces it; checked out between two queries (a transaction awaiting
+  // the code), the pool is no longer listening and Node would throw the unhandled 'error' event.
+  // That work's next query fails instead (its activity or request is retried), and the broken
+  // client is not reused.
   pool.on('error', () => undefined)
+  pool.on('connect', (client) => client.on('error', () => undefined))
   const db = drizzle(pool, { schema })
   return { db, pool, personal: new PersonalData(options.keyring), close: () => pool.end() }
 }
