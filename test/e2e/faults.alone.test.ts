@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -39,6 +41,41 @@ let api: { process: Banjian; url: string; port: number }
 let worker: Banjian
 let keys: LoadTarget['keys']
 let reviewer: string
+let treasury: FakeTreasury
+
+/**
+ * The city treasury the worker pays through (BANJIAN_TREASURY_URL), as a real one behaves: it
+ * honours Idempotency-Key (a key paid once is answered with the same reference, never paid again).
+ * `ok` pays at once; `slow` pays, but answers after the adapter has stopped waiting (10 s); `fail`
+ * answers 500 and pays nothing.
+ */
+interface FakeTreasury {
+  url: string
+  mode: 'ok' | 'slow' | 'fail'
+  /** Payments made: idempotency key → reference. */
+  paid: Map<string, string>
+  requests: number
+  server: Server
+}
+
+async function startTreasury(): Promise<FakeTreasury> {
+  const fake: FakeTreasury = { url: '', mode: 'ok', paid: new Map(), requests: 0, server: createServer() }
+  fake.server.on('request', (request, response) => {
+    request.resume()
+    request.on('end', () => {
+      fake.requests++
+      const key = String(request.headers['idempotency-key'])
+      if (fake.mode === 'fail') return void response.writeHead(500).end('treasury down')
+      if (!fake.paid.has(key)) fake.paid.set(key, `T-${fake.paid.size + 1}`)
+      const answer = () => response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ reference: fake.paid.get(key) }))
+      if (fake.mode === 'slow') setTimeout(answer, 12_000).unref()
+      else answer()
+    })
+  })
+  await new Promise<void>((resolve) => fake.server.listen(0, '127.0.0.1', resolve))
+  fake.url = `http://127.0.0.1:${(fake.server.address() as AddressInfo).port}`
+  return fake
+}
 
 const startApi = async (port: number) => {
   const process = startBanjian({ ...env, BANJIAN_PORT: String(port), BANJIAN_DATA_DIR: join(scratch, `api-${port}`) }, ['--role', 'api'])
@@ -55,7 +92,7 @@ beforeAll(async () => {
   temporalOptions = {
     cliPath: inject('temporalCliPath'), dbFilename: join(scratch, 'temporal.db'), port: await freePort(), uiPort: 0, namespace: NAMESPACE, retentionDays: 1,
   }
-  ;[postgres, temporal] = await Promise.all([startEmbeddedPg(pgOptions), startDevServer(temporalOptions)])
+  ;[postgres, temporal, treasury] = await Promise.all([startEmbeddedPg(pgOptions), startDevServer(temporalOptions), startTreasury()])
   env = {
     ...userEnvironment(),
     DATABASE_URL: postgres.url,
@@ -65,6 +102,7 @@ beforeAll(async () => {
     BANJIAN_DATA_KEYS: TEST_DATA_KEYS,
     BANJIAN_SHUTDOWN_GRACE_SECONDS: '0',
     BANJIAN_RATE_LIMIT_PER_MINUTE: '0',
+    BANJIAN_TREASURY_URL: treasury.url,
     LOG_LEVEL: 'warn',
   }
   api = await startApi(await freePort())
@@ -85,6 +123,8 @@ afterAll(async () => {
   await Promise.all([kill(api?.process), kill(worker)])
   await temporal?.stop()
   await postgres?.stop()
+  treasury?.server.closeAllConnections()
+  treasury?.server.close()
   if (scratch) await rm(scratch, { recursive: true, force: true })
 })
 
@@ -190,8 +230,10 @@ async function hold(record: LoadRecord, tag: string, recoverySeconds: number): P
     for (;;) {
       const progress = (await call(ADMIN_KEY, 'GET', `/v1/campaigns/${id}`)).body
       const ledger = (await call(ADMIN_KEY, 'GET', `/v1/policies/${policyCode}/ledger`)).body
-      paymentsMade = ledger.payments
+      // Made: what the treasury paid out for the policy's cases, each key once; the ledger must agree.
+      paymentsMade = [...treasury.paid.keys()].filter((key) => key.startsWith(`banjian-payment:F-${policyCode}-`)).length
       if ((progress.status === 'completed' && ledger.payments >= PLAN.beneficiaries) || Date.now() > deadline) {
+        expect(ledger.payments).toBe(paymentsMade)
         expect(ledger.paid).toBe(ledger.payments * PLAN.amount)
         expect(ledger.paid).toBeLessThanOrEqual(ledger.budget)
         break
@@ -260,6 +302,52 @@ describe('faults under a mixed load', () => {
     }))
     expect(red).toBe(true)
     expect((await fetch(`${api.url}/readyz`)).status).toBe(200)
+  }, 600_000)
+
+  it('a treasury that answers too late, then fails, then pays: each payment made once', async () => {
+    // From the start of the load: the campaign's first payments meet it.
+    treasury.mode = 'slow'
+    const asked = treasury.requests
+    try {
+      expectWhole(await drill('slow, then failing, payment adapter', async () => {
+        await sleep(8_000)
+        treasury.mode = 'fail'
+        await sleep(8_000)
+        treasury.mode = 'ok'
+      }))
+    } finally {
+      treasury.mode = 'ok'
+    }
+    // The payments were asked for again (too late, then refused), and made once each all the same.
+    expect(treasury.requests - asked).toBeGreaterThan(PLAN.beneficiaries)
+  }, 600_000)
+
+  it('a database that may no longer be written: 503 problem+json meanwhile, nothing half-written after', async () => {
+    // Every session of banjian's role read-only, as a full disk or an operator's emergency leaves
+    // it: set for the role, and the sessions it has ended so that they come back under it.
+    const readOnly = async (on: boolean) => withAdmin(postgres.url, async (c) => {
+      await c.query('SET default_transaction_read_only = off')
+      await c.query(`ALTER ROLE CURRENT_USER ${on ? 'SET default_transaction_read_only = on' : 'RESET default_transaction_read_only'}`)
+      await c.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = current_user AND pid <> pg_backend_pid()')
+    })
+    let refused: { status: number; body: any } | undefined
+    try {
+      expectWhole(await drill('read-only database', async () => {
+        await readOnly(true)
+        const body = applicationBody({ applicant: { type: 'person', name: 'read-only probe', idNumber: '440106199900000000' } })
+        for (const gaveUp = Date.now() + 30_000; refused?.status !== 503 && Date.now() < gaveUp;) {
+          refused = await http(api.url, keys.window, 'POST', '/v1/applications', body).catch(() => undefined)
+        }
+        await sleep(4_000)
+        await readOnly(false)
+      }))
+    } finally {
+      await readOnly(false)
+    }
+    expect(refused).toMatchObject({ status: 503, body: { code: 'not_ready', status: 503 } })
+    // The refused submission left nothing: no case of its applicant.
+    const left = await withAdmin(postgres.url, (c) => c.query("SELECT count(*)::int AS n FROM cases WHERE view->'applicant'->>'name' = 'read-only probe'"))
+    expect(left.rows[0].n).toBe(0)
   }, 600_000)
 
   it('the Temporal server stopped and started again (its file kept)', async () => {
