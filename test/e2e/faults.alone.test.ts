@@ -140,6 +140,8 @@ interface Figures {
   paymentsMade: number
   paymentsOwed: number
   projectionsDiffering: number
+  /** `banjian audit verify` exited 0: histories replay, chains hold, projections match. */
+  auditPassed: boolean
   recoverySeconds: number
 }
 
@@ -175,7 +177,7 @@ async function drill(name: string, fault: () => Promise<void>): Promise<Figures>
     `  cases: ${figures.found} found, ${figures.lost} lost, ${figures.duplicated} duplicated`,
     `  events with a broken chain: ${figures.brokenChains}`,
     `  payments: ${figures.paymentsMade} made, ${figures.paymentsOwed} owed`,
-    `  projections that differ from their workflow: ${figures.projectionsDiffering}`,
+    `  projections that differ from their workflow: ${figures.projectionsDiffering}; banjian audit verify ${figures.auditPassed ? 'passed' : 'FAILED'}`,
     `  time to recover: ${figures.recoverySeconds.toFixed(1)} s`,
   ].join('\n'))
   if (record.unexpected.length > 0) console.log(record.unexpected.join('\n'))
@@ -246,7 +248,7 @@ async function hold(record: LoadRecord, tag: string, recoverySeconds: number): P
   return {
     acknowledged: record.acknowledged, retried: record.retried, unexpected: record.unexpected.length,
     found, lost: lost.length, duplicated, brokenChains: audit.brokenChains, paymentsMade, paymentsOwed: record.campaign ? PLAN.beneficiaries : Number.NaN,
-    projectionsDiffering: audit.lagging, recoverySeconds,
+    projectionsDiffering: audit.lagging, auditPassed: audit.passed, recoverySeconds,
   }
 }
 
@@ -266,7 +268,7 @@ async function auditUntilSettled(): Promise<{ passed: boolean; brokenChains: num
 
 function expectWhole(figures: Figures): void {
   expect(figures).toMatchObject({
-    unexpected: 0, lost: 0, duplicated: 0, brokenChains: 0, projectionsDiffering: 0, paymentsMade: PLAN.beneficiaries, paymentsOwed: PLAN.beneficiaries,
+    unexpected: 0, lost: 0, duplicated: 0, brokenChains: 0, projectionsDiffering: 0, auditPassed: true, paymentsMade: PLAN.beneficiaries, paymentsOwed: PLAN.beneficiaries,
   })
   expect(figures.found).toBeGreaterThan(PLAN.applications)
   expect(figures.recoverySeconds).toBeGreaterThan(0)

@@ -7,14 +7,15 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { freePort } from '../../src/infra/ports.ts'
 import { connectClient, taskQueues } from '../../src/infra/temporal.ts'
 import { applicationBody, itemDraft, ITEM_CODE } from '../support/fixtures.ts'
-import { type Banjian, freshDatabase, http, kill, pool, startBanjian, userEnvironment, waitUntilReady, withAdmin } from '../support/processes.ts'
+import { type LoadTarget, publishLoadPolicy, runMixedLoad } from '../support/mixed-load.ts'
+import { type Banjian, freshDatabase, http, kill, startBanjian, userEnvironment, waitUntilReady, withAdmin } from '../support/processes.ts'
 import { TEST_DATA_KEYS, testDataConverter } from '../support/system.ts'
 
 // Scaling out by configuration (issue 14): two API processes and two workers (`--role api`,
 // `--role worker`) started together on the run's Temporal and one fresh database. They serve one
-// system; then one API and one worker are stopped (SIGTERM) while a window system keeps
-// submitting and a department keeps accepting, each falling back to the other API when theirs
-// is gone. Alone: four processes besides the suite would starve the other files of the two cores.
+// system; then one API and one worker are stopped (SIGTERM) while every kind of case goes on
+// through both APIs in turn (the fault tests' mixed load), each request falling back to the other
+// API when its own is gone. Alone: four processes besides the suite would starve the other files of the two cores.
 
 const TOTAL = 30
 const STOP_AFTER = 10
@@ -92,56 +93,57 @@ describe('two APIs and two workers on one Temporal and one database', () => {
     expect((await call(apiB, departmentKey, 'POST', `/v1/cases/${first.body.id}/actions`, { action: 'accept' })).body.status).toBe('accepted')
     expect((await call(apiA, departmentKey, 'GET', `/v1/cases/${first.body.id}`)).body).toMatchObject({ status: 'accepted' })
 
-    // The load: each application submitted through one API and accepted through the other. A
-    // request to an API that has gone (refused, or cut) is sent again to A with the same key; an
-    // accept whose answer was lost is found done (409, and the case accepted).
-    let stopped = false
-    const alive = (api: Api) => api === apiA || !stopped
-    const send = async (preferred: Api, request: (api: Api) => Promise<{ status: number; body: any }>) => {
-      if (alive(preferred)) {
-        try {
-          const answer = await request(preferred)
-          if (answer.status !== 503) return answer
-        } catch {
-          // gone: the connection was refused or cut
-        }
-      }
-      return request(apiA)
+    // The load: every kind (test/support/mixed-load.ts) through both APIs in turn, and one API and one
+    // worker stopped (SIGTERM) a quarter of the way in. A request to an API that has gone (refused,
+    // cut, or 503 while it stops) is sent again, to the next API that is up.
+    for (const [id, kind, parentId] of [['gz-hr', 'department', 'gz']]) {
+      expect((await call(apiB, ADMIN_KEY, 'PUT', `/v1/organizations/${id}`, { name: id, kind, parentId })).status).toBe(200)
     }
-    const outcomes = new Map<number, { id: string; accepted: boolean }>()
-    let answered = 0
+    const policyDepartment = (await call(apiB, ADMIN_KEY, 'POST', '/v1/api-keys', { organizationId: 'gz-hr', role: 'department' })).body.key as string
+    let stopped = false
+    let turn = 0
+    const target: LoadTarget = {
+      apiUrl: () => (stopped || turn++ % 2 === 0 ? apiA.url : apiB.url),
+      keys: { admin: ADMIN_KEY, window: windowKey, department: departmentKey, policyDepartment },
+    }
+    const plan = { tag: prefix.slice(-6), applications: TOTAL, concurrency: CONCURRENCY, beneficiaries: 10, amount: 1_000 }
+    const policyCode = await publishLoadPolicy(target, reviewerKey, plan)
     const stopping: Array<Promise<unknown>> = []
-    await pool([...Array(TOTAL).keys()], CONCURRENCY, async (i) => {
-      const [submitVia, acceptVia] = i % 2 === 0 ? [apiA, apiB] : [apiB, apiA]
-      const body = applicationBody({ applicant: { type: 'person', name: `申请人${i}`, idNumber: `4401061990020${String(i).padStart(5, '0')}` } })
-      const submitted = await send(submitVia, (api) => call(api, windowKey, 'POST', '/v1/applications', body, { 'idempotency-key': `${prefix}-${i}` }))
-      expect(submitted.status, JSON.stringify(submitted.body)).toBe(201)
-      const accepted = await send(acceptVia, (api) => call(api, departmentKey, 'POST', `/v1/cases/${submitted.body.id}/actions`, { action: 'accept' }))
-      expect([200, 409], JSON.stringify(accepted.body)).toContain(accepted.status)
-      outcomes.set(i, { id: submitted.body.id, accepted: accepted.status === 200 })
-      if (++answered === STOP_AFTER && !stopped) {
-        stopped = true
-        apiB.process.child.kill('SIGTERM')
-        workers[0]!.child.kill('SIGTERM')
-        stopping.push(apiB.process.exited, workers[0]!.exited)
-      }
-    })
+    const record = await runMixedLoad(target, {
+      ...plan,
+      inject: {
+        at: STOP_AFTER,
+        fault: async () => {
+          stopped = true
+          apiB.process.child.kill('SIGTERM')
+          workers[0]!.child.kill('SIGTERM')
+          stopping.push(apiB.process.exited, workers[0]!.exited)
+        },
+      },
+    }, policyCode)
     expect(stopped).toBe(true)
+    expect(record.unexpected).toEqual([])
     // Both stopped cleanly: the API after answering what it had, the worker once drained.
     expect(await Promise.all(stopping)).toEqual([{ code: 0, signal: null }, { code: 0, signal: null }])
 
-    const ids = [...outcomes.values()].map((o) => o.id)
-    expect(new Set(ids).size).toBe(TOTAL)
-    for (const id of ids) {
-      expect((await call(apiA, departmentKey, 'GET', `/v1/cases/${id}`)).body, id).toMatchObject({ status: 'accepted' })
+    // Every case as its client was told, once; the campaign paid once per beneficiary.
+    expect(record.told.size).toBe(TOTAL + 2)
+    for (const [id, told] of record.told) {
+      expect((await call(apiA, ADMIN_KEY, 'GET', `/v1/cases/${id}`)).body, id).toMatchObject({ kind: told.kind, status: told.status })
     }
+    const ledger = async () => (await call(apiA, ADMIN_KEY, 'GET', `/v1/policies/${policyCode}/ledger`)).body
+    await expect.poll(async () => (await ledger()).payments, { timeout: 120_000, interval: 500 }).toBe(plan.beneficiaries)
+    expect(await ledger()).toMatchObject({ paid: plan.beneficiaries * plan.amount, reserved: 0 })
     const counts = await withAdmin(databaseUrl, async (c) => ({
-      cases: (await c.query<{ n: number }>('SELECT count(*)::int AS n FROM cases')).rows[0]!.n,
-      // Each case submitted once and accepted once (a warning, at some hours of the day, besides).
+      cases: (await c.query<{ kind: string; n: number }>('SELECT kind, count(*)::int AS n FROM cases GROUP BY kind ORDER BY kind')).rows,
+      // Each application submitted once and accepted once (a warning, at some hours of the day, besides).
       events: (await c.query<{ type: string; n: number }>(
-        'SELECT type, count(*)::int AS n FROM case_events WHERE type IN (\'submitted\', \'accepted\') GROUP BY type ORDER BY type')).rows,
+        'SELECT type, count(*)::int AS n FROM case_events WHERE type IN (\'submitted\', \'accepted\') AND case_id LIKE \'A%\' GROUP BY type ORDER BY type')).rows,
     }))
-    expect(counts).toEqual({ cases: TOTAL + 1, events: [{ type: 'accepted', n: TOTAL + 1 }, { type: 'submitted', n: TOTAL + 1 }] })
+    expect(counts).toEqual({
+      cases: [{ kind: 'application', n: TOTAL + 1 }, { kind: 'complaint', n: 1 }, { kind: 'escalation', n: 1 }, { kind: 'fulfilment', n: plan.beneficiaries }],
+      events: [{ type: 'accepted', n: TOTAL + 1 }, { type: 'submitted', n: TOTAL + 1 }],
+    })
     // The API left standing is ready, and the worker left standing runs every case on.
     expect((await fetch(`${apiA.url}/readyz`)).status).toBe(200)
   }, 240_000)
