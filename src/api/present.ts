@@ -1,4 +1,4 @@
-import { maskIdNumber, type CaseView } from '../domain/case-view.ts'
+import { CASE_PEOPLE, maskIdNumber, type CaseView } from '../domain/case-view.ts'
 import { seesPersonalData, type Role } from '../domain/roles.ts'
 
 /** A person's identity number and phone as a caller may see them: masked for roles that do not need them. */
@@ -24,16 +24,13 @@ export function presentCase(view: CaseView, role: Role): CaseView {
   }
 }
 
-/** The people a view names whose numbers a caller may be shown: the applicant, a complainant, a citizen. */
-const PEOPLE = ['applicant', 'complainant', 'citizen'] as const
-
 /**
  * The personal numbers `presentCase` shows this role in clear (`applicant.idNumber`, …): what the
  * access log records (src/db/access-log.ts). None for a role that sees them masked.
  */
 export function unmaskedFields(view: CaseView, role: Role): string[] {
   if (!seesPersonalData(role)) return []
-  return PEOPLE.flatMap((who) => {
+  return CASE_PEOPLE.flatMap((who) => {
     const person = view[who] as { idNumber?: string; phone?: string } | undefined
     if (!person) return []
     return (['idNumber', 'phone'] as const).filter((field) => typeof person[field] === 'string' && person[field] !== '').map((field) => `${who}.${field}`)

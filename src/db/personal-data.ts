@@ -1,3 +1,4 @@
+import { CASE_PEOPLE } from '../domain/case-view.ts'
 import { DataKeyError, type Keyring } from '../infra/data-keys.ts'
 
 /**
@@ -25,9 +26,6 @@ const FIELD_PURPOSE = 'pg-field'
 const SUBJECT_PURPOSE = 'subject'
 const CLAIM_PURPOSE = 'fulfilment claim'
 const PERSON_PURPOSE = 'person'
-
-/** Where a case names the person it is for: an application's applicant, an escalation's complainant, a work order's citizen. */
-const PEOPLE = ['applicant', 'complainant', 'citizen'] as const
 
 /**
  * Identity and phone numbers as Postgres stores them (DESIGN "Access"): each sealed in its JSON
@@ -145,10 +143,10 @@ export class PersonalData {
   }
 }
 
-/** The identity number of the first person a view names (PEOPLE), as the view holds it. */
+/** The identity number of the first person a view names (CASE_PEOPLE), as the view holds it. */
 function personIdNumber(view: unknown): string | undefined {
   if (view === null || typeof view !== 'object') return undefined
-  for (const who of PEOPLE) {
+  for (const who of CASE_PEOPLE) {
     const idNumber = (view as Record<string, { idNumber?: unknown } | undefined>)[who]?.idNumber
     if (typeof idNumber === 'string' && idNumber !== '') return idNumber
   }

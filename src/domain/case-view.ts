@@ -273,6 +273,9 @@ export function priorityRank(priority: Priority): number {
   return (priority.greenChannel ? 0 : 1) + (priority.urgent ? 0 : 1)
 }
 
+/** The people a view names, whose numbers are personal data: an application's applicant, an escalation's complainant, a work order's citizen. */
+export const CASE_PEOPLE = ['applicant', 'complainant', 'citizen'] as const
+
 /** Shows the first four and last four characters: `4401**********1234`. */
 export function maskIdNumber(idNumber: string): string {
   if (idNumber.length <= 8) return `${idNumber.slice(0, 1)}${'*'.repeat(Math.max(0, idNumber.length - 1))}`

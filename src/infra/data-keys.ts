@@ -37,6 +37,8 @@ export class DataKeyError extends Error {
 export class Keyring {
   readonly current: DataKey
   private readonly byId: ReadonlyMap<string, DataKey>
+  /** Index keys derived (HKDF) per key and purpose, once: a campaign page or a projection indexes many values. */
+  private readonly indexKeys = new Map<string, Buffer>()
 
   /** The first key seals; all of them open. */
   constructor(keys: readonly DataKey[]) {
@@ -111,21 +113,26 @@ export class Keyring {
    * `blindIndexes`, one per key, so rows indexed before a rotation are still found.
    */
   blindIndex(value: string, purpose: string): string {
-    return indexUnder(this.current, value, purpose)
+    return this.indexUnder(this.current, value, purpose)
   }
 
   blindIndexes(value: string, purpose: string): string[] {
-    return [...this.byId.values()].map((key) => indexUnder(key, value, purpose))
+    return [...this.byId.values()].map((key) => this.indexUnder(key, value, purpose))
+  }
+
+  private indexUnder(key: DataKey, value: string, purpose: string): string {
+    const name = `${key.id}\n${purpose}`
+    let indexKey = this.indexKeys.get(name)
+    if (!indexKey) {
+      indexKey = Buffer.from(hkdfSync('sha256', key.secret, Buffer.alloc(0), `banjian blind index for ${purpose}`, KEY_BYTES))
+      this.indexKeys.set(name, indexKey)
+    }
+    return `${key.id}.${createHmac('sha256', indexKey).update(value, 'utf8').digest('base64url')}`
   }
 }
 
 function associatedData(keyId: string, purpose: string): Buffer {
   return Buffer.from(`banjian data key ${keyId} for ${purpose}`, 'utf8')
-}
-
-function indexUnder(key: DataKey, value: string, purpose: string): string {
-  const indexKey = Buffer.from(hkdfSync('sha256', key.secret, Buffer.alloc(0), `banjian blind index for ${purpose}`, KEY_BYTES))
-  return `${key.id}.${createHmac('sha256', indexKey).update(value, 'utf8').digest('base64url')}`
 }
 
 /**

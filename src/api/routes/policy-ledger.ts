@@ -1,10 +1,8 @@
 import { Type } from 'typebox'
-import { recordPersonalDataAccess } from '../../db/access-log.ts'
 import { ledgerOf, listPayments } from '../../db/payments.ts'
-import { maskIdNumber } from '../../domain/case-view.ts'
-import { type Role, seesPersonalData } from '../../domain/roles.ts'
+import type { Role } from '../../domain/roles.ts'
 import type { App } from '../app.ts'
-import { allow, principalOf } from '../auth.ts'
+import { allow } from '../auth.ts'
 import { CatalogueCode } from '../reviewed-drafts.ts'
 import { commonErrorResponses, problem, ProblemDetails } from '../problem.ts'
 import { DEFAULT_PAGE_SIZE, Instant, ListQuery, Page } from '../schemas/common.ts'
@@ -67,18 +65,11 @@ export async function policyLedgerRoutes(app: App): Promise<void> {
     await ledger(code)
     const rows = await listPayments(database, code, after, limit + 1)
     const items = rows.slice(0, limit)
-    // As a case's applicant is shown (present.ts): in clear, and recorded first, only to a role
+    // As a case's applicant is shown (showing.ts): in clear, and recorded first, only to a role
     // that works with the numbers.
-    const principal = principalOf(request)
-    const clear = seesPersonalData(principal.role)
-    if (clear) {
-      await recordPersonalDataAccess(db, items.map((payment) => ({
-        caseId: payment.caseId, keyId: principal.keyId, organizationId: principal.organizationId, role: principal.role,
-        operation: 'listPolicyPayments', fields: ['payment.beneficiaryId'],
-      })))
-    }
+    const beneficiaries = await app.show.numbers(request, items, 'payment.beneficiaryId', (payment) => payment.beneficiaryId)
     return {
-      items: items.map(({ ordinal: _, beneficiaryId, ...payment }) => ({ ...payment, beneficiaryId: clear ? beneficiaryId : maskIdNumber(beneficiaryId) })),
+      items: items.map(({ ordinal: _, ...payment }, i) => ({ ...payment, beneficiaryId: beneficiaries[i]! })),
       nextCursor: rows.length > limit ? cursors.seal([items[items.length - 1]!.ordinal]) : null,
     }
   })
