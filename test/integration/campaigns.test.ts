@@ -200,7 +200,7 @@ describe('a campaign (免申即享)', () => {
 })
 
 describe('a confirm-mode case at the counter', () => {
-  it('is found by a comprehensive window by the beneficiary\'s identity number and confirmed on their behalf, and only so', async () => {
+  it('rule 38: is found by a comprehensive window by the beneficiary\'s identity number and confirmed on their behalf, and only so', async () => {
     await publishPolicy('ELDERLY', { mode: 'confirm', confirmWithin: { workingDays: 5 }, autoVerify: true, eligibility: { '>=': [{ var: 'age' }, 80] }, amount: 500 })
     const idNumber = '440106194001011234'
     const started = await upload('ELDERLY', `${JSON.stringify({ id: idNumber, type: 'person', name: '周老', attributes: { age: 86 } })}\n`)

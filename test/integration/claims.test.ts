@@ -16,7 +16,7 @@ beforeAll(async () => {
 afterAll(async () => db?.drop())
 
 describe('claims across a key rotation', () => {
-  it('give each beneficiary one case, whichever key each claimer indexes with', async () => {
+  it('rule 25: give each beneficiary one case, whichever key each claimer indexes with', async () => {
     const old = Keyring.generate('old').current
     const next = Keyring.generate('new').current
     const rolledOut = new PersonalData(new Keyring([old, next]))
