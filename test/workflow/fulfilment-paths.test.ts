@@ -131,6 +131,12 @@ describe('fulfilment workflow paths (time-skipping)', () => {
     expect(await payments('FLAKY')).toEqual([{ case_id: input.caseId, status: 'paid', amount: '250' }])
     expect(await ledger('FLAKY')).toMatchObject({ budget: '1000', reserved: '0', paid: '250', payments: 1 })
     expect((await eventTypes(ts, input.caseId)).filter((t) => t === 'paid')).toHaveLength(1)
+    // An attempt lost with a killed worker is given up on in 30 s, not the minutes a payment never needs.
+    const history = await ts.env.client.workflow.getHandle(input.caseId).fetchHistory()
+    const payOuts = (history.events ?? []).map((e) => e.activityTaskScheduledEventAttributes)
+      .filter((a) => a?.activityType?.name === 'payOut')
+    expect(payOuts).toHaveLength(1)
+    expect(Number(payOuts[0]!.startToCloseTimeout!.seconds)).toBe(30)
   })
 
   it('a payment refused for good gives the reservation back, flags the case and supervises the department, which may reject it', async () => {

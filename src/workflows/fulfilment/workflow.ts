@@ -4,6 +4,9 @@ import { FulfilmentCase, type FulfilmentState } from '../../domain/fulfilment/fu
 import { runCase, type RunnableKind } from '../case/runner.ts'
 import type { FulfilmentWorkflowInput, NewFulfilment } from './contract.ts'
 
+/** How long one payment attempt may take before it counts as lost (a worker that died mid-payment). */
+export const PAY_ATTEMPT_LIMIT = '30 seconds'
+
 const { reservePayment, releasePayment } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
@@ -16,8 +19,10 @@ const { fulfilmentContext } = proxyLocalActivities<Activities>({
 })
 // The treasury may be down for a while: the payment is retried until it goes through, with the
 // same idempotency key, so it is made once (the pay deadline and its supervision say it is late).
+// An attempt is one Postgres look-up, one call the treasury adapter gives up on after 10 s, and one
+// write: an attempt lost with a killed worker is tried again after PAY_ATTEMPT_LIMIT, not minutes.
 const { payOut } = proxyActivities<Activities>({
-  startToCloseTimeout: '2 minutes',
+  startToCloseTimeout: PAY_ATTEMPT_LIMIT,
   retry: { initialInterval: '1 second', maximumInterval: '5 minutes' },
 })
 
