@@ -15,9 +15,9 @@
 // where it creates a database of its own and drops it at the end.
 import { Client } from '@temporalio/client'
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker'
-import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -30,9 +30,10 @@ import { type DevServer, startDevServer } from '../src/infra/dev-server.ts'
 import { formatDataKey, Keyring, parseDataKeys } from '../src/infra/data-keys.ts'
 import { dataConverterFor } from '../src/infra/payload-encryption.ts'
 import { freePort } from '../src/infra/ports.ts'
-import { PROJECT_ROOT, resolveTemporalBinary } from '../src/infra/temporal-binaries.ts'
+import { resolveTemporalBinary } from '../src/infra/temporal-binaries.ts'
 import { connectClient, taskQueues } from '../src/infra/temporal.ts'
 import type { bareWorkflow } from './bare-workflow.ts'
+import { childEnv, cleanUp, cpuMeter, devServerPid, onCleanUp, rssSampler, startBanjian, type Banjian, until, wasInterrupted, withDb } from './processes.ts'
 
 const execute = promisify(execFile)
 const DEFAULT_N = 100_000
@@ -57,11 +58,8 @@ const BARE_WORKFLOW_PATH = fileURLToPath(new URL('./bare-workflow.ts', import.me
 const pollMsOf = (n: number) => (n > 20_000 ? 1000 : 250)
 /** Before the last page, the notified cases are counted only this often (for the progress line). */
 const PROGRESS_MS = 10_000
-const RSS_SAMPLE_MS = 500
 /** A run in which nothing moves for this long is stuck: it fails with the evidence. */
 const STALL_MS = 5 * 60_000
-/** Linux's USER_HZ, the unit of /proc/<pid>/stat's times. */
-const CLOCK_TICKS = 100
 /** Lines per chunk of the streamed body. */
 const LINES_PER_CHUNK = 200
 
@@ -81,171 +79,6 @@ function sizesOf(argv: string[]): number[] {
   const inline = argv.find((a) => a.startsWith('--sizes='))
   if (inline) return inline.slice('--sizes='.length).split(',').map((s) => positive(s.trim()))
   return [argv[0] === undefined ? DEFAULT_N : positive(argv[0])]
-}
-
-// ---- processes and clean-up -------------------------------------------------------------------
-
-interface Banjian {
-  role: 'api' | 'worker'
-  child: ChildProcess
-  exited: Promise<unknown>
-  output: () => string
-}
-
-/** What a run has started, stopped in reverse order however the run ends. */
-const cleanups: Array<[name: string, stop: () => Promise<unknown>]> = []
-const groups = new Set<number>()
-
-async function cleanUp(): Promise<void> {
-  for (const [name, stop] of cleanups.splice(0).reverse()) {
-    try {
-      await stop()
-    } catch (err) {
-      console.error(`clean-up of ${name} failed:`, err)
-    }
-  }
-}
-
-// The last resort, when the bench dies without its clean-up: no banjian process outlives it.
-process.once('exit', () => {
-  for (const pid of groups) {
-    try {
-      process.kill(-pid, 'SIGKILL')
-    } catch {
-      // Gone already.
-    }
-  }
-})
-let interrupted = false
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    interrupted = true
-    console.error(`\n${signal}: cleaning up`)
-    void cleanUp().finally(() => process.exit(130))
-  })
-}
-
-function startBanjian(role: 'api' | 'worker', env: Record<string, string>): Banjian {
-  const child = spawn(process.execPath, ['bin/banjian.js', 'start', '--role', role], {
-    cwd: PROJECT_ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  if (child.pid) groups.add(child.pid)
-  let output = ''
-  const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-20_000)
-  }
-  child.stdout?.on('data', keep)
-  child.stderr?.on('data', keep)
-  const exited = new Promise((resolve) => child.once('exit', resolve))
-  const banjian = { role, child, exited, output: () => output }
-  cleanups.push([`banjian ${role}`, () => kill(banjian)])
-  return banjian
-}
-
-async function kill(b: Banjian): Promise<void> {
-  const pid = b.child.pid
-  if (!pid) return
-  groups.delete(pid)
-  if (b.child.exitCode !== null || b.child.signalCode !== null) return
-  try {
-    // The whole group: the database is dropped and the dev server stopped next, so nothing needs draining.
-    process.kill(-pid, 'SIGKILL')
-  } catch {
-    return
-  }
-  await b.exited
-}
-
-function childEnv(values: Record<string, string>): Record<string, string> {
-  const inherited = Object.entries(process.env)
-    .filter(([k]) => !/^(BANJIAN_|TEMPORAL_|DATABASE_URL$|TEST_DATABASE_URL$|NODE_OPTIONS$|NODE_ENV$)/.test(k))
-    .filter((e): e is [string, string] => e[1] !== undefined)
-  return { ...Object.fromEntries(inherited), ...values }
-}
-
-// ---- memory -----------------------------------------------------------------------------------
-
-/** A field of /proc/<pid>/status in KiB, or undefined once the process is gone. */
-async function statusKiB(pid: number, field: 'VmRSS' | 'VmHWM'): Promise<number | undefined> {
-  try {
-    const status = await readFile(`/proc/${pid}/status`, 'utf8')
-    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)
-    return match ? Number(match[1]) : undefined
-  } catch {
-    return undefined
-  }
-}
-
-/** Samples VmRSS of each process every RSS_SAMPLE_MS; `peaks()` also reads VmHWM, the kernel's own peak. */
-function rssSampler(pids: Record<string, number>) {
-  const max: Record<string, number> = Object.fromEntries(Object.keys(pids).map((name) => [name, 0]))
-  const sample = async () => {
-    for (const [name, pid] of Object.entries(pids)) max[name] = Math.max(max[name]!, (await statusKiB(pid, 'VmRSS')) ?? 0)
-  }
-  const timer = setInterval(() => void sample(), RSS_SAMPLE_MS)
-  return {
-    async peaks(): Promise<Record<string, number>> {
-      clearInterval(timer)
-      await sample()
-      for (const [name, pid] of Object.entries(pids)) max[name] = Math.max(max[name]!, (await statusKiB(pid, 'VmHWM')) ?? 0)
-      return { ...max }
-    },
-    stop: () => clearInterval(timer),
-  }
-}
-
-/** CPU seconds (user + system) a process has used so far, or undefined once it is gone. */
-async function cpuSeconds(pid: number): Promise<number | undefined> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
-    // After the command name (which may hold spaces): field 3 (state) onwards; utime and stime are fields 14 and 15.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
-  } catch {
-    return undefined
-  }
-}
-
-/** CPU seconds of each named process (and of this one, `bench`) over a phase: `cpu()` starts it, the answer ends it. */
-function cpuMeter(pids: Record<string, number | undefined>): () => Promise<() => Promise<Record<string, number>>> {
-  const read = async () => {
-    const used: Record<string, number> = { bench: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6 }
-    for (const [name, pid] of Object.entries(pids)) if (pid) used[name] = (await cpuSeconds(pid)) ?? 0
-    return used
-  }
-  return async () => {
-    const before = await read()
-    return async () => {
-      const after = await read()
-      return Object.fromEntries(Object.entries(after).map(([name, v]) => [name, v - (before[name] ?? 0)]))
-    }
-  }
-}
-
-/** The dev server's `temporal` process (startDevServer keeps its pid to itself): the one serving `port`. */
-async function devServerPid(port: number): Promise<number | undefined> {
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const args = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).split('\0')
-      if (args.includes('start-dev') && args[args.indexOf('--port') + 1] === String(port)) return Number(entry)
-    } catch {
-      // Exited meanwhile.
-    }
-  }
-  return undefined
-}
-
-// ---- Postgres ---------------------------------------------------------------------------------
-
-async function withDb<T>(url: string, work: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: url })
-  await c.connect()
-  try {
-    return await work(c)
-  } finally {
-    await c.end()
-  }
 }
 
 // ---- one run ----------------------------------------------------------------------------------
@@ -269,17 +102,6 @@ interface RunResult {
   cpu: { baseline: Record<string, number>; campaign: Record<string, number> }
   final: Progress
   problems: string[]
-}
-
-async function until<T>(what: string, read: () => Promise<T>, holds: (value: T) => boolean, timeoutMs: number, evidence: () => string,
-  pollMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await read()
-    if (holds(value)) return value
-    if (Date.now() > deadline) throw new Error(`${what} did not happen in ${timeoutMs} ms: ${JSON.stringify(value)}\n${evidence()}`)
-    await sleep(pollMs)
-  }
 }
 
 /** The NDJSON body, a chunk of lines at a time, never the whole of it. */
@@ -310,7 +132,7 @@ async function runSize(n: number, adminUrl: string): Promise<RunResult> {
   const temporalPort = await freePort()
   const cliPath = await resolveTemporalBinary('cli', { explicitPath: config.BANJIAN_TEMPORAL_CLI, pathVar: process.env.PATH })
   const server: DevServer = await startDevServer({ cliPath, port: temporalPort, uiPort: 0, namespace: NAMESPACE, retentionDays: 1 })
-  cleanups.push(['temporal dev server', () => server.stop()])
+  onCleanUp('temporal dev server', () => server.stop())
   void server.unexpectedExit.then(({ code, signal, stderr }) => {
     console.error(`the temporal dev server exited mid-run (code ${code}, signal ${signal}); its last stderr:\n${stderr}`)
   })
@@ -319,13 +141,13 @@ async function runSize(n: number, adminUrl: string): Promise<RunResult> {
   // Postgres: a database of this run's own.
   const databaseName = `bench_campaign_${tag}`
   await withDb(adminUrl, (c) => c.query(`CREATE DATABASE ${databaseName}`))
-  cleanups.push([`database ${databaseName}`, () => withDb(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`))])
+  onCleanUp(`database ${databaseName}`, () => withDb(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`)))
   const dbUrl = new URL(adminUrl)
   dbUrl.pathname = `/${databaseName}`
   const databaseUrl = dbUrl.toString()
 
   const dataDir = await mkdtemp(join(tmpdir(), 'banjian-bench-campaign-'))
-  cleanups.push(['data directory', () => rm(dataDir, { recursive: true, force: true })])
+  onCleanUp('data directory', () => rm(dataDir, { recursive: true, force: true }))
   const port = await freePort()
   const baseUrl = `http://127.0.0.1:${port}`
   const adminKey = `bench-admin-${randomBytes(8).toString('hex')}`
@@ -339,7 +161,7 @@ async function runSize(n: number, adminUrl: string): Promise<RunResult> {
   })
 
   const client: Client = await connectClient({ address: server.address, namespace: NAMESPACE }, dataConverterFor(new Keyring(parseDataKeys(dataKeys))))
-  cleanups.push(['temporal client', () => client.connection.close()])
+  onCleanUp('temporal client', () => client.connection.close())
 
   // The API first (it migrates the database), then the worker, ready once it polls the fulfilment queue.
   const api = startBanjian('api', env)
@@ -353,7 +175,7 @@ async function runSize(n: number, adminUrl: string): Promise<RunResult> {
     namespace: NAMESPACE, taskQueue: { name: fulfilmentQueue },
   })).pollers?.length ?? 0, (pollers) => pollers > 0, 180_000, evidence)
   const sampler = rssSampler({ api: api.child.pid!, worker: worker.child.pid!, ...(temporalPid ? { temporal: temporalPid } : {}) })
-  cleanups.push(['RSS sampler', async () => sampler.stop()])
+  onCleanUp('RSS sampler', async () => sampler.stop())
   const cpu = cpuMeter({ api: api.child.pid, worker: worker.child.pid, temporal: temporalPid })
 
   const http = async (key: string, method: string, path: string, body?: unknown) => {
@@ -404,7 +226,7 @@ async function runSize(n: number, adminUrl: string): Promise<RunResult> {
     await Promise.allSettled([bareRunning])
     await bareConnection.close()
   }
-  cleanups.push(['bare worker', stopBare])
+  onCleanUp('bare worker', stopBare)
   const startBare = async (label: string, count: number) => {
     let next = 0
     const began = performance.now()
@@ -446,7 +268,7 @@ async function runSize(n: number, adminUrl: string): Promise<RunResult> {
 
   // Progress, polled from the 202: evaluated, cases created, cases notified.
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 })
-  cleanups.push(['bench pool', () => pool.end()])
+  onCleanUp('bench pool', () => pool.end())
   const notifiedCount = async () => (await pool.query<{ n: number }>(
     'SELECT count(*)::int AS n FROM cases WHERE kind = \'fulfilment\' AND status = \'notified\'')).rows[0]!.n
   let progress: Progress | undefined
@@ -547,6 +369,15 @@ function report(r: RunResult): number {
     Object.entries(used).map(([name, seconds]) => `${name} ${((seconds * 1000) / count).toFixed(1)}`).join(', ')
   console.log(`  CPU ms per case (202 → notified): ${perUnit(r.cpu.campaign, r.eligible)}`)
   console.log(`  CPU ms per bare workflow (start → completed): ${perUnit(r.cpu.baseline, r.baseline)}`)
+  // What the CPU allows: a campaign that keeps every core busy makes cases at the rate its CPU per case permits.
+  const cores = availableParallelism()
+  const campaignSeconds = r.notifiedSeconds
+  const machineMs = ((r.cpu.campaign.machine ?? 0) * 1000) / r.eligible
+  const temporalMs = ((r.cpu.campaign.temporal ?? 0) * 1000) / r.eligible
+  const ceiling = (ms: number) => `${((cores * 1000) / ms).toFixed(1)} cases/s, ${((cores * 1000) / ms / bare).toFixed(3)} of the bare starts`
+  console.log(`  the machine was busy ${((100 * (r.cpu.campaign.machine ?? 0)) / (cores * campaignSeconds)).toFixed(0)}% of its ${cores} cores `
+    + `(202 → notified); at ${machineMs.toFixed(1)} ms of CPU per case (Postgres included) they allow at most ${ceiling(machineMs)}`)
+  console.log(`  the dev server alone spends ${temporalMs.toFixed(1)} ms of CPU per case: with nothing else running, at most ${ceiling(temporalMs)}`)
   if (r.problems.length > 0) console.log(`  PROBLEMS: ${r.problems.join('; ')}`)
   else console.log(`  checked: campaign completed, ${r.eligible} claims and cases, all notified, ${r.n - r.eligible} ineligible, no duplicates`)
   console.log(`  (cases created/bare workflows started and completed: ${(created / completed).toFixed(3)})`)
@@ -572,7 +403,7 @@ for (const n of sizes) {
   } catch (err) {
     failed = true
     // Interrupted: the run fails as its processes go; the clean-up says why.
-    if (!interrupted) console.error(`N=${n}:`, err)
+    if (!wasInterrupted()) console.error(`N=${n}:`, err)
   } finally {
     await cleanUp()
   }

@@ -5,13 +5,21 @@
 // dev server in the same run (bench/intake's baseline), and whole applications against bare
 // workflows that take as many Updates (Update-with-Start, then one Update per action): the fair
 // baseline, with each action's p50 over a bare Update's.
-// Usage: node --import tsx bench/lifecycle.ts [N] [concurrency]   (defaults 150 and 8)
-// Needs Postgres in DATABASE_URL or TEST_DATABASE_URL; works in a fresh schema it drops at the end.
+// Usage: node --import tsx bench/lifecycle.ts [N] [concurrency] [--apis 1,2] [--workers 1,2] [--knee]
+//   (defaults 150 and 8, in this process). `--apis`/`--workers`: one run per pairing, as that many
+//   `banjian start --role api`/`--role worker` processes on one dev server and one database, then a
+//   table of full cases' rate by process count. `--knee`: in each run, also the concurrency of full
+//   cases at which the p95 of their commands passes 1 s.
+// Needs Postgres in DATABASE_URL or TEST_DATABASE_URL; works in a fresh schema (or database) it drops at the end.
 import { APPLICATION_QUEUE } from '../src/workflows/application/contract.ts'
 import type { ApplicationAction } from '../src/domain/application/actions.ts'
-import { gained, measure, percentile, report, runSize, type Scrape, summarize, withBenchSystem, type BenchSystem } from './support.ts'
+import {
+  benchArgs, findKnee, gained, layoutName, measure, percentile, printKnee, printScaleTable, report, type ScaleRow, type Scrape,
+  summarize, withBenchSystem, type BenchSystem,
+} from './support.ts'
 
-const size = runSize({ n: 150, concurrency: 8, warmUp: 10 })
+const args = benchArgs({ n: 150, concurrency: 8, warmUp: 10 })
+const rows: ScaleRow[] = []
 
 /** After submission: each action, whose key takes it, its parameters and the status it leads to. */
 const STEPS: Array<[ApplicationAction, 'department' | 'window', Record<string, unknown>, string]> = [
@@ -116,50 +124,68 @@ function printBreakdown(before: Scrape, after: Scrape, steps: Map<string, number
   for (const [label, seconds, note] of rows) console.log(`    ${label.padEnd(width)} ${perCommand(seconds).padStart(9)}  ${note}`)
 }
 
-await withBenchSystem(async (system) => {
-  await measure('warm-up', size.warmUp, size.concurrency, async (i) => {
-    await fullCase(system, 'warm', i)
-    await fullComplaint(system, 'warm', i)
-    await fullEscalation(system, 'warm', i)
-    await system.runBare('warm', i)
-    await system.runBareUpdates('warm', i, STEPS.length)
-  })
-  const steps = new Map<string, number[]>()
-  const complaintSteps = new Map<string, number[]>()
-  const beforeCases = await system.scrape()
-  const api = summarize(await measure('API full cases', size.n, size.concurrency, (i) => fullCase(system, 'run', i, steps)))
-  const afterCases = await system.scrape()
-  const complaints = summarize(await measure('API full work orders', size.n, size.concurrency, (i) => fullComplaint(system, 'run', i, complaintSteps)))
-  const escalations = summarize(await measure('API escalations', size.n, size.concurrency, (i) => fullEscalation(system, 'run', i)))
-  const raw = summarize(await measure('bare workflows', size.n, size.concurrency, (i) => system.runBare('run', i)))
-  const bareUpdateLatencies: number[] = []
-  const rawCases = summarize(await measure('bare cases', size.n, size.concurrency,
-    (i) => system.runBareUpdates('run', i, STEPS.length, bareUpdateLatencies)))
+for (const layout of args.layouts) {
+  const name = layoutName(layout)
+  await withBenchSystem(async (system) => {
+    await measure('warm-up', args.warmUp, args.concurrency, async (i) => {
+      await fullCase(system, 'warm', i)
+      await fullComplaint(system, 'warm', i)
+      await fullEscalation(system, 'warm', i)
+      await system.runBare('warm', i)
+      await system.runBareUpdates('warm', i, STEPS.length)
+    })
+    const steps = new Map<string, number[]>()
+    const complaintSteps = new Map<string, number[]>()
+    const beforeCases = await system.scrape()
+    const api = summarize(await measure('API full cases', args.n, args.concurrency, (i) => fullCase(system, 'run', i, steps)))
+    const afterCases = await system.scrape()
+    const complaints = summarize(await measure('API full work orders', args.n, args.concurrency, (i) => fullComplaint(system, 'run', i, complaintSteps)))
+    const escalations = summarize(await measure('API escalations', args.n, args.concurrency, (i) => fullEscalation(system, 'run', i)))
+    const raw = summarize(await measure('bare workflows', args.n, args.concurrency, (i) => system.runBare('run', i)))
+    const bareUpdateLatencies: number[] = []
+    const rawCases = summarize(await measure('bare cases', args.n, args.concurrency,
+      (i) => system.runBareUpdates('run', i, STEPS.length, bareUpdateLatencies)))
 
-  const at = (latencies: number[], p: number) => percentile([...latencies].sort((a, b) => a - b), p)
-  const ms = (latencies: number[], p: number) => at(latencies, p).toFixed(1)
-  const perStep = (timings: Map<string, number[]>) => [...timings].map(([name, l]) => `${name} ${ms(l, 50)}/${ms(l, 95)}`).join(', ')
-  report('lifecycle', size, [
-    ['API full cases', 'submit → accept → approve → issue_result → deliver', api],
-    ['bare workflows', 'client start + result', raw],
-  ])
-  // The fair baseline (issue 13): as many round trips as a full case, each an Update with an empty handler.
-  report('lifecycle (against bare cases)', size, [
-    ['API full cases', 'submit → accept → approve → issue_result → deliver', api],
-    ['bare cases', `Update-with-Start, ${STEPS.length} Updates, result`, rawCases],
-  ])
-  console.log(`  per step p50/p95 ms: ${perStep(steps)}`)
-  const bareUpdateP50 = at(bareUpdateLatencies, 50)
-  const actionOverBare = STEPS.map(([action]) => `${action} ${(at(steps.get(action)!, 50) / bareUpdateP50).toFixed(2)}`).join(', ')
-  console.log(`  bare Update p50/p95 ms: ${ms(bareUpdateLatencies, 50)}/${ms(bareUpdateLatencies, 95)}; each action's p50 over it: ${actionOverBare}`)
-  printBreakdown(beforeCases, afterCases, steps)
-  report('lifecycle (escalations)', size, [
-    ['API escalations', 'file → accept → assign → respond → feedback → close', escalations],
-    ['bare workflows', 'client start + result', raw],
-  ])
-  report('lifecycle (complaints)', size, [
-    ['API full work orders', 'file → dispatch → sign → respond → reply → callback', complaints],
-    ['bare workflows', 'client start + result', raw],
-  ])
-  console.log(`  per step p50/p95 ms: ${perStep(complaintSteps)}`)
-})
+    const at = (latencies: number[], p: number) => percentile([...latencies].sort((a, b) => a - b), p)
+    const ms = (latencies: number[], p: number) => at(latencies, p).toFixed(1)
+    const perStep = (timings: Map<string, number[]>) => [...timings].map(([name, l]) => `${name} ${ms(l, 50)}/${ms(l, 95)}`).join(', ')
+    report(`lifecycle (${name})`, args, [
+      ['API full cases', 'submit → accept → approve → issue_result → deliver', api],
+      ['bare workflows', 'client start + result', raw],
+    ])
+    // The fair baseline (issue 13): as many round trips as a full case, each an Update with an empty handler.
+    report(`lifecycle (${name}, against bare cases)`, args, [
+      ['API full cases', 'submit → accept → approve → issue_result → deliver', api],
+      ['bare cases', `Update-with-Start, ${STEPS.length} Updates, result`, rawCases],
+    ])
+    console.log(`  per step p50/p95 ms: ${perStep(steps)}`)
+    const bareUpdateP50 = at(bareUpdateLatencies, 50)
+    const actionOverBare = STEPS.map(([action]) => `${action} ${(at(steps.get(action)!, 50) / bareUpdateP50).toFixed(2)}`).join(', ')
+    console.log(`  bare Update p50/p95 ms: ${ms(bareUpdateLatencies, 50)}/${ms(bareUpdateLatencies, 95)}; each action's p50 over it: ${actionOverBare}`)
+    printBreakdown(beforeCases, afterCases, steps)
+    report(`lifecycle (${name}, escalations)`, args, [
+      ['API escalations', 'file → accept → assign → respond → feedback → close', escalations],
+      ['bare workflows', 'client start + result', raw],
+    ])
+    report(`lifecycle (${name}, complaints)`, args, [
+      ['API full work orders', 'file → dispatch → sign → respond → reply → callback', complaints],
+      ['bare workflows', 'client start + result', raw],
+    ])
+    console.log(`  per step p50/p95 ms: ${perStep(complaintSteps)}`)
+
+    const row: ScaleRow = { layout, api, bare: rawCases, kneeMeasured: args.knee }
+    if (args.knee) {
+      const knee = await findKnee(args.n, async (concurrency, count) => {
+        const timings = new Map<string, number[]>()
+        const measured = await measure(`full cases at ${concurrency}`, count, concurrency, (i) => fullCase(system, `knee-${concurrency}`, i, timings))
+        // The cases' rate and CPU, the latency of their commands.
+        const commands = [...timings.values()].flat().sort((a, b) => a - b)
+        return { ...summarize(measured), p50: percentile(commands, 50), p95: percentile(commands, 95) }
+      })
+      printKnee('API full cases (cases/s; p50 and p95 of each command)', knee)
+      row.knee = knee.knee
+    }
+    rows.push(row)
+  }, layout)
+}
+if (rows.length > 1 || args.knee) printScaleTable(`lifecycle, full applications against bare cases, N=${args.n} concurrency=${args.concurrency}`, rows)
