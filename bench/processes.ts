@@ -150,11 +150,17 @@ async function statusKiB(pid: number, field: 'VmRSS' | 'VmHWM'): Promise<number 
 /** Samples VmRSS of each process every RSS_SAMPLE_MS; `peaks()` also reads VmHWM, the kernel's own peak. */
 export function rssSampler(pids: Record<string, number>) {
   const max: Record<string, number> = Object.fromEntries(Object.keys(pids).map((name) => [name, 0]))
+  const last: Record<string, number> = { ...max }
   const sample = async () => {
-    for (const [name, pid] of Object.entries(pids)) max[name] = Math.max(max[name]!, (await statusKiB(pid, 'VmRSS')) ?? 0)
+    for (const [name, pid] of Object.entries(pids)) {
+      last[name] = (await statusKiB(pid, 'VmRSS')) ?? 0
+      max[name] = Math.max(max[name]!, last[name])
+    }
   }
   const timer = setInterval(() => void sample(), RSS_SAMPLE_MS)
   return {
+    /** The last sample, for a progress line: `api 205 MiB, worker 1,503 MiB…`. */
+    latest: () => Object.entries(last).map(([name, kib]) => `${name} ${(kib / 1024).toFixed(0)} MiB`).join(', '),
     async peaks(): Promise<Record<string, number>> {
       clearInterval(timer)
       await sample()
