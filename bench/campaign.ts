@@ -17,23 +17,16 @@ import { Client } from '@temporalio/client'
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker'
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { availableParallelism, tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { availableParallelism } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import pg from 'pg'
 import { parseConfig } from '../src/config.ts'
 import type { CampaignProgress } from '../src/db/campaigns.ts'
-import { type DevServer, startDevServer } from '../src/infra/dev-server.ts'
-import { formatDataKey, Keyring, parseDataKeys } from '../src/infra/data-keys.ts'
-import { dataConverterFor } from '../src/infra/payload-encryption.ts'
-import { freePort } from '../src/infra/ports.ts'
 import { resolveTemporalBinary } from '../src/infra/temporal-binaries.ts'
-import { connectClient, taskQueues } from '../src/infra/temporal.ts'
 import type { bareWorkflow } from './bare-workflow.ts'
-import { childEnv, cleanUp, cpuMeter, devServerPid, onCleanUp, rssSampler, startBanjian, type Banjian, until, wasInterrupted, withDb } from './processes.ts'
+import { cleanUp, cpuMeter, onCleanUp, rssSampler, startProcesses, until, wasInterrupted } from './processes.ts'
 
 const execute = promisify(execFile)
 const DEFAULT_N = 100_000
@@ -128,56 +121,19 @@ async function runSize(n: number, adminUrl: string): Promise<RunResult> {
   const config = parseConfig()
   const problems: string[] = []
 
-  const dataDir = await mkdtemp(join(tmpdir(), 'banjian-bench-campaign-'))
-  onCleanUp('data directory', () => rm(dataDir, { recursive: true, force: true }))
-
-  // Temporal: a dev server of this run's own, its store on disk as `banjian start` keeps it. In
-  // memory, 61,200 open cases took the dev server past 22 GiB and the machine out of memory.
-  const temporalPort = await freePort()
-  const cliPath = await resolveTemporalBinary('cli', { explicitPath: config.BANJIAN_TEMPORAL_CLI, pathVar: process.env.PATH })
-  const server: DevServer = await startDevServer({
-    cliPath, port: temporalPort, uiPort: 0, namespace: NAMESPACE, retentionDays: 1, dbFilename: join(dataDir, 'temporal.db'),
-  })
-  onCleanUp('temporal dev server', () => server.stop())
-  void server.unexpectedExit.then(({ code, signal, stderr }) => {
-    console.error(`the temporal dev server exited mid-run (code ${code}, signal ${signal}); its last stderr:\n${stderr}`)
-  })
-  const temporalPid = await devServerPid(temporalPort)
-
-  // Postgres: a database of this run's own.
-  const databaseName = `bench_campaign_${tag}`
-  await withDb(adminUrl, (c) => c.query(`CREATE DATABASE ${databaseName}`))
-  onCleanUp(`database ${databaseName}`, () => withDb(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`)))
-  const dbUrl = new URL(adminUrl)
-  dbUrl.pathname = `/${databaseName}`
-  const databaseUrl = dbUrl.toString()
-
-  const port = await freePort()
-  const baseUrl = `http://127.0.0.1:${port}`
   const adminKey = `bench-admin-${randomBytes(8).toString('hex')}`
   const prefix = `bench${tag}`
-  // The banjian processes and this client share one data key, made for this run.
-  const dataKeys = formatDataKey(Keyring.generate().current)
-  const env = childEnv({
-    DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: NAMESPACE,
-    BANJIAN_TASK_QUEUE_PREFIX: prefix, BANJIAN_DATA_DIR: dataDir, BANJIAN_PORT: String(port),
-    BANJIAN_ADMIN_KEY: adminKey, LOG_LEVEL: 'warn', BANJIAN_DATA_KEYS: dataKeys,
+  // One API (it migrates the database) and one worker, ready once it polls the fulfilment queue;
+  // the dev server's store on disk, as `banjian start` keeps it. In memory, 61,200 open cases took
+  // the dev server past 22 GiB and the machine out of memory.
+  const run = await startProcesses({
+    adminUrl, apis: 1, workers: 1, namespace: NAMESPACE, taskQueuePrefix: prefix, adminKey, readyQueue: 'fulfilments',
+    storeOnDisk: true, logLevel: 'warn',
   })
-
-  const client: Client = await connectClient({ address: server.address, namespace: NAMESPACE }, dataConverterFor(new Keyring(parseDataKeys(dataKeys))))
-  onCleanUp('temporal client', () => client.connection.close())
-
-  // The API first (it migrates the database), then the worker, ready once it polls the fulfilment queue.
-  const api = startBanjian('api', env)
-  const started: { worker?: Banjian } = {}
-  const evidence = () => `--- API output (tail) ---\n${api.output().slice(-4000)}\n--- worker output (tail) ---\n${started.worker?.output().slice(-8000) ?? ''}`
-  await until('the API being ready', () => fetch(`${baseUrl}/readyz`).then((r) => r.status, () => 0), (s) => s === 200, 120_000, evidence)
-  const worker = startBanjian('worker', env)
-  started.worker = worker
-  const fulfilmentQueue = taskQueues(prefix).fulfilments
-  await until('the worker polling', async () => (await client.workflowService.describeTaskQueue({
-    namespace: NAMESPACE, taskQueue: { name: fulfilmentQueue },
-  })).pollers?.length ?? 0, (pollers) => pollers > 0, 180_000, evidence)
+  const { server, client, databaseUrl, evidence } = run
+  const [api, worker] = [run.apis[0]!.banjian, run.workers[0]!.banjian]
+  const baseUrl = run.apis[0]!.url
+  const temporalPid = server.pid
   const sampler = rssSampler({ api: api.child.pid!, worker: worker.child.pid!, ...(temporalPid ? { temporal: temporalPid } : {}) })
   onCleanUp('RSS sampler', async () => sampler.stop())
   const cpu = cpuMeter({ api: api.child.pid, worker: worker.child.pid, temporal: temporalPid })
@@ -213,6 +169,7 @@ async function runSize(n: number, adminUrl: string): Promise<RunResult> {
 
   // The baseline: bare workflows started by the client on the same dev server, a worker in this process.
   const bareQueue = `${prefix}-bare`
+  const cliPath = await resolveTemporalBinary('cli', { explicitPath: config.BANJIAN_TEMPORAL_CLI, pathVar: process.env.PATH })
   await execute(cliPath, ['operator', 'namespace', 'create', '--address', server.address, '--namespace', BARE_NAMESPACE, '--retention', '24h'])
   const bareClient = new Client({ connection: client.connection, namespace: BARE_NAMESPACE })
   // A new namespace is served once the dev server's namespace cache has it: a first start proves it.
@@ -375,11 +332,10 @@ function report(r: RunResult): number {
   console.log(`  CPU ms per bare workflow (start → completed): ${perUnit(r.cpu.baseline, r.baseline)}`)
   // What the CPU allows: a campaign that keeps every core busy makes cases at the rate its CPU per case permits.
   const cores = availableParallelism()
-  const campaignSeconds = r.notifiedSeconds
   const machineMs = ((r.cpu.campaign.machine ?? 0) * 1000) / r.eligible
   const temporalMs = ((r.cpu.campaign.temporal ?? 0) * 1000) / r.eligible
   const ceiling = (ms: number) => `${((cores * 1000) / ms).toFixed(1)} cases/s, ${((cores * 1000) / ms / bare).toFixed(3)} of the bare starts`
-  console.log(`  the machine was busy ${((100 * (r.cpu.campaign.machine ?? 0)) / (cores * campaignSeconds)).toFixed(0)}% of its ${cores} cores `
+  console.log(`  the machine was busy ${((100 * (r.cpu.campaign.machine ?? 0)) / (cores * r.notifiedSeconds)).toFixed(0)}% of its ${cores} cores `
     + `(202 → notified); at ${machineMs.toFixed(1)} ms of CPU per case (Postgres included) they allow at most ${ceiling(machineMs)}`)
   console.log(`  the dev server alone spends ${temporalMs.toFixed(1)} ms of CPU per case: with nothing else running, at most ${ceiling(temporalMs)}`)
   if (r.problems.length > 0) console.log(`  PROBLEMS: ${r.problems.join('; ')}`)

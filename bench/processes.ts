@@ -1,11 +1,21 @@
 // banjian as a city runs it, for the benchmarks that measure separate processes (`banjian start
 // --role api` and `--role worker`): starting and stopping them, cleaning up whatever a run started
 // however it ends, and reading their memory and CPU from /proc.
+import type { Client, DataConverter } from '@temporalio/client'
 import { type ChildProcess, spawn } from 'node:child_process'
-import { readdir, readFile } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
-import { PROJECT_ROOT } from '../src/infra/temporal-binaries.ts'
+import { parseConfig } from '../src/config.ts'
+import { formatDataKey, Keyring, parseDataKeys } from '../src/infra/data-keys.ts'
+import { type DevServer, startDevServer } from '../src/infra/dev-server.ts'
+import { dataConverterFor } from '../src/infra/payload-encryption.ts'
+import { freePort } from '../src/infra/ports.ts'
+import { PROJECT_ROOT, resolveTemporalBinary } from '../src/infra/temporal-binaries.ts'
+import { connectClient, taskQueues } from '../src/infra/temporal.ts'
 
 /** Linux's USER_HZ, the unit of /proc/<pid>/stat's times. */
 const CLOCK_TICKS = 100
@@ -118,6 +128,92 @@ export async function until<T>(what: string, read: () => Promise<T>, holds: (val
 /** Until the API at `baseUrl` answers /readyz 200. */
 export function untilReady(baseUrl: string, evidence: () => string): Promise<number> {
   return until(`the API at ${baseUrl} being ready`, () => fetch(`${baseUrl}/readyz`).then((r) => r.status, () => 0), (s) => s === 200, 120_000, evidence)
+}
+
+export interface ProcessesOptions {
+  /** A Postgres URL where a database of the run's own is created, and dropped at clean-up. */
+  adminUrl: string
+  apis: number
+  workers: number
+  namespace: string
+  taskQueuePrefix: string
+  adminKey: string
+  /** The queue every worker must poll before the run is ready (a name from `taskQueues`). */
+  readyQueue: keyof ReturnType<typeof taskQueues>
+  /** The dev server's store on disk, as `banjian start` keeps it, rather than in memory. */
+  storeOnDisk?: boolean
+  logLevel?: string
+}
+
+export interface Processes {
+  server: DevServer
+  databaseUrl: string
+  /** A client of the run's namespace, with the processes' data key. */
+  client: Client
+  dataConverter: DataConverter
+  apis: Array<{ banjian: Banjian; url: string }>
+  workers: Array<{ banjian: Banjian; metricsUrl: string }>
+  /** The tail of every process's output, for a failure's message. */
+  evidence: () => string
+}
+
+/**
+ * A dev server, a fresh database and `apis` + `workers` banjian processes on them, as a city runs
+ * them, all stopped at clean-up. The first API migrates the database before the others start; ready
+ * once every API answers /readyz and every worker polls `readyQueue`.
+ */
+export async function startProcesses(options: ProcessesOptions): Promise<Processes> {
+  const config = parseConfig()
+  const dataDir = await mkdtemp(join(tmpdir(), 'banjian-bench-'))
+  onCleanUp('data directory', () => rm(dataDir, { recursive: true, force: true }))
+  const cliPath = await resolveTemporalBinary('cli', { explicitPath: config.BANJIAN_TEMPORAL_CLI, pathVar: process.env.PATH })
+  const server = await startDevServer({
+    cliPath, port: await freePort(), uiPort: 0, namespace: options.namespace, retentionDays: 1,
+    ...(options.storeOnDisk ? { dbFilename: join(dataDir, 'temporal.db') } : {}),
+  })
+  onCleanUp('temporal dev server', () => server.stop())
+  void server.unexpectedExit.then(({ code, signal, stderr }) => {
+    console.error(`the temporal dev server exited mid-run (code ${code}, signal ${signal}); its last stderr:\n${stderr}`)
+  })
+
+  const databaseName = `bench_${randomBytes(5).toString('hex')}`
+  await withDb(options.adminUrl, (c) => c.query(`CREATE DATABASE ${databaseName}`))
+  onCleanUp(`database ${databaseName}`, () => withDb(options.adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`)))
+  const dbUrl = new URL(options.adminUrl)
+  dbUrl.pathname = `/${databaseName}`
+  const databaseUrl = dbUrl.toString()
+
+  // Every process and the run's client share one data key, made for this run.
+  const dataKeys = formatDataKey(Keyring.generate().current)
+  const env = childEnv({
+    DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: options.namespace,
+    BANJIAN_TASK_QUEUE_PREFIX: options.taskQueuePrefix, BANJIAN_DATA_DIR: dataDir, BANJIAN_ADMIN_KEY: options.adminKey,
+    BANJIAN_DATA_KEYS: dataKeys, BANJIAN_RATE_LIMIT_PER_MINUTE: '0', BANJIAN_SHUTDOWN_GRACE_SECONDS: '0', LOG_LEVEL: options.logLevel ?? 'error',
+  })
+  const apis: Processes['apis'] = []
+  const workers: Processes['workers'] = []
+  const evidence = () => [...apis, ...workers].map(({ banjian: b }) => `--- ${b.role} ${b.child.pid} (tail) ---\n${b.output().slice(-4000)}`).join('\n')
+  const startApi = async () => {
+    const port = await freePort()
+    apis.push({ banjian: startBanjian('api', { ...env, BANJIAN_PORT: String(port) }), url: `http://127.0.0.1:${port}` })
+  }
+  await startApi()
+  await untilReady(apis[0]!.url, evidence)
+  for (let i = 1; i < options.apis; i++) await startApi()
+  for (let i = 0; i < options.workers; i++) {
+    const metrics = `127.0.0.1:${await freePort()}`
+    workers.push({ banjian: startBanjian('worker', { ...env, BANJIAN_WORKER_METRICS_ADDRESS: metrics }), metricsUrl: `http://${metrics}/metrics` })
+  }
+  for (const { url } of apis) await untilReady(url, evidence)
+
+  const dataConverter = dataConverterFor(new Keyring(parseDataKeys(dataKeys)))
+  const client = await connectClient({ address: server.address, namespace: options.namespace }, dataConverter)
+  onCleanUp('temporal client', () => client.connection.close())
+  const queue = taskQueues(options.taskQueuePrefix)[options.readyQueue]
+  await until(`${options.workers} workers polling ${queue}`, async () => new Set((await client.workflowService.describeTaskQueue({
+    namespace: options.namespace, taskQueue: { name: queue },
+  })).pollers?.map((p) => p.identity)).size, (pollers) => pollers >= options.workers, 180_000, evidence)
+  return { server, databaseUrl, client, dataConverter, apis, workers, evidence }
 }
 
 /** The dev server's `temporal` process (startDevServer keeps its pid to itself): the one serving `port`. */

@@ -7,23 +7,16 @@ import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/wo
 import cliProgress from 'cli-progress'
 import { pino } from 'pino'
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { availableParallelism, tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { type Config, parseConfig } from '../src/config.ts'
 import { openScratchDatabase } from '../src/db/prepare.ts'
 import type { CaseView } from '../src/domain/case-view.ts'
 import type { ServiceItemDraft } from '../src/domain/service-item.ts'
-import { formatDataKey, Keyring, parseDataKeys } from '../src/infra/data-keys.ts'
-import { startDevServer } from '../src/infra/dev-server.ts'
-import { dataConverterFor } from '../src/infra/payload-encryption.ts'
 import { freePort } from '../src/infra/ports.ts'
-import { resolveTemporalBinary } from '../src/infra/temporal-binaries.ts'
-import { connectClient, taskQueues } from '../src/infra/temporal.ts'
 import { assemble } from '../src/system.ts'
 import { bareStepUpdate, type bareUpdatesWorkflow, type bareWorkflow } from './bare-workflow.ts'
-import { type Banjian, childEnv, cleanUp, cpuMeter, devServerPid, onCleanUp, startBanjian, until, untilReady, withDb } from './processes.ts'
+import { cleanUp, cpuMeter, devServerPid, onCleanUp, startProcesses } from './processes.ts'
 
 const ADMIN_KEY = `bench-admin-${randomBytes(8).toString('hex')}`
 const BARE_QUEUE = 'bench-bare'
@@ -296,9 +289,10 @@ export async function withBenchSystem(work: (system: BenchSystem) => Promise<voi
   const config = parseConfig()
   const databaseUrl = config.DATABASE_URL ?? process.env.TEST_DATABASE_URL
   if (!databaseUrl) throw new Error('set DATABASE_URL or TEST_DATABASE_URL to a Postgres the benchmark may create a schema in')
-  // The SDK's own metrics, scraped for the time breakdown of a command (bench/lifecycle).
-  const workerMetricsAddress = `127.0.0.1:${await freePort()}`
+  // The SDK's own metrics, scraped for the time breakdown of a command (bench/lifecycle); once per
+  // process, which may run several layouts.
   if (!runtimeInstalled) {
+    const workerMetricsAddress = `127.0.0.1:${await freePort()}`
     Runtime.install({
       logger: new DefaultLogger('ERROR'), shutdownSignals: [],
       telemetryOptions: { metrics: { prometheus: { bindAddress: workerMetricsAddress, unitSuffix: true, useSecondsForDurations: true } } },
@@ -308,7 +302,7 @@ export async function withBenchSystem(work: (system: BenchSystem) => Promise<voi
   try {
     const running = layout === 'in-process'
       ? await inProcess(config, databaseUrl, runtimeInstalled)
-      : await asProcesses(config, databaseUrl, layout)
+      : await asProcesses(databaseUrl, layout)
     await work(await benchOn(running))
   } finally {
     metered = {}
@@ -336,63 +330,21 @@ async function inProcess(config: Config, databaseUrl: string, workerMetricsAddre
   }
 }
 
-async function asProcesses(config: Config, adminUrl: string, layout: { apis: number; workers: number }): Promise<Running> {
-  const tag = randomBytes(5).toString('hex')
-  const cliPath = await resolveTemporalBinary('cli', { explicitPath: config.BANJIAN_TEMPORAL_CLI, pathVar: process.env.PATH })
-  const server = await startDevServer({ cliPath, port: await freePort(), uiPort: 0, namespace: 'bench', retentionDays: 1 })
-  onCleanUp('temporal dev server', () => server.stop())
-
-  const databaseName = `bench_${tag}`
-  await withDb(adminUrl, (c) => c.query(`CREATE DATABASE ${databaseName}`))
-  onCleanUp(`database ${databaseName}`, () => withDb(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`)))
-  const dbUrl = new URL(adminUrl)
-  dbUrl.pathname = `/${databaseName}`
-  const dataDir = await mkdtemp(join(tmpdir(), 'banjian-bench-'))
-  onCleanUp('data directory', () => rm(dataDir, { recursive: true, force: true }))
-  // Every process and this client share one data key, made for this run.
-  const dataKeys = formatDataKey(Keyring.generate().current)
-  const env = childEnv({
-    DATABASE_URL: dbUrl.toString(), TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: 'bench',
-    BANJIAN_TASK_QUEUE_PREFIX: 'bench', BANJIAN_DATA_DIR: dataDir, BANJIAN_ADMIN_KEY: ADMIN_KEY, BANJIAN_DATA_KEYS: dataKeys,
-    BANJIAN_RATE_LIMIT_PER_MINUTE: '0', BANJIAN_SHUTDOWN_GRACE_SECONDS: '0', LOG_LEVEL: 'error',
+async function asProcesses(adminUrl: string, layout: { apis: number; workers: number }): Promise<Running> {
+  const run = await startProcesses({
+    adminUrl, ...layout, namespace: 'bench', taskQueuePrefix: 'bench', adminKey: ADMIN_KEY, readyQueue: 'applications',
   })
-  const started: Banjian[] = []
-  const evidence = () => started.map((b) => `--- ${b.role} ${b.child.pid} (tail) ---\n${b.output().slice(-3000)}`).join('\n')
-
-  const urls: string[] = []
-  const metricsUrls: string[] = []
-  const startApi = async () => {
-    const port = await freePort()
-    started.push(startBanjian('api', { ...env, BANJIAN_PORT: String(port) }))
-    urls.push(`http://127.0.0.1:${port}`)
-    metricsUrls.push(`http://127.0.0.1:${port}/metrics`)
-  }
-  // The first API migrates the database; the rest start once it has.
-  await startApi()
-  await untilReady(urls[0]!, evidence)
-  for (let i = 1; i < layout.apis; i++) await startApi()
-  for (let i = 0; i < layout.workers; i++) {
-    const metrics = `127.0.0.1:${await freePort()}`
-    started.push(startBanjian('worker', { ...env, BANJIAN_WORKER_METRICS_ADDRESS: metrics }))
-    metricsUrls.push(`http://${metrics}/metrics`)
-  }
-  for (const url of urls) await untilReady(url, evidence)
-
-  const dataConverter = dataConverterFor(new Keyring(parseDataKeys(dataKeys)))
-  const client = await connectClient({ address: server.address, namespace: 'bench' }, dataConverter)
-  onCleanUp('temporal client', () => client.connection.close())
-  const connection = await NativeConnection.connect({ address: server.address })
+  const connection = await NativeConnection.connect({ address: run.server.address })
   onCleanUp('bare worker connection', () => connection.close())
   const count = { api: 0, worker: 0 }
   metered = {
-    temporal: server.pid ?? await devServerPid(Number(server.address.split(':').pop())),
-    ...Object.fromEntries(started.map((b) => [`${b.role} ${++count[b.role]}`, b.child.pid])),
+    temporal: run.server.pid,
+    ...Object.fromEntries([...run.apis, ...run.workers].map(({ banjian: b }) => [`${b.role} ${++count[b.role]}`, b.child.pid])),
   }
-  // Ready once every worker polls the applications' queue.
-  await until(`${layout.workers} workers polling`, async () => new Set((await client.workflowService.describeTaskQueue({
-    namespace: 'bench', taskQueue: { name: taskQueues('bench').applications },
-  })).pollers?.map((p) => p.identity)).size, (pollers) => pollers >= layout.workers, 180_000, evidence)
-  return { client, connection, namespace: 'bench', dataConverter, urls, metricsUrls }
+  return {
+    client: run.client, connection, namespace: 'bench', dataConverter: run.dataConverter, urls: run.apis.map((a) => a.url),
+    metricsUrls: [...run.apis.map((a) => `${a.url}/metrics`), ...run.workers.map((w) => w.metricsUrl)],
+  }
 }
 
 /** The organisations, keys and published item of a run, and the BenchSystem over them. */
