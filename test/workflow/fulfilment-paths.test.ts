@@ -120,7 +120,7 @@ describe('fulfilment workflow paths (time-skipping)', () => {
     expect(await payments('LAPSE')).toEqual([])
   })
 
-  it('a payment adapter that fails twice then succeeds pays exactly once', async () => {
+  it('rule 25: a payment adapter that fails twice then succeeds pays exactly once, an attempt lost with its worker retried after 30 s', async () => {
     await policy('FLAKY', 1000)
     const input = newFulfilment('FLAKY', { autoVerify: true }, 250)
     await start(input)
