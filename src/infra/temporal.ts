@@ -18,14 +18,27 @@ import { FULFILMENT_QUEUE } from '../workflows/fulfilment/contract.ts'
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url))
 
+/** A module of the domain, by its path from `src/domain`. */
+const domainModule = (path: string): string => fileURLToPath(new URL(`../domain/${path}`, import.meta.url))
+
 /**
- * Libraries whose module code runs once per worker thread, shared by every workflow in it, instead
- * of once per workflow: each workflow otherwise evaluates every module it imports afresh (the SDK's
+ * Modules whose code runs once per worker thread, shared by every workflow in it, instead of once
+ * per workflow: each workflow otherwise evaluates every module it imports afresh (the SDK's
  * per-workflow isolation). TypeBox, which the Update validators parse with, was most of a new
- * case's CPU in the workflow thread. Only stateless libraries belong here: a shared module's state
- * would leak between workflows.
+ * case's CPU in the workflow thread; the domain's own modules (the case kinds, the calendar, the
+ * rules and json-logic-js under them, and what they import) were most of the rest. Only stateless
+ * modules belong here: a shared module's state would leak between workflows. The SDK freezes what
+ * is shared, so a module that tried to keep state would fail loudly in every workflow test, and the
+ * domain may not import the workflow API (test/unit/boundaries.test.ts).
  */
-export const SHARED_WORKFLOW_MODULES = ['typebox', 'typebox/value']
+export const SHARED_WORKFLOW_MODULES = [
+  'typebox', 'typebox/value',
+  ...[
+    'application/application-case.ts', 'complaint/complaint-case.ts', 'complaint/terms.ts',
+    'escalation/escalation-case.ts', 'fulfilment/fulfilment-case.ts', 'fulfilment/terms.ts',
+    'case/core.ts', 'case/action.ts', 'case-view.ts', 'calendar.ts', 'refusal.ts', 'roles.ts',
+  ].map(domainModule),
+]
 
 /** TypeBox's counters, the one thing in it that changes as it runs: replaced in the bundle (see the replacement). */
 const TYPEBOX_METRICS = join(dirname(createRequire(import.meta.url).resolve('typebox')), 'system/memory/metrics.mjs')
