@@ -191,6 +191,10 @@ export const INDEX_LAST_YEAR = 2200
 const MIN_DATA_YEAR = 1900
 const MAX_DATA_YEAR = 2399
 
+/** Indexes built by `WorkingCalendar.from`, by their data (JSON), the oldest forgotten first. */
+const BUILT = new Map<string, WorkingCalendar>()
+const BUILT_KEPT = 16
+
 /**
  * An immutable index over a CalendarData: one flag per day, prefix sums of working days and the
  * list of working day numbers, so counting and "the n-th working day after d" are O(1).
@@ -295,8 +299,26 @@ export class WorkingCalendar {
     this.unpublishedBefore = unpublishedBefore
   }
 
+  /**
+   * The index of `data`. Every case brings its calendar as data and indexes it, and a worker sees
+   * the same few windows again and again (its workflows share this module: SHARED_WORKFLOW_MODULES
+   * in src/infra/temporal.ts), so an index already built from equal data is given again: it is
+   * immutable, and equal data index alike. Keyed by the data itself, since one version number
+   * names many windows. Invalid data is never kept: it throws every time.
+   */
   static from(data: CalendarData): WorkingCalendar {
-    return new WorkingCalendar(data)
+    let key: string
+    try {
+      key = JSON.stringify(data)
+    } catch {
+      return new WorkingCalendar(data)
+    }
+    const kept = BUILT.get(key)
+    if (kept) return kept
+    const built = new WorkingCalendar(data)
+    if (BUILT.size >= BUILT_KEPT) BUILT.delete(BUILT.keys().next().value!)
+    BUILT.set(key, built)
+    return built
   }
 
   /** Whether a local date (`YYYY-MM-DD` or day number) is a working day. */

@@ -81,6 +81,34 @@ describe('building a calendar', () => {
   })
 })
 
+describe('calendars built again from equal data', () => {
+  const data = (version: number, working: boolean): CalendarData => ({ version, years: [year(2026, [{ date: '2026-10-10', working }])] })
+
+  it('are the index already built, each different datum its own', () => {
+    const first = WorkingCalendar.from(data(7, true))
+    expect(WorkingCalendar.from(structuredClone(data(7, true)))).toBe(first)
+    const otherDay = WorkingCalendar.from(data(7, false))
+    expect(otherDay).not.toBe(first)
+    expect([first.isWorkingDay('2026-10-10'), otherDay.isWorkingDay('2026-10-10')]).toEqual([true, false])
+    const otherVersion = WorkingCalendar.from(data(8, true))
+    expect(otherVersion).not.toBe(first)
+    expect(otherVersion.version).toBe(8)
+  })
+
+  it('keep 16, forget the oldest, and never keep data they refuse', () => {
+    const first = WorkingCalendar.from(data(100, true))
+    for (let v = 101; v < 116; v++) WorkingCalendar.from(data(v, true))
+    expect(WorkingCalendar.from(data(100, true))).toBe(first)
+    for (let v = 116; v < 132; v++) WorkingCalendar.from(data(v, true))
+    const again = WorkingCalendar.from(data(100, true))
+    expect(again).not.toBe(first)
+    expect(again.isWorkingDay('2026-10-10')).toBe(true)
+    const twice = { version: 1, years: [year(2026), year(2026)] }
+    expect(refusal(() => WorkingCalendar.from(twice))?.message).toBe('calendar year 2026 appears twice')
+    expect(refusal(() => WorkingCalendar.from(twice))?.message).toBe('calendar year 2026 appears twice')
+  })
+})
+
 describe('the range a calendar covers', () => {
   it('is 1990–2200, widened by the data\'s years', () => {
     const plain = build()
