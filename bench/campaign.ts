@@ -24,6 +24,7 @@ import { promisify } from 'node:util'
 import pg from 'pg'
 import { parseConfig } from '../src/config.ts'
 import type { CampaignProgress } from '../src/db/campaigns.ts'
+import { campaignWorkflowId } from '../src/workflows/fulfilment/contract.ts'
 import { resolveTemporalBinary } from '../src/infra/temporal-binaries.ts'
 import type { bareWorkflow } from './bare-workflow.ts'
 import { cleanUp, cpuMeter, onCleanUp, rssSampler, startProcesses, until, wasInterrupted } from './processes.ts'
@@ -95,6 +96,56 @@ interface RunResult {
   cpu: { baseline: Record<string, number>; campaign: Record<string, number> }
   final: Progress
   problems: string[]
+  pages: PageTimes
+}
+
+/** Where a campaign's pages spent their time, from its runs' histories: seconds per page, means. */
+interface PageTimes {
+  pages: number
+  /** Per activity: waiting for a worker (scheduled → started) and running (started → completed). */
+  activities: Record<string, { waited: number; ran: number }>
+  /** From one run's first event to the next run's: the whole of a page. */
+  page: number
+}
+
+/**
+ * Reads the campaign's runs (one per page: it continues as new after each) back from the last, and
+ * averages, per page, how long each activity waited for a worker and ran, and the page's whole time.
+ */
+async function pageTimes(client: Client, campaignId: string): Promise<PageTimes> {
+  const ms = (e: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }) =>
+    Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6
+  const activities: Record<string, { waited: number; ran: number }> = {}
+  const starts: number[] = []
+  let runId: string | undefined
+  for (;;) {
+    const events = (await client.workflow.getHandle(campaignWorkflowId(campaignId), runId).fetchHistory()).events ?? []
+    const scheduled = new Map<string, { name: string; at: number; startedAt?: number }>()
+    for (const e of events) {
+      const id = String(e.eventId)
+      if (e.activityTaskScheduledEventAttributes) {
+        scheduled.set(id, { name: e.activityTaskScheduledEventAttributes.activityType?.name ?? '?', at: ms(e) })
+      } else if (e.activityTaskStartedEventAttributes) {
+        scheduled.get(String(e.activityTaskStartedEventAttributes.scheduledEventId))!.startedAt = ms(e)
+      } else if (e.activityTaskCompletedEventAttributes) {
+        const s = scheduled.get(String(e.activityTaskCompletedEventAttributes.scheduledEventId))!
+        const sum = activities[s.name] ??= { waited: 0, ran: 0 }
+        sum.waited += (s.startedAt ?? s.at) - s.at
+        sum.ran += ms(e) - (s.startedAt ?? s.at)
+      }
+    }
+    starts.push(ms(events[0]!), ms(events[events.length - 1]!))
+    const previous = events[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId
+    if (!previous) break
+    runId = previous
+  }
+  const pages = starts.length / 2
+  const perPage = (seconds: number) => seconds / 1000 / pages
+  return {
+    pages,
+    activities: Object.fromEntries(Object.entries(activities).map(([name, t]) => [name, { waited: perPage(t.waited), ran: perPage(t.ran) }])),
+    page: perPage(Math.max(...starts) - Math.min(...starts)),
+  }
 }
 
 /** The NDJSON body, a chunk of lines at a time, never the whole of it. */
@@ -298,7 +349,7 @@ async function runSize(n: number, adminUrl: string): Promise<RunResult> {
     bareStartSeconds, bareDrainSeconds,
     peakKiB: { api: peaks.api ?? 0, worker: peaks.worker ?? 0, temporal: peaks.temporal ?? 0 },
     cpu: { baseline: baselineCpuUsed, campaign: campaignCpuUsed },
-    final, problems,
+    final, problems, pages: await pageTimes(client, campaignId),
   }
 }
 
@@ -338,6 +389,9 @@ function report(r: RunResult): number {
   console.log(`  the machine was busy ${((100 * (r.cpu.campaign.machine ?? 0)) / (cores * r.notifiedSeconds)).toFixed(0)}% of its ${cores} cores `
     + `(202 → notified); at ${machineMs.toFixed(1)} ms of CPU per case (Postgres included) they allow at most ${ceiling(machineMs)}`)
   console.log(`  the dev server alone spends ${temporalMs.toFixed(1)} ms of CPU per case: with nothing else running, at most ${ceiling(temporalMs)}`)
+  const pageParts = Object.entries(r.pages.activities)
+    .map(([name, t]) => `${name} ${t.ran.toFixed(2)} (after ${t.waited.toFixed(2)} waiting for a worker)`).join(', ')
+  console.log(`  a page (${r.pages.pages} of them), seconds each: ${r.pages.page.toFixed(2)} in all; ${pageParts}`)
   if (r.problems.length > 0) console.log(`  PROBLEMS: ${r.problems.join('; ')}`)
   else console.log(`  checked: campaign completed, ${r.eligible} claims and cases, all notified, ${r.n - r.eligible} ineligible, no duplicates`)
   console.log(`  (cases created/bare workflows started and completed: ${(created / completed).toFixed(3)})`)

@@ -41,13 +41,13 @@ export function createFulfilmentActivities(deps: { database: Database }) {
 
     /**
      * Starts the cases claimed by lines `from + 1 … through` of a campaign, through the worker's
-     * client on this activity's own task queue, START_WINDOW starts in flight at a time, and
+     * client on `taskQueue` (default: this activity's own), START_WINDOW starts in flight at a time, and
      * returns how many exist: each case's workflow id is the one its claim holds,
      * so a start repeated by a retry finds its case "already started" and counts it, once.
      * Heartbeats as it goes, so a worker that dies mid-page is noticed in seconds.
      */
-    async startCampaignCases({ campaignId, from, through, actor }: {
-      campaignId: string; from: number; through: number; actor: Actor
+    async startCampaignCases({ campaignId, from, through, actor, taskQueue }: {
+      campaignId: string; from: number; through: number; actor: Actor; taskQueue?: string
     }): Promise<number> {
       const openings = await pageOpenings(pool, personal, campaignId, from, through)
       const { client, info } = Context.current()
@@ -55,7 +55,7 @@ export function createFulfilmentActivities(deps: { database: Database }) {
         const input: FulfilmentWorkflowInput = { kind: 'new', caseId, opening, actor, ...CURRENT_RUN }
         try {
           await client.workflow.start('fulfilmentWorkflow', {
-            workflowId: caseId, taskQueue: info.taskQueue, args: [input], workflowIdReusePolicy: 'REJECT_DUPLICATE',
+            workflowId: caseId, taskQueue: taskQueue ?? info.taskQueue, args: [input], workflowIdReusePolicy: 'REJECT_DUPLICATE',
           })
         } catch (err) {
           if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err

@@ -97,8 +97,8 @@ export function createCaseGateway(client: Client, queues: TaskQueues): CaseGatew
       try {
         await client.workflow.start<typeof campaignWorkflow>('campaignWorkflow', {
           workflowId: campaignWorkflowId(campaignId),
-          taskQueue: queues.fulfilments,
-          args: [{ campaignId, actor, afterLine }],
+          taskQueue: queues.campaigns,
+          args: [{ campaignId, actor, afterLine, casesQueue: queues.fulfilments }],
           // Running: that one goes on. Failed or terminated: a new run goes on from `afterLine`.
           workflowIdConflictPolicy: 'USE_EXISTING',
           workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',

@@ -14,7 +14,7 @@ import { APPLICATION_QUEUE } from '../workflows/application/contract.ts'
 import { CALENDAR_QUEUE } from '../workflows/calendar-propagation/contract.ts'
 import { COMPLAINT_QUEUE } from '../workflows/complaint/contract.ts'
 import { ESCALATION_QUEUE } from '../workflows/escalation/contract.ts'
-import { FULFILMENT_QUEUE } from '../workflows/fulfilment/contract.ts'
+import { CAMPAIGN_QUEUE, FULFILMENT_QUEUE } from '../workflows/fulfilment/contract.ts'
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url))
 
@@ -97,6 +97,7 @@ export function taskQueues(prefix: string) {
     escalations: `${prefix}-${ESCALATION_QUEUE}`,
     complaints: `${prefix}-${COMPLAINT_QUEUE}`,
     fulfilments: `${prefix}-${FULFILMENT_QUEUE}`,
+    campaigns: `${prefix}-${CAMPAIGN_QUEUE}`,
     calendar: `${prefix}-${CALENDAR_QUEUE}`,
   }
 }
@@ -127,6 +128,15 @@ export interface WorkerSetup {
 }
 
 export const DEFAULT_WORKFLOW_CACHE = 2000
+/** Workflows the campaigns queue's worker keeps: a campaign is one small workflow, and few run at once. */
+export const CAMPAIGN_WORKFLOW_CACHE = 10
+
+/** Each queue's worker's share of the process's workflow cache: the campaigns queue's few, the rest in equal parts. */
+export function workflowCacheShares(queues: TaskQueues, cachedWorkflows = DEFAULT_WORKFLOW_CACHE): Map<string, number> {
+  const caseQueues = Object.values(queues).filter((q) => q !== queues.campaigns)
+  const share = Math.max(10, Math.floor((cachedWorkflows - CAMPAIGN_WORKFLOW_CACHE) / caseQueues.length))
+  return new Map([...caseQueues.map((q): [string, number] => [q, share]), [queues.campaigns, CAMPAIGN_WORKFLOW_CACHE]])
+}
 
 /** One worker per workflow kind's task queue, sharing one connection. */
 export async function createWorkers(setup: WorkerSetup): Promise<{ workers: Worker[]; connection: NativeConnection }> {
@@ -134,9 +144,8 @@ export async function createWorkers(setup: WorkerSetup): Promise<{ workers: Work
   const activities = createActivities(setup.deps)
   // Bundled once for every queue's worker.
   const workflowBundle = await workflowCode(setup.workflowBundle)
-  const queues = Object.values(setup.queues)
-  const maxCachedWorkflows = Math.max(10, Math.floor((setup.cachedWorkflows ?? DEFAULT_WORKFLOW_CACHE) / queues.length))
-  const workers = await Promise.all(queues.map((taskQueue) => Worker.create({
+  const shares = workflowCacheShares(setup.queues, setup.cachedWorkflows)
+  const workers = await Promise.all([...shares].map(([taskQueue, maxCachedWorkflows]) => Worker.create({
     connection,
     namespace: setup.target.namespace,
     taskQueue,

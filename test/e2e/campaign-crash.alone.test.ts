@@ -118,9 +118,10 @@ afterAll(async () => {
   await kill(worker)
   await kill(api)
   if (client) {
-    const queue = taskQueues(prefix).fulfilments
-    for await (const execution of client.workflow.list({ query: `TaskQueue = '${queue}' AND ExecutionStatus = 'Running'` })) {
-      await client.workflow.getHandle(execution.workflowId, execution.runId).terminate('campaign crash test done').catch(() => undefined)
+    for (const queue of [taskQueues(prefix).fulfilments, taskQueues(prefix).campaigns]) {
+      for await (const execution of client.workflow.list({ query: `TaskQueue = '${queue}' AND ExecutionStatus = 'Running'` })) {
+        await client.workflow.getHandle(execution.workflowId, execution.runId).terminate('campaign crash test done').catch(() => undefined)
+      }
     }
     await client.connection.close()
   }

@@ -95,6 +95,29 @@ describe('a campaign (免申即享)', () => {
     // The payment is in the ledger before the case records it: wait for the case's own event.
     const one = await caseWhen(ids[0]!, (c) => c.status === 'completed')
     expect(one).toMatchObject({ kind: 'fulfilment', amount: 2000, payment: { status: 'paid' } })
+    // The campaign on a queue of its own, its cases on theirs: a page's thousand new cases never queue ahead of the next page.
+    expect((await sys.client.workflow.getHandle(campaignWorkflowId(started.body.id)).describe()).taskQueue).toBe(sys.queues.campaigns)
+    for (const id of ids) expect((await sys.client.workflow.getHandle(id).describe()).taskQueue).toBe(sys.queues.fulfilments)
+  })
+
+  it('one started before campaigns had a queue of their own starts its cases on its own queue, as it did', async () => {
+    await publishPolicy('BEFORE')
+    const policy = (await latestPolicy(sys.db.database.pool, 'BEFORE'))!
+    const actor = { organizationId: 'gz-hr', role: 'department' as const, keyId: 'uploader' }
+    async function* lines() {
+      for (let n = 0; n < 2; n++) yield { line: n + 1, value: enterprise(40 + n, 20) }
+    }
+    const stored = await storeCampaign(sys.db.database.pool, sys.db.database.personal, { id: `K-before-${Date.now()}`, policy, actor, entries: lines() })
+    if (!('id' in stored)) throw new Error('not stored')
+    // Its input as the API wrote it then: on the cases' queue, no casesQueue.
+    await sys.client.workflow.execute<typeof campaignWorkflow>('campaignWorkflow', {
+      workflowId: campaignWorkflowId(stored.id), taskQueue: sys.queues.fulfilments, args: [{ campaignId: stored.id, actor, afterLine: 0 }],
+    })
+    expect(await completed(stored.id)).toMatchObject({ total: 2, eligible: 2, casesCreated: 2 })
+    for (const n of [40, 41]) {
+      const caseId = fulfilmentCaseId(sys.db.database.personal, 'BEFORE', enterprise(n, 0).id)
+      expect((await sys.client.workflow.getHandle(caseId).describe()).taskQueue).toBe(sys.queues.fulfilments)
+    }
   })
 
   it('a rerun, or a line seen again, opens no second case', async () => {

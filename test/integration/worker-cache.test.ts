@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { createWorkers, DEFAULT_WORKFLOW_CACHE, taskQueues } from '../../src/infra/temporal.ts'
+import { CAMPAIGN_WORKFLOW_CACHE, createWorkers, DEFAULT_WORKFLOW_CACHE, taskQueues } from '../../src/infra/temporal.ts'
 import { createTestDatabase, type TestDatabase, testDataConverter, testTarget, uniqueName } from '../support/system.ts'
 
 // One process's workflow cache is shared out among its queues' workers: each Worker would
@@ -12,13 +12,14 @@ beforeAll(async () => {
 })
 afterAll(async () => db?.drop())
 
-async function cacheSizes(cachedWorkflows?: number): Promise<number[]> {
+/** Each queue's worker's cache, by the queue's name without its prefix. */
+async function cacheSizes(cachedWorkflows?: number): Promise<Record<string, number>> {
   const queues = taskQueues(uniqueName('cache'))
   const { workers, connection } = await createWorkers({
     target: testTarget(), queues, dataConverter: testDataConverter, deps: { database: db.database }, workflowBundle: { codePath: inject('workflowBundlePath') },
     ...(cachedWorkflows === undefined ? {} : { cachedWorkflows }),
   })
-  const sizes = workers.map((w) => w.options.maxCachedWorkflows)
+  const sizes = Object.fromEntries(workers.map((w) => [w.options.taskQueue.replace(/^.*-/, ''), w.options.maxCachedWorkflows]))
   // A created worker holds its connection until it has run and shut down.
   const running = workers.map((w) => w.run())
   for (const w of workers) w.shutdown()
@@ -28,10 +29,12 @@ async function cacheSizes(cachedWorkflows?: number): Promise<number[]> {
 }
 
 describe('the workflow cache of a worker process', () => {
-  it('is the configured total, shared out among the queues', async () => {
-    const queues = Object.keys(taskQueues('x')).length
-    expect(await cacheSizes(1000)).toEqual(Array(queues).fill(Math.floor(1000 / queues)))
-    expect(await cacheSizes()).toEqual(Array(queues).fill(Math.floor(DEFAULT_WORKFLOW_CACHE / queues)))
-    expect(await cacheSizes(12)).toEqual(Array(queues).fill(10))
+  it('is the configured total: the campaigns queue keeps a few, the case queues share the rest', async () => {
+    const caseQueues = ['applications', 'escalations', 'complaints', 'fulfilments', 'calendar']
+    const sizes = (each: number) => ({ ...Object.fromEntries(caseQueues.map((q) => [q, each])), campaigns: CAMPAIGN_WORKFLOW_CACHE })
+    expect(Object.keys(taskQueues('x')).sort()).toEqual([...caseQueues, 'campaigns'].sort())
+    expect(await cacheSizes(1000)).toEqual(sizes(Math.floor((1000 - CAMPAIGN_WORKFLOW_CACHE) / 5)))
+    expect(await cacheSizes()).toEqual(sizes(Math.floor((DEFAULT_WORKFLOW_CACHE - CAMPAIGN_WORKFLOW_CACHE) / 5)))
+    expect(await cacheSizes(12)).toEqual(sizes(10))
   })
 })

@@ -24,6 +24,11 @@ export interface CampaignInput {
   /** Lines up to this one are done (evaluated and their cases started). */
   afterLine: number
   pageSize?: number
+  /**
+   * The task queue its cases run on. Absent from runs started when campaigns ran on the cases'
+   * queue (before CAMPAIGN_QUEUE): those start their cases on their own queue, as they did.
+   */
+  casesQueue?: string
 }
 
 /**
@@ -36,10 +41,10 @@ export interface CampaignInput {
  * from the policy and the beneficiary.
  */
 export async function campaignWorkflow(input: CampaignInput): Promise<void> {
-  const { campaignId, actor, afterLine } = input
+  const { campaignId, actor, afterLine, casesQueue } = input
   const pageSize = input.pageSize ?? CAMPAIGN_PAGE_SIZE
   const page = await evaluateCampaignPage({ campaignId, afterLine, pageSize })
-  const created = await startCampaignCases({ campaignId, from: afterLine, through: page.through, actor })
+  const created = await startCampaignCases({ campaignId, from: afterLine, through: page.through, actor, ...(casesQueue ? { taskQueue: casesQueue } : {}) })
   await recordCampaignPageStarted({ campaignId, through: page.through, created })
   if (page.done) return
   await continueAsNew<typeof campaignWorkflow>({ ...input, afterLine: page.through })

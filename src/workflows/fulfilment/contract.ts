@@ -7,8 +7,14 @@ import type { CaseStart, ContinuedCase } from '../case/contract.ts'
 // The messages are every case's (case/contract.ts); re-exported for callers of this kind.
 export { actionUpdate, submittedUpdate, viewQuery, workNudgedSignal } from '../case/contract.ts'
 
-/** Fulfilment cases and the campaigns that start them. */
+/** Fulfilment cases. */
 export const FULFILMENT_QUEUE = 'fulfilments'
+/**
+ * The campaigns that start them, on a queue of their own: a page starts a thousand cases, whose
+ * first workflow tasks would otherwise queue ahead of the campaign's next one (half of each page's
+ * time went there).
+ */
+export const CAMPAIGN_QUEUE = 'campaigns'
 
 /**
  * A fulfilment case as a campaign or the application route starts it. Small on purpose: a
