@@ -6,7 +6,8 @@
 // (202 → evaluated = total), the cases created (202 → casesCreated = eligible) against bare
 // workflows started by the client on the same dev server (in a namespace of their own) in the
 // same run (200 starts in flight, the campaign's own window), the time until every case is `notified` (a confirm-mode policy, so
-// cases stop there and nothing is paid), and the peak RSS of the API and worker processes.
+// cases stop there and nothing is paid), the peak RSS of the API and worker processes, and where
+// a page's time went (read back from the campaign's runs: each activity's wait and run).
 // Usage: node --import tsx bench/campaign.ts [N]                (default 100000)
 //        node --import tsx bench/campaign.ts --sizes 10000,100000
 //        (each size a whole fresh run; the peaks of the sizes compared at the end: memory must not
@@ -381,14 +382,15 @@ function report(r: RunResult): number {
     Object.entries(used).map(([name, seconds]) => `${name} ${((seconds * 1000) / count).toFixed(1)}`).join(', ')
   console.log(`  CPU ms per case (202 → notified): ${perUnit(r.cpu.campaign, r.eligible)}`)
   console.log(`  CPU ms per bare workflow (start → completed): ${perUnit(r.cpu.baseline, r.baseline)}`)
-  // What the CPU allows: a campaign that keeps every core busy makes cases at the rate its CPU per case permits.
+  // What the CPU allows: cases are created as fast as they can be started, and then run (to
+  // `notified`) at the rate their CPU per case permits, waiting in their task queue till then.
   const cores = availableParallelism()
   const machineMs = ((r.cpu.campaign.machine ?? 0) * 1000) / r.eligible
   const temporalMs = ((r.cpu.campaign.temporal ?? 0) * 1000) / r.eligible
   const ceiling = (ms: number) => `${((cores * 1000) / ms).toFixed(1)} cases/s, ${((cores * 1000) / ms / bare).toFixed(3)} of the bare starts`
   console.log(`  the machine was busy ${((100 * (r.cpu.campaign.machine ?? 0)) / (cores * r.notifiedSeconds)).toFixed(0)}% of its ${cores} cores `
-    + `(202 → notified); at ${machineMs.toFixed(1)} ms of CPU per case (Postgres included) they allow at most ${ceiling(machineMs)}`)
-  console.log(`  the dev server alone spends ${temporalMs.toFixed(1)} ms of CPU per case: with nothing else running, at most ${ceiling(temporalMs)}`)
+    + `(202 → notified); at ${machineMs.toFixed(1)} ms of CPU per case (Postgres included) they run at most ${ceiling(machineMs)}, to notified`)
+  console.log(`  the dev server alone spends ${temporalMs.toFixed(1)} ms of CPU per case: with nothing else running, it would run at most ${ceiling(temporalMs)}`)
   const pageParts = Object.entries(r.pages.activities)
     .map(([name, t]) => `${name} ${t.ran.toFixed(2)} (after ${t.waited.toFixed(2)} waiting for a worker)`).join(', ')
   console.log(`  a page (${r.pages.pages} of them), seconds each: ${r.pages.page.toFixed(2)} in all; ${pageParts}`)
