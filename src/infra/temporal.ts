@@ -26,10 +26,12 @@ const domainModule = (path: string): string => fileURLToPath(new URL(`../domain/
  * per workflow: each workflow otherwise evaluates every module it imports afresh (the SDK's
  * per-workflow isolation). TypeBox, which the Update validators parse with, was most of a new
  * case's CPU in the workflow thread; the domain's own modules (the case kinds, the calendar, the
- * rules and json-logic-js under them, and what they import) were most of the rest. Only stateless
- * modules belong here: a shared module's state would leak between workflows. The SDK freezes what
- * is shared, so a module that tried to keep state would fail loudly in every workflow test, and the
- * domain may not import the workflow API (test/unit/boundaries.test.ts).
+ * rules and json-logic-js under them, and what they import) were most of the rest. Only modules
+ * whose state no workflow can tell from none belong here: a shared module's state would leak
+ * between workflows. The SDK freezes what they export, so one that changed an exported value would
+ * fail loudly in every workflow test; the one cache among them (WorkingCalendar.from's) keeps
+ * immutable indexes by the data they index; and the domain may not import the workflow API
+ * (test/unit/boundaries.test.ts).
  */
 export const SHARED_WORKFLOW_MODULES = [
   'typebox', 'typebox/value',

@@ -10,9 +10,9 @@ export { actionUpdate, submittedUpdate, viewQuery, workNudgedSignal } from '../c
 /** Fulfilment cases. */
 export const FULFILMENT_QUEUE = 'fulfilments'
 /**
- * The campaigns that start them, on a queue of their own: a page starts a thousand cases, whose
+ * The campaigns that start them, on a queue of their own: a page starts thousands of cases, whose
  * first workflow tasks would otherwise queue ahead of the campaign's next one (half of each page's
- * time went there).
+ * time went there at 1,000-line pages).
  */
 export const CAMPAIGN_QUEUE = 'campaigns'
 
