@@ -15,22 +15,19 @@
 // Needs Postgres in DATABASE_URL or TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test),
 // where it creates a database of its own and drops it at the end.
 import { Client } from '@temporalio/client'
+import { msToTs, tsToMs } from '@temporalio/common/lib/time.js'
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker'
-import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { availableParallelism } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import pg from 'pg'
 import { parseConfig } from '../src/config.ts'
 import type { CampaignProgress } from '../src/db/campaigns.ts'
 import { campaignWorkflowId } from '../src/workflows/fulfilment/contract.ts'
-import { resolveTemporalBinary } from '../src/infra/temporal-binaries.ts'
 import type { bareWorkflow } from './bare-workflow.ts'
 import { cleanUp, cpuMeter, onCleanUp, rssSampler, startProcesses, until, wasInterrupted } from './processes.ts'
 
-const execute = promisify(execFile)
 const DEFAULT_N = 100_000
 const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test'
 const NAMESPACE = 'bench'
@@ -114,8 +111,6 @@ interface PageTimes {
  * averages, per page, how long each activity waited for a worker and ran, and the page's whole time.
  */
 async function pageTimes(client: Client, campaignId: string): Promise<PageTimes> {
-  const ms = (e: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }) =>
-    Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6
   const activities: Record<string, { waited: number; ran: number }> = {}
   const starts: number[] = []
   let runId: string | undefined
@@ -125,17 +120,17 @@ async function pageTimes(client: Client, campaignId: string): Promise<PageTimes>
     for (const e of events) {
       const id = String(e.eventId)
       if (e.activityTaskScheduledEventAttributes) {
-        scheduled.set(id, { name: e.activityTaskScheduledEventAttributes.activityType?.name ?? '?', at: ms(e) })
+        scheduled.set(id, { name: e.activityTaskScheduledEventAttributes.activityType?.name ?? '?', at: tsToMs(e.eventTime) })
       } else if (e.activityTaskStartedEventAttributes) {
-        scheduled.get(String(e.activityTaskStartedEventAttributes.scheduledEventId))!.startedAt = ms(e)
+        scheduled.get(String(e.activityTaskStartedEventAttributes.scheduledEventId))!.startedAt = tsToMs(e.eventTime)
       } else if (e.activityTaskCompletedEventAttributes) {
         const s = scheduled.get(String(e.activityTaskCompletedEventAttributes.scheduledEventId))!
         const sum = activities[s.name] ??= { waited: 0, ran: 0 }
         sum.waited += (s.startedAt ?? s.at) - s.at
-        sum.ran += ms(e) - (s.startedAt ?? s.at)
+        sum.ran += tsToMs(e.eventTime) - (s.startedAt ?? s.at)
       }
     }
-    starts.push(ms(events[0]!), ms(events[events.length - 1]!))
+    starts.push(tsToMs(events[0]!.eventTime), tsToMs(events[events.length - 1]!.eventTime))
     const previous = events[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId
     if (!previous) break
     runId = previous
@@ -170,7 +165,6 @@ async function runSize(n: number, adminUrl: string): Promise<RunResult> {
   const eligible = eligibleOf(n)
   const baseline = Math.min(Math.ceil(n / 2), BASELINE_MAX)
   const tag = randomBytes(5).toString('hex')
-  const config = parseConfig()
   const problems: string[] = []
 
   const adminKey = `bench-admin-${randomBytes(8).toString('hex')}`
@@ -221,8 +215,7 @@ async function runSize(n: number, adminUrl: string): Promise<RunResult> {
 
   // The baseline: bare workflows started by the client on the same dev server, a worker in this process.
   const bareQueue = `${prefix}-bare`
-  const cliPath = await resolveTemporalBinary('cli', { explicitPath: config.BANJIAN_TEMPORAL_CLI, pathVar: process.env.PATH })
-  await execute(cliPath, ['operator', 'namespace', 'create', '--address', server.address, '--namespace', BARE_NAMESPACE, '--retention', '24h'])
+  await client.workflowService.registerNamespace({ namespace: BARE_NAMESPACE, workflowExecutionRetentionPeriod: msToTs('24h') })
   const bareClient = new Client({ connection: client.connection, namespace: BARE_NAMESPACE })
   // A new namespace is served once the dev server's namespace cache has it: a first start proves it.
   await until('the baseline namespace being served', () => bareClient.workflow.start<typeof bareWorkflow>('bareWorkflow', {
