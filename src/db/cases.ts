@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, inArray, lte, or, sql, type SQL } from 'drizzle-orm'
 import { unionAll } from 'drizzle-orm/pg-core'
-import type { CaseView } from '../domain/case-view.ts'
+import type { CaseKind, CaseView } from '../domain/case-view.ts'
 import { COMPREHENSIVE_WINDOW_KINDS, type OrganizationKind, type Role } from '../domain/roles.ts'
 import type { Db } from './client.ts'
 import type { PersonalData } from './personal-data.ts'
@@ -78,6 +78,16 @@ export function createCaseReads(db: Db, personal: PersonalData) {
       const [row] = await db.select({ view: cases.view }).from(cases)
         .where(and(eq(cases.id, id), viewer ? visibility(viewer, 'one') : undefined))
       return row && personal.open(row.view as CaseView)
+    },
+
+    /**
+     * The case's kind, when it exists and `viewer` may see it: what a check before a command or a
+     * read of its records needs, without opening the sealed view.
+     */
+    async kindOf(id: string, viewer?: Viewer): Promise<CaseKind | undefined> {
+      const [row] = await db.select({ kind: cases.kind }).from(cases)
+        .where(and(eq(cases.id, id), viewer ? visibility(viewer, 'one') : undefined))
+      return row?.kind as CaseKind | undefined
     },
 
     /** The case as it stood at `at`: the view recorded with the last event at or before it. */

@@ -132,7 +132,7 @@ export async function caseRoutes(app: App): Promise<void> {
     },
   }, async (request) => {
     const { id } = request.params
-    if (!(await app.cases.find(id))) throw problem('not_found', `case ${id} does not exist`)
+    if (!(await app.cases.kindOf(id))) throw problem('not_found', `case ${id} does not exist`)
     const after = accessCursors.open(request.query.cursor)
     const page = await readAccessLog(app.deps.database.db, id, request.query.limit ?? DEFAULT_PAGE_SIZE, after?.[0])
     return {
@@ -150,7 +150,7 @@ export async function caseRoutes(app: App): Promise<void> {
     },
   }, async (request) => {
     const principal = principalOf(request)
-    if (!(await app.cases.find(request.params.id, principal))) throw problem('not_found', `case ${request.params.id} does not exist`)
+    if (!(await app.cases.kindOf(request.params.id, principal))) throw problem('not_found', `case ${request.params.id} does not exist`)
     return { events: await app.cases.history(request.params.id) }
   })
 
@@ -192,14 +192,14 @@ export async function caseRoutes(app: App): Promise<void> {
     if (takers.some((definition) => RESULT_HANDOUTS[definition.kind]?.includes(action))) {
       await requireComprehensiveWindow(principal, app.organizations, `${action} results`)
     }
-    const existing = await app.cases.find(request.params.id, principal)
-    if (!existing) throw problem('not_found', `case ${request.params.id} does not exist`)
-    request.command.kind = existing.kind
+    const kind = await app.cases.kindOf(request.params.id, principal)
+    if (!kind) throw problem('not_found', `case ${request.params.id} does not exist`)
+    request.command.kind = kind
     // Otherwise the case's kind says which actions it takes, and with which parameters.
-    const actions = kindDefinition(existing.kind)?.actions ?? {}
+    const actions = kindDefinition(kind)?.actions ?? {}
     const spec = actions[action]
     if (!spec) {
-      throw problem('validation_failed', `a case of kind ${existing.kind} does not ${action}; one of ${Object.keys(actions).join(', ')}`,
+      throw problem('validation_failed', `a case of kind ${kind} does not ${action}; one of ${Object.keys(actions).join(', ')}`,
         [{ path: 'body/action', message: `must be one of ${Object.keys(actions).join(', ')}` }])
     }
     if (takers.length > 1) checkAgainst(spec)

@@ -25,7 +25,7 @@ export async function escalationRoutes(app: App): Promise<void> {
   }, async (request, reply) => {
     const principal = principalOf(request)
     const body = request.body
-    if (body.relatedCaseId !== undefined && !(await app.cases.find(body.relatedCaseId))) {
+    if (body.relatedCaseId !== undefined && !(await app.cases.kindOf(body.relatedCaseId))) {
       throw problem('unprocessable', `case ${body.relatedCaseId} does not exist`)
     }
     const key = request.headers['idempotency-key']

@@ -50,7 +50,7 @@ export async function fulfilmentRoutes(app: App): Promise<void> {
     const { caseId } = claim
     // One beneficiary, one policy, one case, ever (rule 25). A claim whose case never started (its
     // request failed after claiming) is finished by this one, under the id it was claimed with.
-    if (claim.outcome === 'duplicate' && await app.cases.find(caseId)) {
+    if (claim.outcome === 'duplicate' && await app.cases.kindOf(caseId)) {
       throw problem('conflict', `the beneficiary already has case ${caseId} under policy ${policyCode}`)
     }
     const { attributes: _attributes, ...payee } = beneficiary
