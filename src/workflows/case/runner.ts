@@ -88,7 +88,10 @@ export async function runCase<C extends CaseCore<S>, S extends CoreState, New ex
   const recordEvents = activities === 'local' ? recordCaseEventsLocally : recordCaseEvents
 
   async function exclusively<T>(work: (kase: C) => Promise<T>, first = false): Promise<T> {
-    await condition(() => !busy && current !== undefined && (ready || first))
+    const free = () => !busy && current !== undefined && (ready || first)
+    // Taken at once when free: a condition the SDK would find true anyway costs a promise per
+    // await, and each promise a stack trace in the workflow sandbox (issue 13).
+    if (!free()) await condition(free)
     busy = true
     try {
       return await work(current!)
@@ -107,7 +110,8 @@ export async function runCase<C extends CaseCore<S>, S extends CoreState, New ex
       { key: handlingOrgKey, value: kase.state.handlingOrganizationId },
       { key: provisionalKey, value: view.deadlines.some((d) => d.provisional && isPending(d)) },
     ])
-    await reconcileWatches(kase)
+    // Most cases watch no deadline from outside, and then await nothing more here.
+    if (kase.externalDeadlines.length > 0) await reconcileWatches(kase)
   }
 
   /** Starts, moves or stops the child workflows that watch external deadlines. */
