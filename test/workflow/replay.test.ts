@@ -26,6 +26,10 @@ const SCENARIOS = [
     'joint-opinions', 'opinion-watch-given', 'opinion-watch-missed', 'rated', 'rectification-opened', 'rectification-watch', 'rectified',
     'withdrawn-rating', 'withdrawn-rating-rules-in-input', 'deferred-revoked', 'second-rectification', 'second-rectification-watch',
     'supervision-levels'].map((name) => `kept-${name}`),
+  // Started upserting only the search attributes that changed (the watches are as with kept timers).
+  ...['submitted', 'resubmitted', 'accepted', 'deemed-accepted', 'calendar-changed', 'continued-as-new-own-task', 'continued-run',
+    'joint-opinions', 'rated', 'rectification-opened', 'rectified', 'withdrawn-rating', 'withdrawn-rating-rules-in-input', 'deferred-revoked',
+    'second-rectification', 'supervision-levels'].map((name) => `changed-${name}`),
 ]
 
 async function loadHistories(): Promise<Map<string, unknown>> {

@@ -83,7 +83,7 @@ export async function runCase<C extends CaseCore<S>, S extends CoreState, New ex
   // Set once the first event is on the read side; nothing else is recorded before it.
   let ready = input.kind === 'continued'
   // Fixed in the input, so that a replay schedules what the recorded run scheduled.
-  const { activities, timers } = input
+  const { activities, timers, attributes } = input
   const wake = timers === 'kept' ? new WakeTimers() : undefined
   const recordEvents = activities === 'local' ? recordCaseEventsLocally : recordCaseEvents
 
@@ -104,12 +104,20 @@ export async function runCase<C extends CaseCore<S>, S extends CoreState, New ex
     if (recorded.length === 0) return
     await recordEvents({ caseId: kase.state.id, recorded })
     const view = recorded[recorded.length - 1]!.view
-    upsertSearchAttributes([
+    const values = [
       { key: caseKindKey, value: kind.kind },
       { key: statusKey, value: kase.state.status },
       { key: handlingOrgKey, value: kase.state.handlingOrganizationId },
       { key: provisionalKey, value: view.deadlines.some((d) => d.provisional && isPending(d)) },
-    ])
+    ] as const
+    if (attributes === 'changed') {
+      // What the run was started or continued with, and what it upserted since.
+      const held = workflowInfo().typedSearchAttributes
+      const changed = values.filter(({ key, value }) => held.get(key) !== value)
+      if (changed.length > 0) upsertSearchAttributes([...changed])
+    } else {
+      upsertSearchAttributes([...values])
+    }
     // Most cases watch no deadline from outside, and then await nothing more here.
     if (kase.externalDeadlines.length > 0) await reconcileWatches(kase)
   }
@@ -260,6 +268,7 @@ export async function runCase<C extends CaseCore<S>, S extends CoreState, New ex
       await quiesce(() => patched('continue-as-new-in-own-task'))
       const carried: ContinuedCase<S> = {
         kind: 'continued', state: kase.state, calendar, watches, ...(activities ? { activities } : {}), ...(timers ? { timers } : {}),
+        ...(attributes ? { attributes } : {}),
       }
       await continueAsNew<(input: ContinuedCase<S>) => Promise<void>>(carried)
     }
