@@ -37,7 +37,7 @@ const ADMIN_KEY = 'record-histories-admin-key'
 
 type Injector = Pick<App, 'inject'>
 /** `opinion` belongs to gz-hr, the department asked for an opinion that gives it. */
-interface Keys { window: string; department: string; opinion: string }
+interface Keys { window: string; department: string; opinion: string; reviewer: string }
 interface Stack { app: Injector; client: Client; keys: Keys }
 interface Recording { name: string; workflowId: string; runId?: string }
 
@@ -119,7 +119,9 @@ async function seed(app: Injector, prefix: string): Promise<Keys> {
     await call(app, reviewer, 'POST', `/v1/service-items/${code}/review`, { approved: true, note: 'recorded item' })
     await call(app, ADMIN_KEY, 'POST', `/v1/service-items/${code}/publish`)
   }
-  return { window: await key('gz-center', 'window'), department: await key('gz-amr', 'department'), opinion: await key('gz-hr', 'department') }
+  return {
+    window: await key('gz-center', 'window'), department: await key('gz-amr', 'department'), opinion: await key('gz-hr', 'department'), reviewer,
+  }
 }
 
 const application = (code: string) => ({
@@ -378,6 +380,37 @@ async function supervisionLevelsScenario(stack: Stack): Promise<Recording[]> {
   }
 }
 
+/**
+ * Fulfilments (政策兑现) applied for at the window under an application-mode policy that verifies
+ * on its own: one paid at once; one whose policy's budget is smaller than its amount, waiting for
+ * money with its retry timer running.
+ */
+async function fulfilmentScenarios(stack: Stack): Promise<Recording[]> {
+  const d = driver(stack)
+  const publish = async (code: string, budget: number) => {
+    await call(stack.app, ADMIN_KEY, 'PUT', `/v1/policies/${code}`, {
+      name: `Recorded policy ${code}`, departmentId: 'gz-hr', mode: 'application', autoVerify: true,
+      eligibility: { '>=': [{ var: 'age' }, 18] }, amount: 100, budget, payWithin: { workingDays: 10 },
+    })
+    await call(stack.app, stack.keys.reviewer, 'POST', `/v1/policies/${code}/review`, { approved: true, note: 'recorded policy' })
+    await call(stack.app, ADMIN_KEY, 'POST', `/v1/policies/${code}/publish`)
+  }
+  const apply = (code: string) => call<CaseView>(stack.app, stack.keys.window, 'POST', '/v1/fulfilments', {
+    policyCode: code, beneficiary: { id: '440106199001011234', type: 'person', name: '张三', attributes: { age: 30 } },
+  })
+  await publish('REC-GRANT', 1_000_000)
+  await publish('REC-TIGHT', 50)
+  const paid = await apply('REC-GRANT')
+  const waiting = await apply('REC-TIGHT')
+  const recorded = (id: string, type: string) => waitFor(async () => (await call<{ events: Array<{ type: string }> }>(stack.app, ADMIN_KEY, 'GET',
+    `/v1/cases/${id}/history`)).events.some((e) => e.type === type), `${id}: ${type}`)
+  await recorded(paid.id, 'completed')
+  await recorded(waiting.id, 'budget_exhausted')
+  await d.waitUntilIdle(paid.id)
+  await d.waitUntilIdle(waiting.id)
+  return [{ name: 'fulfilment-paid', workflowId: paid.id }, { name: 'fulfilment-awaiting-budget', workflowId: waiting.id }]
+}
+
 /** Which scenarios write which files, and on which kind of server. */
 const GROUPS: Array<{ names: string[]; earlyContinueAsNew: boolean; run(stack: Stack, database: Database): Promise<Recording[]> }> = [
   { names: ['submitted', 'resubmitted', 'accepted', 'deemed-accepted', 'calendar-changed'], earlyContinueAsNew: false, run: applicationScenarios },
@@ -394,6 +427,7 @@ const GROUPS: Array<{ names: string[]; earlyContinueAsNew: boolean; run(stack: S
   },
   { names: ['withdrawn-rating-rules-in-input'], earlyContinueAsNew: false, run: rulesInInputScenario },
   { names: ['supervision-levels'], earlyContinueAsNew: false, run: supervisionLevelsScenario },
+  { names: ['fulfilment-paid', 'fulfilment-awaiting-budget'], earlyContinueAsNew: false, run: fulfilmentScenarios },
 ]
 
 const exists = (dir: string, name: string) => access(join(dir, `${name}.json`)).then(() => true, () => false)

@@ -1,3 +1,4 @@
+import { defaultPayloadConverter } from '@temporalio/common'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/api/app.ts'
 import { createCaseGateway } from '../../src/api/case-gateway.ts'
@@ -98,6 +99,15 @@ describe('a campaign (免申即享)', () => {
     // The campaign on a queue of its own, its cases on theirs: a page's thousand new cases never queue ahead of the next page.
     expect((await sys.client.workflow.getHandle(campaignWorkflowId(started.body.id)).describe()).taskQueue).toBe(sys.queues.campaigns)
     for (const id of ids) expect((await sys.client.workflow.getHandle(id).describe()).taskQueue).toBe(sys.queues.fulfilments)
+    // Each case reserved its payment by local activity, in the workflow task that needed it: the
+    // payment is the one activity task it sent through the server.
+    const events = (await sys.client.workflow.getHandle(ids[0]!).fetchHistory()).events ?? []
+    expect(events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? [])).toEqual(['payOut'])
+    const ranLocally = events.flatMap((e) => {
+      const data = e.markerRecordedEventAttributes?.details?.['data']?.payloads?.[0]
+      return data ? [defaultPayloadConverter.fromPayload<{ activity_type: string }>(data).activity_type] : []
+    })
+    expect(ranLocally).toContain('reservePayment')
   })
 
   it('one started before campaigns had a queue of their own starts its cases on its own queue, as it did', async () => {

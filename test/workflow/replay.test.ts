@@ -29,7 +29,9 @@ const SCENARIOS = [
   // Started upserting only the search attributes that changed (the watches are as with kept timers).
   ...['submitted', 'resubmitted', 'accepted', 'deemed-accepted', 'calendar-changed', 'continued-as-new-own-task', 'continued-run',
     'joint-opinions', 'rated', 'rectification-opened', 'rectified', 'withdrawn-rating', 'withdrawn-rating-rules-in-input', 'deferred-revoked',
-    'second-rectification', 'supervision-levels'].map((name) => `changed-${name}`),
+    'second-rectification', 'supervision-levels', 'fulfilment-paid', 'fulfilment-awaiting-budget'].map((name) => `changed-${name}`),
+  // Fulfilments started reserving their payment by local activity.
+  'reserved-fulfilment-paid', 'reserved-fulfilment-awaiting-budget',
 ]
 
 async function loadHistories(): Promise<Map<string, unknown>> {
@@ -93,10 +95,33 @@ describe('recorded workflow histories', () => {
     const { timers, ...keptInput } = JSON.parse(Buffer.from(keptPayload.data, 'base64').toString('utf8'))
     expect(timers).toBe('kept')
     keptPayload.data = Buffer.from(JSON.stringify(keptInput)).toString('base64')
-    const outcome = await replay(new Map([['tampered', tampered], ['tampered-child', child], ['tampered-local', local], ['tampered-kept', kept]]))
+    // A case started upserting only what changed, its input no longer saying so: the code would
+    // upsert all four where the history has no upsert.
+    const changed = withInput(histories.get('changed-supervision-levels'), ({ attributes, ...rest }) => {
+      expect(attributes).toBe('changed')
+      return rest
+    })
+    // A fulfilment that reserved its payment by regular activity, its input now saying local: the
+    // code would record a marker where the history has an activity task.
+    const reserved = withInput(histories.get('changed-fulfilment-paid'), (input) => {
+      expect(input.activities).toBe('local')
+      return { ...input, activities: 'local-reservation' }
+    })
+    const outcome = await replay(new Map([['tampered', tampered], ['tampered-child', child], ['tampered-local', local], ['tampered-kept', kept],
+      ['tampered-changed', changed], ['tampered-reserved', reserved]]))
     expect(outcome.tampered).toMatch(/nondetermin/i)
     expect(outcome['tampered-child']).toMatch(/nondetermin/i)
     expect(outcome['tampered-local']).toMatch(/nondetermin/i)
     expect(outcome['tampered-kept']).toMatch(/nondetermin/i)
+    expect(outcome['tampered-changed']).toMatch(/nondetermin/i)
+    expect(outcome['tampered-reserved']).toMatch(/nondetermin/i)
   })
 })
+
+/** A copy of a recorded history whose start input `change` rewrote. */
+function withInput(history: unknown, change: (input: Record<string, unknown>) => Record<string, unknown>): unknown {
+  const copy = structuredClone(history) as { events: Array<Record<string, any>> }
+  const payload = copy.events[0]!.workflowExecutionStartedEventAttributes.input.payloads[0]
+  payload.data = Buffer.from(JSON.stringify(change(JSON.parse(Buffer.from(payload.data, 'base64').toString('utf8'))))).toString('base64')
+  return copy
+}

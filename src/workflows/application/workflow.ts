@@ -40,7 +40,7 @@ async function submit(input: NewApplication, now: () => string, rulesVersion: nu
   const wanted = input.guide.materials
     .filter((m) => m.sharedSource && !input.submission.materials.some((given) => given.code === m.code))
     .map((m) => ({ code: m.code, source: m.sharedSource! }))
-  const attach = input.activities === 'local' ? attachSharedMaterialsLocally : attachSharedMaterials
+  const attach = input.activities !== undefined ? attachSharedMaterialsLocally : attachSharedMaterials
   const shared = wanted.length > 0 ? await attach({ subject: input.submission.applicant.idNumber, wanted }) : []
   return ApplicationCase.submit({
     id: input.caseId, guide: input.guide, actor: input.actor, calendar: input.calendar, at: now(),

@@ -35,10 +35,13 @@ export type Watches = Record<string, { dueAt: string; warnAt: string; open: bool
  * How a case runs its short activities: writing its read side, and an application's pre-review
  * reading shared data. `'local'`: as local activities, inside the workflow task that needs them,
  * so that a command answers without an activity task's round trip through the server (issue 13).
- * Every case is started so. Absent: the case was started before, with regular activities, and its
+ * `'local-reservation'`: those, and a fulfilment's reservation of its payment against the policy's
+ * budget (one Postgres transaction) too, which a campaign's hundred thousand cases would otherwise
+ * each send through the server and back (issue 11). Every case is started so. Absent: the case was
+ * started before, with regular activities; `'local'`, before the reservation was local. Each
  * history replays as it was recorded.
  */
-export type ActivityMode = 'local'
+export type ActivityMode = 'local' | 'local-reservation'
 
 /**
  * How a case waits for its next deadline. `'kept'`: with timers it never cancels (WakeTimers), so
@@ -59,7 +62,7 @@ export type AttributeMode = 'changed'
 
 /** How every case started now runs; the API and the campaign starter spread it into the start input. */
 export const CURRENT_RUN: { activities: ActivityMode; timers: TimerMode; attributes: AttributeMode } = {
-  activities: 'local', timers: 'kept', attributes: 'changed',
+  activities: 'local-reservation', timers: 'kept', attributes: 'changed',
 }
 
 /** What every case's start input carries besides its kind's own fields. */

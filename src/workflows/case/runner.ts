@@ -15,7 +15,7 @@ import { deadlineWatchWorkflow } from '../deadline-watch/workflow.ts'
 import { WakeTimers } from '../wake-timer.ts'
 import { caseKindKey, handlingOrgKey, provisionalKey, statusKey } from '../search-attributes.ts'
 import {
-  actionUpdate, calendarChangedSignal, type CaseStart, type ContinuedCase, escalationFiledSignal, submittedUpdate, viewQuery, type Watches,
+  actionUpdate, type ActivityMode, calendarChangedSignal, type CaseStart, type ContinuedCase, escalationFiledSignal, submittedUpdate, viewQuery, type Watches,
   workNudgedSignal,
 } from './contract.ts'
 
@@ -35,6 +35,8 @@ const now = () => new Date(Date.now()).toISOString()
 
 /** What a case's own work may do: record what it did, and learn where organisations sit in the tree. */
 export interface WorkTools {
+  /** How the case was started to run its short activities (the input's `activities`), for the work's own. */
+  activities: ActivityMode | undefined
   project(recorded: RecordedEvent[]): Promise<void>
   /** Looks up the parents of these organisations, for the supervision records the work is about to open. */
   place(organizationIds: string[]): Promise<void>
@@ -85,7 +87,7 @@ export async function runCase<C extends CaseCore<S>, S extends CoreState, New ex
   // Fixed in the input, so that a replay schedules what the recorded run scheduled.
   const { activities, timers, attributes } = input
   const wake = timers === 'kept' ? new WakeTimers() : undefined
-  const recordEvents = activities === 'local' ? recordCaseEventsLocally : recordCaseEvents
+  const recordEvents = activities !== undefined ? recordCaseEventsLocally : recordCaseEvents
 
   async function exclusively<T>(work: (kase: C) => Promise<T>, first = false): Promise<T> {
     const free = () => !busy && current !== undefined && (ready || first)
@@ -208,6 +210,7 @@ export async function runCase<C extends CaseCore<S>, S extends CoreState, New ex
   let nudged = false
   if (kind.work) setHandler(workNudgedSignal, () => { nudged = true })
   const tools = (kase: C): WorkTools => ({
+    activities,
     project: (recorded) => project(kase, recorded),
     async place(organizationIds) {
       if (organizationIds.length > 0) kase.place(await organizationParents({ ids: organizationIds }))
