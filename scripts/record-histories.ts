@@ -408,7 +408,8 @@ async function fulfilmentScenarios(stack: Stack): Promise<Recording[]> {
   await recorded(waiting.id, 'budget_exhausted')
   await d.waitUntilIdle(paid.id)
   await d.waitUntilIdle(waiting.id)
-  return [{ name: 'fulfilment-paid', workflowId: paid.id }, { name: 'fulfilment-awaiting-budget', workflowId: waiting.id }]
+  // Named for the run they record (activities 'local-reservation'), as the fixtures are: a default run finds them there.
+  return [{ name: 'reserved-fulfilment-paid', workflowId: paid.id }, { name: 'reserved-fulfilment-awaiting-budget', workflowId: waiting.id }]
 }
 
 /** Which scenarios write which files, and on which kind of server. */
@@ -427,7 +428,7 @@ const GROUPS: Array<{ names: string[]; earlyContinueAsNew: boolean; run(stack: S
   },
   { names: ['withdrawn-rating-rules-in-input'], earlyContinueAsNew: false, run: rulesInInputScenario },
   { names: ['supervision-levels'], earlyContinueAsNew: false, run: supervisionLevelsScenario },
-  { names: ['fulfilment-paid', 'fulfilment-awaiting-budget'], earlyContinueAsNew: false, run: fulfilmentScenarios },
+  { names: ['reserved-fulfilment-paid', 'reserved-fulfilment-awaiting-budget'], earlyContinueAsNew: false, run: fulfilmentScenarios },
 ]
 
 const exists = (dir: string, name: string) => access(join(dir, `${name}.json`)).then(() => true, () => false)
