@@ -267,6 +267,8 @@ describe('the application lifecycle through the API', () => {
     const closing = events.findLastIndex((e) => e.workflowTaskCompletedEventAttributes)
     expect(events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy()
     expect(events.slice(closing).filter((e) => e.workflowExecutionUpdateCompletedEventAttributes)).toEqual([])
+    // The new run holds the search attributes the old one left, before it upserts any of its own.
+    expect((await sys.client.workflow.getHandle(id).describe()).typedSearchAttributes.get(statusKey)).toBe('accepted')
     const approved = await act(id, 'approve')
     expect(approved.status).toBe(200)
     expect(approved.body).toMatchObject({ status: 'approved', version: 2 + 2 * pairs + 1 })

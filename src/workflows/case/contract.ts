@@ -53,10 +53,10 @@ export type TimerMode = 'kept'
 /**
  * Which of its search attributes (kind, status, handling organisation, provisional) a case upserts
  * after each change. `'changed'`: those whose value changed, and no upsert at all when none did (a
- * deadline warned, a supervision asked or answered, an opinion given): each upsert is a write to
- * the server's visibility store, which cost it a quarter of its CPU per case in bench:lifecycle
- * (issue 13). Absent: the case was started before and upserts all four every time, as its history
- * was recorded.
+ * deadline warned, a supervision asked or answered, an opinion given). Each upsert is a write to
+ * the server's visibility store: a full application's five took a quarter of the dev server's CPU
+ * per case in bench:lifecycle (issue 13). Absent: the case was started before and upserts all four
+ * every time, as its history was recorded.
  */
 export type AttributeMode = 'changed'
 

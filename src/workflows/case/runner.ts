@@ -15,8 +15,8 @@ import { deadlineWatchWorkflow } from '../deadline-watch/workflow.ts'
 import { WakeTimers } from '../wake-timer.ts'
 import { caseKindKey, handlingOrgKey, provisionalKey, statusKey } from '../search-attributes.ts'
 import {
-  actionUpdate, type ActivityMode, calendarChangedSignal, type CaseStart, type ContinuedCase, escalationFiledSignal, submittedUpdate, viewQuery, type Watches,
-  workNudgedSignal,
+  actionUpdate, type ActivityMode, calendarChangedSignal, type CaseStart, type ContinuedCase, escalationFiledSignal, submittedUpdate,
+  viewQuery, type Watches, workNudgedSignal,
 } from './contract.ts'
 
 const projectionRetry = { initialInterval: '1 second', maximumInterval: '1 minute' } as const
