@@ -1,4 +1,3 @@
-import { defaultPayloadConverter } from '@temporalio/common'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp } from '../../src/api/app.ts'
 import { createCaseGateway } from '../../src/api/case-gateway.ts'
@@ -6,7 +5,7 @@ import { latestPolicy, storeCampaign, unfinishedCampaigns } from '../../src/db/c
 import { fulfilmentCaseId } from '../../src/db/claims.ts'
 import type { CaseView } from '../../src/domain/case-view.ts'
 import type { PolicyDraft } from '../../src/domain/policy.ts'
-import { auth, call, type Directory, publishPolicy as publishOn, seedDirectory } from '../support/fixtures.ts'
+import { auth, call, type Directory, localActivityTypes, publishPolicy as publishOn, seedDirectory } from '../support/fixtures.ts'
 import { ADMIN_KEY, startTestSystem, type TestSystem } from '../support/system.ts'
 import { shanghaiYear } from '../support/test-epoch.ts'
 import { campaignWorkflowId } from '../../src/workflows/fulfilment/contract.ts'
@@ -103,10 +102,7 @@ describe('a campaign (免申即享)', () => {
     // payment is the one activity task it sent through the server.
     const events = (await sys.client.workflow.getHandle(ids[0]!).fetchHistory()).events ?? []
     expect(events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? [])).toEqual(['payOut'])
-    const ranLocally = events.flatMap((e) => {
-      const data = e.markerRecordedEventAttributes?.details?.['data']?.payloads?.[0]
-      return data ? [defaultPayloadConverter.fromPayload<{ activity_type: string }>(data).activity_type] : []
-    })
+    const ranLocally = localActivityTypes(events)
     expect(ranLocally).toContain('reservePayment')
   })
 

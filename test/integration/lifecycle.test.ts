@@ -1,9 +1,8 @@
-import { defaultPayloadConverter } from '@temporalio/common'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { APPLICATION_ACTIONS, type ApplicationAction } from '../../src/domain/application/actions.ts'
 import { type CaseView, isPending } from '../../src/domain/case-view.ts'
 import { sharedMaterials } from '../../src/db/schema.ts'
-import { applicationBody, call, type Directory, seedDirectory } from '../support/fixtures.ts'
+import { applicationBody, call, type Directory, localActivityTypes, seedDirectory } from '../support/fixtures.ts'
 import { ADMIN_KEY, startTestSystem, type TestSystem } from '../support/system.ts'
 import { caseKindKey, handlingOrgKey, provisionalKey, statusKey } from '../../src/workflows/search-attributes.ts'
 
@@ -184,10 +183,7 @@ describe('the application lifecycle through the API', () => {
     // The first event went to the read side by a local activity, with no activity task (issue 13);
     // pre-review's look-up of shared data, when the item has any, is one too.
     expect(new Set(markers)).toEqual(new Set(['core_local_activity']))
-    const ranLocally = events.flatMap((e) => {
-      const data = e.markerRecordedEventAttributes?.details?.['data']?.payloads?.[0]
-      return data ? [defaultPayloadConverter.fromPayload<{ activity_type: string }>(data).activity_type] : []
-    })
+    const ranLocally = localActivityTypes(events)
     expect(ranLocally.filter((type) => type === 'recordCaseEvents')).toHaveLength(1)
     expect(ranLocally.every((type) => type === 'recordCaseEvents' || type === 'attachSharedMaterials')).toBe(true)
     expect(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'recordCaseEvents')).toEqual([])

@@ -1,3 +1,5 @@
+import { defaultPayloadConverter } from '@temporalio/common'
+import type { temporal } from '@temporalio/proto'
 import type { App } from '../../src/api/app.ts'
 import type { ServiceItemDraft } from '../../src/domain/service-item.ts'
 import type { PolicyDraft } from '../../src/domain/policy.ts'
@@ -119,3 +121,11 @@ export const applicationBody = (overrides: Record<string, unknown> = {}) => ({
   materials: [{ code: 'application-form', ref: 'doc://form/1' }, { code: 'lease', ref: 'doc://lease/1' }],
   ...overrides,
 })
+
+/** The activity types a history ran as local activities, in order, from core's markers (never encrypted). */
+export function localActivityTypes(events: readonly temporal.api.history.v1.IHistoryEvent[]): string[] {
+  return events.flatMap((e) => {
+    const data = e.markerRecordedEventAttributes?.details?.['data']?.payloads?.[0]
+    return data ? [defaultPayloadConverter.fromPayload<{ activity_type: string }>(data).activity_type] : []
+  })
+}

@@ -83,18 +83,16 @@ describe('recorded workflow histories', () => {
     fired!.eventType = 'EVENT_TYPE_TIMER_CANCELED'
     // A case started with local activities, its input no longer saying so: the code would schedule
     // regular activities where the history has markers.
-    const local = structuredClone(histories.get('local-accepted')) as { events: Array<Record<string, any>> }
-    const payload = local.events[0]!.workflowExecutionStartedEventAttributes.input.payloads[0]
-    const { activities, ...input } = JSON.parse(Buffer.from(payload.data, 'base64').toString('utf8'))
-    expect(activities).toBe('local')
-    payload.data = Buffer.from(JSON.stringify(input)).toString('base64')
+    const local = withInput(histories.get('local-accepted'), ({ activities, ...input }) => {
+      expect(activities).toBe('local')
+      return input
+    })
     // A case started with kept timers, its input no longer saying so: the code would cancel a timer
     // where the history lets it run.
-    const kept = structuredClone(histories.get('kept-accepted')) as { events: Array<Record<string, any>> }
-    const keptPayload = kept.events[0]!.workflowExecutionStartedEventAttributes.input.payloads[0]
-    const { timers, ...keptInput } = JSON.parse(Buffer.from(keptPayload.data, 'base64').toString('utf8'))
-    expect(timers).toBe('kept')
-    keptPayload.data = Buffer.from(JSON.stringify(keptInput)).toString('base64')
+    const kept = withInput(histories.get('kept-accepted'), ({ timers, ...input }) => {
+      expect(timers).toBe('kept')
+      return input
+    })
     // A case started upserting only what changed, its input no longer saying so: the code would
     // upsert all four where the history has no upsert.
     const changed = withInput(histories.get('changed-supervision-levels'), ({ attributes, ...rest }) => {
