@@ -7,8 +7,10 @@ import { readLimits } from '../db/settings.ts'
 import type { CalendarData } from '../domain/calendar.ts'
 import type { FulfilmentLimits } from '../domain/fulfilment/terms.ts'
 import type { Actor } from '../domain/roles.ts'
-import type { FulfilmentWorkflowInput } from '../workflows/fulfilment/contract.ts'
+import type { NewFulfilment } from '../workflows/fulfilment/contract.ts'
 import { CURRENT_RUN } from '../workflows/case/contract.ts'
+import { OPENINGS } from '../workflows/case-kinds.ts'
+import { attributesAtStart } from '../workflows/search-attributes.ts'
 import { forEachLimited } from './lanes.ts'
 
 /** Settings change rarely; a campaign opens thousands of cases a minute. */
@@ -52,10 +54,11 @@ export function createFulfilmentActivities(deps: { database: Database }) {
       const openings = await pageOpenings(pool, personal, campaignId, from, through)
       const { client, info } = Context.current()
       await forEachLimited(openings, START_WINDOW, async ({ caseId, opening }) => {
-        const input: FulfilmentWorkflowInput = { kind: 'new', caseId, opening, actor, ...CURRENT_RUN }
+        const input: NewFulfilment = { kind: 'new', caseId, opening, actor, ...CURRENT_RUN }
         try {
           await client.workflow.start('fulfilmentWorkflow', {
             workflowId: caseId, taskQueue: taskQueue ?? info.taskQueue, args: [input], workflowIdReusePolicy: 'REJECT_DUPLICATE',
+            typedSearchAttributes: attributesAtStart('fulfilment', OPENINGS.fulfilment(input)),
           })
         } catch (err) {
           if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err

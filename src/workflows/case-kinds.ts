@@ -1,4 +1,9 @@
+import { ApplicationCase } from '../domain/application/application-case.ts'
+import type { CaseOpening } from '../domain/case/core.ts'
 import type { CaseKind } from '../domain/case-view.ts'
+import { ComplaintCase } from '../domain/complaint/complaint-case.ts'
+import { EscalationCase } from '../domain/escalation/escalation-case.ts'
+import { FulfilmentCase } from '../domain/fulfilment/fulfilment-case.ts'
 import { APPLICATION_QUEUE, type NewApplication } from './application/contract.ts'
 import { COMPLAINT_QUEUE, type NewComplaint } from './complaint/contract.ts'
 import { ESCALATION_QUEUE, type NewEscalation } from './escalation/contract.ts'
@@ -24,3 +29,11 @@ export interface NewCases {
   fulfilment: NewFulfilment
 }
 export type StartableKind = keyof typeof CASE_WORKFLOWS & keyof NewCases
+
+/** How a new case of each kind stands before its first event, from its start input: what it is started with as search attributes. */
+export const OPENINGS: { [K in StartableKind]: (input: NewCases[K]) => CaseOpening } = {
+  application: (input) => ApplicationCase.opening(input.guide),
+  complaint: (input) => ComplaintCase.opening(input.actor),
+  escalation: (input) => EscalationCase.opening(input.actor),
+  fulfilment: (input) => FulfilmentCase.opening(input.opening.policy),
+}

@@ -5,7 +5,7 @@ import { latestPolicy, storeCampaign, unfinishedCampaigns } from '../../src/db/c
 import { fulfilmentCaseId } from '../../src/db/claims.ts'
 import type { CaseView } from '../../src/domain/case-view.ts'
 import type { PolicyDraft } from '../../src/domain/policy.ts'
-import { auth, call, type Directory, localActivityTypes, publishPolicy as publishOn, seedDirectory } from '../support/fixtures.ts'
+import { auth, call, CASE_ATTRIBUTES, type Directory, localActivityTypes, publishPolicy as publishOn, searchAttributeWrites, seedDirectory } from '../support/fixtures.ts'
 import { ADMIN_KEY, startTestSystem, type TestSystem } from '../support/system.ts'
 import { shanghaiYear } from '../support/test-epoch.ts'
 import { campaignWorkflowId } from '../../src/workflows/fulfilment/contract.ts'
@@ -104,6 +104,12 @@ describe('a campaign (免申即享)', () => {
     expect(events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? [])).toEqual(['payOut'])
     const ranLocally = localActivityTypes(events)
     expect(ranLocally).toContain('reservePayment')
+    // Started with its search attributes (notified, by the policy's department): whatever it
+    // upserts as it is verified and paid, never its kind or organisation.
+    const writes = searchAttributeWrites(events)
+    expect(writes.started).toEqual(CASE_ATTRIBUTES)
+    expect(writes.upserts.flat()).not.toContain('BanjianCaseKind')
+    expect(writes.upserts.flat()).not.toContain('BanjianHandlingOrg')
   })
 
   it('one started before campaigns had a queue of their own starts its cases on its own queue, as it did', async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { CaseView } from '../../src/domain/case-view.ts'
-import { applicationBody, call, type Directory, seedDirectory } from '../support/fixtures.ts'
+import { applicationBody, call, CASE_ATTRIBUTES, type Directory, searchAttributeWrites, seedDirectory } from '../support/fixtures.ts'
 import { ADMIN_KEY, startTestSystem, type TestSystem } from '../support/system.ts'
 import { shanghaiYear } from '../support/test-epoch.ts'
 
@@ -77,6 +77,9 @@ describe('POST /v1/complaints', () => {
     expect(view.deadlines).toEqual([expect.objectContaining({ kind: 'reply', key: 'reply', state: 'running', provisional: false, workingDaysLeft: 15 })])
     const described = await sys.client.workflow.getHandle(view.id).describe()
     expect(described.taskQueue).toBe(sys.queues.complaints)
+    // Started with its search attributes (received, by the receiver): its first event upserts none.
+    expect(searchAttributeWrites((await sys.client.workflow.getHandle(view.id).fetchHistory()).events ?? []))
+      .toEqual({ started: CASE_ATTRIBUTES, upserts: [] })
     expect((await call(sys.app, key('gz-12345/window'), 'GET', `/v1/cases/${view.id}`)).body).toMatchObject({ id: view.id, version: 1 })
   })
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { CaseView } from '../../src/domain/case-view.ts'
-import { applicationBody, call, type Directory, itemDraft, seedDirectory } from '../support/fixtures.ts'
+import { applicationBody, call, CASE_ATTRIBUTES, type Directory, itemDraft, searchAttributeWrites, seedDirectory } from '../support/fixtures.ts'
 import { ADMIN_KEY, startTestSystem, type TestSystem } from '../support/system.ts'
 import { shanghaiYear } from '../support/test-epoch.ts'
 
@@ -73,6 +73,9 @@ describe('rules 21 and 22: an overdue application escalated, handled and closed'
       channel: 'window', category: 'overdue', relatedCaseId: application.id, complainant, assignments: [],
     })
     expect(escalation.deadlines.map((d) => [d.kind, d.state])).toEqual([['accept', 'running'], ['feedback', 'running']])
+    // Started with its search attributes (received, by the window's centre): its first event upserts none.
+    expect(searchAttributeWrites((await sys.client.workflow.getHandle(escalation.id).fetchHistory()).events ?? []))
+      .toEqual({ started: CASE_ATTRIBUTES, upserts: [] })
 
     expect((await done(escalation.id, dir.windowKey, 'accept')).status).toBe('accepted')
     const assigned = await done(escalation.id, dir.windowKey, 'assign', { toOrganizationId: 'gz-amr' })

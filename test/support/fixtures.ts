@@ -129,3 +129,18 @@ export function localActivityTypes(events: readonly temporal.api.history.v1.IHis
     return data ? [defaultPayloadConverter.fromPayload<{ activity_type: string }>(data).activity_type] : []
   })
 }
+
+/** The names of the search attributes a history's run was started with, and of those each upsert wrote, sorted. */
+export function searchAttributeWrites(events: readonly temporal.api.history.v1.IHistoryEvent[]): { started: string[]; upserts: string[][] } {
+  const names = (fields: Record<string, unknown> | null | undefined) => Object.keys(fields ?? {}).sort()
+  return {
+    started: names(events[0]?.workflowExecutionStartedEventAttributes?.searchAttributes?.indexedFields),
+    upserts: events.flatMap((e) => {
+      const fields = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields
+      return fields ? [names(fields)] : []
+    }),
+  }
+}
+
+/** Every search attribute a case keeps (kind, status, handling organisation, provisional), sorted as searchAttributeWrites gives them. */
+export const CASE_ATTRIBUTES = ['BanjianCaseKind', 'BanjianHandlingOrg', 'BanjianProvisional', 'BanjianStatus']

@@ -1,7 +1,7 @@
 import type { CalendarData } from '../calendar.ts'
 import { WorkingCalendar } from '../calendar.ts'
 import { type CaseCommand, refuseUnsafeText } from '../case/action.ts'
-import { CaseCore, SYSTEM_ACTOR } from '../case/core.ts'
+import { CaseCore, type CaseOpening, SYSTEM_ACTOR } from '../case/core.ts'
 import {
   awaitsRating, type CaseLimits, caseLimits, CURRENT_RULES, type RatedState, rateByDefault, rulesOf, startRatingPeriod,
 } from '../case/rating.ts'
@@ -84,6 +84,11 @@ export class ApplicationCase extends CaseCore<ApplicationState> {
     return APPLICATION_ACTIONS
   }
 
+  /** A submitted application's status and handler, before pre-review or any rule has run. */
+  static opening(guide: Guide) {
+    return { status: 'submitted', handlingOrganizationId: guide.departmentId } as const satisfies CaseOpening
+  }
+
   /**
    * A new case at submission: pre-review done (missing materials listed), acceptance clock
    * running. Instant items and items whose auto-approval rule holds are decided on the spot.
@@ -103,9 +108,8 @@ export class ApplicationCase extends CaseCore<ApplicationState> {
       submission,
       limits: input.limits ?? caseLimits(),
       receivedBy: input.actor.organizationId,
-      status: 'submitted',
+      ...ApplicationCase.opening(guide),
       seq: 0,
-      handlingOrganizationId: guide.departmentId,
       missingMaterials: guide.materials.filter((m) => m.required && !provided.has(m.code)).map((m) => m.code),
       flags: submission.priority.greenChannel || submission.priority.urgent ? ['priority'] : [],
       overdue: false,

@@ -34,6 +34,16 @@ export interface CoreState {
   escalations?: string[]
 }
 
+/**
+ * Where a new case of a kind stands before its first event, known from its start input alone: the
+ * case is started with these as its search attributes, so its first event upserts none of them
+ * (src/workflows/search-attributes.ts). Each kind's constructor builds its state from the same.
+ */
+export interface CaseOpening {
+  status: string
+  handlingOrganizationId: string
+}
+
 /** A deadline became warned or missed; the kind may act on it itself and say so. */
 export type DeadlineHook = (transition: DeadlineTransition, at: string) => 'handled' | 'default'
 

@@ -1,7 +1,7 @@
 import type { CalendarData } from '../calendar.ts'
 import { WorkingCalendar } from '../calendar.ts'
 import { parseActionParams, refuseUnsafeText } from '../case/action.ts'
-import { CaseCore, type CoreState } from '../case/core.ts'
+import { CaseCore, type CaseOpening, type CoreState } from '../case/core.ts'
 import type { CaseView, RecordedEvent } from '../case-view.ts'
 import type { TrackedDeadline } from '../deadline-book.ts'
 import { validateLimit } from '../limit.ts'
@@ -47,17 +47,21 @@ export class ComplaintCase extends CaseCore<ComplaintState> {
     return COMPLAINT_ACTIONS
   }
 
+  /** A new work order's status and handler: the organisation that received it. */
+  static opening(actor: Actor) {
+    return { status: 'received', handlingOrganizationId: actor.organizationId } as const satisfies CaseOpening
+  }
+
   /** A new work order, its reply deadline running from receipt; its first event names the limits it got. */
   static receive(input: ComplaintReceipt & { calendar: CalendarData; at: string }): { complaint: ComplaintCase; recorded: RecordedEvent[] } {
     ComplaintCase.checkReceipt(input)
     const { filing, actor, at, limits } = input
     const state: ComplaintState = {
       id: input.id,
-      status: 'received',
+      ...ComplaintCase.opening(actor),
       seq: 0,
       receivedBy: actor.organizationId,
       ownerOrganizationId: actor.organizationId,
-      handlingOrganizationId: actor.organizationId,
       filing,
       limits,
       flags: [],

@@ -2,7 +2,7 @@ import { Type, type Static } from 'typebox'
 import type { CalendarData } from '../calendar.ts'
 import { WorkingCalendar } from '../calendar.ts'
 import { parseActionParams, refuseUnsafeText, Text } from '../case/action.ts'
-import { CaseCore, type CoreState } from '../case/core.ts'
+import { CaseCore, type CaseOpening, type CoreState } from '../case/core.ts'
 import { type CaseView, Complainant, type RecordedEvent } from '../case-view.ts'
 import type { TrackedDeadline } from '../deadline-book.ts'
 import type { Limit } from '../limit.ts'
@@ -91,6 +91,11 @@ export class EscalationCase extends CaseCore<EscalationState> {
     return ESCALATION_ACTIONS
   }
 
+  /** A new escalation's status and handler: the organisation that received it. */
+  static opening(actor: Actor) {
+    return { status: 'received', handlingOrganizationId: actor.organizationId } as const satisfies CaseOpening
+  }
+
   /** A new escalation, received by the caller's organisation: its `accept` and `feedback` clocks run. */
   static file(input: {
     id: string; filing: EscalationFiling; actor: Actor; calendar: CalendarData; at: string; limits: EscalationLimits
@@ -100,12 +105,11 @@ export class EscalationCase extends CaseCore<EscalationState> {
     const owner = actor.organizationId
     const state: EscalationState = {
       id: input.id,
-      status: 'received',
+      ...EscalationCase.opening(actor),
       seq: 0,
       filing,
       ownerOrganizationId: owner,
       receivedBy: owner,
-      handlingOrganizationId: owner,
       channel: actor.role === 'hotline' ? 'hotline' : 'window',
       filedBy: actor,
       limits,

@@ -1,7 +1,7 @@
 import type { CalendarData } from '../calendar.ts'
 import { WorkingCalendar } from '../calendar.ts'
 import { parseActionParams, refuseUnsafeText } from '../case/action.ts'
-import { CaseCore, type CoreState, SYSTEM_ACTOR } from '../case/core.ts'
+import { CaseCore, type CaseOpening, type CoreState, SYSTEM_ACTOR } from '../case/core.ts'
 import type { CaseView, RecordedEvent } from '../case-view.ts'
 import type { DeadlineTransition } from '../deadline-book.ts'
 import { validateLimit } from '../limit.ts'
@@ -49,6 +49,13 @@ export class FulfilmentCase extends CaseCore<FulfilmentState> {
     return FULFILMENT_ACTIONS
   }
 
+  /** A new case's status and handler: notified (submitted, for a policy applied for), by the policy's department. */
+  static opening(policy: { mode: string; departmentId: string }) {
+    return {
+      status: policy.mode === 'application' ? 'submitted' : 'notified', handlingOrganizationId: policy.departmentId,
+    } as const satisfies CaseOpening
+  }
+
   /** A new case: notified (or submitted, in `application` mode), its first clock running. */
   static open(input: FulfilmentStart & { calendar: CalendarData; at: string }): { fulfilment: FulfilmentCase; recorded: RecordedEvent[] } {
     FulfilmentCase.checkOpening(input)
@@ -57,10 +64,9 @@ export class FulfilmentCase extends CaseCore<FulfilmentState> {
     const payee = opening.beneficiary
     const state: FulfilmentState = {
       id: input.id,
-      status: policy.mode === 'application' ? 'submitted' : 'notified',
+      ...FulfilmentCase.opening(policy),
       seq: 0,
       receivedBy: actor.organizationId,
-      handlingOrganizationId: policy.departmentId,
       policy,
       payee,
       amount,
