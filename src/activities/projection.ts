@@ -2,11 +2,12 @@ import { ApplicationFailure } from '@temporalio/activity'
 import { sql } from 'drizzle-orm'
 import type { Database, Tx } from '../db/client.ts'
 import { eventHash, GENESIS_HASH } from '../db/hash-chain.ts'
-import { projectDeadlines } from '../db/deadlines.ts'
+import { deadlinesWrite } from '../db/deadlines.ts'
 import { storeIssuedCertificates } from '../db/e-licences.ts'
-import { enqueueNotices } from '../db/notifications.ts'
-import { applySummaryChange, summaryContributions, type Contribution } from '../db/summary.ts'
-import { projectSupervisions } from '../db/supervisions.ts'
+import { noticesWrite } from '../db/notifications.ts'
+import { summaryContributions, summaryWrites, type Contribution } from '../db/summary.ts'
+import { supervisionsWrite } from '../db/supervisions.ts'
+import { together } from '../db/together.ts'
 import type { PersonalData } from '../db/personal-data.ts'
 import { caseEvents, cases } from '../db/schema.ts'
 import { isPending, priorityRank, type CaseView, type RecordedEvent } from '../domain/case-view.ts'
@@ -103,9 +104,6 @@ async function writeEventsIn(tx: Tx, personal: PersonalData, caseId: string, rec
     prevHash = hash
     return row
   })
-  // One statement for the batch: a submission records several events, and each round trip
-  // inside this locked transaction is paid by every command's latency.
-  await tx.insert(caseEvents).values(rows).onConflictDoNothing()
   const view = fresh[fresh.length - 1]!.view
   const organizations = [...new Set([
     ...(current?.organizations ?? []), ...participantsOf(view),
@@ -114,17 +112,28 @@ async function writeEventsIn(tx: Tx, personal: PersonalData, caseId: string, rec
   const row = {
     ...indexColumns(view), lastSeq, lastHash: prevHash, organizations, completedAt, view: personal.seal(view), personIndex: personal.personIndex(view),
   }
-  const advanced = await tx.insert(cases).values({ id: caseId, ...row }).onConflictDoUpdate({
-    target: cases.id,
-    set: row,
-    setWhere: sql`${cases.lastSeq} < ${lastSeq}`,
-  }).returning({ id: cases.id, contributions: summaryContributions })
+  // Each round trip inside this locked transaction is paid by every command's latency (issue 13):
+  // the events (one insert for the batch) and the row in one statement, what follows from them in
+  // a second. The events are written whether the row moves or not, as they always were.
+  const { rows: advanced } = await tx.execute<{ contributions: Contribution[] | null }>(sql`WITH events AS (${
+    tx.insert(caseEvents).values(rows).onConflictDoNothing().getSQL()
+  }) ${
+    tx.insert(cases).values({ id: caseId, ...row }).onConflictDoUpdate({
+      target: cases.id,
+      set: row,
+      setWhere: sql`${cases.lastSeq} < ${lastSeq}`,
+    }).returning({ contributions: summaryContributions.as('contributions') }).getSQL()
+  }`)
   if (advanced.length > 0) {
-    await applySummaryChange(tx, current?.contributions ?? [], (advanced[0]!.contributions as Contribution[] | null) ?? [])
-    await projectDeadlines(tx, caseId, fresh)
-    await projectSupervisions(tx, caseId, view)
+    // Reads the case's guide first: on its own, and only for an issued result.
     await storeIssuedCertificates(tx, personal, fresh)
-    await enqueueNotices(tx, personal, caseId, fresh)
+    const follow = together([
+      ...summaryWrites(tx, current?.contributions ?? [], advanced[0]!.contributions ?? []),
+      await deadlinesWrite(tx, caseId, fresh),
+      supervisionsWrite(tx, caseId, view),
+      noticesWrite(tx, personal, caseId, fresh),
+    ])
+    if (follow) await tx.execute(follow)
   }
   return { lastSeq }
 }

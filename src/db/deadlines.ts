@@ -13,13 +13,13 @@ const excluded = (column: PgColumn) => sql.raw(`excluded.${JSON.stringify(column
 interface Run { state: DeadlineState; startedAt: string; settledAt: string | null }
 
 /**
- * Writes every deadline of the case's last view, in the projection's transaction: one upsert, and
- * no read when the view says when each run started and settled. Idempotent: the same events write
- * the same rows.
+ * The upsert of every deadline of the case's last view, for the projection's transaction, built and
+ * not yet sent (src/db/together.ts); undefined when the case has none. No read when the view says
+ * when each run started and settled. Idempotent: the same events write the same rows.
  */
-export async function projectDeadlines(tx: Tx, caseId: string, fresh: readonly RecordedEvent[]): Promise<void> {
+export async function deadlinesWrite(tx: Tx, caseId: string, fresh: readonly RecordedEvent[]): Promise<SQL | undefined> {
   const view = fresh.at(-1)?.view
-  if (!view || view.deadlines.length === 0) return
+  if (!view || view.deadlines.length === 0) return undefined
   const runs = selfDescribing(view.deadlines) ? runsOf(view.deadlines) : await replayRuns(tx, caseId, fresh)
   const rows = view.deadlines.map((d) => {
     const run = runs.get(d.key)!
@@ -35,10 +35,10 @@ export async function projectDeadlines(tx: Tx, caseId: string, fresh: readonly R
   })
   const updated = ['kind', 'caseKind', 'ownerOrganizationId', 'handlingOrganizationId', 'serviceItemCode', 'startedAt', 'dueAt',
     'state', 'warned', 'provisional', 'settledAt', 'workingDaysUsed'] as const
-  await tx.insert(deadlines).values(rows).onConflictDoUpdate({
+  return tx.insert(deadlines).values(rows).onConflictDoUpdate({
     target: [deadlines.caseId, deadlines.key],
     set: Object.fromEntries(updated.map((name) => [name, excluded(deadlines[name])])),
-  })
+  }).getSQL()
 }
 
 /** Views since this change carry each run's start and settlement: nothing needs reading back. */

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNull, lte, sql } from 'drizzle-orm'
+import { and, asc, eq, inArray, isNull, lte, sql, type SQL } from 'drizzle-orm'
 import type { RecordedEvent } from '../domain/case-view.ts'
 import { type Notice, noticeOf } from '../domain/notices.ts'
 import type { Tx } from './client.ts'
@@ -9,14 +9,16 @@ import { notificationOutbox } from './schema.ts'
  * The transactional outbox of notices to applicants. The projection writes a case's notices in the
  * transaction that records their events, keyed by case and event sequence, so a notice exists
  * exactly when its event does and a replayed projection adds no second row. The recipient's numbers
- * are sealed; the dispatcher opens them for the sender.
+ * are sealed; the dispatcher opens them for the sender. This is the insert of the notices these
+ * events cause, built and not yet sent (src/db/together.ts); undefined when they cause none.
  */
-export async function enqueueNotices(tx: Tx, personal: PersonalData, caseId: string, fresh: readonly RecordedEvent[]): Promise<void> {
+export function noticesWrite(tx: Tx, personal: PersonalData, caseId: string, fresh: readonly RecordedEvent[]): SQL | undefined {
   const notices = fresh.flatMap((recorded) => noticeOf(caseId, recorded) ?? [])
-  if (notices.length === 0) return
-  await tx.insert(notificationOutbox)
+  if (notices.length === 0) return undefined
+  return tx.insert(notificationOutbox)
     .values(notices.map((notice) => ({ id: notice.id, caseId, eventSeq: notice.seq, type: notice.type, notice: personal.seal(notice) })))
     .onConflictDoNothing()
+    .getSQL()
 }
 
 /**

@@ -106,12 +106,13 @@ type CurrentRow = typeof summaryCurrent.$inferInsert & Record<(typeof CURRENT_FI
 type FlowRow = typeof summaryFlow.$inferInsert & Record<(typeof FLOW_FIGURES)[number], number>
 
 /**
- * Adds `after` and takes away `before` (a case row's contributions around its write), in the
- * projection's transaction: at most one statement per table, none when the figures did not move
- * (most events change nothing here). Rows go in key order, so two cases moving counts between the
- * same organisations lock the counter rows in the same order and cannot deadlock.
+ * The writes that add `after` and take away `before` (a case row's contributions around its
+ * write), for the projection's transaction, built and not yet sent (src/db/together.ts): at most
+ * one per table, none when the figures did not move (most events change nothing here). Rows go in
+ * key order, so two cases moving counts between the same organisations lock the counter rows in
+ * the same order and cannot deadlock.
  */
-export async function applySummaryChange(tx: Tx, before: readonly Contribution[], after: readonly Contribution[]): Promise<void> {
+export function summaryWrites(tx: Tx, before: readonly Contribution[], after: readonly Contribution[]): SQL[] {
   const current = new Map<string, CurrentRow>()
   const flow = new Map<string, FlowRow>()
   const add = (c: Contribution, sign: 1 | -1) => {
@@ -149,18 +150,20 @@ export async function applySummaryChange(tx: Tx, before: readonly Contribution[]
     [...rows].filter(([, row]) => figures.some((f) => row[f] !== 0)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row)
   const currentRows = moved(current, CURRENT_FIGURES)
   const flowRows = moved(flow, FLOW_FIGURES)
+  const writes: SQL[] = []
   if (currentRows.length > 0) {
-    await tx.insert(summaryCurrent).values(currentRows).onConflictDoUpdate({
+    writes.push(tx.insert(summaryCurrent).values(currentRows).onConflictDoUpdate({
       target: [summaryCurrent.organizationId, summaryCurrent.kind, summaryCurrent.serviceItemCode],
       set: incremented(summaryCurrent, CURRENT_FIGURES),
-    })
+    }).getSQL())
   }
   if (flowRows.length > 0) {
-    await tx.insert(summaryFlow).values(flowRows).onConflictDoUpdate({
+    writes.push(tx.insert(summaryFlow).values(flowRows).onConflictDoUpdate({
       target: [summaryFlow.organizationId, summaryFlow.span, summaryFlow.starts, summaryFlow.kind, summaryFlow.serviceItemCode],
       set: incremented(summaryFlow, FLOW_FIGURES),
-    })
+    }).getSQL())
   }
+  return writes
 }
 
 function ratingFigure(score: number): `ratings${1 | 2 | 3 | 4 | 5}` {

@@ -29,22 +29,23 @@ export interface SupervisionRow {
 export type SupervisionCursor = [string, string, string]
 
 /**
- * Writes the supervision records of a case's last view, in the projection's transaction. Cases
- * without records write nothing, so intake pays nothing for this.
+ * The upsert of the supervision records of a case's last view, for the projection's transaction,
+ * built and not yet sent (src/db/together.ts). Cases without records write nothing (undefined), so
+ * intake pays nothing for this.
  */
-export async function projectSupervisions(tx: Tx, caseId: string, view: CaseView): Promise<void> {
+export function supervisionsWrite(tx: Tx, caseId: string, view: CaseView): SQL | undefined {
   const records = view.supervisions ?? []
-  if (records.length === 0) return
+  if (records.length === 0) return undefined
   const rows = records.map((s) => ({
     caseId, id: s.id, caseKind: view.kind, kind: s.kind, level: s.level ?? null, organizationId: s.organizationId,
     supervisorOrganizationId: s.supervisorOrganizationId ?? null, reason: s.reason, openedAt: s.openedAt, dueAt: s.dueAt ?? null,
     respondedAt: s.respondedAt ?? null, response: s.response ?? null,
   }))
   const changing = ['level', 'organizationId', 'supervisorOrganizationId', 'reason', 'dueAt', 'respondedAt', 'response'] as const
-  await tx.insert(supervisions).values(rows).onConflictDoUpdate({
+  return tx.insert(supervisions).values(rows).onConflictDoUpdate({
     target: [supervisions.caseId, supervisions.id],
     set: Object.fromEntries(changing.map((name) => [name, sql.raw(`excluded.${JSON.stringify(supervisions[name].name)}`)])),
-  })
+  }).getSQL()
 }
 
 /** Whether organisation `id` is `ancestor` or lies under it, by tree path. */

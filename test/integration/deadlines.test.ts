@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { and, asc, eq, inArray } from 'drizzle-orm'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createProjectionActivities } from '../../src/activities/projection.ts'
-import { createDeadlineReads, projectDeadlines } from '../../src/db/deadlines.ts'
+import { createDeadlineReads, deadlinesWrite } from '../../src/db/deadlines.ts'
 import { MIGRATIONS_FOLDER } from '../../src/db/migrate.ts'
 import { caseEvents, cases, deadlines } from '../../src/db/schema.ts'
 import type { CaseView } from '../../src/domain/case-view.ts'
@@ -122,7 +122,9 @@ describe('the deadlines projection', () => {
     // First the events up to the supplement, then the rest: the second batch reads the first's rows.
     const split = legacy.findIndex((r) => r.event.type === 'supplemented') + 1
     for (const batch of [legacy.slice(0, split), legacy.slice(split)]) {
-      await sys.db.database.db.transaction((tx) => projectDeadlines(tx, id, batch))
+      await sys.db.database.db.transaction(async (tx) => {
+        await tx.execute((await deadlinesWrite(tx, id, batch))!)
+      })
     }
     expect(await rowsOf(id)).toEqual(current)
     expect(await row(id, 'acceptance')).toMatchObject({ state: 'met', startedAt: await eventAt(id, 'supplemented') })

@@ -4,7 +4,7 @@ import { inject } from 'vitest'
 import { dispatchDueNotices, type NotificationSender, retryDelayMs } from '../../src/activities/notifications.ts'
 import { createProjectionActivities } from '../../src/activities/projection.ts'
 import { openDatabase, type Database } from '../../src/db/client.ts'
-import { enqueueNotices } from '../../src/db/notifications.ts'
+import { noticesWrite } from '../../src/db/notifications.ts'
 import type { CaseEvent, CaseView, RecordedEvent } from '../../src/domain/case-view.ts'
 import type { Notice } from '../../src/domain/notices.ts'
 import { createTestDatabase, type TestDatabase, uniqueName } from '../support/system.ts'
@@ -80,7 +80,9 @@ describe('the notification outbox', () => {
       ])
     }
     // Replayed straight into the outbox, the same events add nothing either.
-    await db.database.db.transaction((tx) => enqueueNotices(tx, db.database.personal, id, recorded))
+    await db.database.db.transaction(async (tx) => {
+      await tx.execute(noticesWrite(tx, db.database.personal, id, recorded)!)
+    })
     expect(await outbox(id)).toHaveLength(3)
   })
 
