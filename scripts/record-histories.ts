@@ -462,9 +462,10 @@ async function main(): Promise<void> {
       await runCleanups(cleanups.splice(1))
     }
     if (groups.some((g) => g.earlyContinueAsNew)) {
-      // A submitted case has 10 events, and accept's workflow task is the 11th (with local
-      // activities; 28 of 34 before): suggesting continue-as-new at 11 makes accept trigger it.
-      const early = await startStack(config, database, 'record-can', cleanups, { 'limit.historyCount.suggestContinueAsNew': 11 })
+      // A submitted case has 9 events (started with its search attributes, it upserts none; 10
+      // before), and accept's workflow task is the 10th (with local activities; 28 of 34 before):
+      // suggesting continue-as-new at 10 makes accept trigger it.
+      const early = await startStack(config, database, 'record-can', cleanups, { 'limit.historyCount.suggestContinueAsNew': 10 })
       for (const group of groups.filter((g) => g.earlyContinueAsNew)) await save(early.client, await group.run(early, database), wanted, values.out)
     }
   } finally {

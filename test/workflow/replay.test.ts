@@ -32,6 +32,10 @@ const SCENARIOS = [
     'second-rectification', 'supervision-levels', 'fulfilment-paid', 'fulfilment-awaiting-budget'].map((name) => `changed-${name}`),
   // Fulfilments started reserving their payment by local activity.
   'reserved-fulfilment-paid', 'reserved-fulfilment-awaiting-budget',
+  // Started with their search attributes: no upsert at the first event.
+  ...['submitted', 'resubmitted', 'accepted', 'deemed-accepted', 'calendar-changed', 'continued-as-new-own-task', 'continued-run',
+    'joint-opinions', 'rated', 'rectification-opened', 'rectified', 'withdrawn-rating', 'withdrawn-rating-rules-in-input', 'deferred-revoked',
+    'second-rectification', 'supervision-levels', 'fulfilment-paid', 'fulfilment-awaiting-budget'].map((name) => `opened-${name}`),
 ]
 
 async function loadHistories(): Promise<Map<string, unknown>> {
@@ -105,14 +109,20 @@ describe('recorded workflow histories', () => {
       expect(input.activities).toBe('local')
       return { ...input, activities: 'local-reservation' }
     })
+    // A case started with its search attributes, its start no longer holding them: the code would
+    // upsert all four at the first event where the history has no upsert.
+    const opened = structuredClone(histories.get('opened-submitted')) as { events: Array<Record<string, any>> }
+    expect(Object.keys(opened.events[0]!.workflowExecutionStartedEventAttributes.searchAttributes.indexedFields)).toHaveLength(4)
+    delete opened.events[0]!.workflowExecutionStartedEventAttributes.searchAttributes
     const outcome = await replay(new Map([['tampered', tampered], ['tampered-child', child], ['tampered-local', local], ['tampered-kept', kept],
-      ['tampered-changed', changed], ['tampered-reserved', reserved]]))
+      ['tampered-changed', changed], ['tampered-reserved', reserved], ['tampered-opened', opened]]))
     expect(outcome.tampered).toMatch(/nondetermin/i)
     expect(outcome['tampered-child']).toMatch(/nondetermin/i)
     expect(outcome['tampered-local']).toMatch(/nondetermin/i)
     expect(outcome['tampered-kept']).toMatch(/nondetermin/i)
     expect(outcome['tampered-changed']).toMatch(/nondetermin/i)
     expect(outcome['tampered-reserved']).toMatch(/nondetermin/i)
+    expect(outcome['tampered-opened']).toMatch(/nondetermin/i)
   })
 })
 
