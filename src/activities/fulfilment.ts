@@ -9,8 +9,7 @@ import type { FulfilmentLimits } from '../domain/fulfilment/terms.ts'
 import type { Actor } from '../domain/roles.ts'
 import type { NewFulfilment } from '../workflows/fulfilment/contract.ts'
 import { CURRENT_RUN } from '../workflows/case/contract.ts'
-import { OPENINGS } from '../workflows/case-kinds.ts'
-import { attributesAtStart } from '../workflows/search-attributes.ts'
+import { startAttributes } from '../workflows/case-kinds.ts'
 import { forEachLimited } from './lanes.ts'
 
 /** Settings change rarely; a campaign opens thousands of cases a minute. */
@@ -58,7 +57,7 @@ export function createFulfilmentActivities(deps: { database: Database }) {
         try {
           await client.workflow.start('fulfilmentWorkflow', {
             workflowId: caseId, taskQueue: taskQueue ?? info.taskQueue, args: [input], workflowIdReusePolicy: 'REJECT_DUPLICATE',
-            typedSearchAttributes: attributesAtStart('fulfilment', OPENINGS.fulfilment(input)),
+            typedSearchAttributes: startAttributes('fulfilment', input),
           })
         } catch (err) {
           if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err

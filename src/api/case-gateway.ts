@@ -11,8 +11,7 @@ import { isRefusalCode } from '../domain/refusal.ts'
 import { ensureMonthlyReportSchedule } from '../infra/report-schedule.ts'
 import { startCalendarPropagation } from '../infra/calendar-propagation.ts'
 import type { TaskQueues } from '../infra/temporal.ts'
-import { CASE_WORKFLOWS, type NewCases, OPENINGS, type StartableKind } from '../workflows/case-kinds.ts'
-import { attributesAtStart } from '../workflows/search-attributes.ts'
+import { CASE_WORKFLOWS, type NewCases, type StartableKind, startAttributes } from '../workflows/case-kinds.ts'
 import { actionUpdate, CURRENT_RUN, submittedUpdate, workNudgedSignal } from '../workflows/case/contract.ts'
 import type { campaignWorkflow } from '../workflows/fulfilment/campaign.ts'
 import { campaignWorkflowId } from '../workflows/fulfilment/contract.ts'
@@ -76,7 +75,7 @@ export function createCaseGateway(client: Client, queues: TaskQueues): CaseGatew
         workflowId: input.caseId,
         taskQueue: queueOf(queues, queue),
         args: [{ ...input, ...CURRENT_RUN }],
-        typedSearchAttributes: attributesAtStart(kind, OPENINGS[kind](input)),
+        typedSearchAttributes: startAttributes(kind, input),
         workflowIdConflictPolicy: 'USE_EXISTING',
         // A closed case keeps its id forever: a retried submission must not start it again.
         workflowIdReusePolicy: 'REJECT_DUPLICATE',

@@ -8,6 +8,7 @@ import { APPLICATION_QUEUE, type NewApplication } from './application/contract.t
 import { COMPLAINT_QUEUE, type NewComplaint } from './complaint/contract.ts'
 import { ESCALATION_QUEUE, type NewEscalation } from './escalation/contract.ts'
 import { FULFILMENT_QUEUE, type NewFulfilment } from './fulfilment/contract.ts'
+import { caseAttributes } from './search-attributes.ts'
 
 /**
  * Each case kind's workflow: its type name and the task queue it runs on, so that the gateway
@@ -31,9 +32,19 @@ export interface NewCases {
 export type StartableKind = keyof typeof CASE_WORKFLOWS & keyof NewCases
 
 /** How a new case of each kind stands before its first event, from its start input: what it is started with as search attributes. */
-export const OPENINGS: { [K in StartableKind]: (input: NewCases[K]) => CaseOpening } = {
+const OPENINGS: { [K in StartableKind]: (input: NewCases[K]) => CaseOpening } = {
   application: (input) => ApplicationCase.opening(input.guide),
   complaint: (input) => ComplaintCase.opening(input.actor),
   escalation: (input) => EscalationCase.opening(input.actor),
   fulfilment: (input) => FulfilmentCase.opening(input.opening.policy),
+}
+
+/**
+ * A new case's search attributes, given by its start: the case's first event then upserts none of
+ * them unless it moved on at once (an instant item decided on the spot, a provisional deadline),
+ * and then only those (the runner compares with what the run holds). No deadline runs yet, so
+ * none is provisional.
+ */
+export function startAttributes<K extends StartableKind>(kind: K, input: NewCases[K]) {
+  return [...caseAttributes({ kind, ...OPENINGS[kind](input), provisional: false })]
 }

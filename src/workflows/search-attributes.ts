@@ -1,5 +1,4 @@
-import { defineSearchAttributeKey, type SearchAttributePair, SearchAttributeType } from '@temporalio/common'
-import type { CaseOpening } from '../domain/case/core.ts'
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common'
 import type { CaseKind } from '../domain/case-view.ts'
 
 /**
@@ -18,17 +17,12 @@ export const statusKey = defineSearchAttributeKey('BanjianStatus', SearchAttribu
 export const handlingOrgKey = defineSearchAttributeKey('BanjianHandlingOrg', SearchAttributeType.KEYWORD)
 export const provisionalKey = defineSearchAttributeKey('BanjianProvisional', SearchAttributeType.BOOL)
 
-/**
- * A new case's search attributes, given by its start: the case's first event then upserts none
- * of them unless it moved on at once (an instant item decided on the spot, a provisional deadline),
- * and then only those (the runner compares with what the run holds). No deadline runs yet, so
- * none is provisional.
- */
-export function attributesAtStart(kind: CaseKind, opening: CaseOpening): SearchAttributePair[] {
+/** A case's four search attributes, as a start passes them and the runner compares and upserts them. */
+export function caseAttributes(values: { kind: CaseKind; status: string; handlingOrganizationId: string; provisional: boolean }) {
   return [
-    { key: caseKindKey, value: kind },
-    { key: statusKey, value: opening.status },
-    { key: handlingOrgKey, value: opening.handlingOrganizationId },
-    { key: provisionalKey, value: false },
-  ]
+    { key: caseKindKey, value: values.kind },
+    { key: statusKey, value: values.status },
+    { key: handlingOrgKey, value: values.handlingOrganizationId },
+    { key: provisionalKey, value: values.provisional },
+  ] as const
 }

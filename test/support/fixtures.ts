@@ -3,6 +3,7 @@ import type { temporal } from '@temporalio/proto'
 import type { App } from '../../src/api/app.ts'
 import type { ServiceItemDraft } from '../../src/domain/service-item.ts'
 import type { PolicyDraft } from '../../src/domain/policy.ts'
+import { SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes.ts'
 import { ADMIN_KEY } from './system.ts'
 
 type Injector = Pick<App, 'inject'>
@@ -143,4 +144,4 @@ export function searchAttributeWrites(events: readonly temporal.api.history.v1.I
 }
 
 /** Every search attribute a case keeps (kind, status, handling organisation, provisional), sorted as searchAttributeWrites gives them. */
-export const CASE_ATTRIBUTES = ['BanjianCaseKind', 'BanjianHandlingOrg', 'BanjianProvisional', 'BanjianStatus']
+export const CASE_ATTRIBUTES = Object.keys(SEARCH_ATTRIBUTES).sort()

@@ -13,7 +13,7 @@ import {
 } from '../deadline-watch/contract.ts'
 import { deadlineWatchWorkflow } from '../deadline-watch/workflow.ts'
 import { WakeTimers } from '../wake-timer.ts'
-import { caseKindKey, handlingOrgKey, provisionalKey, statusKey } from '../search-attributes.ts'
+import { caseAttributes } from '../search-attributes.ts'
 import {
   actionUpdate, type ActivityMode, calendarChangedSignal, type CaseStart, type ContinuedCase, escalationFiledSignal, submittedUpdate,
   viewQuery, type Watches, workNudgedSignal,
@@ -106,12 +106,10 @@ export async function runCase<C extends CaseCore<S>, S extends CoreState, New ex
     if (recorded.length === 0) return
     await recordEvents({ caseId: kase.state.id, recorded })
     const view = recorded[recorded.length - 1]!.view
-    const values = [
-      { key: caseKindKey, value: kind.kind },
-      { key: statusKey, value: kase.state.status },
-      { key: handlingOrgKey, value: kase.state.handlingOrganizationId },
-      { key: provisionalKey, value: view.deadlines.some((d) => d.provisional && isPending(d)) },
-    ] as const
+    const values = caseAttributes({
+      kind: kind.kind, status: kase.state.status, handlingOrganizationId: kase.state.handlingOrganizationId,
+      provisional: view.deadlines.some((d) => d.provisional && isPending(d)),
+    })
     if (attributes === 'changed') {
       // What the run was started or continued with, and what it upserted since.
       const held = workflowInfo().typedSearchAttributes
