@@ -169,8 +169,13 @@ describe('fulfilment workflow paths (time-skipping)', () => {
     // A new version raises the budget by 200: at the nudge two more are paid, the last waits on.
     await ts.db.database.pool.query('UPDATE policy_ledgers SET budget = 700 WHERE code = $1', ['BUDGET'])
     await Promise.all(waiting.map((v) => ts.env.client.workflow.getHandle(v.id).signal(workNudgedSignal)))
-    await until(async () => (await ledger('BUDGET')).payments === 7)
-    const statuses = await Promise.all(waiting.map(async (v) => (await view(ts, v.id).catch(() => ({ status: 'completed' }))).status))
+    // The ledger counts a payment before its case records it: wait for both cases to complete too.
+    const statusesNow = () => Promise.all(waiting.map(async (v) => (await view(ts, v.id).catch(() => ({ status: 'completed' }))).status))
+    let statuses: string[] = []
+    await until(async () => {
+      statuses = await statusesNow()
+      return (await ledger('BUDGET')).payments === 7 && statuses.filter((s) => s === 'completed').length === 2
+    })
     expect([...statuses].sort()).toEqual(['budget_exhausted', 'completed', 'completed'])
     expect(await ledger('BUDGET')).toMatchObject({ paid: '700', reserved: '0' })
     const last = waiting[statuses.indexOf('budget_exhausted')]!
