@@ -1,7 +1,8 @@
 import { and, eq, isNull } from 'drizzle-orm'
 import type { FastifyRequest } from 'fastify'
 import type { Database } from '../db/client.ts'
-import { hashKey, listenForKeyRevocations } from '../db/api-keys.ts'
+import { KEY_REVOKED_CHANNEL, listenFor } from '../db/announcements.ts'
+import { hashKey } from '../db/api-keys.ts'
 import { apiKeys, organizations } from '../db/schema.ts'
 import type { CaseKind } from '../domain/case-view.ts'
 import { COMPREHENSIVE_WINDOW_KINDS, type OrganizationKind, ROLES, type Role } from '../domain/roles.ts'
@@ -46,7 +47,7 @@ export function createKeyLookup(database: Pick<Database, 'db' | 'pool'>, ttlMs =
     generation++
     cache.clear()
   }
-  const revocations = listenForKeyRevocations(database.pool, { revoked: forget, lost: forget })
+  const revocations = listenFor(database.pool, { name: 'banjian key revocations', channel: KEY_REVOKED_CHANNEL, heard: forget, lost: forget })
   return {
     async find(secret: string): Promise<Principal | undefined> {
       const hash = hashKey(secret)

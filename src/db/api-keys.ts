@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { asc, eq, sql } from 'drizzle-orm'
-import pg from 'pg'
 import type { Role } from '../domain/roles.ts'
+import { announce, KEY_REVOKED_CHANNEL } from './announcements.ts'
 import type { Db, Tx } from './client.ts'
 import { apiKeys, organizations } from './schema.ts'
 
@@ -30,9 +30,6 @@ export async function createApiKey(db: Db | Tx, request: { organizationId: strin
   return { id, key, organizationId, role, ...(name ? { name } : {}) }
 }
 
-/** The channel on which a revocation is announced to every process that caches keys. */
-export const KEY_REVOKED_CHANNEL = 'banjian_api_key_revoked'
-
 /**
  * Revokes a key (kept, for the record); false when there is no such key. Every process listening
  * on `KEY_REVOKED_CHANNEL` hears it when, and only if, the revocation commits.
@@ -42,65 +39,9 @@ export async function revokeApiKey(db: Db, id: string): Promise<boolean> {
     const revoked = await tx.update(apiKeys).set({ revokedAt: sql`coalesce(${apiKeys.revokedAt}, now())` })
       .where(eq(apiKeys.id, id)).returning({ id: apiKeys.id })
     if (revoked.length === 0) return false
-    await tx.execute(sql`SELECT pg_notify(${KEY_REVOKED_CHANNEL}, ${id})`)
+    await announce(tx, KEY_REVOKED_CHANNEL, id)
     return true
   })
-}
-
-export interface RevocationListener {
-  /** True while LISTEN holds on a live connection: only then is every revocation heard. */
-  listening(): boolean
-  close(): Promise<void>
-}
-
-/**
- * Listens for revocations on a connection of its own (a pooled one may be handed to anyone).
- * `revoked` runs on each; `lost` when the connection drops, after which it connects again every
- * `retryMs` until LISTEN holds once more.
- */
-export function listenForKeyRevocations(pool: pg.Pool, handlers: { revoked: () => void; lost: () => void }, retryMs = 1_000): RevocationListener {
-  let client: pg.Client | undefined
-  let listening = false
-  let closed = false
-  let retry: NodeJS.Timeout | undefined
-
-  const drop = (dropped: pg.Client) => {
-    if (client !== dropped) return
-    client = undefined
-    listening = false
-    handlers.lost()
-    void dropped.end().catch(() => undefined)
-    if (!closed) retry = setTimeout(() => void listen(), retryMs).unref()
-  }
-  const listen = async () => {
-    const candidate = new pg.Client({ ...pool.options, application_name: 'banjian key revocations', keepAlive: true })
-    client = candidate
-    candidate.on('error', () => drop(candidate))
-    candidate.on('end', () => drop(candidate))
-    candidate.on('notification', (message) => {
-      if (message.channel === KEY_REVOKED_CHANNEL) handlers.revoked()
-    })
-    try {
-      await candidate.connect()
-      await candidate.query(`LISTEN ${KEY_REVOKED_CHANNEL}`)
-      if (client === candidate && !closed) listening = true
-    } catch {
-      drop(candidate)
-    }
-  }
-  void listen()
-
-  return {
-    listening: () => listening,
-    async close() {
-      closed = true
-      clearTimeout(retry)
-      const last = client
-      client = undefined
-      listening = false
-      await last?.end().catch(() => undefined)
-    },
-  }
 }
 
 /** Every key with its binding and state, never its hash. */

@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, inArray, notInArray, sql } from 'drizzle-orm'
 import type { OrganizationKind } from '../domain/roles.ts'
 import type { Db } from './client.ts'
-import { KEY_REVOKED_CHANNEL } from './api-keys.ts'
+import { announce, KEY_REVOKED_CHANNEL } from './announcements.ts'
 import { organizations } from './schema.ts'
 
 /**
@@ -89,7 +89,7 @@ export async function saveOrganization(db: Db, organization: { id: string; name:
     }
     // Keys are cached with their organisation's kind (the one-window rule reads it): a new kind
     // clears every process's cache, as a revocation does, when and only if this commits.
-    if (before && before.kind !== kind) await tx.execute(sql`SELECT pg_notify(${KEY_REVOKED_CHANNEL}, ${`organization:${id}`})`)
+    if (before && before.kind !== kind) await announce(tx, KEY_REVOKED_CHANNEL, `organization:${id}`)
     return row!
   })
 }

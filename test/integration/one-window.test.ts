@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { KEY_REVOKED_CHANNEL } from '../../src/db/api-keys.ts'
+import { KEY_REVOKED_CHANNEL, scopedChannel } from '../../src/db/announcements.ts'
 import type { CaseView } from '../../src/domain/case-view.ts'
 import { applicationBody, call, type Directory, itemDraft, publishItem, seedDirectory } from '../support/fixtures.ts'
 import { ADMIN_KEY, startTestSystem, type TestSystem } from '../support/system.ts'
@@ -56,13 +56,13 @@ describe('one window', () => {
     const refused = await call(sys.app, key, 'POST', '/v1/applications', applicationBody())
     expect({ status: refused.status, code: refused.body.code }).toEqual({ status: 403, code: 'forbidden' })
     expect(refused.body.detail).toContain('organisation gz-moving is a public-utility')
-    // And another process hears it: the change is announced on the channel keys are revoked on.
+    // And another process hears it: the change is announced on the channel keys are revoked on, in this schema.
     const listener = await sys.db.database.pool.connect()
     const heard = new Promise<string>((resolve) => {
       listener.once('notification', (message) => resolve(message.payload ?? ''))
     })
     try {
-      await listener.query(`LISTEN ${KEY_REVOKED_CHANNEL}`)
+      await listener.query(`LISTEN ${listener.escapeIdentifier(scopedChannel(KEY_REVOKED_CHANNEL, sys.db.schemaName))}`)
       // The change is saved (and this process has forgotten its keys) before the window tries again:
       // the announcement may reach the listener before the saving request has answered.
       expect((await call(sys.app, ADMIN_KEY, 'PUT', '/v1/organizations/gz-moving', { name: 'moving', kind: 'service-center', parentId: 'gz' })).status).toBe(200)
