@@ -8,6 +8,7 @@ import { createCalendarSource } from '../db/calendar.ts'
 import { createCaseReads } from '../db/cases.ts'
 import type { Database } from '../db/client.ts'
 import { createOrganizationReads } from '../db/organizations.ts'
+import { createPublishedReads, type PublishedReads } from '../db/published.ts'
 import { sharedSecret } from '../db/secrets.ts'
 import { isDatabaseUnavailable } from '../db/unavailable.ts'
 import { createKeyLookup } from './auth.ts'
@@ -59,6 +60,8 @@ declare module 'fastify' {
     organizations: ReturnType<typeof createOrganizationReads>
     calendar: ReturnType<typeof createCalendarSource>
     keys: ReturnType<typeof createKeyLookup>
+    /** A service item's latest guide and the limits, as submissions read them (db/published.ts). */
+    published: PublishedReads
     metrics: ReturnType<typeof createMetrics>
     cursors: Cursors
     /** Cases as callers may see them, with access to personal numbers logged (showing.ts). */
@@ -134,6 +137,8 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   app.decorate('calendar', createCalendarSource(deps.database.db))
   app.decorate('keys', createKeyLookup(deps.database))
   app.addHook('onClose', () => app.keys.close())
+  app.decorate('published', createPublishedReads(deps.database))
+  app.addHook('onClose', () => app.published.close())
   app.decorate('metrics', metrics)
   app.decorate('show', createShowing(deps.database.db))
   // Every API process on this database signs and checks list cursors with the same secret.

@@ -1,6 +1,7 @@
 import { and, asc, eq, gt, isNotNull, sql } from 'drizzle-orm'
 import type { Signer } from '../domain/review.ts'
 import type { Guide, ServiceItemDraft } from '../domain/service-item.ts'
+import { announce, PUBLISHED_CHANNEL } from './announcements.ts'
 import type { Db, Tx } from './client.ts'
 import { serviceItems, serviceItemVersions } from './schema.ts'
 
@@ -47,9 +48,13 @@ export async function lockServiceItem(tx: Tx, code: string): Promise<StoredServi
   return row && { ...row, draft: row.draft as ServiceItemDraft | null }
 }
 
-/** Records `guide` as its item's latest version and clears the draft it was published from. */
+/**
+ * Records `guide` as its item's latest version and clears the draft it was published from;
+ * announced on PUBLISHED_CHANNEL when `tx` commits.
+ */
 export async function recordPublication(tx: Tx, guide: Guide): Promise<void> {
   await tx.insert(serviceItemVersions).values({ code: guide.code, version: guide.version, guide, publishedAt: guide.publishedAt })
+  await announce(tx, PUBLISHED_CHANNEL, `guide:${guide.code}`)
   await tx.update(serviceItems).set({ draft: null, draftAuthor: null, latestVersion: guide.version, updatedAt: sql`now()` })
     .where(eq(serviceItems.code, guide.code))
 }

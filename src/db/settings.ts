@@ -3,6 +3,7 @@ import type { Limit } from '../domain/limit.ts'
 import {
   DEFAULT_LIMIT_SETTINGS, isLimitSettingName, LIMIT_SETTING_NAMES, type LimitSettingName, type LimitSettings,
 } from '../domain/limit-settings.ts'
+import { announce, PUBLISHED_CHANNEL } from './announcements.ts'
 import type { Db } from './client.ts'
 import { settings } from './schema.ts'
 
@@ -22,14 +23,17 @@ export async function readLimits(db: Db): Promise<LimitSettings> {
   return limits
 }
 
-/** Stores the given limits (the others keep their values) and returns them all. */
+/** Stores the given limits (the others keep their values), announced on PUBLISHED_CHANNEL, and returns them all. */
 export async function writeLimits(db: Db, changes: Partial<Record<LimitSettingName, Limit>>): Promise<LimitSettings> {
   const rows = Object.entries(changes)
     .filter((entry): entry is [LimitSettingName, Limit] => isLimitSettingName(entry[0]) && entry[1] !== undefined)
     .map(([name, value]) => ({ name: `${PREFIX}${name}`, value }))
   if (rows.length > 0) {
-    await db.insert(settings).values(rows)
-      .onConflictDoUpdate({ target: settings.name, set: { value: sql`excluded.value`, updatedAt: sql`now()` } })
+    await db.transaction(async (tx) => {
+      await tx.insert(settings).values(rows)
+        .onConflictDoUpdate({ target: settings.name, set: { value: sql`excluded.value`, updatedAt: sql`now()` } })
+      await announce(tx, PUBLISHED_CHANNEL, 'limits')
+    })
   }
   return readLimits(db)
 }

@@ -1,7 +1,5 @@
 import { randomBytes } from 'node:crypto'
 import { Type, type Static } from 'typebox'
-import { findGuide } from '../../db/guides.ts'
-import { readLimits } from '../../db/settings.ts'
 import { caseLimits, CURRENT_RULES } from '../../domain/application/application-case.ts'
 import { Applicant, CaseView } from '../../domain/case-view.ts'
 import { Channel } from '../../domain/service-item.ts'
@@ -49,7 +47,7 @@ export async function applicationRoutes(app: App): Promise<void> {
   }, async (request, reply) => {
     const principal = principalOf(request)
     const body = request.body
-    const guide = await findGuide(db, body.serviceItemCode)
+    const guide = await app.published.guide(body.serviceItemCode)
     if (!guide) throw problem('unprocessable', `service item ${body.serviceItemCode} is not published`)
     if (!guide.channels.includes(body.channel)) {
       throw problem('unprocessable', `service item ${guide.code} is not offered on channel ${body.channel}`)
@@ -63,7 +61,7 @@ export async function applicationRoutes(app: App): Promise<void> {
       ? await claimIdempotencyKey(db, { organizationId: principal.organizationId, scope: 'applications', key, body, candidateId: newCaseId('A') })
       : newCaseId('A')
     const year = new Date().getUTCFullYear()
-    const [calendar, limits] = await Promise.all([app.calendar.window(year - 1, year + 2), readLimits(db)])
+    const [calendar, limits] = await Promise.all([app.calendar.window(year - 1, year + 2), app.published.limits()])
     const result = await app.deps.gateway.startCase('application', {
       kind: 'new',
       caseId,

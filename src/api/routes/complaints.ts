@@ -1,4 +1,3 @@
-import { readLimits } from '../../db/settings.ts'
 import { CaseView } from '../../domain/case-view.ts'
 import { complaintLimits, ComplaintFiling } from '../../domain/complaint/terms.ts'
 import type { App } from '../app.ts'
@@ -28,7 +27,7 @@ export async function complaintRoutes(app: App): Promise<void> {
       : newCaseId('C')
     const year = new Date().getUTCFullYear()
     // A running work order keeps the limits it was received with: they travel in its input.
-    const [calendar, settings] = await Promise.all([app.calendar.window(year - 1, year + 2), readLimits(db)])
+    const [calendar, settings] = await Promise.all([app.calendar.window(year - 1, year + 2), app.published.limits()])
     const result = await app.deps.gateway.startCase('complaint', {
       kind: 'new',
       caseId,

@@ -1,4 +1,3 @@
-import { readLimits } from '../../db/settings.ts'
 import { CaseView } from '../../domain/case-view.ts'
 import { EscalationFiling, escalationLimits, FILING_ROLES } from '../../domain/escalation/escalation-case.ts'
 import type { App } from '../app.ts'
@@ -33,7 +32,7 @@ export async function escalationRoutes(app: App): Promise<void> {
       ? await claimIdempotencyKey(db, { organizationId: principal.organizationId, scope: 'escalations', key, body, candidateId: newCaseId('E') })
       : newCaseId('E')
     const year = new Date().getUTCFullYear()
-    const [calendar, limits] = await Promise.all([app.calendar.window(year - 1, year + 2), readLimits(db)])
+    const [calendar, limits] = await Promise.all([app.calendar.window(year - 1, year + 2), app.published.limits()])
     const result = await app.deps.gateway.startCase('escalation', {
       kind: 'new',
       caseId,

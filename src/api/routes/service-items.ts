@@ -111,7 +111,12 @@ export async function serviceItemRoutes(app: App): Promise<void> {
       await recordPublication(tx, guide)
       return guide
     }
-    if (!key) return db.transaction(publishDraft)
+    // Announced to every process when it commits; this one forgets before it answers, so the caller's next submission is under the new version.
+    const published = (guide: Guide): Guide => {
+      app.published.forget()
+      return guide
+    }
+    if (!key) return published(await db.transaction(publishDraft))
     // Retries, concurrent ones too, wait for the first and hear its answer: the version it made.
     const first = await createOnce(db, {
       organizationId: principal.organizationId, scope: `publish:${code}`, key, body: { code },
@@ -120,7 +125,7 @@ export async function serviceItemRoutes(app: App): Promise<void> {
         return { id: String(guide.version), guide }
       },
     })
-    return first.guide
+    return published(first.guide)
   })
 
   app.get('/service-items/:code', {

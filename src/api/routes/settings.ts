@@ -56,6 +56,9 @@ export async function settingsRoutes(app: App): Promise<void> {
       }
     }
     if (errors.length > 0) throw problem('validation_failed', errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors)
-    return writeLimits(db, request.body)
+    const limits = await writeLimits(db, request.body)
+    // Announced to every process; this one forgets before it answers, so the caller's next submission reads the change.
+    app.published.forget()
+    return limits
   })
 }
