@@ -111,7 +111,8 @@ export async function serviceItemRoutes(app: App): Promise<void> {
       await recordPublication(tx, guide)
       return guide
     }
-    // Announced to every process when it commits; this one forgets before it answers, so the caller's next submission is under the new version.
+    // Announced to every process when it commits; this one forgets before it answers, so that the
+    // caller's next submission is under the new version.
     const published = (guide: Guide): Guide => {
       app.published.forget()
       return guide

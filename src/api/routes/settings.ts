@@ -57,7 +57,8 @@ export async function settingsRoutes(app: App): Promise<void> {
     }
     if (errors.length > 0) throw problem('validation_failed', errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors)
     const limits = await writeLimits(db, request.body)
-    // Announced to every process; this one forgets before it answers, so the caller's next submission reads the change.
+    // Announced to every process; this one forgets before it answers, so that the caller's next
+    // submission reads the change.
     app.published.forget()
     return limits
   })
