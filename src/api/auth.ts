@@ -1,7 +1,7 @@
 import { and, eq, isNull } from 'drizzle-orm'
 import type { FastifyRequest } from 'fastify'
 import type { Database } from '../db/client.ts'
-import { KEY_REVOKED_CHANNEL, listenFor } from '../db/announcements.ts'
+import { announcedCache, KEY_REVOKED_CHANNEL } from '../db/announcements.ts'
 import { hashKey } from '../db/api-keys.ts'
 import { apiKeys, organizations } from '../db/schema.ts'
 import type { CaseKind } from '../domain/case-view.ts'
@@ -40,37 +40,24 @@ declare module 'fastify' {
  * revoked without the announcement (by hand, in SQL) keeps working.
  */
 export function createKeyLookup(database: Pick<Database, 'db' | 'pool'>, ttlMs = 5_000) {
-  const cache = new Map<string, { principal: Principal | undefined; expires: number }>()
-  // Bumped at every clearing: an answer read before a revocation was heard is not cached after it.
-  let generation = 0
-  const forget = () => {
-    generation++
-    cache.clear()
-  }
-  const revocations = listenFor(database.pool, { name: 'banjian key revocations', channel: KEY_REVOKED_CHANNEL, heard: forget, lost: forget })
+  const cache = announcedCache(database.pool, { name: 'banjian key revocations', channel: KEY_REVOKED_CHANNEL }, ttlMs)
   return {
-    async find(secret: string): Promise<Principal | undefined> {
+    find(secret: string): Promise<Principal | undefined> {
       const hash = hashKey(secret)
-      const cached = cache.get(hash)
-      if (cached && cached.expires > Date.now()) return cached.principal
-      const readAt = generation
-      const [row] = await database.db.select({
-        id: apiKeys.id, organizationId: apiKeys.organizationId, role: apiKeys.role, organizationKind: organizations.kind,
-      }).from(apiKeys).innerJoin(organizations, eq(organizations.id, apiKeys.organizationId))
-        .where(and(eq(apiKeys.keyHash, hash), isNull(apiKeys.revokedAt)))
-      const principal = row
-        ? { keyId: row.id, organizationId: row.organizationId, role: row.role as Role, organizationKind: row.organizationKind }
-        : undefined
-      if (revocations.listening() && readAt === generation) {
-        if (cache.size > 10_000) cache.clear()
-        cache.set(hash, { principal, expires: Date.now() + ttlMs })
-      }
-      return principal
+      return cache.get(hash, async () => {
+        const [row] = await database.db.select({
+          id: apiKeys.id, organizationId: apiKeys.organizationId, role: apiKeys.role, organizationKind: organizations.kind,
+        }).from(apiKeys).innerJoin(organizations, eq(organizations.id, apiKeys.organizationId))
+          .where(and(eq(apiKeys.keyHash, hash), isNull(apiKeys.revokedAt)))
+        return row
+          ? { keyId: row.id, organizationId: row.organizationId, role: row.role as Role, organizationKind: row.organizationKind }
+          : undefined
+      })
     },
-    forget,
+    forget: cache.forget,
     /** Whether revocations are heard (and so keys cached). */
-    listening: () => revocations.listening(),
-    close: () => revocations.close(),
+    listening: cache.listening,
+    close: cache.close,
   }
 }
 export type KeyLookup = ReturnType<typeof createKeyLookup>

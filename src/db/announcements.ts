@@ -80,3 +80,39 @@ export function listenFor(pool: pg.Pool, listener: { name: string; channel: stri
     },
   }
 }
+
+/**
+ * Answers kept in memory for `ttlMs` while the changes to them are heard on `channel`: everything
+ * is forgotten at each announcement and whenever the listening connection drops, and nothing is
+ * kept while it is down, since a change made then would go unheard. An answer read before a
+ * forgetting is not kept after it. `ttlMs` only bounds how long a change made without its
+ * announcement (by hand, in SQL) goes unseen. At most `maxEntries` are kept.
+ */
+export function announcedCache(pool: pg.Pool, listener: { name: string; channel: string }, ttlMs: number, maxEntries = 10_000) {
+  const entries = new Map<string, { value: unknown; expires: number }>()
+  // Bumped at every forgetting: an answer read before a change was heard is not kept after it.
+  let generation = 0
+  const forget = () => {
+    generation++
+    entries.clear()
+  }
+  const changes = listenFor(pool, { ...listener, heard: forget, lost: forget })
+  return {
+    /** The answer kept under `key`, else `read`'s, kept when no change can have been missed while it ran. */
+    async get<T>(key: string, read: () => Promise<T>): Promise<T> {
+      const hit = entries.get(key)
+      if (hit && hit.expires > Date.now()) return hit.value as T
+      const readAt = generation
+      const value = await read()
+      if (changes.listening() && readAt === generation) {
+        if (entries.size >= maxEntries) entries.clear()
+        entries.set(key, { value, expires: Date.now() + ttlMs })
+      }
+      return value
+    },
+    forget,
+    /** Whether changes are heard (and so answers kept). */
+    listening: () => changes.listening(),
+    close: () => changes.close(),
+  }
+}

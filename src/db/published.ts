@@ -1,6 +1,6 @@
 import type { LimitSettings } from '../domain/limit-settings.ts'
 import type { Guide } from '../domain/service-item.ts'
-import { listenFor, PUBLISHED_CHANNEL } from './announcements.ts'
+import { announcedCache, PUBLISHED_CHANNEL } from './announcements.ts'
 import type { Database } from './client.ts'
 import { findGuide } from './guides.ts'
 import { readLimits } from './settings.ts'
@@ -17,49 +17,23 @@ import { readLimits } from './settings.ts'
  * What is handed out is frozen: it is shared by every request that reads it.
  */
 export function createPublishedReads(database: Pick<Database, 'db' | 'pool'>, ttlMs = 5_000) {
-  const guides = new Map<string, Cached<Guide | undefined>>()
-  let limits: Cached<LimitSettings> | undefined
-  // Bumped at every forgetting: an answer read before a change was heard is not cached after it.
-  let generation = 0
-  const forget = () => {
-    generation++
-    guides.clear()
-    limits = undefined
-  }
-  const changes = listenFor(database.pool, { name: 'banjian publications', channel: PUBLISHED_CHANNEL, heard: forget, lost: forget })
-
-  /** `read`, kept by `keep` only when no change could have been missed while it ran. */
-  async function cached<T>(hit: Cached<T> | undefined, read: () => Promise<T>, keep: (entry: Cached<T>) => void): Promise<T> {
-    if (hit && hit.expires > Date.now()) return hit.value
-    const readAt = generation
-    const value = deepFreeze(await read())
-    if (changes.listening() && readAt === generation) keep({ value, expires: Date.now() + ttlMs })
-    return value
-  }
-
+  const cache = announcedCache(database.pool, { name: 'banjian publications', channel: PUBLISHED_CHANNEL }, ttlMs)
   return {
     /** The item's latest published guide; undefined when it has none. */
     guide(code: string): Promise<Guide | undefined> {
-      return cached(guides.get(code), () => findGuide(database.db, code), (entry) => {
-        if (guides.size > 10_000) guides.clear()
-        guides.set(code, entry)
-      })
+      return cache.get(`guide:${code}`, async () => deepFreeze(await findGuide(database.db, code)))
     },
     /** Every limit that belongs to no service item. */
     limits(): Promise<LimitSettings> {
-      return cached(limits, () => readLimits(database.db), (entry) => {
-        limits = entry
-      })
+      return cache.get('limits', async () => deepFreeze(await readLimits(database.db)))
     },
-    forget,
+    forget: cache.forget,
     /** Whether changes are heard (and so answers cached). */
-    listening: () => changes.listening(),
-    close: () => changes.close(),
+    listening: cache.listening,
+    close: cache.close,
   }
 }
 export type PublishedReads = ReturnType<typeof createPublishedReads>
-
-interface Cached<T> { value: T; expires: number }
 
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
