@@ -1,4 +1,5 @@
 import type { Database } from '../db/client.ts'
+import { createTableSharedData, type SharedDataSource } from '../db/shared-data.ts'
 import type { PaymentAdapter } from '../payments/adapter.ts'
 import { type CalendarSignal, createCalendarPropagationActivities } from './calendar-propagation.ts'
 import { createFulfilmentActivities } from './fulfilment.ts'
@@ -6,7 +7,7 @@ import { createOrganizationTreeActivities } from './organization-tree.ts'
 import { createPaymentActivities } from './payments.ts'
 import { createProjectionActivities } from './projection.ts'
 import { createReportActivities } from './reports.ts'
-import { createSharedDataActivities, createTableSharedData, type SharedDataSource } from './shared-data.ts'
+import { createSharedDataActivities } from './shared-data.ts'
 
 export interface ActivityDeps {
   database: Database

@@ -10,6 +10,7 @@ import type { Database } from '../db/client.ts'
 import { createOrganizationReads } from '../db/organizations.ts'
 import { createPublishedReads, type PublishedReads } from '../db/published.ts'
 import { sharedSecret } from '../db/secrets.ts'
+import { createTableSharedData, type SharedDataSource } from '../db/shared-data.ts'
 import { isDatabaseUnavailable } from '../db/unavailable.ts'
 import { createKeyLookup } from './auth.ts'
 import { answerClientError } from './client-errors.ts'
@@ -49,6 +50,8 @@ export interface AppDeps {
    * browser origins given. Absent (API tests without Temporal): those routes answer 503.
    */
   codec?: { codec: PayloadCodec; corsOrigins: readonly string[] }
+  /** Where pre-review finds what the government holds (db/shared-data.ts); default: the shared_materials table. */
+  sharedData?: SharedDataSource
 }
 
 declare module 'fastify' {
@@ -62,6 +65,8 @@ declare module 'fastify' {
     keys: ReturnType<typeof createKeyLookup>
     /** A service item's latest guide and the limits, as submissions read them (db/published.ts). */
     published: PublishedReads
+    /** Where pre-review looks up shared data (AppDeps.sharedData). */
+    sharedData: SharedDataSource
     metrics: ReturnType<typeof createMetrics>
     cursors: Cursors
     /** Cases as callers may see them, with access to personal numbers logged (showing.ts). */
@@ -139,6 +144,7 @@ export async function buildApp(deps: AppDeps, options: AppOptions = {}): Promise
   app.addHook('onClose', () => app.keys.close())
   app.decorate('published', createPublishedReads(deps.database))
   app.addHook('onClose', () => app.published.close())
+  app.decorate('sharedData', deps.sharedData ?? createTableSharedData(deps.database))
   app.decorate('metrics', metrics)
   app.decorate('show', createShowing(deps.database.db))
   // Every API process on this database signs and checks list cursors with the same secret.

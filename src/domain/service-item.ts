@@ -78,6 +78,16 @@ export const Guide = Type.Object({
 })
 export type Guide = Static<typeof Guide>
 
+/**
+ * What pre-review asks shared data for (DOMAIN rule 19): each material of the guide that some
+ * source holds, unless the applicant handed it in.
+ */
+export function sharedMaterialsWanted(guide: Pick<Guide, 'materials'>, given: ReadonlyArray<{ code: string }>): Array<{ code: string; source: string }> {
+  return guide.materials
+    .filter((m) => m.sharedSource !== undefined && !given.some((g) => g.code === m.code))
+    .map((m) => ({ code: m.code, source: m.sharedSource! }))
+}
+
 /** What a published guide gets for what its draft leaves out (API.md "Catalogue"). */
 export const GUIDE_DEFAULTS = {
   acceptanceLimit: { workingDays: 5 },

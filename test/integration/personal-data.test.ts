@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { createTableSharedData } from '../../src/activities/shared-data.ts'
+import { createTableSharedData } from '../../src/db/shared-data.ts'
 import { runAuditVerify } from '../../src/cli/audit-verify.ts'
 import { createCaseReads } from '../../src/db/cases.ts'
 import { claimForApplication } from '../../src/db/claims.ts'

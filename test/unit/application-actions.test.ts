@@ -104,6 +104,9 @@ describe('submission', () => {
       .toMatchObject({ code: 'validation_failed', paths: ['/submission/applicant/name'] })
     expect(unsafe({ guide: testGuide({ name: '\ud800' }) })?.paths).toEqual(['/guide/name'])
     expect(unsafe({ actor: { organizationId: '\udc00', role: 'window' } })?.message).toMatch(/^the application: \/actor\/organizationId /)
+    // What pre-review found comes from the city's data exchange, and is checked as what the window sent.
+    expect(unsafe({ preReviewed: [{ code: 'form', ref: 'elicence://\u0000', source: 'shared' }] })?.paths).toEqual(['/preReviewed/0/ref'])
+    expect(unsafe({ preReviewed: [{ code: 'form', ref: 'elicence://1', source: 'shared' }] })).toBeUndefined()
     expect(unsafe({})).toBeUndefined()
     expect(refusalOf(() => submit(undefined, { channel: '\u0000' }))?.paths).toEqual(['/submission/channel'])
   })

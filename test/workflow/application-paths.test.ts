@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createCaseReads } from '../../src/db/cases.ts'
+import { sharedMaterials } from '../../src/db/schema.ts'
 import { WorkingCalendar, dateOfDay, dayOfMs, startOfDayMs, weekdayOf } from '../../src/domain/calendar.ts'
 import { addWorkingDays } from '../../src/domain/deadline-clock.ts'
 import { calendarChangedSignal } from '../../src/workflows/case/contract.ts'
@@ -9,6 +10,7 @@ import {
   SUPERVISOR, testGuide, type TimeSkipping, view, viewWhen, WINDOW,
 } from '../support/time-skipping.ts'
 import { uniqueName } from '../support/system.ts'
+import { localActivityTypes } from '../support/fixtures.ts'
 
 let ts: TimeSkipping
 beforeAll(async () => {
@@ -20,6 +22,31 @@ const SECOND = 1000
 const HOUR = 3_600_000
 
 describe('application workflow paths (time-skipping)', () => {
+  it('rule 19: attaches what the API\'s pre-review found with no activity; an input from before looks shared data up itself', async () => {
+    const guide = testGuide({ materials: [
+      { code: 'form', name: 'Form', required: true }, { code: 'id-card', name: 'Identity card', required: true, sharedSource: 'resident-id' },
+    ] })
+    const { idNumber } = newApplication('any').submission.applicant
+    const { db, personal } = ts.db.database
+    await db.insert(sharedMaterials).values({ source: 'resident-id', subject: personal.subjectIndex(idNumber), ref: 'elicence://id/held' })
+    const ranLocally = async (id: string) => localActivityTypes((await ts.env.client.workflow.getHandle(id).fetchHistory()).events ?? [])
+    // Started as before the API pre-reviewed: the case looks shared data up, by local activity.
+    const before = uniqueName('pre-review-')
+    const lookedUp = await startCase(ts, newApplication(before, { guide }))
+    expect(lookedUp.materials).toContainEqual({ code: 'id-card', ref: 'elicence://id/held', source: 'shared' })
+    expect(await ranLocally(before)).toEqual(['attachSharedMaterials', 'recordCaseEvents'])
+    // Started as the API starts it now: what pre-review found is in the input, and nothing is looked up again.
+    const now = uniqueName('pre-reviewed-')
+    const given = await startCase(ts, newApplication(now, { guide, preReviewed: [{ code: 'id-card', ref: 'elicence://id/given', source: 'shared' }] }))
+    expect(given.materials).toContainEqual({ code: 'id-card', ref: 'elicence://id/given', source: 'shared' })
+    expect(given.missingMaterials).toEqual([])
+    expect(await ranLocally(now)).toEqual(['recordCaseEvents'])
+    // It found nothing: the material is missing, whatever the table holds.
+    const none = uniqueName('pre-reviewed-')
+    expect((await startCase(ts, newApplication(none, { guide, preReviewed: [] }))).missingMaterials).toEqual(['id-card'])
+    expect(await ranLocally(none)).toEqual(['recordCaseEvents'])
+  })
+
   it('deems the application accepted exactly when the acceptance limit runs out', async () => {
     const id = uniqueName('deemed-')
     const input = newApplication(id, { guide: testGuide({ promisedLimit: { workingDays: 10 } }) })

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto'
 import { Type, type Static } from 'typebox'
 import { caseLimits, CURRENT_RULES } from '../../domain/application/application-case.ts'
 import { Applicant, CaseView } from '../../domain/case-view.ts'
-import { Channel } from '../../domain/service-item.ts'
+import { Channel, sharedMaterialsWanted } from '../../domain/service-item.ts'
+import { preReview } from '../../db/shared-data.ts'
 import type { App } from '../app.ts'
 import { allowComprehensiveWindow, principalOf } from '../auth.ts'
 import { claimIdempotencyKey } from '../idempotency.ts'
@@ -61,7 +62,13 @@ export async function applicationRoutes(app: App): Promise<void> {
       ? await claimIdempotencyKey(db, { organizationId: principal.organizationId, scope: 'applications', key, body, candidateId: newCaseId('A') })
       : newCaseId('A')
     const year = new Date().getUTCFullYear()
-    const [calendar, limits] = await Promise.all([app.calendar.window(year - 1, year + 2), app.published.limits()])
+    const materials = body.materials.map((m) => ({ ...m, source: 'applicant' as const }))
+    // Pre-review (rule 19) here rather than in the case: its first workflow task then runs no
+    // activity before the projection's, one activity and one round into the sandbox fewer (issue 13).
+    const [calendar, limits, preReviewed] = await Promise.all([
+      app.calendar.window(year - 1, year + 2), app.published.limits(),
+      preReview(app.sharedData, { subject: body.applicant.idNumber, wanted: sharedMaterialsWanted(guide, materials) }),
+    ])
     const result = await app.deps.gateway.startCase('application', {
       kind: 'new',
       caseId,
@@ -69,12 +76,13 @@ export async function applicationRoutes(app: App): Promise<void> {
       calendar,
       limits: caseLimits(limits),
       rulesVersion: CURRENT_RULES,
+      preReviewed,
       actor: { organizationId: principal.organizationId, role: principal.role, keyId: principal.keyId },
       submission: {
         applicant: body.applicant,
         channel: body.channel,
         priority: { greenChannel: body.priority?.greenChannel ?? false, urgent: body.priority?.urgent ?? false },
-        materials: body.materials.map((m) => ({ ...m, source: 'applicant' as const })),
+        materials,
         ...(body.submittedOnBehalfBy ? { submittedOnBehalfBy: body.submittedOnBehalfBy } : {}),
       },
     })

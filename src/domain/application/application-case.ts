@@ -141,9 +141,10 @@ export class ApplicationCase extends CaseCore<ApplicationState> {
    * Refuses a submission holding text that Postgres or JSON cannot carry (U+0000, a lone
    * surrogate) anywhere it would be recorded: its first event could never reach the read side.
    */
-  static checkSubmission(input: { guide: Guide; submission: ApplicationSubmission; actor: Actor }): void {
-    const { guide, submission, actor } = input
-    refuseUnsafeText({ guide, submission, actor }, '', 'the application')
+  static checkSubmission(input: { guide: Guide; submission: ApplicationSubmission; actor: Actor; preReviewed?: AttachedMaterial[] }): void {
+    const { guide, submission, actor, preReviewed } = input
+    // What pre-review found comes from a data exchange the city plugs in: checked as what the window sent.
+    refuseUnsafeText({ guide, submission, actor, preReviewed }, '', 'the application')
   }
 
   static resume(state: ApplicationState, calendar: CalendarData): ApplicationCase {

@@ -2,6 +2,7 @@ import type {
   ApplicationState, ApplicationSubmission, CaseLimits,
 } from '../../domain/application/application-case.ts'
 import type { CalendarData } from '../../domain/calendar.ts'
+import type { AttachedMaterial } from '../../domain/case-view.ts'
 import type { Actor } from '../../domain/roles.ts'
 import type { Guide } from '../../domain/service-item.ts'
 import type { CaseStart, ContinuedCase } from '../case/contract.ts'
@@ -23,6 +24,12 @@ export interface NewApplication extends CaseStart {
    * written before it was carried here: the workflow then asks `patched('application-rules-2')`.
    */
   rulesVersion?: number
+  /**
+   * What pre-review found in shared data (DOMAIN rule 19), looked up by the API before the start, so
+   * that a submission runs no activity of its own before its first event (issue 13). Absent in
+   * inputs written before the API looked it up: the workflow then looks it up by activity.
+   */
+  preReviewed?: AttachedMaterial[]
 }
 
 export type ApplicationWorkflowInput = NewApplication | ContinuedCase<ApplicationState>

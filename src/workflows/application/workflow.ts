@@ -1,6 +1,7 @@
 import { patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow'
 import type { Activities } from '../../activities/index.ts'
 import { ApplicationCase, type ApplicationState } from '../../domain/application/application-case.ts'
+import { sharedMaterialsWanted } from '../../domain/service-item.ts'
 import { runCase, type RunnableKind } from '../case/runner.ts'
 import type { ApplicationWorkflowInput, NewApplication } from './contract.ts'
 
@@ -9,7 +10,8 @@ const sharedDataOptions = {
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 } as const
 const { attachSharedMaterials } = proxyActivities<Activities>(sharedDataOptions)
-// Pre-review in the submission's first workflow task (a case started with local activities).
+// Pre-review in the submission's first workflow task (a case started with local activities and
+// without `preReviewed`).
 const { attachSharedMaterials: attachSharedMaterialsLocally } = proxyLocalActivities<Activities>(sharedDataOptions)
 
 /** The application (办件) as the runner sees it: created after pre-review, resumed from its state. */
@@ -37,14 +39,18 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
 
 /** Pre-review (shared data attached) and the submission itself. */
 async function submit(input: NewApplication, now: () => string, rulesVersion: number) {
-  const wanted = input.guide.materials
-    .filter((m) => m.sharedSource && !input.submission.materials.some((given) => given.code === m.code))
-    .map((m) => ({ code: m.code, source: m.sharedSource! }))
-  const attach = input.activities !== undefined ? attachSharedMaterialsLocally : attachSharedMaterials
-  const shared = wanted.length > 0 ? await attach({ subject: input.submission.applicant.idNumber, wanted }) : []
+  const shared = input.preReviewed ?? await lookUp(input)
   return ApplicationCase.submit({
     id: input.caseId, guide: input.guide, actor: input.actor, calendar: input.calendar, at: now(),
     submission: { ...input.submission, materials: [...input.submission.materials, ...shared] },
     ...(input.limits ? { limits: input.limits } : {}), rulesVersion,
   })
+}
+
+/** Pre-review by activity, for an input from before the API looked shared data up (`preReviewed`). */
+async function lookUp(input: NewApplication) {
+  const wanted = sharedMaterialsWanted(input.guide, input.submission.materials)
+  if (wanted.length === 0) return []
+  const attach = input.activities !== undefined ? attachSharedMaterialsLocally : attachSharedMaterials
+  return attach({ subject: input.submission.applicant.idNumber, wanted })
 }
