@@ -1,5 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { defaultPayloadConverter } from '@temporalio/common'
+import { Worker } from '@temporalio/worker'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { createCaseReads } from '../../src/db/cases.ts'
+import type { CaseView } from '../../src/domain/case-view.ts'
 import { sharedMaterials } from '../../src/db/schema.ts'
 import { WorkingCalendar, dateOfDay, dayOfMs, startOfDayMs, weekdayOf } from '../../src/domain/calendar.ts'
 import { addWorkingDays } from '../../src/domain/deadline-clock.ts'
@@ -164,6 +167,56 @@ describe('application workflow paths (time-skipping)', () => {
     await sleepUntil(ts, after.warnAt, SECOND)
     expect(deadline(await view(ts, id), 'promised').warned).toBe(true)
   })
+
+  it('takes commands one at a time when two wait on a third: each answers with its own change', async () => {
+    const id = uniqueName('turns-')
+    await startCase(ts, newApplication(id))
+    const { version } = await act(ts, id, 'accept', DEPARTMENT)
+    // The read side's row held: the next command's projection waits, and its workflow task with it,
+    // until the worker hands the task back (at 80% of its timeout) and takes the two that wait.
+    const lock = await ts.db.database.pool.connect()
+    let asked: Promise<CaseView> | undefined
+    try {
+      await lock.query('BEGIN')
+      await lock.query('SELECT 1 FROM cases WHERE id = $1 FOR UPDATE', [id])
+      asked = act(ts, id, 'request_opinions', DEPARTMENT, { organizationIds: ['gz-hr', 'gz-tax'], within: { workingDays: 2 } })
+      /** Until the history holds `count` accepted updates: their handlers run (or wait their turn). */
+      const acceptedUpdates = async (count: number) => {
+        const deadline = Date.now() + 20_000
+        for (;;) {
+          const events = (await ts.env.client.workflow.getHandle(id).fetchHistory()).events ?? []
+          if (events.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length >= count) return
+          if (Date.now() > deadline) throw new Error(`${count} updates were not accepted in 20 s`)
+          await new Promise((resolve) => setTimeout(resolve, 200))
+        }
+      }
+      // The accept and the request; then both opinions, waiting on the request.
+      await acceptedUpdates(2)
+      const given = [
+        act(ts, id, 'give_opinion', actorOf('gz-hr'), { opinion: 'no objection', agree: true }),
+        act(ts, id, 'give_opinion', actorOf('gz-tax'), { opinion: 'agreed', agree: true }),
+      ]
+      await acceptedUpdates(4)
+      await lock.query('COMMIT')
+      const answers = await Promise.all([asked, ...given])
+      // Without turns, the second opinion went on while the first was in flight, and the first
+      // answered with both: versions 4, 5, 5.
+      expect(answers.map((v) => v.version).sort()).toEqual([version + 1, version + 2, version + 3])
+      expect((await eventTypes(ts, id)).slice(-3)).toEqual(['opinions_requested', 'opinion_given', 'opinion_given'])
+      // The second look found the case taken, and the history says so (a patch marker): it replays.
+      const history = await ts.env.client.workflow.getHandle(id).fetchHistory()
+      const patches = (history.events ?? []).flatMap((e) => {
+        const data = e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]
+        return data ? [defaultPayloadConverter.fromPayload<{ id: string }>(data).id] : []
+      })
+      expect(patches.filter((patch) => patch === 'one-change-at-a-time')).toHaveLength(1)
+      await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history, id)
+    } finally {
+      await lock.query('ROLLBACK').catch(() => undefined)
+      lock.release()
+      await asked?.catch(() => undefined)
+    }
+  }, 60_000)
 
   it('runs joint handling as child workflows and supervises the one late opinion', async () => {
     const id = uniqueName('joint-')

@@ -92,11 +92,23 @@ export async function runCase<C extends CaseCore<S>, S extends CoreState, New ex
   /** No command or other change is in flight (and the first event is recorded, unless this is it). */
   const free = (first = false) => !busy && current !== undefined && (ready || first)
 
-  async function exclusively<T>(work: (kase: C) => Promise<T>, first = false): Promise<T> {
-    // Taken at once when free: a condition the SDK would find true anyway costs a promise per
-    // await, and each promise a stack trace in the workflow sandbox (issue 13).
-    if (!free(first)) await condition(() => free(first))
+  /**
+   * Takes the case for a change once its turn comes (callers take a free case at once: a condition
+   * the SDK would find true anyway costs a promise per await, and each promise a stack trace in the
+   * workflow sandbox, issue 13). The SDK releases in one pass every waiter whose condition holds, so
+   * two changes waiting on a third would both go on, the second while the first is in flight: each
+   * looks again before it takes the case. Histories recorded before replay as they ran: the marker
+   * is asked for only where that second look finds the case taken, so other histories record none.
+   */
+  async function turn(first = false): Promise<void> {
+    await condition(() => free(first))
+    while (!free(first) && patched('one-change-at-a-time')) await condition(() => free(first))
     busy = true
+  }
+
+  async function exclusively<T>(work: (kase: C) => Promise<T>, first = false): Promise<T> {
+    if (free(first)) busy = true
+    else await turn(first)
     try {
       return await work(current!)
     } finally {
@@ -165,8 +177,8 @@ export async function runCase<C extends CaseCore<S>, S extends CoreState, New ex
    * schedules what they did, in the same order, so recorded histories replay.
    */
   async function advanceClock(kase: C): Promise<void> {
-    if (!free()) await condition(() => free())
-    busy = true
+    if (free()) busy = true
+    else await turn()
     try {
       const at = now()
       const wanted = kase.unplacedBy(Date.parse(at))
@@ -194,9 +206,9 @@ export async function runCase<C extends CaseCore<S>, S extends CoreState, New ex
   })
   // Every command's path, so `exclusively` is written out: two promises fewer (see advanceClock).
   setHandler(actionUpdate, async (command) => {
-    if (!free()) await condition(() => free())
+    if (free()) busy = true
+    else await turn()
     const kase = current!
-    busy = true
     try {
       await project(kase, kase.apply(command, now()))
       return kase.view(now())
