@@ -162,27 +162,28 @@ export async function runCase<C extends CaseCore<S>, S extends CoreState, New ex
   }
 
   /**
-   * Looks up, before the case acts on what falls due by `at`, the parents its supervision records
-   * will climb to. Only a case with levels ever asks, and only when a step it owes is due.
+   * Looks up, before the case acts on what falls due by `ms`, the parents its supervision records
+   * will climb to. Only a case with levels ever asks, and only when a step it owes is due; else
+   * there is nothing to wait for (undefined), and no promise is made.
    */
-  async function placeInTree(kase: C, at: string, ms = Date.parse(at)): Promise<void> {
+  function placeInTree(kase: C, ms: number): Promise<void> | undefined {
     const wanted = kase.unplacedBy(ms)
-    if (wanted.length > 0) kase.place(await organizationParents({ ids: wanted }))
+    return wanted.length > 0 ? organizationParents({ ids: wanted }).then((parents) => kase.place(parents)) : undefined
   }
 
   /**
-   * Acts on what has fallen due by now, once nothing else is in flight: `exclusively`, placeInTree
-   * and project written out, because most wakes follow a command and find nothing due, and then
-   * this awaits nothing (each promise costs a stack trace in the workflow sandbox, issue 13). It
-   * schedules what they did, in the same order, so recorded histories replay.
+   * Acts on what has fallen due by now, once nothing else is in flight: `exclusively` and project
+   * written out, because most wakes follow a command and find nothing due, and then this awaits
+   * nothing (each promise costs a stack trace in the workflow sandbox, issue 13). It schedules what
+   * they did, in the same order, so recorded histories replay.
    */
   async function advanceClock(kase: C): Promise<void> {
     if (free()) busy = true
     else await turn()
     try {
       const at = now()
-      const wanted = kase.unplacedBy(Date.parse(at))
-      if (wanted.length > 0) kase.place(await organizationParents({ ids: wanted }))
+      const placing = placeInTree(kase, Date.parse(at))
+      if (placing) await placing
       const recorded = kase.advance(at)
       if (recorded.length > 0) await project(kase, recorded)
     } finally {
@@ -239,7 +240,7 @@ export async function runCase<C extends CaseCore<S>, S extends CoreState, New ex
   setHandler(deadlineReachedSignal, ({ key, change }) => exclusively(async (kase) => {
     const at = now()
     // The watch may report a little before the case's own clock reaches the due instant.
-    if (change === 'missed') await placeInTree(kase, at, Number.POSITIVE_INFINITY)
+    if (change === 'missed') await placeInTree(kase, Number.POSITIVE_INFINITY)
     await project(kase, kase.markExternal(key, change, at))
     if (change === 'missed' && watches[key]) watches[key] = { ...watches[key], open: false }
   }))
