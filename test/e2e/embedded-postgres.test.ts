@@ -8,6 +8,7 @@ import pg from 'pg'
 import { afterAll, expect, it } from 'vitest'
 import { freePort } from '../../src/infra/ports.ts'
 import { PROJECT_ROOT } from '../../src/infra/temporal-binaries.ts'
+import { alive } from '../support/processes.ts'
 
 // `npm start` in a terminal, stopped with Ctrl-C: the terminal signals its whole foreground process
 // group. The embedded Postgres must not take that SIGINT for itself (a fast shutdown, under the API
@@ -15,15 +16,6 @@ import { PROJECT_ROOT } from '../../src/infra/temporal-binaries.ts'
 
 let scratch: string | undefined
 let postmaster: number | undefined
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
 
 afterAll(async () => {
   if (postmaster && alive(postmaster)) process.kill(postmaster, 'SIGQUIT')

@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, expect, inject, it } from 'vitest'
 import { freePort } from '../../src/infra/ports.ts'
 import { PROJECT_ROOT } from '../../src/infra/temporal-binaries.ts'
-import { freshDatabase, userEnvironment } from '../support/processes.ts'
+import { freshDatabase, liveInGroup, userEnvironment } from '../support/processes.ts'
 import { TEST_DATA_KEYS } from '../support/system.ts'
 
 // `npm start` as a process manager runs it (a service unit, a container's command) and stops it:
@@ -21,12 +21,6 @@ afterAll(async () => {
   await database?.drop()
   if (dataDir) await rm(dataDir, { recursive: true, force: true })
 })
-
-/** Live (not zombie) processes in the process group, with their arguments. */
-function group(pgid: number): string[] {
-  return execFileSync('ps', ['-eo', 'pid=,pgid=,stat=,args=']).toString().split('\n').map((line) => line.trim())
-    .filter((line) => line.split(/\s+/)[1] === String(pgid) && !line.split(/\s+/)[2]?.startsWith('Z'))
-}
 
 it('stops when npm is sent SIGTERM, leaving nothing of its own running', async () => {
   database = await freshDatabase(inject('databaseUrl'), 'npmstart')
@@ -57,12 +51,12 @@ it('stops when npm is sent SIGTERM, leaving nothing of its own running', async (
       if (await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status === 200, () => false)) break
       await sleep(250)
     }
-    expect(group(pgid).some((line) => line.includes('src/cli/main.ts start')), group(pgid).join('\n')).toBe(true)
+    expect(liveInGroup(pgid).some((line) => line.includes('src/cli/main.ts start')), liveInGroup(pgid).join('\n')).toBe(true)
 
     npm.kill('SIGTERM')
     await exited
-    let left = group(pgid)
-    for (const gaveUp = Date.now() + 30_000; left.length > 0 && Date.now() < gaveUp; left = group(pgid)) await sleep(250)
+    let left = liveInGroup(pgid)
+    for (const gaveUp = Date.now() + 30_000; left.length > 0 && Date.now() < gaveUp; left = liveInGroup(pgid)) await sleep(250)
     expect(left.join('\n'), `still running after npm was stopped; output:\n${output.slice(-3000)}`).toBe('')
     expect(output).toMatch(/"msg":"stopped"/)
   } finally {

@@ -8,7 +8,7 @@ import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { freePort } from '../../src/infra/ports.ts'
 import { PROJECT_ROOT } from '../../src/infra/temporal-binaries.ts'
-import { type Banjian, startBanjian, userEnvironment, waitUntilReady } from '../support/processes.ts'
+import { alive, type Banjian, startBanjian, userEnvironment, waitUntilReady } from '../support/processes.ts'
 
 // `npm start` twice on one data directory, as a user does it: nothing configured, so each start
 // would run its own Postgres and Temporal dev server there. The second must leave the first alone;
@@ -26,15 +26,6 @@ function start(args: string[], overrides: Record<string, string> = {}): Banjian 
   const b = startBanjian({ ...env, ...overrides }, args)
   started.push(b)
   return b
-}
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
 }
 
 /** The pids of the embedded Postgres and Temporal dev server serving the data directory. */

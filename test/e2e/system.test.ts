@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { connect } from 'node:net'
@@ -8,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import type { CaseView } from '../../src/domain/case-view.ts'
 import { applicationBody, itemDraft, ITEM_CODE } from '../support/fixtures.ts'
-import { type Banjian, freshDatabase, kill, startBanjian, userEnvironment, waitUntilReady } from '../support/processes.ts'
+import { type Banjian, freshDatabase, kill, liveInGroup, startBanjian, userEnvironment, waitUntilReady } from '../support/processes.ts'
 import { freePort } from '../../src/infra/ports.ts'
 
 // The whole system as a user starts it: `node bin/banjian.js start`, its own embedded Temporal dev
@@ -43,17 +42,6 @@ async function stopBanjian(b: Banjian | undefined): Promise<void> {
       // gone already
     }
   }
-}
-
-/** Live (not zombie) processes still in the group; it was started detached, so its pid is the group id. */
-function survivors(pgid: number): string[] {
-  try {
-    process.kill(-pgid, 0)
-  } catch {
-    return []
-  }
-  return execFileSync('ps', ['-eo', 'pid=,pgid=,stat=,args=']).toString().split('\n').map((line) => line.trim())
-    .filter((line) => line.split(/\s+/)[1] === String(pgid) && !line.split(/\s+/)[2]?.startsWith('Z'))
 }
 
 function portOpen(port: number): Promise<boolean> {
@@ -275,10 +263,11 @@ describe('banjian started as a user starts it', () => {
     expect.soft(outcome, `exit after SIGTERM; output:\n${b.output().slice(-4000)}`).toEqual({ code: 0, signal: null })
     expect.soft(tookMs).toBeLessThan(20_000)
     // A process killed at exit takes a moment to disappear; one that keeps running is an orphan.
-    let left = survivors(pid)
+    // Started detached, so its pid is the group id.
+    let left = liveInGroup(pid)
     for (let i = 0; i < 20 && left.length > 0; i++) {
       await sleep(100)
-      left = survivors(pid)
+      left = liveInGroup(pid)
     }
     expect.soft(left.join('\n'), 'processes of its group still running').toBe('')
     expect.soft(await portOpen(temporalPort), 'the dev server still listens').toBe(false)

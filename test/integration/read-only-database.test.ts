@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { type App, buildApp } from '../../src/api/app.ts'
 import { refusingGateway } from '../../src/api/case-gateway.ts'
@@ -21,11 +22,14 @@ beforeAll(async () => {
   // What the app writes once at its first start, written while it still could.
   await sharedSecret(db.database.db, 'cursor')
   const schema = quoteIdent(db.schemaName)
-  await db.database.pool.query(`CREATE ROLE ${role} LOGIN`)
+  // A password of its own: the embedded Postgres (a machine without one) authenticates by scram, not trust.
+  const password = randomBytes(12).toString('hex')
+  await db.database.pool.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`)
   await db.database.pool.query(`GRANT USAGE ON SCHEMA ${schema} TO ${role}`)
   await db.database.pool.query(`GRANT SELECT ON ALL TABLES IN SCHEMA ${schema} TO ${role}`)
   const url = new URL(inject('databaseUrl'))
   url.username = role
+  url.password = password
   readOnly = openDatabase({ url: url.toString(), schemaName: db.schemaName, keyring: db.database.personal.keyring, max: 2 })
   app = await buildApp({ database: readOnly, gateway: refusingGateway('no Temporal for a read-only database') })
 })

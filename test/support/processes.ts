@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process'
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
@@ -49,6 +49,23 @@ export async function waitUntilReady(b: Banjian, baseUrl: string, timeoutMs = 90
     await sleep(250)
   }
   throw new Error(`banjian did not become ready within ${timeoutMs} ms:\n${b.output()}`)
+}
+
+/** Whether a process of that pid still exists (a zombie, not yet reaped, still does). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Live (not zombie) processes of the process group, each as `pid pgid stat args`. */
+export function liveInGroup(pgid: number): string[] {
+  if (!alive(-pgid)) return []
+  return execFileSync('ps', ['-eo', 'pid=,pgid=,stat=,args=']).toString().split('\n').map((line) => line.trim())
+    .filter((line) => line.split(/\s+/)[1] === String(pgid) && !line.split(/\s+/)[2]?.startsWith('Z'))
 }
 
 /** SIGKILL to the whole process group (the dev server a process started included); resolves once it has exited. */
