@@ -2,19 +2,10 @@ import { and, asc, desc, eq, gt, isNotNull, sql } from 'drizzle-orm'
 import type { Policy, PolicyDraft } from '../domain/policy.ts'
 import type { Signer } from '../domain/review.ts'
 import type { Db, Tx } from './client.ts'
+import type { StoredDraft } from './reviews.ts'
 import { cases, policies, policyLedgers, policyVersions } from './schema.ts'
 
-/**
- * A policy as administrators edit it: its draft (null once published), the draft's revision
- * (counting every save) and author, and its latest published version.
- */
-export interface StoredPolicy {
-  code: string
-  draft: PolicyDraft | null
-  revision: number
-  author: Signer | null
-  latestVersion: number | null
-}
+export type StoredPolicy = StoredDraft<PolicyDraft>
 
 const policyColumns = {
   code: policies.code, draft: policies.draft, revision: policies.draftRevision, author: policies.draftAuthor,

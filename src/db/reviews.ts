@@ -1,7 +1,20 @@
 import { and, desc, eq } from 'drizzle-orm'
-import type { Review, ReviewSubject } from '../domain/review.ts'
+import type { Review, ReviewSubject, Signer } from '../domain/review.ts'
 import type { Db, Tx } from './client.ts'
 import { reviews } from './schema.ts'
+
+/**
+ * A reviewed catalogue text (a service item, a policy) as administrators edit it: its draft (null
+ * once published), the draft's revision (counting every save) and author, and its latest
+ * published version.
+ */
+export interface StoredDraft<D> {
+  code: string
+  draft: D | null
+  revision: number
+  author: Signer | null
+  latestVersion: number | null
+}
 
 /** Keeps a review; earlier reviews of the same revision stay, the latest counts. */
 export async function recordReview(tx: Db | Tx, review: Review): Promise<void> {

@@ -3,19 +3,10 @@ import type { Signer } from '../domain/review.ts'
 import type { Guide, ServiceItemDraft } from '../domain/service-item.ts'
 import { announce, PUBLISHED_CHANNEL } from './announcements.ts'
 import type { Db, Tx } from './client.ts'
+import type { StoredDraft } from './reviews.ts'
 import { serviceItems, serviceItemVersions } from './schema.ts'
 
-/**
- * A service item as administrators edit it: its draft (null once published), the draft's revision
- * (counting every save) and author, and its latest published version.
- */
-export interface StoredServiceItem {
-  code: string
-  draft: ServiceItemDraft | null
-  revision: number
-  author: Signer | null
-  latestVersion: number | null
-}
+export type StoredServiceItem = StoredDraft<ServiceItemDraft>
 
 const itemColumns = {
   code: serviceItems.code, draft: serviceItems.draft, revision: serviceItems.draftRevision, author: serviceItems.draftAuthor,

@@ -5,15 +5,14 @@ import {
   casesWaitingForBudget, findPolicy, findPublishedPolicy, listLatestPolicies, lockPolicy, recordPolicyPublication,
   savePolicyDraft, setLedgerBudget,
 } from '../../db/policies.ts'
-import { latestReview, recordReview } from '../../db/reviews.ts'
 import { Policy, PolicyDraft, policyDraftProblems, publishPolicy } from '../../domain/policy.ts'
-import {
-  approvalFor, Review, ReviewDecision, REVIEWER_ROLES, reviewOf, type ReviewSubject,
-} from '../../domain/review.ts'
+import { Review, ReviewDecision, REVIEWER_ROLES } from '../../domain/review.ts'
 import type { App } from '../app.ts'
 import { allow, ANY_ROLE, principalOf } from '../auth.ts'
 import { createOnce } from '../idempotency.ts'
-import { CatalogueCode, DraftAnswer, refuseDraft, refusing, signerOf, withDraft } from '../reviewed-drafts.ts'
+import {
+  approvedDraft, CatalogueCode, DraftAnswer, readDraft, refuseDraft, reviewDraft, type ReviewedKind, signerOf,
+} from '../reviewed-drafts.ts'
 import { commonErrorResponses, problem, ProblemDetails } from '../problem.ts'
 import { DEFAULT_PAGE_SIZE, IdempotencyHeaders, INT4_MAX, ListQuery, Page } from '../schemas/common.ts'
 
@@ -23,10 +22,11 @@ import { DEFAULT_PAGE_SIZE, IdempotencyHeaders, INT4_MAX, ListQuery, Page } from
 const Draft = DraftAnswer(PolicyDraft, 'policy')
 const Code = CatalogueCode
 
-const subjectOf = (code: string): ReviewSubject => ({ kind: 'policy', id: code })
-
-/** The policy locked for this transaction, with a draft to `act` on: 404 with no policy, 409 with no draft. */
-const lockDraft = async (tx: Tx, code: string, act: 'review' | 'publish') => withDraft(await lockPolicy(tx, code), `policy ${code}`, act)
+// Its reviews' own Idempotency-Key scope: a service item may have the same code.
+const policyKind: ReviewedKind<PolicyDraft> = {
+  subject: 'policy', name: 'policy', reviewScope: 'policy-review',
+  find: findPolicy, lock: lockPolicy, problems: policyDraftProblems,
+}
 
 /** Whether cases waiting for money may now get it: a limited budget grew or became unlimited. */
 const budgetRaised = (previous: number | null | undefined, next: number | null) =>
@@ -73,12 +73,7 @@ export async function policyRoutes(app: App): Promise<void> {
       tags: ['policies'], operationId: 'getPolicyDraft', summary: 'Read the unpublished draft of a policy',
       params: Type.Object({ code: Code }), response: { 200: Draft, ...commonErrorResponses, 404: ProblemDetails },
     },
-  }, async (request) => {
-    const policy = await findPolicy(db, request.params.code)
-    if (!policy?.draft) throw problem('not_found', `policy ${request.params.code} has no draft`)
-    const review = await latestReview(db, subjectOf(policy.code), policy.revision)
-    return { ...policy, draft: policy.draft, review: review ?? null }
-  })
+  }, (request) => readDraft(db, policyKind, request.params.code))
 
   app.post('/policies/:code/review', {
     preValidation: allow(REVIEWER_ROLES),
@@ -88,28 +83,8 @@ export async function policyRoutes(app: App): Promise<void> {
       params: Type.Object({ code: Code }), headers: IdempotencyHeaders, body: ReviewDecision,
       response: { 200: Review, ...commonErrorResponses, 404: ProblemDetails, 409: ProblemDetails },
     },
-  }, async (request) => {
-    const principal = principalOf(request)
-    const { code } = request.params
-    const key = request.headers['idempotency-key']
-    const reviewDraft = async (tx: Tx): Promise<Review> => {
-      const policy = await lockDraft(tx, code, 'review')
-      const draft = { subject: subjectOf(code), revision: policy.revision, author: policy.author }
-      const review = refusing(() => reviewOf(draft, request.body, signerOf(principal), new Date().toISOString()))
-      await recordReview(tx, review)
-      return review
-    }
-    if (!key) return db.transaction(reviewDraft)
-    // Its own scope: a service item may have the same code, and the same key must not answer for it.
-    const first = await createOnce(db, {
-      organizationId: principal.organizationId, scope: `policy-review:${code}`, key, body: { code, keyId: principal.keyId, ...request.body },
-      create: async (tx) => {
-        const review = await reviewDraft(tx)
-        return { id: String(review.revision), review }
-      },
-    })
-    return first.review
-  })
+  }, (request) => reviewDraft(db, policyKind,
+    { principal: principalOf(request), code: request.params.code, key: request.headers['idempotency-key'] }, request.body))
 
   app.post('/policies/:code/publish', {
     preValidation: allow(['admin']),
@@ -126,15 +101,8 @@ export async function policyRoutes(app: App): Promise<void> {
     // Set only by the request that publishes: a retry answered from its Idempotency-Key nudges nothing.
     let raised = false
     const publishDraft = async (tx: Tx): Promise<Policy> => {
-      const stored = await lockDraft(tx, code, 'publish')
-      // Again at publication: a draft saved before a rule was checked must not reach a case.
-      const unfit = policyDraftProblems(stored.draft)
-      if (unfit.length > 0) refuseDraft(unfit, 'unprocessable', 'draft', 'the draft cannot be published: ')
-      const latest = await latestReview(tx, subjectOf(code), stored.revision)
-      const approval = refusing(() => approvalFor(stored, latest))
-      const version = (stored.latestVersion ?? 0) + 1
-      const policy = publishPolicy(code, version, stored.draft, new Date().toISOString(),
-        { author: approval.author, reviewer: approval.reviewer, reviewedAt: approval.reviewedAt })
+      const { draft, version, publishedAt, signatures } = await approvedDraft(tx, policyKind, code)
+      const policy = publishPolicy(code, version, draft, publishedAt, signatures)
       // Rule 25: in the same transaction, so a version is never published with a budget its ledger lacks.
       const change = await setLedgerBudget(tx, code, policy.budget)
       if (!change.set) throw problem('conflict', `budget ${policy.budget} fen is below the ${change.committed} fen already reserved or paid`)

@@ -1,28 +1,27 @@
 import { Type } from 'typebox'
-import { findGuide } from '../../db/guides.ts'
 import type { Tx } from '../../db/client.ts'
-import { latestReview, recordReview } from '../../db/reviews.ts'
+import { findGuide } from '../../db/guides.ts'
 import {
   findServiceItem, listLatestGuides, lockServiceItem, recordPublication, saveServiceItemDraft,
 } from '../../db/service-items.ts'
-import {
-  approvalFor, Review, ReviewDecision, REVIEWER_ROLES, reviewOf, type ReviewSubject,
-} from '../../domain/review.ts'
+import { Review, ReviewDecision, REVIEWER_ROLES } from '../../domain/review.ts'
 import { draftProblems, Guide, publishGuide, ServiceItemDraft } from '../../domain/service-item.ts'
 import type { App } from '../app.ts'
 import { allow, ANY_ROLE, principalOf } from '../auth.ts'
 import { createOnce } from '../idempotency.ts'
-import { CatalogueCode, DraftAnswer, refuseDraft, refusing, signerOf, withDraft } from '../reviewed-drafts.ts'
+import {
+  approvedDraft, CatalogueCode, DraftAnswer, readDraft, refuseDraft, reviewDraft, type ReviewedKind, signerOf,
+} from '../reviewed-drafts.ts'
 import { commonErrorResponses, problem, ProblemDetails } from '../problem.ts'
 import { DEFAULT_PAGE_SIZE, IdempotencyHeaders, INT4_MAX, ListQuery, Page } from '../schemas/common.ts'
 
 const Draft = DraftAnswer(ServiceItemDraft, 'service item')
 const Code = CatalogueCode
 
-const subjectOf = (code: string): ReviewSubject => ({ kind: 'service-item', id: code })
-
-/** The item locked for this transaction, with a draft to `act` on: 404 with no item, 409 with no draft. */
-const lockDraft = async (tx: Tx, code: string, act: 'review' | 'publish') => withDraft(await lockServiceItem(tx, code), `service item ${code}`, act)
+const serviceItemKind: ReviewedKind<ServiceItemDraft> = {
+  subject: 'service-item', name: 'service item', reviewScope: 'review',
+  find: findServiceItem, lock: lockServiceItem, problems: draftProblems,
+}
 
 export async function serviceItemRoutes(app: App): Promise<void> {
   const { db } = app.deps.database
@@ -50,12 +49,7 @@ export async function serviceItemRoutes(app: App): Promise<void> {
       tags: ['catalogue'], operationId: 'getServiceItemDraft', summary: 'Read the unpublished draft of a service item',
       params: Type.Object({ code: Code }), response: { 200: Draft, ...commonErrorResponses, 404: ProblemDetails },
     },
-  }, async (request) => {
-    const item = await findServiceItem(db, request.params.code)
-    if (!item?.draft) throw problem('not_found', `service item ${request.params.code} has no draft`)
-    const review = await latestReview(db, subjectOf(item.code), item.revision)
-    return { ...item, draft: item.draft, review: review ?? null }
-  })
+  }, (request) => readDraft(db, serviceItemKind, request.params.code))
 
   app.post('/service-items/:code/review', {
     preValidation: allow(REVIEWER_ROLES),
@@ -65,27 +59,8 @@ export async function serviceItemRoutes(app: App): Promise<void> {
       params: Type.Object({ code: Code }), headers: IdempotencyHeaders, body: ReviewDecision,
       response: { 200: Review, ...commonErrorResponses, 404: ProblemDetails, 409: ProblemDetails },
     },
-  }, async (request) => {
-    const principal = principalOf(request)
-    const { code } = request.params
-    const key = request.headers['idempotency-key']
-    const reviewDraft = async (tx: Tx): Promise<Review> => {
-      const item = await lockDraft(tx, code, 'review')
-      const draft = { subject: subjectOf(code), revision: item.revision, author: item.author }
-      const review = refusing(() => reviewOf(draft, request.body, signerOf(principal), new Date().toISOString()))
-      await recordReview(tx, review)
-      return review
-    }
-    if (!key) return db.transaction(reviewDraft)
-    const first = await createOnce(db, {
-      organizationId: principal.organizationId, scope: `review:${code}`, key, body: { code, keyId: principal.keyId, ...request.body },
-      create: async (tx) => {
-        const review = await reviewDraft(tx)
-        return { id: String(review.revision), review }
-      },
-    })
-    return first.review
-  })
+  }, (request) => reviewDraft(db, serviceItemKind,
+    { principal: principalOf(request), code: request.params.code, key: request.headers['idempotency-key'] }, request.body))
 
   app.post('/service-items/:code/publish', {
     preValidation: allow(['admin']),
@@ -99,15 +74,8 @@ export async function serviceItemRoutes(app: App): Promise<void> {
     const { code } = request.params
     const key = request.headers['idempotency-key']
     const publishDraft = async (tx: Tx): Promise<Guide> => {
-      const item = await lockDraft(tx, code, 'publish')
-      // Again at publication: a draft saved before a rule was checked must not reach a case.
-      const unfit = draftProblems(item.draft)
-      if (unfit.length > 0) refuseDraft(unfit, 'unprocessable', 'draft', 'the draft cannot be published: ')
-      const latest = await latestReview(tx, subjectOf(code), item.revision)
-      const approval = refusing(() => approvalFor(item, latest))
-      const version = (item.latestVersion ?? 0) + 1
-      const guide = publishGuide(code, version, item.draft, new Date().toISOString(),
-        { author: approval.author, reviewer: approval.reviewer, reviewedAt: approval.reviewedAt })
+      const { draft, version, publishedAt, signatures } = await approvedDraft(tx, serviceItemKind, code)
+      const guide = publishGuide(code, version, draft, publishedAt, signatures)
       await recordPublication(tx, guide)
       return guide
     }
