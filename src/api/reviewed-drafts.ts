@@ -48,7 +48,7 @@ function withDraft<R extends { draft: unknown }>(row: R | undefined, what: strin
 }
 
 /** Refuses a draft with its problems, each at its path under `at` (`body` when saved, `draft` when published). */
-export function refuseDraft(problems: ReadonlyArray<{ path: string; message: string }>, code: 'validation_failed' | 'unprocessable',
+function refuseDraft(problems: ReadonlyArray<{ path: string; message: string }>, code: 'validation_failed' | 'unprocessable',
   at: 'body' | 'draft', lead = ''): never {
   throw problem(code, `${lead}${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
     problems.map((p) => ({ path: `${at}${p.path}`, message: p.message })))
@@ -76,6 +76,15 @@ export interface DraftRequest {
 }
 
 const subjectOf = (kind: ReviewedKind<unknown>, code: string): ReviewSubject => ({ kind: kind.subject, id: code })
+
+/** A draft about to be saved: its problems refused at `body` (400), a department that does not exist 422. */
+export async function checkDraftToSave<D extends { departmentId: string }>(kind: ReviewedKind<D>, draft: D,
+  organizations: { missing(ids: string[]): Promise<string[]> }): Promise<void> {
+  const problems = kind.problems(draft)
+  if (problems.length > 0) refuseDraft(problems, 'validation_failed', 'body')
+  const [unknown] = await organizations.missing([draft.departmentId])
+  if (unknown) throw problem('unprocessable', `organisation ${unknown} does not exist`)
+}
 
 /** The unpublished draft with its revision's latest review: 404 when there is none. */
 export async function readDraft<D>(db: Db, kind: ReviewedKind<D>, code: string) {

@@ -1,6 +1,16 @@
 import type { ChildProcess } from 'node:child_process'
 import { setTimeout as sleep } from 'node:timers/promises'
 
+/** Whether a process of that pid (or, negative, that process group) still exists; a zombie not yet reaped still does. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
 export interface StopSignals {
   /** What asks the server to shut down cleanly. */
   signal: NodeJS.Signals

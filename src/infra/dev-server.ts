@@ -5,7 +5,7 @@ import { dirname } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes.ts'
-import { stopChild } from './child-process.ts'
+import { alive, stopChild } from './child-process.ts'
 
 const run = promisify(execFile)
 
@@ -155,20 +155,11 @@ async function stopStale(pidFile: string): Promise<void> {
     const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8')
     if (cmdline.includes('start-dev')) {
       process.kill(pid, 'SIGTERM')
-      for (let i = 0; i < 50 && (await alive(pid)); i++) await sleep(100)
-      if (await alive(pid)) process.kill(pid, 'SIGKILL')
+      for (let i = 0; i < 50 && alive(pid); i++) await sleep(100)
+      if (alive(pid)) process.kill(pid, 'SIGKILL')
     }
   } catch {
     // Not running any more (or not ours): nothing to stop.
   }
   await rm(pidFile, { force: true })
-}
-
-async function alive(pid: number): Promise<boolean> {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
 }

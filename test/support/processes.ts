@@ -2,6 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
+import { alive } from '../../src/infra/child-process.ts'
 import { PROJECT_ROOT } from '../../src/infra/temporal-binaries.ts'
 
 // banjian as separate processes (`bin/banjian.js start`), for the end-to-end tests that kill,
@@ -49,16 +50,6 @@ export async function waitUntilReady(b: Banjian, baseUrl: string, timeoutMs = 90
     await sleep(250)
   }
   throw new Error(`banjian did not become ready within ${timeoutMs} ms:\n${b.output()}`)
-}
-
-/** Whether a process of that pid still exists (a zombie, not yet reaped, still does). */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
 }
 
 /** Live (not zombie) processes of the process group, each as `pid pgid stat args`. */

@@ -11,7 +11,7 @@ import type { App } from '../app.ts'
 import { allow, ANY_ROLE, principalOf } from '../auth.ts'
 import { createOnce } from '../idempotency.ts'
 import {
-  approvedDraft, CatalogueCode, DraftAnswer, readDraft, refuseDraft, reviewDraft, type ReviewedKind, signerOf,
+  approvedDraft, CatalogueCode, checkDraftToSave, DraftAnswer, readDraft, reviewDraft, type ReviewedKind, signerOf,
 } from '../reviewed-drafts.ts'
 import { commonErrorResponses, problem, ProblemDetails } from '../problem.ts'
 import { DEFAULT_PAGE_SIZE, IdempotencyHeaders, INT4_MAX, ListQuery, Page } from '../schemas/common.ts'
@@ -59,12 +59,8 @@ export async function policyRoutes(app: App): Promise<void> {
       response: { 200: Draft, ...commonErrorResponses, 422: ProblemDetails },
     },
   }, async (request) => {
-    const draft = request.body
-    const problems = policyDraftProblems(draft)
-    if (problems.length > 0) refuseDraft(problems, 'validation_failed', 'body')
-    const [unknown] = await app.organizations.missing([draft.departmentId])
-    if (unknown) throw problem('unprocessable', `organisation ${unknown} does not exist`)
-    return { ...await savePolicyDraft(db, request.params.code, draft, signerOf(principalOf(request))), review: null }
+    await checkDraftToSave(policyKind, request.body, app.organizations)
+    return { ...await savePolicyDraft(db, request.params.code, request.body, signerOf(principalOf(request))), review: null }
   })
 
   app.get('/policies/:code/draft', {
