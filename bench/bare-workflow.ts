@@ -1,4 +1,4 @@
-import { condition, defineUpdate, setHandler } from '@temporalio/workflow'
+import { condition, defineUpdate, proxyLocalActivities, setHandler } from '@temporalio/workflow'
 
 // The raw baselines for bench/intake.ts and bench/lifecycle.ts, so that what is measured is
 // Temporal's own cost of the same round trips the API makes.
@@ -17,5 +17,26 @@ export const bareStepUpdate = defineUpdate<number>('step')
 export async function bareUpdatesWorkflow(steps: number): Promise<void> {
   let taken = 0
   setHandler(bareStepUpdate, () => ++taken)
+  await condition(() => taken >= steps)
+}
+
+/** The floor's one activity: a command's event written durably before its Update answers (bench/floor.ts). */
+export interface FloorActivities {
+  recordFloorEvent(caseId: string, seq: number): Promise<void>
+}
+
+const { recordFloorEvent } = proxyLocalActivities<FloorActivities>({ startToCloseTimeout: '30 seconds' })
+
+/**
+ * The guarantees' floor (bench/floor.ts): a bare case whose every Update, the first included,
+ * writes its event to Postgres in a local activity before it answers, in order and once — what
+ * read-your-writes, idempotency and "nothing lost" cost with nothing else of the product.
+ */
+export async function floorUpdatesWorkflow(caseId: string, steps: number): Promise<void> {
+  let taken = 0
+  setHandler(bareStepUpdate, async () => {
+    await recordFloorEvent(caseId, taken + 1)
+    return ++taken
+  })
   await condition(() => taken >= steps)
 }

@@ -4,7 +4,8 @@
 // respond, reply, callback — each against bare Temporal workflows started and completed on the same
 // dev server in the same run (bench/intake's baseline), and whole applications against bare
 // workflows that take as many Updates (Update-with-Start, then one Update per action): the fair
-// baseline, with each action's p50 over a bare Update's.
+// baseline, with each action's p50 over a bare Update's; and against the guarantees' floor
+// (bench/floor.ts), as many commands over HTTP, each Update writing its event to Postgres first.
 // Usage: node --import tsx bench/lifecycle.ts [N] [concurrency] [--apis 1,2] [--workers 1,2] [--knee]
 //   (defaults 150 and 8, in this process). `--apis`/`--workers`: one run per pairing, as that many
 //   `banjian start --role api`/`--role worker` processes on one dev server and one database, then a
@@ -133,6 +134,7 @@ for (const layout of args.layouts) {
       await fullEscalation(system, 'warm', i)
       await system.runBare('warm', i)
       await system.runBareUpdates('warm', i, STEPS.length)
+      await system.runFloor('warm', i, STEPS.length)
     })
     const steps = new Map<string, number[]>()
     const complaintSteps = new Map<string, number[]>()
@@ -145,6 +147,10 @@ for (const layout of args.layouts) {
     const bareUpdateLatencies: number[] = []
     const rawCases = summarize(await measure('bare cases', args.n, args.concurrency,
       (i) => system.runBareUpdates('run', i, STEPS.length, bareUpdateLatencies)))
+    const floorLatencies: number[] = []
+    const floor = summarize(await measure('floor cases', args.n, args.concurrency,
+      (i) => system.runFloor('run', i, STEPS.length, floorLatencies)))
+    await system.expectFloorWritten((args.warmUp + args.n) * (STEPS.length + 1))
 
     const at = (latencies: number[], p: number) => percentile([...latencies].sort((a, b) => a - b), p)
     const ms = (latencies: number[], p: number) => at(latencies, p).toFixed(1)
@@ -163,6 +169,14 @@ for (const layout of args.layouts) {
     const actionOverBare = STEPS.map(([action]) => `${action} ${(at(steps.get(action)!, 50) / bareUpdateP50).toFixed(2)}`).join(', ')
     console.log(`  bare Update p50/p95 ms: ${ms(bareUpdateLatencies, 50)}/${ms(bareUpdateLatencies, 95)}; each action's p50 over it: ${actionOverBare}`)
     printBreakdown(beforeCases, afterCases, steps)
+    // What the promises cost with nothing else (bench/floor.ts): the API against it, it against bare cases.
+    report(`lifecycle (${name}, against the guarantees' floor)`, args, [
+      ['API full cases', 'submit → accept → approve → issue_result → deliver', api],
+      ['floor cases', `${STEPS.length + 1} commands over HTTP, each an Update writing its event to Postgres first`, floor],
+    ])
+    console.log(`  ratio floor cases/bare cases: ${(floor.rate / rawCases.rate).toFixed(3)}; floor command p50/p95 ms: ${ms(floorLatencies, 50)}/${ms(floorLatencies, 95)}`
+      + `, over a bare Update's p50: ${(at(floorLatencies, 50) / bareUpdateP50).toFixed(2)}; each action's p50 over the floor's: `
+      + STEPS.map(([action]) => `${action} ${(at(steps.get(action)!, 50) / at(floorLatencies, 50)).toFixed(2)}`).join(', '))
     report(`lifecycle (${name}, escalations)`, args, [
       ['API escalations', 'file → accept → assign → respond → feedback → close', escalations],
       ['bare workflows', 'client start + result', raw],

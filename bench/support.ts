@@ -16,6 +16,7 @@ import type { ServiceItemDraft } from '../src/domain/service-item.ts'
 import { freePort } from '../src/infra/ports.ts'
 import { assemble } from '../src/system.ts'
 import { bareStepUpdate, type bareUpdatesWorkflow, type bareWorkflow } from './bare-workflow.ts'
+import { openFloor } from './floor.ts'
 import { cleanUp, cpuMeter, devServerPid, onCleanUp, startProcesses } from './processes.ts'
 
 const ADMIN_KEY = `bench-admin-${randomBytes(8).toString('hex')}`
@@ -253,6 +254,13 @@ export interface BenchSystem {
    * `latencies` when given.
    */
   runBareUpdates(tag: string, i: number, updates: number, latencies?: number[]): Promise<void>
+  /**
+   * The guarantees' floor (bench/floor.ts): the same as runBareUpdates, each command over HTTP and
+   * each Update writing its event to Postgres before it answers.
+   */
+  runFloor(tag: string, i: number, updates: number, latencies?: number[]): Promise<void>
+  /** Fails unless the floor's cases have written `events` events in all (bench/floor.ts). */
+  expectFloorWritten(events: number): Promise<void>
 }
 
 const item: ServiceItemDraft = {
@@ -277,6 +285,8 @@ interface Running {
   urls: string[]
   /** Every process's Prometheus text: the APIs' /metrics and the workers' exporters. */
   metricsUrls: string[]
+  /** The Postgres the run's database lives in, where the floor (bench/floor.ts) keeps its schema. */
+  databaseUrl: string
 }
 
 /**
@@ -327,6 +337,7 @@ async function inProcess(config: Config, databaseUrl: string, workerMetricsAddre
   return {
     client: system.client, connection: system.workerConnection!, namespace: system.target.namespace,
     dataConverter: system.dataConverter, urls: [system.url!], metricsUrls: [`${system.url!}/metrics`, `http://${workerMetricsAddress}/metrics`],
+    databaseUrl,
   }
 }
 
@@ -344,14 +355,17 @@ async function asProcesses(adminUrl: string, layout: { apis: number; workers: nu
   return {
     client: run.client, connection, namespace: 'bench', dataConverter: run.dataConverter, urls: run.apis.map((a) => a.url),
     metricsUrls: [...run.apis.map((a) => `${a.url}/metrics`), ...run.workers.map((w) => w.metricsUrl)],
+    databaseUrl: adminUrl,
   }
 }
 
 /** The organisations, keys and published item of a run, and the BenchSystem over them. */
 async function benchOn(running: Running): Promise<BenchSystem> {
   const { client } = running
+  const floor = await openFloor(running.databaseUrl)
   const bare = await Worker.create({
     connection: running.connection, namespace: running.namespace, taskQueue: BARE_QUEUE, workflowsPath: BARE_WORKFLOW_PATH,
+    activities: floor.activities,
     // The baseline pays for encryption too (the system's client starts it): a fair ratio.
     dataConverter: running.dataConverter,
   })
@@ -360,6 +374,7 @@ async function benchOn(running: Running): Promise<BenchSystem> {
     bare.shutdown()
     await Promise.allSettled([bareRunning])
   })
+  await floor.serve(client, BARE_QUEUE)
 
   let turn = 0
   const http: BenchSystem['http'] = async (key, method, path, body, headers = {}) => {
@@ -414,5 +429,7 @@ async function benchOn(running: Running): Promise<BenchSystem> {
       for (let u = 0; u < updates; u++) await timed(() => handle.executeUpdate(bareStepUpdate))
       await handle.result()
     },
+    runFloor: floor.run,
+    expectFloorWritten: floor.expectWritten,
   }
 }
