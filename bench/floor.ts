@@ -2,10 +2,11 @@
 // when it keeps the API's promises and does nothing else. Each command is an HTTP request whose
 // route sends one Update; the Update's handler writes the command's event to Postgres in a local
 // activity before it answers (read-your-writes), in order and once (a retried write changes
-// nothing), in one transaction with the case's row, as the projection does. No keys, no domain,
-// no deadlines, no audit chain, no personal data sealed: the distance from bare cases to this floor
-// is what the promises cost on this machine, and the distance from it to the API what the product
-// does besides.
+// nothing), with the case's row moved on in the same statement (one round trip, where the
+// projection takes five: a first version of this floor did the same in five and measured no
+// different). No keys, no domain, no deadlines, no audit chain, no personal data sealed, no search
+// attributes: the distance from bare cases to this floor is what the promises cost on this
+// machine, and the distance from it to the API what the product does besides.
 import { type Client, WithStartWorkflowOperation } from '@temporalio/client'
 import Fastify from 'fastify'
 import { randomBytes } from 'node:crypto'
@@ -41,21 +42,13 @@ export async function openFloor(databaseUrl: string): Promise<Floor> {
 
   const activities: FloorActivities = {
     async recordFloorEvent(caseId, seq) {
-      const db = await pool.connect()
-      try {
-        await db.query('BEGIN')
-        // The projection's statements, as few: the case's row locked, the event, the row moved on.
-        await db.query(`SELECT last_seq FROM ${schema}.cases WHERE id = $1 FOR UPDATE`, [caseId])
-        await db.query(`INSERT INTO ${schema}.events (case_id, seq, at) VALUES ($1, $2, now()) ON CONFLICT DO NOTHING`, [caseId, seq])
-        await db.query(`INSERT INTO ${schema}.cases AS c (id, last_seq, updated_at) VALUES ($1, $2, now())
-          ON CONFLICT (id) DO UPDATE SET last_seq = excluded.last_seq, updated_at = excluded.updated_at WHERE c.last_seq < excluded.last_seq`, [caseId, seq])
-        await db.query('COMMIT')
-      } catch (err) {
-        await db.query('ROLLBACK').catch(() => undefined)
-        throw err
-      } finally {
-        db.release()
-      }
+      // One statement, so one round trip and its own transaction: the event inserted once, the
+      // case's row moved on only forward.
+      await pool.query(`WITH event AS (
+          INSERT INTO ${schema}.events (case_id, seq, at) VALUES ($1, $2, now()) ON CONFLICT DO NOTHING
+        ) INSERT INTO ${schema}.cases AS c (id, last_seq, updated_at) VALUES ($1, $2, now())
+        ON CONFLICT (id) DO UPDATE SET last_seq = excluded.last_seq, updated_at = excluded.updated_at WHERE c.last_seq < excluded.last_seq`,
+      [caseId, seq])
     },
   }
 

@@ -143,6 +143,13 @@ export interface ProcessesOptions {
   /** The dev server's store on disk, as `banjian start` keeps it, rather than in memory. */
   storeOnDisk?: boolean
   logLevel?: string
+  /**
+   * Whether the workers archive closed workflows' histories as they would in production (the
+   * default), or only once at start: a bench with baselines on the same namespace turns it off,
+   * since every minute the archiver would take up the baselines' closed workflows, in whichever
+   * phase its turn fell, and charge that phase with the worker's and Postgres's CPU.
+   */
+  archive?: boolean
 }
 
 export interface Processes {
@@ -189,6 +196,7 @@ export async function startProcesses(options: ProcessesOptions): Promise<Process
     DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: server.address, TEMPORAL_NAMESPACE: options.namespace,
     BANJIAN_TASK_QUEUE_PREFIX: options.taskQueuePrefix, BANJIAN_DATA_DIR: dataDir, BANJIAN_ADMIN_KEY: options.adminKey,
     BANJIAN_DATA_KEYS: dataKeys, BANJIAN_RATE_LIMIT_PER_MINUTE: '0', BANJIAN_SHUTDOWN_GRACE_SECONDS: '0', LOG_LEVEL: options.logLevel ?? 'error',
+    ...(options.archive === false ? { BANJIAN_ARCHIVE_INTERVAL_SECONDS: String(24 * 60 * 60) } : {}),
   })
   const apis: Processes['apis'] = []
   const workers: Processes['workers'] = []

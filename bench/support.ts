@@ -344,6 +344,8 @@ async function inProcess(config: Config, databaseUrl: string, workerMetricsAddre
 async function asProcesses(adminUrl: string, layout: { apis: number; workers: number }): Promise<Running> {
   const run = await startProcesses({
     adminUrl, ...layout, namespace: 'bench', taskQueuePrefix: 'bench', adminKey: ADMIN_KEY, readyQueue: 'applications',
+    // As in one process (`archive: false`): no archiving of the baselines' workflows mid-run.
+    archive: false,
   })
   const connection = await NativeConnection.connect({ address: run.server.address })
   onCleanUp('bare worker connection', () => connection.close())
