@@ -15,10 +15,8 @@ import { bareStepUpdate, type FloorActivities, type floorUpdatesWorkflow } from 
 import { onCleanUp } from './processes.ts'
 
 export interface Floor {
-  /** The floor's activity, for the worker that runs its workflows. */
+  /** The floor's activity, for the worker that runs its workflows on the floor's task queue. */
   activities: FloorActivities
-  /** Starts serving commands for cases on `taskQueue` through `client`. */
-  serve(client: Client, taskQueue: string): Promise<void>
   /**
    * One floor case: its start and `updates` more commands over HTTP, each awaited (each one's
    * latency into `latencies` when given), then its result, as a bare case.
@@ -28,8 +26,11 @@ export interface Floor {
   expectWritten(events: number): Promise<void>
 }
 
-/** The floor's tables in a schema of their own in `databaseUrl`, dropped at clean-up. */
-export async function openFloor(databaseUrl: string): Promise<Floor> {
+/**
+ * The floor's tables in a schema of their own in `databaseUrl`, and its routes serving commands for
+ * cases on `taskQueue` through `client` (a worker given `activities` runs them), both gone at clean-up.
+ */
+export async function openFloor(databaseUrl: string, client: Client, taskQueue: string): Promise<Floor> {
   const schema = `floor_${randomBytes(5).toString('hex')}`
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 })
   onCleanUp('floor database', async () => {
@@ -52,25 +53,21 @@ export async function openFloor(databaseUrl: string): Promise<Floor> {
     },
   }
 
-  let served: { url: string; client: Client } | undefined
+  const app = Fastify()
+  app.post<{ Params: { id: string }; Body: { steps: number } }>('/floor/:id/start', async (request) => {
+    const start = new WithStartWorkflowOperation<typeof floorUpdatesWorkflow>('floorUpdatesWorkflow', {
+      taskQueue, workflowId: request.params.id, args: [request.params.id, request.body.steps], workflowIdConflictPolicy: 'USE_EXISTING',
+    })
+    return { taken: await client.workflow.executeUpdateWithStart(bareStepUpdate, { startWorkflowOperation: start }) }
+  })
+  app.post<{ Params: { id: string } }>('/floor/:id/step', async (request) =>
+    ({ taken: await client.workflow.getHandle(request.params.id).executeUpdate(bareStepUpdate) }))
+  const url = await app.listen({ host: '127.0.0.1', port: 0 })
+  onCleanUp('floor API', () => app.close())
+
   return {
     activities,
-    async serve(client, taskQueue) {
-      const app = Fastify()
-      app.post<{ Params: { id: string }; Body: { steps: number } }>('/floor/:id/start', async (request) => {
-        const start = new WithStartWorkflowOperation<typeof floorUpdatesWorkflow>('floorUpdatesWorkflow', {
-          taskQueue, workflowId: request.params.id, args: [request.params.id, request.body.steps], workflowIdConflictPolicy: 'USE_EXISTING',
-        })
-        return { taken: await client.workflow.executeUpdateWithStart(bareStepUpdate, { startWorkflowOperation: start }) }
-      })
-      app.post<{ Params: { id: string } }>('/floor/:id/step', async (request) =>
-        ({ taken: await client.workflow.getHandle(request.params.id).executeUpdate(bareStepUpdate) }))
-      served = { url: await app.listen({ host: '127.0.0.1', port: 0 }), client }
-      onCleanUp('floor API', () => app.close())
-    },
     async run(tag, i, updates, latencies) {
-      if (!served) throw new Error('the floor is not serving')
-      const { url, client } = served
       const id = `floor-${tag}-${i}`
       const command = async (path: string, body: unknown) => {
         const response = await fetch(`${url}/floor/${id}/${path}`, {

@@ -174,9 +174,10 @@ for (const layout of args.layouts) {
       ['API full cases', 'submit → accept → approve → issue_result → deliver', api],
       ['floor cases', `${STEPS.length + 1} commands over HTTP, each an Update writing its event to Postgres first`, floor],
     ])
+    const floorP50 = at(floorLatencies, 50)
     console.log(`  ratio floor cases/bare cases: ${(floor.rate / rawCases.rate).toFixed(3)}; floor command p50/p95 ms: ${ms(floorLatencies, 50)}/${ms(floorLatencies, 95)}`
-      + `, over a bare Update's p50: ${(at(floorLatencies, 50) / bareUpdateP50).toFixed(2)}; each action's p50 over the floor's: `
-      + STEPS.map(([action]) => `${action} ${(at(steps.get(action)!, 50) / at(floorLatencies, 50)).toFixed(2)}`).join(', '))
+      + `, over a bare Update's p50: ${(floorP50 / bareUpdateP50).toFixed(2)}; each action's p50 over the floor's: `
+      + STEPS.map(([action]) => `${action} ${(at(steps.get(action)!, 50) / floorP50).toFixed(2)}`).join(', '))
     report(`lifecycle (${name}, escalations)`, args, [
       ['API escalations', 'file → accept → assign → respond → feedback → close', escalations],
       ['bare workflows', 'client start + result', raw],

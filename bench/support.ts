@@ -364,7 +364,7 @@ async function asProcesses(adminUrl: string, layout: { apis: number; workers: nu
 /** The organisations, keys and published item of a run, and the BenchSystem over them. */
 async function benchOn(running: Running): Promise<BenchSystem> {
   const { client } = running
-  const floor = await openFloor(running.databaseUrl)
+  const floor = await openFloor(running.databaseUrl, client, BARE_QUEUE)
   const bare = await Worker.create({
     connection: running.connection, namespace: running.namespace, taskQueue: BARE_QUEUE, workflowsPath: BARE_WORKFLOW_PATH,
     activities: floor.activities,
@@ -376,7 +376,6 @@ async function benchOn(running: Running): Promise<BenchSystem> {
     bare.shutdown()
     await Promise.allSettled([bareRunning])
   })
-  await floor.serve(client, BARE_QUEUE)
 
   let turn = 0
   const http: BenchSystem['http'] = async (key, method, path, body, headers = {}) => {
