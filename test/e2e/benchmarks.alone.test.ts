@@ -7,7 +7,9 @@ import { TEST_DATA_KEYS } from '../support/system.ts'
 // The benchmarks issue 13 is measured with, run end to end at a few cases each, so that they do not
 // rot between the sessions that run them in full: each starts its own system in this process, runs
 // every measured thing (the API, bare workflows, bare cases and the guarantees' floor, which
-// checks that it wrote every event it should have), prints its ratios, and cleans up.
+// checks that it wrote every event it should have), prints its ratios, and cleans up. Alone: each
+// run starts a dev server of its own and keeps both cores busy, and a dev server started beside
+// another's start-up can lose a port it picked to it (CI once saw one exit during start-up so).
 
 let database: { url: string; drop(): Promise<void> } | undefined
 
